@@ -1,0 +1,80 @@
+//! The built network: neuron populations, spike sources and connectivity.
+//!
+//! Nodes are numbered globally: neurons `0..n_neurons` (populations in order), then sources
+//! (inputs in order). Connectivity is a CSR in struct-of-arrays form; each row (the
+//! outgoing synapses of one node) is sorted by delay and split into *delay groups*, so a
+//! spike costs one queue entry per distinct delay, not one per synapse.
+
+pub mod connectivity;
+
+pub use connectivity::Connectivity;
+
+use crate::input::SourceTrain;
+use crate::neuron::Population;
+
+/// A neuron population in a network.
+#[derive(Clone, Debug)]
+pub struct PopulationEntry {
+    /// Name.
+    pub name: String,
+    /// Global index of its first neuron.
+    pub offset: usize,
+    /// The neurons.
+    pub neurons: Population,
+}
+
+/// A spike-source population in a network.
+#[derive(Clone, Debug)]
+pub struct InputEntry {
+    /// Name.
+    pub name: String,
+    /// Global source index of its first source (sources are numbered after neurons in the
+    /// connectivity, at `n_neurons + offset`).
+    pub offset: usize,
+    /// One spike train per source.
+    pub sources: Vec<SourceTrain>,
+}
+
+/// Voltage sampling of some neurons of one population.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    /// Population index.
+    pub population: usize,
+    /// Local neuron indices.
+    pub neurons: Vec<usize>,
+    /// Sampling times, ascending, all in [0, duration).
+    pub times: Vec<f64>,
+}
+
+/// A network ready to simulate.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// Scenario name.
+    pub name: String,
+    /// Simulated interval [0, duration) [ms].
+    pub duration: f64,
+    /// Neuron populations.
+    pub populations: Vec<PopulationEntry>,
+    /// Spike sources.
+    pub inputs: Vec<InputEntry>,
+    /// Synapses.
+    pub connectivity: Connectivity,
+    /// Which populations' spikes are recorded (population index).
+    pub record_populations: Vec<bool>,
+    /// Which inputs' spikes are recorded (input index).
+    pub record_inputs: Vec<bool>,
+    /// Voltage probes.
+    pub probes: Vec<Probe>,
+}
+
+impl Network {
+    /// Total number of neurons.
+    pub fn n_neurons(&self) -> usize {
+        self.populations.iter().map(|p| p.neurons.len()).sum()
+    }
+
+    /// Total number of sources.
+    pub fn n_sources(&self) -> usize {
+        self.inputs.iter().map(|p| p.sources.len()).sum()
+    }
+}

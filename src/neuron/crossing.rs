@@ -1,0 +1,382 @@
+//! Exact threshold crossings of exponential-polynomial sums.
+//!
+//! Between two events the distance to threshold of every linear model in this crate is an
+//! *exponential polynomial*
+//!
+//! ```text
+//! g(t) = Σ_i P_i(t) · exp(-λ_i t),   λ_i ≥ 0 distinct,  deg P_i ≤ 2
+//! ```
+//!
+//! ([`ExpPoly`]). [`first_crossing`] returns the first `t` in `[0, T)` with `g(t) ≥ 0`, and
+//! never misses one. The argument (repeated in `docs/models.md`) is Rolle's theorem applied
+//! recursively:
+//!
+//! * `G(t) = exp(λ_1 t) g(t)` has exactly the zeros of `g`.
+//! * `G'(t) = exp(λ_1 t) h(t)` with `h = g' + λ_1 g`, again an exponential polynomial, with one
+//!   coefficient fewer (the degree of `P_1` drops by one; a constant `P_1` disappears).
+//! * Between two consecutive zeros of `h`, `G` is monotone, so `g` changes sign at most once
+//!   there and its sign at the interval ends decides whether it does.
+//!
+//! The zeros of `h` are found by the same procedure, down to a single term `c·exp(-λt)`,
+//! which has no zero unless it vanishes identically. Every level brackets each of its roots
+//! between points of opposite sign, so no root that changes sign is lost; a root at which `g`
+//! only touches zero (a graze) is an interior maximum of `g` and is therefore one of the
+//! bracketed zeros of `h`, where `g` is evaluated directly.
+
+/// Highest number of distinct rates in one [`ExpPoly`].
+pub const MAX_TERMS: usize = 24;
+/// Coefficients per term: polynomial degree at most 2.
+pub const DEGREE: usize = 3;
+
+/// One term `(c[0] + c[1] t + c[2] t²) · exp(-rate · t)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Term {
+    /// Decay rate λ ≥ 0 [1/ms].
+    pub rate: f64,
+    /// Polynomial coefficients, lowest degree first.
+    pub c: [f64; DEGREE],
+}
+
+impl Term {
+    fn degree(&self) -> Option<usize> {
+        (0..DEGREE).rev().find(|&k| self.c[k] != 0.0)
+    }
+
+    #[inline]
+    fn eval(&self, t: f64) -> f64 {
+        let p = self.c[0] + t * (self.c[1] + t * self.c[2]);
+        if p == 0.0 {
+            0.0
+        } else {
+            p * (-self.rate * t).exp()
+        }
+    }
+}
+
+/// A sum of exponential-polynomial terms with distinct rates, stored inline (no allocation).
+#[derive(Clone, Copy, Debug)]
+pub struct ExpPoly {
+    terms: [Term; MAX_TERMS],
+    len: usize,
+}
+
+impl Default for ExpPoly {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ExpPoly {
+    /// The zero function.
+    pub const fn new() -> Self {
+        ExpPoly {
+            terms: [Term {
+                rate: 0.0,
+                c: [0.0; DEGREE],
+            }; MAX_TERMS],
+            len: 0,
+        }
+    }
+
+    /// Adds `coef · t^power · exp(-rate t)`; terms with exactly equal rates are merged, which
+    /// is what makes degenerate time constants (tau == tau_m) exact rather than perturbed.
+    ///
+    /// # Panics
+    /// If more than [`MAX_TERMS`] distinct rates are added or `power >= DEGREE`; model
+    /// construction checks both limits, so this is an internal error.
+    pub fn add(&mut self, rate: f64, power: usize, coef: f64) {
+        debug_assert!(rate >= 0.0 && rate.is_finite());
+        if coef == 0.0 {
+            return;
+        }
+        for term in &mut self.terms[..self.len] {
+            if term.rate == rate {
+                term.c[power] += coef;
+                return;
+            }
+        }
+        assert!(
+            self.len < MAX_TERMS,
+            "internal error: too many distinct rates"
+        );
+        self.terms[self.len] = Term {
+            rate,
+            c: [0.0; DEGREE],
+        };
+        self.terms[self.len].c[power] = coef;
+        self.len += 1;
+    }
+
+    /// The terms, in insertion order.
+    pub fn terms(&self) -> &[Term] {
+        &self.terms[..self.len]
+    }
+
+    /// Value at `t`.
+    #[inline]
+    pub fn eval(&self, t: f64) -> f64 {
+        self.terms().iter().map(|term| term.eval(t)).sum()
+    }
+
+    /// Number of free coefficients Σ (deg P_i + 1); bounds the number of real zeros by
+    /// `count - 1` (Pólya–Szegő).
+    pub fn count(&self) -> usize {
+        self.terms()
+            .iter()
+            .map(|t| t.degree().map_or(0, |d| d + 1))
+            .sum()
+    }
+
+    /// An upper bound of `g` on `[0, horizon]`, each monomial bounded separately. Cheap; used
+    /// to skip the exact solver when no crossing is possible.
+    pub fn upper_bound(&self, horizon: f64) -> f64 {
+        let mut bound = 0.0;
+        for term in self.terms() {
+            let decay_end = if horizon.is_finite() {
+                (-term.rate * horizon).exp()
+            } else if term.rate > 0.0 {
+                0.0
+            } else {
+                1.0
+            };
+            for (k, &c) in term.c.iter().enumerate() {
+                if c > 0.0 {
+                    bound += c * max_monomial(k, term.rate, horizon);
+                } else if c < 0.0 && k == 0 {
+                    // min of exp(-λt) on [0, T] is at T; t^k exp(-λt) with k ≥ 1 has min 0.
+                    bound += c * decay_end;
+                }
+            }
+        }
+        bound
+    }
+
+    /// `g' + rate · g`, the exponential polynomial whose zeros are the critical points of
+    /// `exp(rate t) g(t)`.
+    fn reduce(&self, rate: f64) -> ExpPoly {
+        let mut out = ExpPoly::new();
+        for term in self.terms() {
+            let s = rate - term.rate;
+            let c = term.c;
+            // d/dt P(t) e^{-λt} + rate P e^{-λt} = (P' + (rate-λ) P) e^{-λt}
+            let n = Term {
+                rate: term.rate,
+                c: [c[1] + s * c[0], 2.0 * c[2] + s * c[1], s * c[2]],
+            };
+            if n.degree().is_some() {
+                out.terms[out.len] = n;
+                out.len += 1;
+            }
+        }
+        out
+    }
+
+    /// All points in `(a, b)` where `g` changes sign or vanishes, ascending, written into
+    /// `out` (returns how many). Rigorous up to floating-point evaluation of `g`.
+    fn sign_changes(&self, a: f64, b: f64, out: &mut [f64; 2 * MAX_TERMS * DEGREE]) -> usize {
+        if self.count() <= 1 {
+            return 0; // c·t^k·e^{-λt} with one coefficient: no sign change for t > 0
+        }
+        let mut crit = [0.0; 2 * MAX_TERMS * DEGREE];
+        let lead = self.terms().iter().find(|t| t.degree().is_some());
+        let Some(lead) = lead else { return 0 };
+        let ncrit = self.reduce(lead.rate).sign_changes(a, b, &mut crit);
+        let mut n = 0;
+        let mut lo = a;
+        let mut glo = self.eval(a);
+        for i in 0..=ncrit {
+            let hi = if i < ncrit { crit[i] } else { b };
+            let ghi = self.eval(hi);
+            if hi > lo {
+                if ghi == 0.0 && i < ncrit {
+                    out[n] = hi;
+                    n += 1;
+                } else if (glo < 0.0 && ghi > 0.0) || (glo > 0.0 && ghi < 0.0) {
+                    out[n] = bisect(|t| self.eval(t), lo, hi, glo);
+                    n += 1;
+                }
+            }
+            lo = hi;
+            glo = ghi;
+        }
+        n
+    }
+}
+
+/// max of t^k exp(-λ t) on [0, T].
+fn max_monomial(k: usize, rate: f64, horizon: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if rate == 0.0 {
+        return horizon.powi(k as i32);
+    }
+    let peak = k as f64 / rate;
+    let t = if peak < horizon { peak } else { horizon };
+    t.powi(k as i32) * (-rate * t).exp()
+}
+
+/// A root of a monotone-signed `f` in `[lo, hi]` where `f(lo)` has sign `flo` and `f(hi)` the
+/// opposite: returns the smallest float `t` found at which the sign has flipped (the left
+/// end of the final bracket is still on the `flo` side). Illinois false position, falling
+/// back to bisection so the bracket at least halves every other step.
+fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64, flo: f64) -> f64 {
+    let neg = flo < 0.0;
+    let mut fl = f(lo);
+    let mut fh = f(hi);
+    let mut side = 0i8;
+    for iter in 0..200 {
+        let width = hi - lo;
+        let mid = lo + 0.5 * width;
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        let mut x = if iter % 2 == 0 && fl.is_finite() && fh.is_finite() && fh != fl {
+            lo - fl * width / (fh - fl)
+        } else {
+            mid
+        };
+        if !(x > lo && x < hi) {
+            x = mid;
+        }
+        let fx = f(x);
+        let below = if neg { fx < 0.0 } else { fx > 0.0 };
+        if below {
+            lo = x;
+            fl = fx;
+            if side == -1 {
+                fh *= 0.5;
+            }
+            side = -1;
+        } else {
+            hi = x;
+            fh = fx;
+            if side == 1 {
+                fl *= 0.5;
+            }
+            side = 1;
+        }
+    }
+    hi
+}
+
+/// First `t` in `[0, horizon)` at which `g(t) ≥ 0`, or `None`.
+///
+/// `precise` evaluates the same function as `poly` but may be more accurate (the models pass
+/// the closed-form propagator, which stays accurate when two time constants nearly
+/// coincide); it decides signs and refines the final root. `poly` isolates the critical
+/// points. `horizon` may be infinite.
+pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64) -> Option<f64> {
+    if precise(0.0) >= 0.0 {
+        return Some(0.0);
+    }
+    if !(horizon > 0.0) || poly.upper_bound(horizon) < 0.0 {
+        return None;
+    }
+    // The interval end: past the last critical point all decaying terms only approach the
+    // constant, so a finite end is enough when the horizon is infinite.
+    let end = if horizon.is_finite() {
+        horizon
+    } else {
+        settle_time(poly)
+    };
+    let mut crit = [0.0; 2 * MAX_TERMS * DEGREE];
+    let lead = poly.terms().iter().find(|t| t.degree().is_some())?;
+    let ncrit = poly.reduce(lead.rate).sign_changes(0.0, end, &mut crit);
+    let mut lo = 0.0;
+    for i in 0..=ncrit {
+        let hi = if i < ncrit { crit[i] } else { end };
+        if hi <= lo {
+            continue;
+        }
+        let ghi = precise(hi);
+        if ghi >= 0.0 {
+            let root = bisect(&precise, lo, hi, -1.0);
+            return (root < horizon).then_some(root);
+        }
+        lo = hi;
+    }
+    None
+}
+
+/// A time after which `g` can no longer reach a value it has not approached before: every
+/// decaying term is below 1e-17 of the total magnitude. Used only for infinite horizons.
+fn settle_time(poly: &ExpPoly) -> f64 {
+    let mut end: f64 = 1.0;
+    for term in poly.terms() {
+        if term.rate > 0.0 {
+            // (|c0| + |c1| t + |c2| t²) e^{-λt} < tiny once λt > ~ 45 + log(poly); generous.
+            let d = term.degree().unwrap_or(0) as f64;
+            end = end.max((60.0 + 10.0 * d) / term.rate);
+        }
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn solve(p: &ExpPoly, h: f64) -> Option<f64> {
+        first_crossing(p, h, |t| p.eval(t))
+    }
+
+    #[test]
+    fn constant_and_single_exponential() {
+        let mut p = ExpPoly::new();
+        p.add(0.0, 0, -1.0);
+        assert_eq!(solve(&p, f64::INFINITY), None);
+        // -1 + 2 (1 - e^{-t}) = 1 - 2 e^{-t}: root ln 2
+        let mut p = ExpPoly::new();
+        p.add(0.0, 0, 1.0);
+        p.add(1.0, 0, -2.0);
+        let r = solve(&p, f64::INFINITY).unwrap();
+        assert!((r - 2f64.ln()).abs() < 1e-14, "{r}");
+        assert_eq!(solve(&p, 0.5), None);
+    }
+
+    #[test]
+    fn double_root_graze() {
+        // -1 + 4 t e^{-t}... max at t = 1 of 4/e - 1 > 0; build one with max exactly m.
+        for &(m, hit) in &[(1e-7, true), (-1e-7, false), (1e-9, true)] {
+            let a = (1.0 + m) * std::f64::consts::E; // a t e^{-t} peaks at a/e
+            let mut p = ExpPoly::new();
+            p.add(0.0, 0, -1.0);
+            p.add(1.0, 1, a);
+            let r = solve(&p, f64::INFINITY);
+            assert_eq!(r.is_some(), hit, "margin {m}: {r:?}");
+            if let Some(r) = r {
+                // root of a t e^{-t} = 1 near t = 1: width ~ sqrt(2m)
+                assert!((r - 1.0).abs() < 2.0 * (2.0 * m).sqrt() + 1e-6, "{r}");
+                assert!(p.eval(r) >= 0.0);
+            }
+        }
+    }
+
+    #[test]
+    fn two_roots_close_together() {
+        // (t - 1)(t - 1 - 1e-12) sign flipped: -(t-1)(t-1-d) e^{-0 t}: positive between roots
+        let d = 1e-6;
+        let mut p = ExpPoly::new();
+        // -(t² - (2+d) t + (1+d))
+        p.add(0.0, 2, -1.0);
+        p.add(0.0, 1, 2.0 + d);
+        p.add(0.0, 0, -(1.0 + d));
+        let r = solve(&p, 10.0).unwrap();
+        assert!((r - 1.0).abs() < 1e-9, "{r}");
+    }
+
+    #[test]
+    fn upper_bound_is_an_upper_bound() {
+        let mut p = ExpPoly::new();
+        p.add(0.0, 0, -3.0);
+        p.add(0.1, 0, 2.0);
+        p.add(0.5, 1, 3.0);
+        p.add(0.2, 0, -1.0);
+        let b = p.upper_bound(20.0);
+        for i in 0..=2000 {
+            let t = i as f64 * 0.01;
+            assert!(p.eval(t) <= b + 1e-12);
+        }
+    }
+}

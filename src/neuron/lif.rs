@@ -1,0 +1,493 @@
+//! The `lif` model: leaky integrate-and-fire with any mix of `delta`, `exp` and `alpha`
+//! receptors, bias, spike-triggered adaptation currents, threshold adaptation and a
+//! refractory period, all solved in closed form (equations in `docs/models.md`).
+//!
+//! A population stores every neuron's constants and state in flat arrays (struct of
+//! arrays); per-neuron heterogeneity costs nothing per event because all derived constants
+//! (rates, reciprocals) are computed once at build time.
+
+use super::crossing::{first_crossing, ExpPoly};
+use super::kernels::{d1, d2};
+
+/// Most current channels (exp/alpha receptors + adaptation) plus threshold terms per neuron.
+pub const MAX_CHANNELS: usize = 16;
+
+/// Where an arriving weight goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// V jumps by w (discarded while refractory).
+    Delta,
+    /// Exponential current: channel index.
+    Exp(u16),
+    /// Alpha current: channel index (state I, J; J jumps by w·e/tau).
+    Alpha(u16),
+}
+
+/// Shape of one current channel of a population.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// One state variable I, dI/dt = -I/tau.
+    Exp,
+    /// Two state variables: dI/dt = -I/tau + J, dJ/dt = -J/tau.
+    Alpha,
+}
+
+/// Per-neuron scalar parameters, already validated.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scalars {
+    /// 1/tau_m [1/ms].
+    pub rate_m: f64,
+    /// v_rest + i_bias [mV]: the potential V relaxes to.
+    pub v_inf: f64,
+    /// Threshold without adaptation [mV].
+    pub v_th: f64,
+    /// Reset [mV].
+    pub v_reset: f64,
+    /// Refractory period [ms].
+    pub t_ref: f64,
+}
+
+/// The layout shared by all neurons of one population.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    /// Current channels: receptors of kind exp/alpha first, then adaptation currents.
+    pub channels: Vec<ChannelKind>,
+    /// Offset of each channel's state in a neuron's state block.
+    pub offsets: Vec<usize>,
+    /// State variables per neuron for the channels.
+    pub n_state: usize,
+    /// Receptor index → slot.
+    pub receptors: Vec<Slot>,
+    /// Channels that are adaptation currents (the last ones).
+    pub n_adapt: usize,
+    /// Threshold-adaptation terms per neuron.
+    pub n_thr: usize,
+}
+
+impl Layout {
+    /// Builds a layout from receptor kinds (`None` = delta, `Some(false)` = exp,
+    /// `Some(true)` = alpha), and the numbers of adaptation and threshold terms.
+    pub fn new(receptors: &[Option<bool>], n_adapt: usize, n_thr: usize) -> Layout {
+        let mut l = Layout {
+            n_adapt,
+            n_thr,
+            ..Layout::default()
+        };
+        for r in receptors {
+            let slot = match r {
+                None => Slot::Delta,
+                Some(alpha) => {
+                    let ch = l.channels.len() as u16;
+                    l.push(if *alpha {
+                        ChannelKind::Alpha
+                    } else {
+                        ChannelKind::Exp
+                    });
+                    if *alpha {
+                        Slot::Alpha(ch)
+                    } else {
+                        Slot::Exp(ch)
+                    }
+                }
+            };
+            l.receptors.push(slot);
+        }
+        for _ in 0..n_adapt {
+            l.push(ChannelKind::Exp);
+        }
+        l
+    }
+
+    fn push(&mut self, k: ChannelKind) {
+        self.offsets.push(self.n_state);
+        self.n_state += match k {
+            ChannelKind::Exp => 1,
+            ChannelKind::Alpha => 2,
+        };
+        self.channels.push(k);
+    }
+}
+
+/// A population of `lif` neurons: constants and state.
+#[derive(Clone, Debug)]
+pub struct LifPopulation {
+    layout: Layout,
+    n: usize,
+    scalars: Vec<Scalars>,
+    /// n × channels: decay rate of each channel.
+    chan_rate: Vec<f64>,
+    /// n × n_adapt: adaptation increments.
+    adapt_inc: Vec<f64>,
+    /// n × n_thr: threshold-adaptation rates and increments.
+    thr_rate: Vec<f64>,
+    thr_inc: Vec<f64>,
+    // ---- state ----
+    t_last: Vec<f64>,
+    v: Vec<f64>,
+    ref_until: Vec<f64>,
+    state: Vec<f64>,
+    thr: Vec<f64>,
+}
+
+/// Per-neuron values for building a population.
+#[derive(Clone, Debug)]
+pub struct NeuronInit {
+    /// Scalars.
+    pub scalars: Scalars,
+    /// Initial potential [mV].
+    pub v_init: f64,
+    /// One rate per channel (1/tau) [1/ms].
+    pub chan_rate: Vec<f64>,
+    /// Adaptation increments [mV].
+    pub adapt_inc: Vec<f64>,
+    /// Threshold-adaptation rates [1/ms].
+    pub thr_rate: Vec<f64>,
+    /// Threshold-adaptation increments [mV].
+    pub thr_inc: Vec<f64>,
+}
+
+/// A neuron's state copied out for look-ahead computations (no allocation).
+#[derive(Clone, Copy)]
+struct Local {
+    v: f64,
+    s: [f64; 2 * MAX_CHANNELS],
+    th: [f64; MAX_CHANNELS],
+}
+
+impl LifPopulation {
+    /// A population with the given layout and per-neuron values.
+    pub fn new(layout: Layout, neurons: Vec<NeuronInit>) -> Self {
+        let n = neurons.len();
+        let nch = layout.channels.len();
+        assert!(nch + layout.n_thr <= MAX_CHANNELS);
+        let mut p = LifPopulation {
+            n,
+            scalars: Vec::with_capacity(n),
+            chan_rate: Vec::with_capacity(n * nch),
+            adapt_inc: Vec::with_capacity(n * layout.n_adapt),
+            thr_rate: Vec::with_capacity(n * layout.n_thr),
+            thr_inc: Vec::with_capacity(n * layout.n_thr),
+            t_last: vec![0.0; n],
+            v: Vec::with_capacity(n),
+            ref_until: vec![f64::NEG_INFINITY; n],
+            state: vec![0.0; n * layout.n_state],
+            thr: vec![0.0; n * layout.n_thr],
+            layout,
+        };
+        for ni in neurons {
+            debug_assert_eq!(ni.chan_rate.len(), nch);
+            p.scalars.push(ni.scalars);
+            p.v.push(ni.v_init);
+            p.chan_rate.extend_from_slice(&ni.chan_rate);
+            p.adapt_inc.extend_from_slice(&ni.adapt_inc);
+            p.thr_rate.extend_from_slice(&ni.thr_rate);
+            p.thr_inc.extend_from_slice(&ni.thr_inc);
+        }
+        p
+    }
+
+    /// Number of neurons.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True for an empty population.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The shared layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    fn local(&self, i: usize) -> Local {
+        let ns = self.layout.n_state;
+        let nt = self.layout.n_thr;
+        let mut l = Local {
+            v: self.v[i],
+            s: [0.0; 2 * MAX_CHANNELS],
+            th: [0.0; MAX_CHANNELS],
+        };
+        l.s[..ns].copy_from_slice(&self.state[i * ns..(i + 1) * ns]);
+        l.th[..nt].copy_from_slice(&self.thr[i * nt..(i + 1) * nt]);
+        l
+    }
+
+    fn store(&mut self, i: usize, l: &Local) {
+        let ns = self.layout.n_state;
+        let nt = self.layout.n_thr;
+        self.v[i] = l.v;
+        self.state[i * ns..(i + 1) * ns].copy_from_slice(&l.s[..ns]);
+        self.thr[i * nt..(i + 1) * nt].copy_from_slice(&l.th[..nt]);
+    }
+
+    /// Exact evolution of a local state by `dt` ≥ 0; `frozen` keeps V fixed (refractory).
+    #[inline]
+    fn evolve(&self, i: usize, l: &mut Local, dt: f64, frozen: bool) {
+        if dt == 0.0 {
+            return;
+        }
+        let sc = &self.scalars[i];
+        let nch = self.layout.channels.len();
+        let rates = &self.chan_rate[i * nch..(i + 1) * nch];
+        let mu = sc.rate_m;
+        let mut v = if frozen {
+            l.v
+        } else {
+            sc.v_inf + (l.v - sc.v_inf) * (-mu * dt).exp()
+        };
+        for (c, kind) in self.layout.channels.iter().enumerate() {
+            let lam = rates[c];
+            let o = self.layout.offsets[c];
+            let decay = (-lam * dt).exp();
+            match kind {
+                ChannelKind::Exp => {
+                    let i0 = l.s[o];
+                    if !frozen && i0 != 0.0 {
+                        v += mu * i0 * d1(mu, lam, dt);
+                    }
+                    l.s[o] = i0 * decay;
+                }
+                ChannelKind::Alpha => {
+                    let (i0, j0) = (l.s[o], l.s[o + 1]);
+                    if !frozen && (i0 != 0.0 || j0 != 0.0) {
+                        v += mu * (i0 * d1(mu, lam, dt) + j0 * d2(mu, lam, dt));
+                    }
+                    l.s[o] = (i0 + j0 * dt) * decay;
+                    l.s[o + 1] = j0 * decay;
+                }
+            }
+        }
+        l.v = v;
+        let nt = self.layout.n_thr;
+        for k in 0..nt {
+            l.th[k] *= (-self.thr_rate[i * nt + k] * dt).exp();
+        }
+    }
+
+    /// Evolves `l` (at `t0`) to `t`, splitting at the end of refractoriness.
+    fn evolve_to(&self, i: usize, l: &mut Local, t0: f64, t: f64) {
+        let r = self.ref_until[i];
+        if t0 < r {
+            let t1 = t.min(r);
+            self.evolve(i, l, t1 - t0, true);
+            if t > r {
+                self.evolve(i, l, t - r, false);
+            }
+        } else {
+            self.evolve(i, l, t - t0, false);
+        }
+    }
+
+    /// Brings neuron `i` to time `t` (≥ its last update).
+    pub fn advance(&mut self, i: usize, t: f64) {
+        let t0 = self.t_last[i];
+        debug_assert!(
+            t >= t0,
+            "internal error: neuron advanced backwards {t0} -> {t}"
+        );
+        if t <= t0 {
+            return;
+        }
+        let mut l = self.local(i);
+        self.evolve_to(i, &mut l, t0, t);
+        self.store(i, &l);
+        self.t_last[i] = t;
+    }
+
+    /// Membrane potential at `t` ≥ last update, without changing the state.
+    pub fn v_at(&self, i: usize, t: f64) -> f64 {
+        let mut l = self.local(i);
+        self.evolve_to(i, &mut l, self.t_last[i], t.max(self.t_last[i]));
+        l.v
+    }
+
+    /// Effective threshold at the neuron's last update.
+    fn threshold(&self, i: usize) -> f64 {
+        let nt = self.layout.n_thr;
+        self.scalars[i].v_th + self.thr[i * nt..(i + 1) * nt].iter().sum::<f64>()
+    }
+
+    /// True while the neuron is refractory at its last update time.
+    pub fn refractory(&self, i: usize) -> bool {
+        self.t_last[i] < self.ref_until[i]
+    }
+
+    /// Applies an arriving weight on receptor `r` at the neuron's current time (call
+    /// [`advance`](Self::advance) first). Delta inputs are discarded while refractory.
+    #[inline]
+    pub fn receive(&mut self, i: usize, r: usize, w: f64) {
+        match self.layout.receptors[r] {
+            Slot::Delta => {
+                if !self.refractory(i) {
+                    self.v[i] += w;
+                }
+            }
+            Slot::Exp(c) => {
+                let o = i * self.layout.n_state + self.layout.offsets[c as usize];
+                self.state[o] += w;
+            }
+            Slot::Alpha(c) => {
+                let nch = self.layout.channels.len();
+                let rate = self.chan_rate[i * nch + c as usize];
+                let o = i * self.layout.n_state + self.layout.offsets[c as usize];
+                self.state[o + 1] += w * std::f64::consts::E * rate;
+            }
+        }
+    }
+
+    /// True if the neuron, at its current time, is at or above threshold and may fire.
+    pub fn above_threshold(&self, i: usize) -> bool {
+        !self.refractory(i) && self.v[i] >= self.threshold(i)
+    }
+
+    /// Emits a spike at the neuron's current time: reset, adaptation jumps, refractoriness.
+    pub fn fire(&mut self, i: usize) {
+        let t = self.t_last[i];
+        let sc = self.scalars[i];
+        self.v[i] = sc.v_reset;
+        self.ref_until[i] = if sc.t_ref > 0.0 {
+            t + sc.t_ref
+        } else {
+            f64::NEG_INFINITY
+        };
+        let nch = self.layout.channels.len();
+        let na = self.layout.n_adapt;
+        let ns = self.layout.n_state;
+        for k in 0..na {
+            let c = nch - na + k;
+            self.state[i * ns + self.layout.offsets[c]] += self.adapt_inc[i * na + k];
+        }
+        let nt = self.layout.n_thr;
+        for k in 0..nt {
+            self.thr[i * nt + k] += self.thr_inc[i * nt + k];
+        }
+    }
+
+    /// The next time in `[now, end)` at which the neuron crosses threshold if no further
+    /// input arrives, or `None`. `now` must be the neuron's current time.
+    pub fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
+        let now = self.t_last[i];
+        let mut l = self.local(i);
+        let t0 = now.max(self.ref_until[i]);
+        if t0 >= end {
+            return None;
+        }
+        if t0 > now {
+            self.evolve(i, &mut l, t0 - now, true);
+        }
+        let poly = self.distance_poly(i, &l);
+        let horizon = end - t0;
+        let nt = self.layout.n_thr;
+        let v_th = self.scalars[i].v_th;
+        let precise = |s: f64| {
+            let mut m = l;
+            self.evolve(i, &mut m, s, false);
+            m.v - v_th - m.th[..nt].iter().sum::<f64>()
+        };
+        let s = first_crossing(&poly, horizon, precise)?;
+        let t = t0 + s;
+        (t < end).then_some(t)
+    }
+
+    /// `V(t0 + s) - θ(t0 + s)` as an exponential polynomial in `s`, from a non-refractory
+    /// local state.
+    fn distance_poly(&self, i: usize, l: &Local) -> ExpPoly {
+        let sc = &self.scalars[i];
+        let mu = sc.rate_m;
+        let nch = self.layout.channels.len();
+        let rates = &self.chan_rate[i * nch..(i + 1) * nch];
+        let mut p = ExpPoly::new();
+        p.add(0.0, 0, sc.v_inf - sc.v_th);
+        p.add(mu, 0, l.v - sc.v_inf);
+        // μ·I0·D1: (e^{-μs} - e^{-λs})/(λ-μ), or s e^{-μs} when λ == μ.
+        let add_d1 = |p: &mut ExpPoly, lam: f64, c: f64| {
+            if lam == mu {
+                p.add(mu, 1, c);
+            } else {
+                let d = lam - mu;
+                p.add(mu, 0, c / d);
+                p.add(lam, 0, -c / d);
+            }
+        };
+        for (c, kind) in self.layout.channels.iter().enumerate() {
+            let lam = rates[c];
+            let o = self.layout.offsets[c];
+            match kind {
+                ChannelKind::Exp => add_d1(&mut p, lam, mu * l.s[o]),
+                ChannelKind::Alpha => {
+                    add_d1(&mut p, lam, mu * l.s[o]);
+                    let cj = mu * l.s[o + 1];
+                    if lam == mu {
+                        p.add(mu, 2, 0.5 * cj);
+                    } else {
+                        // (e^{-μs} - e^{-λs}(1 + d s)) / d²
+                        let d = lam - mu;
+                        p.add(mu, 0, cj / (d * d));
+                        p.add(lam, 0, -cj / (d * d));
+                        p.add(lam, 1, -cj / d);
+                    }
+                }
+            }
+        }
+        let nt = self.layout.n_thr;
+        for k in 0..nt {
+            p.add(self.thr_rate[i * nt + k], 0, -l.th[k]);
+        }
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(receptors: &[Option<bool>], rates: Vec<f64>, v_inf: f64) -> LifPopulation {
+        let layout = Layout::new(receptors, 0, 0);
+        LifPopulation::new(
+            layout,
+            vec![NeuronInit {
+                scalars: Scalars {
+                    rate_m: 0.1,
+                    v_inf,
+                    v_th: -55.0,
+                    v_reset: -70.0,
+                    t_ref: 2.0,
+                },
+                v_init: -70.0,
+                chan_rate: rates,
+                adapt_inc: vec![],
+                thr_rate: vec![],
+                thr_inc: vec![],
+            }],
+        )
+    }
+
+    #[test]
+    fn free_decay_matches_closed_form() {
+        let mut p = single(&[None], vec![], -70.0);
+        p.receive(0, 0, 10.0);
+        let v = p.v_at(0, 7.3);
+        let want = -70.0 + 10.0 * (-0.73f64).exp();
+        assert!((v - want).abs() < 1e-13, "{v} {want}");
+    }
+
+    #[test]
+    fn dc_drive_first_spike_closed_form() {
+        // V_inf = -50 > v_th: first spike at tau_m ln((V_inf - v0)/(V_inf - v_th)).
+        let p = single(&[None], vec![], -50.0);
+        let t = p.next_spike(0, 1e9).unwrap();
+        let want = 10.0 * (20.0f64 / 5.0).ln();
+        assert!((t - want).abs() < 1e-12, "{t} {want}");
+    }
+
+    #[test]
+    fn exp_psp_peak_degenerate_tau() {
+        // tau_syn == tau_m: V - v_rest = w (t/tau) e^{-t/tau}, peak w/e at t = tau.
+        let mut p = single(&[Some(false)], vec![0.1], -70.0);
+        p.receive(0, 0, 10.0);
+        let v = p.v_at(0, 10.0);
+        assert!((v - (-70.0 + 10.0 / std::f64::consts::E)).abs() < 1e-13);
+    }
+}

@@ -1,0 +1,222 @@
+//! The event queue: pending deliveries and source spikes in a binary heap, and each
+//! neuron's predicted next spike in an indexed priority queue.
+//!
+//! Order is total and deterministic: events sort by `(time, class, seq)`, where `class`
+//! fixes what happens first at one instant (see `docs/semantics.md`) and `seq` is an
+//! insertion counter (FIFO among equals, as nexosim's epoch). Predictions live in a
+//! separate indexed queue (crate `priority-queue`) so a prediction that changes when an
+//! input arrives is updated in place in O(log n) rather than left behind as a stale entry.
+
+use ordered_float::OrderedFloat;
+use priority_queue::PriorityQueue;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// What happens first at one instant; lower classes first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Class {
+    /// Voltage samples see the state before any event at the same time.
+    Sample = 0,
+    /// A neuron's own threshold crossing precedes arrivals at the same time.
+    Crossing = 1,
+    /// Source spikes, then
+    Source = 2,
+    /// the synaptic deliveries they (and earlier spikes) cause.
+    Deliver = 3,
+}
+
+/// A pending event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Sample voltage probe `probe`.
+    Sample {
+        /// Probe index.
+        probe: u32,
+    },
+    /// Neuron `neuron` (global index) reaches threshold.
+    Crossing {
+        /// Global neuron index.
+        neuron: u32,
+    },
+    /// Source `source` (global source index) emits a spike.
+    Source {
+        /// Global source index.
+        source: u32,
+    },
+    /// Deliver the synapses `start..end` of the connectivity (one delay group).
+    Deliver {
+        /// First synapse.
+        start: u32,
+        /// One past the last synapse.
+        end: u32,
+    },
+}
+
+impl Event {
+    fn class(&self) -> Class {
+        match self {
+            Event::Sample { .. } => Class::Sample,
+            Event::Crossing { .. } => Class::Crossing,
+            Event::Source { .. } => Class::Source,
+            Event::Deliver { .. } => Class::Deliver,
+        }
+    }
+}
+
+type Key = (OrderedFloat<f64>, Class, u64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    key: Key,
+    event: Event,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The simulation's event queue.
+#[derive(Debug, Default)]
+pub struct EventQueue {
+    heap: BinaryHeap<Reverse<Entry>>,
+    crossings: PriorityQueue<u32, Reverse<(OrderedFloat<f64>, u64)>>,
+    seq: u64,
+    peak: usize,
+}
+
+impl EventQueue {
+    /// An empty queue with room for `capacity` heap entries and `neurons` predictions.
+    pub fn with_capacity(capacity: usize, neurons: usize) -> Self {
+        EventQueue {
+            heap: BinaryHeap::with_capacity(capacity),
+            crossings: PriorityQueue::with_capacity(neurons),
+            seq: 0,
+            peak: 0,
+        }
+    }
+
+    /// Schedules `event` at `time` (finite). O(log n).
+    ///
+    /// # Panics
+    /// On a prediction (use [`set_crossing`](Self::set_crossing)) or a non-finite time.
+    pub fn push(&mut self, time: f64, event: Event) {
+        assert!(time.is_finite(), "internal error: event at time {time}");
+        debug_assert!(!matches!(event, Event::Crossing { .. }));
+        self.seq += 1;
+        self.heap.push(Reverse(Entry {
+            key: (OrderedFloat(time), event.class(), self.seq),
+            event,
+        }));
+        self.peak = self.peak.max(self.len());
+    }
+
+    /// Sets (or, with `None`, clears) the predicted crossing of `neuron`. O(log n).
+    pub fn set_crossing(&mut self, neuron: u32, time: Option<f64>) {
+        match time {
+            Some(t) => {
+                self.seq += 1;
+                self.crossings
+                    .push(neuron, Reverse((OrderedFloat(t), self.seq)));
+                self.peak = self.peak.max(self.len());
+            }
+            None => {
+                self.crossings.remove(&neuron);
+            }
+        }
+    }
+
+    fn next_key(&self) -> Option<Key> {
+        let h = self.heap.peek().map(|e| e.0.key);
+        let c = self
+            .crossings
+            .peek()
+            .map(|(_, Reverse((t, s)))| (*t, Class::Crossing, *s));
+        match (h, c) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Time of the next event.
+    pub fn peek_time(&self) -> Option<f64> {
+        self.next_key().map(|k| k.0 .0)
+    }
+
+    /// Removes and returns the next event in `(time, class, seq)` order. O(log n).
+    pub fn pop(&mut self) -> Option<(f64, Event)> {
+        let key = self.next_key()?;
+        if key.1 == Class::Crossing
+            && self
+                .crossings
+                .peek()
+                .is_some_and(|(_, Reverse((t, s)))| (*t, *s) == (key.0, key.2))
+        {
+            let (neuron, _) = self.crossings.pop()?;
+            return Some((key.0 .0, Event::Crossing { neuron }));
+        }
+        let Reverse(e) = self.heap.pop()?;
+        Some((e.key.0 .0, e.event))
+    }
+
+    /// Pending events (including predictions).
+    pub fn len(&self) -> usize {
+        self.heap.len() + self.crossings.len()
+    }
+
+    /// True when nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Largest number of pending events seen.
+    pub fn peak_len(&self) -> usize {
+        self.peak
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_follow_class_then_insertion() {
+        let mut q = EventQueue::default();
+        q.push(1.0, Event::Deliver { start: 0, end: 1 });
+        q.push(1.0, Event::Source { source: 3 });
+        q.set_crossing(7, Some(1.0));
+        q.push(1.0, Event::Sample { probe: 0 });
+        q.push(1.0, Event::Deliver { start: 5, end: 6 });
+        q.push(0.5, Event::Deliver { start: 9, end: 10 });
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(
+            order,
+            vec![
+                (0.5, Event::Deliver { start: 9, end: 10 }),
+                (1.0, Event::Sample { probe: 0 }),
+                (1.0, Event::Crossing { neuron: 7 }),
+                (1.0, Event::Source { source: 3 }),
+                (1.0, Event::Deliver { start: 0, end: 1 }),
+                (1.0, Event::Deliver { start: 5, end: 6 }),
+            ]
+        );
+    }
+
+    #[test]
+    fn crossing_updates_replace_the_old_prediction() {
+        let mut q = EventQueue::default();
+        q.set_crossing(1, Some(5.0));
+        q.set_crossing(1, Some(2.0));
+        q.set_crossing(2, Some(3.0));
+        q.set_crossing(2, None);
+        assert_eq!(q.pop(), Some((2.0, Event::Crossing { neuron: 1 })));
+        assert_eq!(q.pop(), None);
+    }
+}

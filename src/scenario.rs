@@ -1,0 +1,200 @@
+//! The JSON scenario front end, in two stages (as ripgrep turns raw arguments into a
+//! high-level form):
+//!
+//! 1. [`parse_str`]: JSON text → [`Scenario`], mirroring the file exactly. Unknown keys,
+//!    wrong types and missing fields are reported with their JSON path.
+//! 2. [`build`](build::build): [`Scenario`] → [`Network`](crate::network::Network): names
+//!    resolved, ranges checked, random values drawn.
+//!
+//! [`load`] does both for a file.
+
+pub mod build;
+pub mod schema;
+
+pub use schema::*;
+
+use crate::error::ScenarioError;
+use crate::network::Network;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::path::Path;
+
+/// Reads, parses and builds a scenario file.
+pub fn load(path: &Path) -> Result<(Scenario, Network), ScenarioError> {
+    let sc = read(path)?;
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("scenario");
+    let net = build::build(&sc, stem)?;
+    Ok((sc, net))
+}
+
+/// Reads and parses (stage 1 only) a scenario file.
+pub fn read(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_named(&text, &path.display().to_string())
+}
+
+/// Parses scenario JSON text (stage 1).
+pub fn parse_str(text: &str) -> Result<Scenario, ScenarioError> {
+    parse_named(text, "<scenario>")
+}
+
+fn parse_named(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    if text.trim().is_empty() {
+        return Err(ScenarioError::Syntax {
+            location: file.to_string(),
+            message: "the file is empty; a scenario is a JSON object".into(),
+        });
+    }
+    let mut doc: Value = serde_json::from_str(text).map_err(|e| ScenarioError::Syntax {
+        location: format!("{file}:{}:{}", e.line(), e.column()),
+        message: strip_position(&e.to_string()),
+    })?;
+    let Some(obj) = doc.as_object_mut() else {
+        return Err(ScenarioError::invalid(
+            ".",
+            format!("expected a JSON object (a scenario), got {}", kind_of(&doc)),
+        ));
+    };
+    // Inputs are dispatched on "kind" here rather than by serde's internally tagged enums,
+    // which buffer their content and would lose the path of errors inside an input.
+    let inputs = obj.remove("inputs");
+    let mut sc: Scenario = typed(doc, "")?;
+    if let Some(inputs) = inputs {
+        let Value::Array(items) = inputs else {
+            return Err(ScenarioError::invalid(
+                "inputs",
+                format!("expected a list of inputs, got {}", kind_of(&inputs)),
+            ));
+        };
+        for (k, item) in items.into_iter().enumerate() {
+            sc.inputs.push(parse_input(item, &format!("inputs[{k}]"))?);
+        }
+    }
+    Ok(sc)
+}
+
+fn parse_input(v: Value, path: &str) -> Result<Input, ScenarioError> {
+    let Value::Object(mut m) = v else {
+        return Err(ScenarioError::invalid(
+            path,
+            format!("expected an input object, got {}", kind_of(&v)),
+        ));
+    };
+    let name = match m.remove("name") {
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            return Err(ScenarioError::invalid(
+                format!("{path}.name"),
+                format!("expected a string, got {}", kind_of(&other)),
+            ))
+        }
+        None => return Err(ScenarioError::invalid(path, "missing field `name`")),
+    };
+    const KINDS: [&str; 4] = ["spike_times", "poisson", "periodic", "phase_locked"];
+    let kind = match m.remove("kind") {
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            return Err(ScenarioError::invalid(
+                format!("{path}.kind"),
+                format!("expected a string, got {}", kind_of(&other)),
+            ))
+        }
+        None => {
+            return Err(ScenarioError::invalid(
+                path,
+                format!("missing field `kind` (one of {})", quoted(&KINDS)),
+            ))
+        }
+    };
+    let body = Value::Object(m);
+    let kind = match kind.as_str() {
+        "spike_times" => InputKind::SpikeTimes(typed(body, path)?),
+        "poisson" => InputKind::Poisson(typed(body, path)?),
+        "periodic" => InputKind::Periodic(typed(body, path)?),
+        "phase_locked" => InputKind::PhaseLocked(typed(body, path)?),
+        other => {
+            let hint = build::closest(other, KINDS.into_iter())
+                .map(|c| format!("; did you mean \"{c}\"?"))
+                .unwrap_or_default();
+            return Err(ScenarioError::invalid(
+                format!("{path}.kind"),
+                format!(
+                    "unknown input kind \"{other}\", expected one of {}{hint}",
+                    quoted(&KINDS)
+                ),
+            ));
+        }
+    };
+    Ok(Input { name, kind })
+}
+
+/// Deserializes `v` into `T`, turning serde's message into a path-named error.
+fn typed<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, ScenarioError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let inner = e.path().to_string();
+        let mut path = match (prefix.is_empty(), inner.as_str()) {
+            (true, ".") => ".".to_string(),
+            (true, _) => inner,
+            (false, ".") => prefix.to_string(),
+            (false, _) => format!("{prefix}.{inner}"),
+        };
+        let mut message = e.into_inner().to_string();
+        // serde: "unknown field `tau_mm`, expected one of `a`, `b`" → name the key in the
+        // path and suggest the closest valid one.
+        if let Some(rest) = message.strip_prefix("unknown field `") {
+            if let Some((field, expected)) = rest.split_once('`') {
+                let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+                let hint = build::closest(field, valid.iter().copied())
+                    .map(|c| format!("; did you mean \"{c}\"?"))
+                    .unwrap_or_default();
+                path = if path == "." {
+                    field.to_string()
+                } else {
+                    format!("{path}.{field}")
+                };
+                message = format!(
+                    "unknown key \"{field}\" (allowed: {}){hint}",
+                    quoted(&valid)
+                );
+            }
+        }
+        ScenarioError::invalid(path, message)
+    })
+}
+
+fn quoted(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// The JSON Schema of the scenario format, generated from the same types the parser uses.
+pub fn json_schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(Scenario)).expect("schema serializes")
+}

@@ -1,0 +1,985 @@
+//! Scenario → [`Network`]: resolve names, check ranges, draw random values, compute
+//! per-neuron constants. Every error carries the JSON path of the offending value.
+//!
+//! Validation is transactional: everything is built into temporaries and nothing is
+//! returned (or written) unless all checks pass.
+
+use super::schema::*;
+use crate::error::ScenarioError;
+use crate::input::{self, stream, SourceTrain};
+use crate::network::connectivity::Synapse;
+use crate::network::{Connectivity, InputEntry, Network, PopulationEntry, Probe};
+use crate::neuron::lif::{Layout, LifPopulation, NeuronInit, Scalars, MAX_CHANNELS};
+use crate::neuron::Population as ModelPopulation;
+use rand::Rng;
+use rand_distr::{Distribution as _, StandardNormal};
+use rand_pcg::Pcg64;
+use std::collections::HashMap;
+
+/// Largest number of synapses, spikes per input, or voltage samples accepted (indices are
+/// 32-bit; larger requests are almost always mistakes in units).
+pub const MAX_ELEMENTS: u64 = u32::MAX as u64;
+
+type Res<T> = Result<T, ScenarioError>;
+
+fn err<T>(path: impl Into<String>, msg: impl Into<String>) -> Res<T> {
+    Err(ScenarioError::invalid(path, msg))
+}
+
+/// A range constraint on numbers, with the message it gives.
+#[derive(Clone, Copy)]
+enum Check {
+    Finite,
+    Positive,
+    NonNegative,
+}
+
+impl Check {
+    fn test(self, v: f64, unit: &str) -> Result<(), String> {
+        let ok = v.is_finite()
+            && match self {
+                Check::Finite => true,
+                Check::Positive => v > 0.0,
+                Check::NonNegative => v >= 0.0,
+            };
+        if ok {
+            return Ok(());
+        }
+        let what = match self {
+            Check::Finite => "a finite number".to_string(),
+            Check::Positive => format!("> 0{unit}"),
+            Check::NonNegative => format!(">= 0{unit}"),
+        };
+        Err(format!("must be {what}, got {v}"))
+    }
+}
+
+fn check(path: &str, v: f64, c: Check, unit: &str) -> Res<f64> {
+    c.test(v, unit)
+        .map(|_| v)
+        .map_err(|m| ScenarioError::invalid(path, m))
+}
+
+/// Resolves a [`ParamValue`] to `n` numbers, each checked with `c`.
+fn resolve(
+    value: &ParamValue,
+    path: &str,
+    n: usize,
+    what: &str,
+    c: Check,
+    unit: &str,
+    rng: &mut Pcg64,
+) -> Res<Vec<f64>> {
+    match value {
+        ParamValue::Value(v) => Ok(vec![check(path, *v, c, unit)?; n]),
+        ParamValue::List(vs) => {
+            if vs.len() != n {
+                return err(
+                    path,
+                    format!("list has {} values, expected {n} ({what})", vs.len()),
+                );
+            }
+            for (k, v) in vs.iter().enumerate() {
+                check(&format!("{path}[{k}]"), *v, c, unit)?;
+            }
+            Ok(vs.clone())
+        }
+        ParamValue::Distribution(d) => {
+            let draw = sampler(d, path)?;
+            let mut out = Vec::with_capacity(n);
+            for k in 0..n {
+                let v = draw(rng);
+                if let Err(m) = c.test(v, unit) {
+                    return err(
+                        path,
+                        format!(
+                            "the distribution drew {v} for element {k}, but values {}; \
+                             bound it with \"min\"/\"max\"",
+                            m.split(", got").next().unwrap_or(&m)
+                        ),
+                    );
+                }
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn sampler(d: &Distribution, path: &str) -> Res<impl Fn(&mut Pcg64) -> f64> {
+    let (lo_clip, hi_clip) = (
+        d.min.unwrap_or(f64::NEG_INFINITY),
+        d.max.unwrap_or(f64::INFINITY),
+    );
+    if d.min.is_some_and(|v| !v.is_finite()) || d.max.is_some_and(|v| !v.is_finite()) {
+        return err(path, "\"min\" and \"max\" must be finite numbers");
+    }
+    if lo_clip > hi_clip {
+        return err(
+            format!("{path}.min"),
+            format!("must be <= max ({hi_clip}), got {lo_clip}"),
+        );
+    }
+    let (uniform, a, b) = match (d.uniform, d.normal) {
+        (Some([lo, hi]), None) => {
+            if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                return err(
+                    format!("{path}.uniform"),
+                    format!("needs finite [lo, hi] with lo <= hi, got [{lo}, {hi}]"),
+                );
+            }
+            (true, lo, hi)
+        }
+        (None, Some([mean, sd])) => {
+            if !(mean.is_finite() && sd.is_finite() && sd >= 0.0) {
+                return err(
+                    format!("{path}.normal"),
+                    format!("needs a finite mean and sd >= 0, got [{mean}, {sd}]"),
+                );
+            }
+            (false, mean, sd)
+        }
+        _ => {
+            return err(
+                path,
+                "a distribution needs exactly one of \"uniform\" or \"normal\"",
+            )
+        }
+    };
+    Ok(move |rng: &mut Pcg64| {
+        let v = if uniform {
+            a + (b - a) * rng.random::<f64>()
+        } else {
+            let z: f64 = StandardNormal.sample(rng);
+            a + b * z
+        };
+        v.clamp(lo_clip, hi_clip)
+    })
+}
+
+/// What a name refers to.
+#[derive(Clone, Copy, Debug)]
+enum Node {
+    Population(usize),
+    Input(usize),
+}
+
+/// Builds a network from a scenario. `default_name` is used when the scenario has none.
+pub fn build(sc: &Scenario, default_name: &str) -> Res<Network> {
+    if !(sc.duration.is_finite() && sc.duration > 0.0) {
+        return err(
+            "duration",
+            format!("must be a finite number > 0 ms, got {}", sc.duration),
+        );
+    }
+    let duration = sc.duration;
+    let seed = sc.seed;
+
+    // ---- names ----
+    let mut names: HashMap<&str, Node> = HashMap::new();
+    let mut pop_names = Vec::new();
+    for (k, p) in sc.populations.iter().enumerate() {
+        let path = format!("populations[{k}].name");
+        if p.name.is_empty() {
+            return err(path, "must not be empty");
+        }
+        if names.insert(&p.name, Node::Population(k)).is_some() {
+            return err(path, format!("duplicate name \"{}\"", p.name));
+        }
+        pop_names.push(p.name.as_str());
+    }
+    for (k, p) in sc.inputs.iter().enumerate() {
+        let path = format!("inputs[{k}].name");
+        if p.name.is_empty() {
+            return err(path, "must not be empty");
+        }
+        if names.insert(&p.name, Node::Input(k)).is_some() {
+            return err(
+                path,
+                format!(
+                    "duplicate name \"{}\" (populations and inputs share one namespace)",
+                    p.name
+                ),
+            );
+        }
+    }
+    let known = || {
+        let mut all: Vec<String> = sc
+            .populations
+            .iter()
+            .map(|p| format!("\"{}\"", p.name))
+            .collect();
+        all.extend(sc.inputs.iter().map(|p| format!("\"{}\"", p.name)));
+        if all.is_empty() {
+            "none defined".to_string()
+        } else {
+            format!("known: {}", all.join(", "))
+        }
+    };
+    let lookup = |name: &str, path: String| -> Res<Node> {
+        names.get(name).copied().ok_or_else(|| {
+            let hint = closest(name, names.keys().copied())
+                .map(|c| format!("; did you mean \"{c}\"?"))
+                .unwrap_or_default();
+            ScenarioError::invalid(
+                path,
+                format!("unknown population \"{name}\" ({}){hint}", known()),
+            )
+        })
+    };
+
+    // ---- populations ----
+    let mut populations = Vec::with_capacity(sc.populations.len());
+    let mut offset = 0usize;
+    for (k, p) in sc.populations.iter().enumerate() {
+        let path = format!("populations[{k}]");
+        if p.size == 0 {
+            return err(format!("{path}.size"), "must be >= 1");
+        }
+        if p.size as u64 > MAX_ELEMENTS {
+            return err(format!("{path}.size"), format!("must be <= {MAX_ELEMENTS}"));
+        }
+        let neurons = match p.model {
+            ModelKind::Lif => ModelPopulation::Lif(build_lif(
+                &p.params,
+                p.size,
+                &format!("{path}.params"),
+                seed,
+                &p.name,
+            )?),
+        };
+        populations.push(PopulationEntry {
+            name: p.name.clone(),
+            offset,
+            neurons,
+        });
+        offset += p.size;
+    }
+    let n_neurons = offset;
+
+    // ---- inputs ----
+    let mut inputs = Vec::with_capacity(sc.inputs.len());
+    let mut src_offset = 0usize;
+    for (k, inp) in sc.inputs.iter().enumerate() {
+        let sources = build_input(inp, &format!("inputs[{k}]"), seed, duration)?;
+        let n = sources.len();
+        inputs.push(InputEntry {
+            name: inp.name.clone(),
+            offset: src_offset,
+            sources,
+        });
+        src_offset += n;
+    }
+    let n_nodes = n_neurons + src_offset;
+    if n_nodes as u64 > MAX_ELEMENTS {
+        return err(
+            "populations",
+            format!("more than {MAX_ELEMENTS} neurons and sources in total"),
+        );
+    }
+
+    // ---- connections ----
+    let mut synapses = Vec::new();
+    for (k, c) in sc.connections.iter().enumerate() {
+        let path = format!("connections[{k}]");
+        let from = lookup(&c.from, format!("{path}.from"))?;
+        let to = match lookup(&c.to, format!("{path}.to"))? {
+            Node::Population(t) => t,
+            Node::Input(_) => {
+                return err(
+                    format!("{path}.to"),
+                    format!(
+                        "\"{}\" is an input; connections must target a neuron population",
+                        c.to
+                    ),
+                )
+            }
+        };
+        let (src_size, src_base, from_input) = match from {
+            Node::Population(s) => (populations[s].neurons.len(), populations[s].offset, false),
+            Node::Input(s) => (inputs[s].sources.len(), n_neurons + inputs[s].offset, true),
+        };
+        let tgt_size = populations[to].neurons.len();
+        let same = matches!(from, Node::Population(s) if s == to);
+        let n_receptors = match &populations[to].neurons {
+            ModelPopulation::Lif(l) => l.layout().receptors.len(),
+        };
+        if c.receptor >= n_receptors {
+            return err(
+                format!("{path}.receptor"),
+                format!(
+                    "index {} out of range: population \"{}\" has {n_receptors} receptor(s) (0..{})",
+                    c.receptor,
+                    c.to,
+                    n_receptors.saturating_sub(1)
+                ),
+            );
+        }
+        let mut rng = stream(seed, &format!("connections[{k}].rule"), 0);
+        let pairs = generate_pairs(
+            &c.rule,
+            &format!("{path}.rule"),
+            src_size,
+            tgt_size,
+            same,
+            c.autapses,
+            &mut rng,
+        )?;
+        let n = pairs.len();
+        if (synapses.len() + n) as u64 > MAX_ELEMENTS {
+            return err(
+                format!("{path}.rule"),
+                format!("more than {MAX_ELEMENTS} synapses in total"),
+            );
+        }
+        let mut wrng = stream(seed, &format!("connections[{k}].weight"), 0);
+        let weights = resolve(
+            &c.weight,
+            &format!("{path}.weight"),
+            n,
+            "one per generated synapse",
+            Check::Finite,
+            " mV",
+            &mut wrng,
+        )?;
+        let mut drng = stream(seed, &format!("connections[{k}].delay"), 0);
+        let delay_check = if from_input {
+            Check::NonNegative
+        } else {
+            Check::Positive
+        };
+        let delays = resolve(&c.delay, &format!("{path}.delay"), n, "one per generated synapse", delay_check, " ms", &mut drng)
+            .map_err(|e| match e {
+                ScenarioError::Invalid { path, message } if !from_input && message.contains("> 0") => ScenarioError::invalid(
+                    path,
+                    format!("{message} (delays between neuron populations must be > 0, so that no spike causes another at the same instant)"),
+                ),
+                e => e,
+            })?;
+        for (s, ((i, j), (w, d))) in pairs
+            .into_iter()
+            .zip(weights.into_iter().zip(delays))
+            .enumerate()
+        {
+            let _ = s;
+            synapses.push(Synapse {
+                source: (src_base + i) as u32,
+                target: (populations[to].offset + j) as u32,
+                weight: w,
+                delay: d,
+                receptor: c.receptor as u8,
+            });
+        }
+    }
+    let connectivity = Connectivity::new(n_nodes, synapses);
+
+    // ---- record ----
+    let record = sc.record.clone().unwrap_or_default();
+    let mut record_populations = vec![false; populations.len()];
+    let mut record_inputs = vec![false; inputs.len()];
+    match &record.spikes {
+        None => record_populations.iter_mut().for_each(|r| *r = true),
+        Some(list) => {
+            for (k, name) in list.iter().enumerate() {
+                match lookup(name, format!("record.spikes[{k}]"))? {
+                    Node::Population(p) => record_populations[p] = true,
+                    Node::Input(p) => record_inputs[p] = true,
+                }
+            }
+        }
+    }
+    let mut probes = Vec::new();
+    let mut n_samples: u64 = 0;
+    for (k, v) in record.voltage.iter().enumerate() {
+        let path = format!("record.voltage[{k}]");
+        let p = match lookup(&v.population, format!("{path}.population"))? {
+            Node::Population(p) => p,
+            Node::Input(_) => {
+                return err(
+                    format!("{path}.population"),
+                    format!(
+                        "\"{}\" is an input and has no membrane potential",
+                        v.population
+                    ),
+                )
+            }
+        };
+        let size = populations[p].neurons.len();
+        let neurons = match &v.neurons {
+            None => (0..size).collect(),
+            Some(list) => {
+                for (m, &i) in list.iter().enumerate() {
+                    if i >= size {
+                        return err(
+                            format!("{path}.neurons[{m}]"),
+                            format!(
+                                "index {i} out of range: \"{}\" has {size} neurons",
+                                v.population
+                            ),
+                        );
+                    }
+                }
+                list.clone()
+            }
+        };
+        let times = match (v.every, &v.times) {
+            (Some(every), None) => {
+                check(&format!("{path}.every"), every, Check::Positive, " ms")?;
+                let count = (duration / every).ceil();
+                if count * neurons.len() as f64 > MAX_ELEMENTS as f64 {
+                    return err(
+                        format!("{path}.every"),
+                        format!("{every} ms gives {count} samples per neuron; too many"),
+                    );
+                }
+                (0..count as u64)
+                    .map(|i| i as f64 * every)
+                    .filter(|&t| t < duration)
+                    .collect()
+            }
+            (None, Some(times)) => {
+                let mut ts = Vec::with_capacity(times.len());
+                for (m, &t) in times.iter().enumerate() {
+                    if !(t.is_finite() && (0.0..duration).contains(&t)) {
+                        return err(
+                            format!("{path}.times[{m}]"),
+                            format!("must be in [0, duration) = [0, {duration}) ms, got {t}"),
+                        );
+                    }
+                    ts.push(t);
+                }
+                ts.sort_by(f64::total_cmp);
+                ts
+            }
+            (Some(_), Some(_)) => {
+                return err(&path, "give either \"every\" or \"times\", not both")
+            }
+            (None, None) => {
+                return err(
+                    &path,
+                    "missing sampling: give \"every\" (ms) or \"times\" (list of ms)",
+                )
+            }
+        };
+        n_samples += (times.len() * neurons.len()) as u64;
+        if n_samples > MAX_ELEMENTS {
+            return err(&path, "too many voltage samples in total");
+        }
+        probes.push(Probe {
+            population: p,
+            neurons,
+            times,
+        });
+    }
+
+    Ok(Network {
+        name: sc.name.clone().unwrap_or_else(|| default_name.to_string()),
+        duration,
+        populations,
+        inputs,
+        connectivity,
+        record_populations,
+        record_inputs,
+        probes,
+    })
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a likely typo.
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn build_lif(p: &LifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<LifPopulation> {
+    let rng = |key: &str| stream(seed, &format!("populations/{pop}/{key}"), 0);
+    let what = "one per neuron";
+    let get = |v: &ParamValue, key: &str, c: Check, unit: &str, rng: &mut Pcg64| {
+        resolve(v, &format!("{path}.{key}"), n, what, c, unit, rng)
+    };
+    let tau_m = get(&p.tau_m, "tau_m", Check::Positive, " ms", &mut rng("tau_m"))?;
+    let v_rest = match &p.v_rest {
+        Some(v) => get(v, "v_rest", Check::Finite, " mV", &mut rng("v_rest"))?,
+        None => vec![-70.0; n],
+    };
+    let v_th = get(&p.v_th, "v_th", Check::Finite, " mV", &mut rng("v_th"))?;
+    let v_reset = match &p.v_reset {
+        Some(v) => get(v, "v_reset", Check::Finite, " mV", &mut rng("v_reset"))?,
+        None => v_rest.clone(),
+    };
+    for i in 0..n {
+        if v_reset[i] >= v_th[i] {
+            let (key, which) = if p.v_reset.is_some() {
+                ("v_reset", "")
+            } else {
+                ("v_rest", " (v_reset defaults to v_rest)")
+            };
+            let at = if n > 1 {
+                format!(" for neuron {i}")
+            } else {
+                String::new()
+            };
+            return err(
+                format!("{path}.{key}"),
+                format!(
+                    "must be < v_th{which}: got {} >= {}{at}",
+                    v_reset[i], v_th[i]
+                ),
+            );
+        }
+    }
+    let t_ref = match &p.t_ref {
+        Some(v) => get(v, "t_ref", Check::NonNegative, " ms", &mut rng("t_ref"))?,
+        None => vec![0.0; n],
+    };
+    let i_bias = match &p.i_bias {
+        Some(v) => get(v, "i_bias", Check::Finite, " mV", &mut rng("i_bias"))?,
+        None => vec![0.0; n],
+    };
+    let v_init = match &p.v_init {
+        Some(v) => get(v, "v_init", Check::Finite, " mV", &mut rng("v_init"))?,
+        None => v_rest.clone(),
+    };
+    let default_receptors = vec![Receptor {
+        kind: ReceptorKind::Delta,
+        tau: None,
+    }];
+    let receptors = p.receptors.as_ref().unwrap_or(&default_receptors);
+    if receptors.len() > 255 {
+        return err(format!("{path}.receptors"), "at most 255 receptors");
+    }
+    let mut kinds = Vec::new();
+    let mut chan_taus: Vec<Vec<f64>> = Vec::new();
+    for (k, r) in receptors.iter().enumerate() {
+        let rp = format!("receptors[{k}]");
+        match (r.kind, &r.tau) {
+            (ReceptorKind::Delta, None) => kinds.push(None),
+            (ReceptorKind::Delta, Some(_)) => {
+                return err(
+                    format!("{path}.{rp}.tau"),
+                    "a delta receptor has no time constant; remove \"tau\"",
+                )
+            }
+            (kind, Some(tau)) => {
+                kinds.push(Some(kind == ReceptorKind::Alpha));
+                chan_taus.push(get(
+                    tau,
+                    &format!("{rp}.tau"),
+                    Check::Positive,
+                    " ms",
+                    &mut rng(&format!("{rp}.tau")),
+                )?);
+            }
+            (_, None) => {
+                return err(
+                    format!("{path}.{rp}"),
+                    "missing field `tau` (ms): exp and alpha receptors need a time constant",
+                )
+            }
+        }
+    }
+    let mut adapt_inc = Vec::new();
+    for (k, a) in p.adaptation.iter().enumerate() {
+        let ap = format!("adaptation[{k}]");
+        chan_taus.push(get(
+            &a.tau,
+            &format!("{ap}.tau"),
+            Check::Positive,
+            " ms",
+            &mut rng(&format!("{ap}.tau")),
+        )?);
+        adapt_inc.push(get(
+            &a.increment,
+            &format!("{ap}.increment"),
+            Check::Finite,
+            " mV",
+            &mut rng(&format!("{ap}.increment")),
+        )?);
+    }
+    let mut thr_tau = Vec::new();
+    let mut thr_inc = Vec::new();
+    for (k, a) in p.threshold_adaptation.iter().enumerate() {
+        let ap = format!("threshold_adaptation[{k}]");
+        thr_tau.push(get(
+            &a.tau,
+            &format!("{ap}.tau"),
+            Check::Positive,
+            " ms",
+            &mut rng(&format!("{ap}.tau")),
+        )?);
+        thr_inc.push(get(
+            &a.increment,
+            &format!("{ap}.increment"),
+            Check::NonNegative,
+            " mV",
+            &mut rng(&format!("{ap}.increment")),
+        )?);
+    }
+    if chan_taus.len() + thr_tau.len() > MAX_CHANNELS {
+        return err(
+            path,
+            format!(
+                "at most {MAX_CHANNELS} exp/alpha receptors, adaptation and threshold-adaptation terms \
+                 per population, got {}",
+                chan_taus.len() + thr_tau.len()
+            ),
+        );
+    }
+    let layout = Layout::new(&kinds, p.adaptation.len(), p.threshold_adaptation.len());
+    let neurons = (0..n)
+        .map(|i| NeuronInit {
+            scalars: Scalars {
+                rate_m: 1.0 / tau_m[i],
+                v_inf: v_rest[i] + i_bias[i],
+                v_th: v_th[i],
+                v_reset: v_reset[i],
+                t_ref: t_ref[i],
+            },
+            v_init: v_init[i],
+            chan_rate: chan_taus.iter().map(|t| 1.0 / t[i]).collect(),
+            adapt_inc: adapt_inc.iter().map(|a| a[i]).collect(),
+            thr_rate: thr_tau.iter().map(|t| 1.0 / t[i]).collect(),
+            thr_inc: thr_inc.iter().map(|a| a[i]).collect(),
+        })
+        .collect();
+    Ok(LifPopulation::new(layout, neurons))
+}
+
+fn build_input(inp: &Input, path: &str, seed: u64, duration: f64) -> Res<Vec<SourceTrain>> {
+    let name = inp.name.as_str();
+    let estimate_guard = |count: f64, key: &str| -> Res<()> {
+        if count > MAX_ELEMENTS as f64 {
+            return err(
+                format!("{path}.{key}"),
+                format!("would generate about {count:.3e} spikes; too many"),
+            );
+        }
+        Ok(())
+    };
+    let size_check = |size: usize| -> Res<()> {
+        if size == 0 {
+            return err(format!("{path}.size"), "must be >= 1");
+        }
+        if size as u64 > MAX_ELEMENTS {
+            return err(format!("{path}.size"), format!("must be <= {MAX_ELEMENTS}"));
+        }
+        Ok(())
+    };
+    Ok(match &inp.kind {
+        InputKind::SpikeTimes(s) => {
+            if s.times.is_empty() {
+                return err(
+                    format!("{path}.times"),
+                    "needs at least one list (one per source)",
+                );
+            }
+            let mut out = Vec::with_capacity(s.times.len());
+            for (i, list) in s.times.iter().enumerate() {
+                for (k, &t) in list.iter().enumerate() {
+                    check(
+                        &format!("{path}.times[{i}][{k}]"),
+                        t,
+                        Check::NonNegative,
+                        " ms",
+                    )?;
+                }
+                out.push(SourceTrain::list(
+                    list.iter().copied().filter(|&t| t < duration).collect(),
+                ));
+            }
+            out
+        }
+        InputKind::Poisson(p) => {
+            size_check(p.size)?;
+            let max_rate = match &p.rate {
+                Rate::Constant(r) => check(&format!("{path}.rate"), *r, Check::NonNegative, " Hz")?,
+                Rate::Sinusoidal(s) => {
+                    check(
+                        &format!("{path}.rate.mean"),
+                        s.mean,
+                        Check::NonNegative,
+                        " Hz",
+                    )?;
+                    check(
+                        &format!("{path}.rate.amplitude"),
+                        s.amplitude,
+                        Check::Finite,
+                        " Hz",
+                    )?;
+                    check(
+                        &format!("{path}.rate.frequency"),
+                        s.frequency,
+                        Check::NonNegative,
+                        " Hz",
+                    )?;
+                    check(
+                        &format!("{path}.rate.phase"),
+                        s.phase,
+                        Check::Finite,
+                        " rad",
+                    )?;
+                    s.mean + s.amplitude.abs()
+                }
+            };
+            let start = check(
+                &format!("{path}.start"),
+                p.start.unwrap_or(0.0),
+                Check::NonNegative,
+                " ms",
+            )?;
+            let stop = check(
+                &format!("{path}.stop"),
+                p.stop.unwrap_or(duration),
+                Check::NonNegative,
+                " ms",
+            )?
+            .min(duration);
+            if p.stop.is_some_and(|s| s < start) {
+                return err(
+                    format!("{path}.stop"),
+                    format!("must be >= start ({start} ms)"),
+                );
+            }
+            estimate_guard(
+                max_rate / 1000.0 * (stop - start).max(0.0) * p.size as f64,
+                "rate",
+            )?;
+            input::poisson(seed, name, p.size, &p.rate, start, stop)
+        }
+        InputKind::Periodic(p) => {
+            size_check(p.size)?;
+            check(&format!("{path}.period"), p.period, Check::Positive, " ms")?;
+            let phase = check(
+                &format!("{path}.phase"),
+                p.phase.unwrap_or(0.0),
+                Check::Finite,
+                " ms",
+            )?;
+            let jitter = check(
+                &format!("{path}.jitter"),
+                p.jitter.unwrap_or(0.0),
+                Check::NonNegative,
+                " ms",
+            )?;
+            estimate_guard(duration / p.period * p.size as f64, "period")?;
+            input::periodic(seed, name, p.size, p.period, phase, jitter, duration)
+        }
+        InputKind::PhaseLocked(p) => {
+            size_check(p.size)?;
+            check(
+                &format!("{path}.frequency"),
+                p.frequency,
+                Check::Positive,
+                " Hz",
+            )?;
+            check(&format!("{path}.rate"), p.rate, Check::NonNegative, " Hz")?;
+            if p.rate > p.frequency {
+                return err(
+                    format!("{path}.rate"),
+                    format!(
+                        "must be <= frequency ({} Hz): at most one spike per cycle, got {}",
+                        p.frequency, p.rate
+                    ),
+                );
+            }
+            check(
+                &format!("{path}.jitter"),
+                p.jitter,
+                Check::NonNegative,
+                " ms",
+            )?;
+            let phase = check(
+                &format!("{path}.phase"),
+                p.phase.unwrap_or(0.0),
+                Check::Finite,
+                " rad",
+            )?;
+            let delay = p.delay.clone().unwrap_or(Itd::Constant(0.0));
+            match &delay {
+                Itd::Constant(d) => {
+                    check(&format!("{path}.delay"), *d, Check::Finite, " ms")?;
+                }
+                Itd::Moving(m) => {
+                    check(
+                        &format!("{path}.delay.offset"),
+                        m.offset,
+                        Check::Finite,
+                        " ms",
+                    )?;
+                    check(
+                        &format!("{path}.delay.amplitude"),
+                        m.amplitude,
+                        Check::Finite,
+                        " ms",
+                    )?;
+                    check(
+                        &format!("{path}.delay.period"),
+                        m.period,
+                        Check::Positive,
+                        " ms",
+                    )?;
+                    check(
+                        &format!("{path}.delay.phase"),
+                        m.phase,
+                        Check::Finite,
+                        " rad",
+                    )?;
+                }
+            }
+            estimate_guard(duration * p.frequency / 1000.0 * p.size as f64, "frequency")?;
+            input::phase_locked(
+                seed,
+                name,
+                p.size,
+                p.frequency,
+                p.rate,
+                p.jitter,
+                phase,
+                &delay,
+                duration,
+            )
+        }
+    })
+}
+
+fn generate_pairs(
+    rule: &Rule,
+    path: &str,
+    ns: usize,
+    nt: usize,
+    same: bool,
+    autapses: bool,
+    rng: &mut Pcg64,
+) -> Res<Vec<(usize, usize)>> {
+    let skip = |i: usize, j: usize| same && !autapses && i == j;
+    let guard = |count: f64| -> Res<()> {
+        if count > MAX_ELEMENTS as f64 {
+            return err(
+                path,
+                format!("would create about {count:.3e} synapses; at most {MAX_ELEMENTS}"),
+            );
+        }
+        Ok(())
+    };
+    let mut out = Vec::new();
+    match rule {
+        Rule::AllToAll => {
+            guard(ns as f64 * nt as f64)?;
+            out.reserve(ns * nt);
+            for i in 0..ns {
+                for j in 0..nt {
+                    if !skip(i, j) {
+                        out.push((i, j));
+                    }
+                }
+            }
+        }
+        Rule::OneToOne => {
+            if ns != nt {
+                return err(
+                    path,
+                    format!("one_to_one needs equal sizes, got {ns} sources and {nt} targets"),
+                );
+            }
+            if same && !autapses {
+                return err(path, "one_to_one within one population connects each neuron to itself; set \"autapses\": true");
+            }
+            out.extend((0..ns).map(|i| (i, i)));
+        }
+        Rule::FixedProbability(p) => {
+            if !(0.0..=1.0).contains(p) {
+                return err(
+                    format!("{path}.fixed_probability"),
+                    format!("must be in [0, 1], got {p}"),
+                );
+            }
+            guard(ns as f64 * nt as f64 * p)?;
+            for i in 0..ns {
+                for j in 0..nt {
+                    if !skip(i, j) && rng.random::<f64>() < *p {
+                        out.push((i, j));
+                    }
+                }
+            }
+        }
+        Rule::FixedIndegree(k) => {
+            let avail = if same && !autapses { ns - 1 } else { ns };
+            if *k > avail {
+                return err(
+                    format!("{path}.fixed_indegree"),
+                    format!(
+                        "{k} is more than the {avail} distinct sources available{}",
+                        if same && !autapses {
+                            " (autapses excluded)"
+                        } else {
+                            ""
+                        }
+                    ),
+                );
+            }
+            guard(nt as f64 * *k as f64)?;
+            for j in 0..nt {
+                for i in choose(rng, ns, *k, same && !autapses, j) {
+                    out.push((i, j));
+                }
+            }
+            out.sort_unstable();
+        }
+        Rule::FixedOutdegree(k) => {
+            let avail = if same && !autapses { nt - 1 } else { nt };
+            if *k > avail {
+                return err(
+                    format!("{path}.fixed_outdegree"),
+                    format!("{k} is more than the {avail} distinct targets available"),
+                );
+            }
+            guard(ns as f64 * *k as f64)?;
+            for i in 0..ns {
+                let mut js = choose(rng, nt, *k, same && !autapses, i);
+                js.sort_unstable();
+                out.extend(js.into_iter().map(|j| (i, j)));
+            }
+        }
+        Rule::Pairs(pairs) => {
+            for (m, &[i, j]) in pairs.iter().enumerate() {
+                if i >= ns {
+                    return err(
+                        format!("{path}.pairs[{m}][0]"),
+                        format!("source index {i} out of range (0..{})", ns - 1),
+                    );
+                }
+                if j >= nt {
+                    return err(
+                        format!("{path}.pairs[{m}][1]"),
+                        format!("target index {j} out of range (0..{})", nt - 1),
+                    );
+                }
+                if skip(i, j) {
+                    return err(format!("{path}.pairs[{m}]"), "an autapse (i -> i within one population); set \"autapses\": true to allow it");
+                }
+                out.push((i, j));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `k` distinct indices from `0..n`, excluding `exclude` when `skip` is set; ascending.
+fn choose(rng: &mut Pcg64, n: usize, k: usize, skip: bool, exclude: usize) -> Vec<usize> {
+    let m = if skip { n - 1 } else { n };
+    let mut picked: Vec<usize> = rand::seq::index::sample(rng, m, k).into_iter().collect();
+    if skip {
+        for v in &mut picked {
+            if *v >= exclude {
+                *v += 1;
+            }
+        }
+    }
+    picked.sort_unstable();
+    picked
+}

@@ -1,0 +1,551 @@
+//! The scenario types: a mirror of the JSON format (`docs/scenario-format.md`), also the Rust
+//! API's way to describe a network in code.
+//!
+//! Everything here only says what the user wrote. Range checks, name resolution and random
+//! draws happen in [`crate::scenario::build`]. Units: ms, mV, Hz.
+
+use schemars::JsonSchema;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+
+/// A whole scenario.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Scenario name, echoed in summary.json (default: file stem).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Seed of every random choice (default 0).
+    #[serde(default)]
+    pub seed: u64,
+    /// Simulate the interval [0, duration) [ms].
+    pub duration: f64,
+    /// Neuron populations.
+    pub populations: Vec<Population>,
+    /// Spike-source populations.
+    #[serde(default)]
+    pub inputs: Vec<Input>,
+    /// Synapses.
+    #[serde(default)]
+    pub connections: Vec<Connection>,
+    /// What to write (default: spikes of every neuron population).
+    #[serde(default)]
+    pub record: Option<Record>,
+}
+
+/// A population of neurons of one model.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// Unique name (shared namespace with inputs).
+    pub name: String,
+    /// Number of neurons.
+    pub size: usize,
+    /// Model name: `"lif"`.
+    pub model: ModelKind,
+    /// Model parameters.
+    pub params: LifParams,
+}
+
+/// Neuron models.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Leaky integrate-and-fire with delta/exp/alpha receptors ([`LifParams`]).
+    Lif,
+}
+
+/// Parameters of the `lif` model (see docs/models.md). Each number may be a [`ParamValue`].
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifParams {
+    /// Membrane time constant [ms], > 0. Required.
+    pub tau_m: ParamValue,
+    /// Resting potential [mV] (default -70).
+    #[serde(default)]
+    pub v_rest: Option<ParamValue>,
+    /// Threshold [mV]. Required.
+    pub v_th: ParamValue,
+    /// Reset potential [mV] (default v_rest), < v_th.
+    #[serde(default)]
+    pub v_reset: Option<ParamValue>,
+    /// Refractory period [ms] (default 0), ≥ 0.
+    #[serde(default)]
+    pub t_ref: Option<ParamValue>,
+    /// Bias drive [mV] added to v_rest (default 0).
+    #[serde(default)]
+    pub i_bias: Option<ParamValue>,
+    /// Initial potential [mV] (default v_rest).
+    #[serde(default)]
+    pub v_init: Option<ParamValue>,
+    /// Receptors, indexed by a connection's `receptor` (default `[{"kind": "delta"}]`).
+    #[serde(default)]
+    pub receptors: Option<Vec<Receptor>>,
+    /// Spike-triggered adaptation currents (default none).
+    #[serde(default)]
+    pub adaptation: Vec<Adaptation>,
+    /// Spike-triggered threshold increments (extension; default none).
+    #[serde(default)]
+    pub threshold_adaptation: Vec<Adaptation>,
+}
+
+impl LifParams {
+    /// Parameters with the given required values and every default.
+    pub fn new(tau_m: f64, v_th: f64) -> Self {
+        LifParams {
+            tau_m: ParamValue::Value(tau_m),
+            v_rest: None,
+            v_th: ParamValue::Value(v_th),
+            v_reset: None,
+            t_ref: None,
+            i_bias: None,
+            v_init: None,
+            receptors: None,
+            adaptation: Vec::new(),
+            threshold_adaptation: Vec::new(),
+        }
+    }
+}
+
+/// Receptor kinds.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceptorKind {
+    /// V jumps by the weight.
+    Delta,
+    /// Exponentially decaying current (tau) that starts at the weight.
+    Exp,
+    /// Alpha-shaped current w·(s/tau)·exp(1 - s/tau), peak w at s = tau.
+    Alpha,
+}
+
+/// One receptor.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Receptor {
+    /// Kind.
+    pub kind: ReceptorKind,
+    /// Time constant [ms] (exp and alpha only), > 0.
+    #[serde(default)]
+    pub tau: Option<ParamValue>,
+}
+
+/// A spike-triggered exponential term: decays with `tau`, jumps by `increment` at each
+/// output spike.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adaptation {
+    /// Time constant [ms], > 0.
+    pub tau: ParamValue,
+    /// Jump at each spike [mV].
+    pub increment: ParamValue,
+}
+
+/// A spike-source population. (Parsed by `scenario::parse_str`, which dispatches on
+/// `kind` itself to keep error paths; the derive serves the schema and serialization.)
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+pub struct Input {
+    /// Unique name (shared namespace with populations).
+    pub name: String,
+    /// What the sources emit.
+    #[serde(flatten)]
+    pub kind: InputKind,
+}
+
+/// Input kinds; the JSON key `kind` selects one.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum InputKind {
+    /// Given spike times, one list per source.
+    SpikeTimes(SpikeTimes),
+    /// Independent Poisson trains (homogeneous or sinusoidally modulated).
+    Poisson(Poisson),
+    /// Regular trains.
+    Periodic(Periodic),
+    /// Tone-locked trains (ear inputs).
+    PhaseLocked(PhaseLocked),
+}
+
+/// `spike_times` input.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeTimes {
+    /// One list of times [ms] per source.
+    pub times: Vec<Vec<f64>>,
+}
+
+/// `poisson` input.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Poisson {
+    /// Number of sources.
+    pub size: usize,
+    /// Rate [Hz]: a number or a sinusoidal modulation.
+    pub rate: Rate,
+    /// Start of firing [ms] (default 0).
+    #[serde(default)]
+    pub start: Option<f64>,
+    /// End of firing [ms] (default: duration).
+    #[serde(default)]
+    pub stop: Option<f64>,
+}
+
+/// `periodic` input.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Periodic {
+    /// Number of sources.
+    pub size: usize,
+    /// Period [ms], > 0.
+    pub period: f64,
+    /// Time of the first spike [ms] (default 0).
+    #[serde(default)]
+    pub phase: Option<f64>,
+    /// Gaussian jitter sd [ms] (default 0).
+    #[serde(default)]
+    pub jitter: Option<f64>,
+}
+
+/// `phase_locked` input.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseLocked {
+    /// Number of sources.
+    pub size: usize,
+    /// Tone frequency [Hz], > 0.
+    pub frequency: f64,
+    /// Mean rate [Hz], ≤ frequency.
+    pub rate: f64,
+    /// Gaussian jitter sd [ms], ≥ 0.
+    pub jitter: f64,
+    /// Phase of the tone [rad] (default 0).
+    #[serde(default)]
+    pub phase: Option<f64>,
+    /// Extra delay [ms] (default 0): a number, or a moving source (extension).
+    #[serde(default)]
+    pub delay: Option<Itd>,
+}
+
+/// A Poisson rate: constant, or `max(0, mean + amplitude·sin(2π f t/1000 + phase))`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Rate {
+    /// Constant rate [Hz].
+    Constant(f64),
+    /// Sinusoidally modulated rate.
+    Sinusoidal(SinusoidalRate),
+}
+
+/// Sinusoidal rate parameters.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SinusoidalRate {
+    /// Mean rate [Hz].
+    pub mean: f64,
+    /// Amplitude [Hz].
+    pub amplitude: f64,
+    /// Modulation frequency [Hz].
+    pub frequency: f64,
+    /// Phase [rad] (default 0).
+    #[serde(default)]
+    pub phase: f64,
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Rate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a rate in Hz or {\"mean\", \"amplitude\", \"frequency\", \"phase\"}")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Rate, E> {
+                Ok(Rate::Constant(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Rate, E> {
+                Ok(Rate::Constant(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Rate, E> {
+                Ok(Rate::Constant(v as f64))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rate, A::Error> {
+                SinusoidalRate::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(Rate::Sinusoidal)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An interaural delay: a constant, or a moving source (extension).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Itd {
+    /// Constant delay [ms].
+    Constant(f64),
+    /// `delay(t) = offset + amplitude·sin(2π t / period + phase)` [ms].
+    Moving(MovingDelay),
+}
+
+/// A sinusoidally moving delay (a source circling the head).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MovingDelay {
+    /// Mean delay [ms] (default 0).
+    #[serde(default)]
+    pub offset: f64,
+    /// Amplitude [ms].
+    pub amplitude: f64,
+    /// Period of the movement [ms], > 0.
+    pub period: f64,
+    /// Phase [rad] (default 0).
+    #[serde(default)]
+    pub phase: f64,
+}
+
+impl<'de> Deserialize<'de> for Itd {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Itd;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a delay in ms or {\"amplitude\", \"period\", \"offset\", \"phase\"}")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Itd, E> {
+                Ok(Itd::Constant(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Itd, E> {
+                Ok(Itd::Constant(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Itd, E> {
+                Ok(Itd::Constant(v as f64))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Itd, A::Error> {
+                MovingDelay::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(Itd::Moving)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A set of synapses from one population (or input) to another.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    /// Source population or input name.
+    pub from: String,
+    /// Target population name.
+    pub to: String,
+    /// Connectivity rule.
+    pub rule: Rule,
+    /// Weight [mV] per synapse.
+    pub weight: ParamValue,
+    /// Delay [ms] per synapse: ≥ 0 from an input, > 0 between neuron populations.
+    pub delay: ParamValue,
+    /// Index into the target's receptors (default 0).
+    #[serde(default)]
+    pub receptor: usize,
+    /// Allow i → i synapses within one population (default false).
+    #[serde(default)]
+    pub autapses: bool,
+}
+
+/// Connectivity rules. Synapses are generated source-major.
+#[derive(Clone, Debug, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// Every source to every target.
+    AllToAll,
+    /// Source i to target i (equal sizes).
+    OneToOne,
+    /// Each pair independently with probability p.
+    FixedProbability(f64),
+    /// Each target gets exactly k distinct sources.
+    FixedIndegree(usize),
+    /// Each source gets exactly k distinct targets (extension).
+    FixedOutdegree(usize),
+    /// Explicit (source, target) index pairs, kept in the given order.
+    Pairs(Vec<[usize; 2]>),
+}
+
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case", deny_unknown_fields)]
+        enum Obj {
+            FixedProbability(f64),
+            FixedIndegree(usize),
+            FixedOutdegree(usize),
+            Pairs(Vec<[usize; 2]>),
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Rule;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "\"all_to_all\", \"one_to_one\", {\"fixed_probability\": p}, \
+                     {\"fixed_indegree\": k}, {\"fixed_outdegree\": k} or {\"pairs\": [[i, j], ...]}",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rule, E> {
+                match v {
+                    "all_to_all" => Ok(Rule::AllToAll),
+                    "one_to_one" => Ok(Rule::OneToOne),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rule, A::Error> {
+                Ok(
+                    match Obj::deserialize(de::value::MapAccessDeserializer::new(map))? {
+                        Obj::FixedProbability(p) => Rule::FixedProbability(p),
+                        Obj::FixedIndegree(k) => Rule::FixedIndegree(k),
+                        Obj::FixedOutdegree(k) => Rule::FixedOutdegree(k),
+                        Obj::Pairs(p) => Rule::Pairs(p),
+                    },
+                )
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A per-neuron or per-synapse number: one value, one value per element, or a distribution.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    /// The same value everywhere.
+    Value(f64),
+    /// One value per neuron (length `size`) or per generated synapse.
+    List(Vec<f64>),
+    /// Independent draws.
+    Distribution(Distribution),
+}
+
+impl From<f64> for ParamValue {
+    fn from(v: f64) -> Self {
+        ParamValue::Value(v)
+    }
+}
+
+impl From<Vec<f64>> for ParamValue {
+    fn from(v: Vec<f64>) -> Self {
+        ParamValue::List(v)
+    }
+}
+
+/// A distribution to draw values from; draws are clipped to `[min, max]` when given.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Distribution {
+    /// `[lo, hi]`: uniform on [lo, hi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uniform: Option<[f64; 2]>,
+    /// `[mean, sd]`: Gaussian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal: Option<[f64; 2]>,
+    /// Lower clip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Upper clip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+impl Serialize for ParamValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ParamValue::Value(v) => s.serialize_f64(*v),
+            ParamValue::List(v) => v.serialize(s),
+            ParamValue::Distribution(d) => d.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ParamValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ParamValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a number, a list of numbers, or a distribution \
+                     ({\"uniform\": [lo, hi]} or {\"normal\": [mean, sd]})",
+                )
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Value(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Value(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Value(v as f64))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ParamValue, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+                while let Some(v) = seq.next_element::<f64>()? {
+                    out.push(v);
+                }
+                Ok(ParamValue::List(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ParamValue, A::Error> {
+                let dist = Distribution::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                match (&dist.uniform, &dist.normal) {
+                    (Some(_), None) | (None, Some(_)) => Ok(ParamValue::Distribution(dist)),
+                    _ => Err(de::Error::custom(
+                        "a distribution needs exactly one of \"uniform\" or \"normal\"",
+                    )),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for ParamValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ParamValue".into()
+    }
+    fn json_schema(gen: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let dist = gen.subschema_for::<Distribution>();
+        schemars::json_schema!({
+            "description": "A number, a list with one number per element, or a distribution.",
+            "anyOf": [
+                {"type": "number"},
+                {"type": "array", "items": {"type": "number"}},
+                dist
+            ]
+        })
+    }
+}
+
+/// What to record.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// Populations (or inputs) whose spikes go to spikes.csv (default: every neuron
+    /// population).
+    #[serde(default)]
+    pub spikes: Option<Vec<String>>,
+    /// Membrane potential probes written to voltage.csv.
+    #[serde(default)]
+    pub voltage: Vec<VoltageProbe>,
+}
+
+/// A membrane-potential probe.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoltageProbe {
+    /// Population name.
+    pub population: String,
+    /// Neuron indices (default: all).
+    #[serde(default)]
+    pub neurons: Option<Vec<usize>>,
+    /// Sample every this many ms from 0.
+    #[serde(default)]
+    pub every: Option<f64>,
+    /// Or sample at these times [ms].
+    #[serde(default)]
+    pub times: Option<Vec<f64>>,
+}

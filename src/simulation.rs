@@ -1,0 +1,298 @@
+//! The event loop.
+//!
+//! ```text
+//!            ┌──────────── EventQueue (time, class, seq) ────────────┐
+//!            │ samples │ crossings (1/neuron) │ sources │ deliveries │
+//!            └────┬──────────┬──────────────────┬──────────┬─────────┘
+//!   pop all events│at time t │                  │          │
+//!                 ▼          ▼                  ▼          ▼
+//!             sample V   fire neuron      fan out spike  advance target to t,
+//!                        (reset, ref.)    (1 entry per   apply weight, mark dirty
+//!                            │             delay group)
+//!                            └──────► fan out
+//!   then, for each dirty neuron: fire if V ≥ θ now; predict the next crossing exactly
+//!   (crossing solver) and update its entry in the queue.
+//! ```
+//!
+//! All events at one instant are applied before any threshold test (simultaneous
+//! excitation and inhibition cancel); see `docs/semantics.md` for the tie rules.
+
+use crate::monitor::{Spike, VoltageSample};
+use crate::network::Network;
+use crate::queue::{Event, EventQueue};
+use std::time::Instant;
+
+/// Counters of one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Synaptic events delivered (one per synapse per presynaptic spike).
+    pub events: u64,
+    /// Spikes emitted by neurons (recorded or not).
+    pub neuron_spikes: u64,
+    /// Spikes emitted by sources.
+    pub source_spikes: u64,
+    /// Threshold-crossing predictions computed.
+    pub predictions: u64,
+    /// Largest number of pending queue entries.
+    pub peak_queue: usize,
+    /// Wall-clock seconds spent in the event loop.
+    pub simulate_seconds: f64,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug, Default)]
+pub struct Output {
+    /// Recorded spikes, sorted by time, then population order, then neuron index.
+    pub spikes: Vec<Spike>,
+    /// Voltage samples, sorted by time, then probe order, then neuron order.
+    pub voltages: Vec<VoltageSample>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+/// A network being simulated.
+pub struct Simulation {
+    net: Network,
+    queue: EventQueue,
+    /// Global neuron index → population index.
+    pop_of: Vec<u16>,
+    dirty: Vec<u32>,
+    is_dirty: Vec<bool>,
+    probe_next: Vec<usize>,
+    now: f64,
+    out: Output,
+}
+
+impl Simulation {
+    /// Prepares a simulation of `net` starting at t = 0.
+    pub fn new(net: Network) -> Self {
+        let n = net.n_neurons();
+        let mut pop_of = Vec::with_capacity(n);
+        for (p, pop) in net.populations.iter().enumerate() {
+            pop_of.extend(std::iter::repeat_n(p as u16, pop.neurons.len()));
+        }
+        let mut sim = Simulation {
+            queue: EventQueue::with_capacity(1024 + net.n_sources(), n),
+            pop_of,
+            dirty: (0..n as u32).collect(),
+            is_dirty: vec![true; n],
+            probe_next: vec![0; net.probes.len()],
+            now: 0.0,
+            out: Output::default(),
+            net,
+        };
+        let n_neurons = n;
+        for inp in 0..sim.net.inputs.len() {
+            for s in 0..sim.net.inputs[inp].sources.len() {
+                let global = sim.net.inputs[inp].offset + s;
+                sim.schedule_source(inp, s, (n_neurons + global) as u32);
+            }
+        }
+        for p in 0..sim.net.probes.len() {
+            sim.schedule_probe(p);
+        }
+        sim
+    }
+
+    /// The network (state included).
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Current simulation time [ms]: every event before it has been processed.
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    fn schedule_source(&mut self, inp: usize, s: usize, node: u32) {
+        let duration = self.net.duration;
+        if let Some(t) = self.net.inputs[inp].sources[s].next_spike() {
+            if t < duration {
+                self.queue.push(t, Event::Source { source: node });
+            }
+        }
+    }
+
+    fn schedule_probe(&mut self, p: usize) {
+        if let Some(&t) = self.net.probes[p].times.get(self.probe_next[p]) {
+            self.queue.push(t, Event::Sample { probe: p as u32 });
+        }
+    }
+
+    /// Runs to the end of the scenario's duration and returns the results.
+    pub fn run(mut self) -> Output {
+        self.run_until(self.net.duration);
+        self.finish().1
+    }
+
+    /// Processes every event before `t` (clamped to the duration). Can be called repeatedly
+    /// with increasing `t`.
+    pub fn run_until(&mut self, t: f64) {
+        let end = t.min(self.net.duration);
+        let start = Instant::now();
+        if self.now == 0.0 && !self.dirty.is_empty() {
+            // t = 0: initial threshold tests and predictions, together with events at 0.
+            self.batch(0.0);
+        }
+        while let Some(t) = self.queue.peek_time() {
+            if t >= end {
+                break;
+            }
+            self.batch(t);
+        }
+        self.now = self.now.max(end);
+        self.out.stats.simulate_seconds += start.elapsed().as_secs_f64();
+    }
+
+    /// Sorts and returns the results, with the network in its final state.
+    pub fn finish(mut self) -> (Network, Output) {
+        self.out.stats.peak_queue = self.queue.peak_len();
+        self.out.spikes.sort_by(|a, b| {
+            a.time
+                .total_cmp(&b.time)
+                .then(a.population.cmp(&b.population))
+                .then(a.neuron.cmp(&b.neuron))
+        });
+        self.out.voltages.sort_by(|a, b| {
+            a.time
+                .total_cmp(&b.time)
+                .then(a.probe.cmp(&b.probe))
+                .then(a.order.cmp(&b.order))
+        });
+        (self.net, self.out)
+    }
+
+    /// Processes all events at time `t`, then threshold tests and predictions.
+    fn batch(&mut self, t: f64) {
+        debug_assert!(
+            t >= self.now,
+            "internal error: event at {t} before now {}",
+            self.now
+        );
+        self.now = t;
+        while self.queue.peek_time() == Some(t) {
+            let Some((_, ev)) = self.queue.pop() else {
+                break;
+            };
+            match ev {
+                Event::Sample { probe } => self.sample(probe as usize, t),
+                Event::Crossing { neuron } => {
+                    let (p, i) = self.locate(neuron);
+                    self.net.populations[p].neurons.advance(i, t);
+                    self.fire(neuron, p, i, t);
+                    self.mark(neuron);
+                }
+                Event::Source { source } => {
+                    let n_neurons = self.pop_of.len();
+                    let global_src = source as usize - n_neurons;
+                    let inp = self
+                        .net
+                        .inputs
+                        .iter()
+                        .rposition(|e| e.offset <= global_src)
+                        .expect("source belongs to an input");
+                    let s = global_src - self.net.inputs[inp].offset;
+                    self.out.stats.source_spikes += 1;
+                    if self.net.record_inputs[inp] {
+                        self.out.spikes.push(Spike {
+                            time: t,
+                            population: (self.net.populations.len() + inp) as u32,
+                            neuron: s as u32,
+                        });
+                    }
+                    self.fan_out(source as usize, t);
+                    self.schedule_source(inp, s, source);
+                }
+                Event::Deliver { start, end } => self.deliver(start as usize, end as usize, t),
+            }
+        }
+        // Threshold tests after every input at t has been applied, then predictions.
+        let end = self.net.duration;
+        let mut k = 0;
+        while k < self.dirty.len() {
+            let g = self.dirty[k];
+            k += 1;
+            self.is_dirty[g as usize] = false;
+            let (p, i) = self.locate(g);
+            let pop = &mut self.net.populations[p].neurons;
+            pop.advance(i, t);
+            if pop.above_threshold(i) {
+                self.fire(g, p, i, t);
+            }
+            let next = self.net.populations[p].neurons.next_spike(i, end);
+            self.out.stats.predictions += 1;
+            self.queue.set_crossing(g, next);
+        }
+        self.dirty.clear();
+    }
+
+    #[inline]
+    fn locate(&self, neuron: u32) -> (usize, usize) {
+        let p = self.pop_of[neuron as usize] as usize;
+        (p, neuron as usize - self.net.populations[p].offset)
+    }
+
+    #[inline]
+    fn mark(&mut self, neuron: u32) {
+        if !self.is_dirty[neuron as usize] {
+            self.is_dirty[neuron as usize] = true;
+            self.dirty.push(neuron);
+        }
+    }
+
+    fn fire(&mut self, g: u32, p: usize, i: usize, t: f64) {
+        self.net.populations[p].neurons.fire(i);
+        self.out.stats.neuron_spikes += 1;
+        if self.net.record_populations[p] {
+            self.out.spikes.push(Spike {
+                time: t,
+                population: p as u32,
+                neuron: i as u32,
+            });
+        }
+        self.fan_out(g as usize, t);
+    }
+
+    fn fan_out(&mut self, node: usize, t: f64) {
+        let end = self.net.duration;
+        for (delay, start, stop) in self.net.connectivity.groups(node) {
+            let at = t + delay;
+            if at < end {
+                self.queue.push(at, Event::Deliver { start, end: stop });
+            }
+        }
+    }
+
+    fn deliver(&mut self, start: usize, end: usize, t: f64) {
+        self.out.stats.events += (end - start) as u64;
+        for k in start..end {
+            let g = self.net.connectivity.target[k];
+            let (p, i) = self.locate(g);
+            let pop = &mut self.net.populations[p].neurons;
+            pop.advance(i, t);
+            pop.receive(
+                i,
+                self.net.connectivity.receptor[k] as usize,
+                self.net.connectivity.weight[k],
+            );
+            self.mark(g);
+        }
+    }
+
+    fn sample(&mut self, probe: usize, t: f64) {
+        let pr = &self.net.probes[probe];
+        let pop = &self.net.populations[pr.population].neurons;
+        for (order, &i) in pr.neurons.iter().enumerate() {
+            self.out.voltages.push(VoltageSample {
+                probe: probe as u32,
+                order: order as u32,
+                population: pr.population as u32,
+                neuron: i as u32,
+                time: t,
+                v: pop.v_at(i, t),
+            });
+        }
+        self.probe_next[probe] += 1;
+        self.schedule_probe(probe);
+    }
+}
