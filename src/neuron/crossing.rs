@@ -4,7 +4,7 @@
 //! *exponential polynomial*
 //!
 //! ```text
-//! g(t) = Σ_i P_i(t) · exp(-λ_i t),   λ_i ≥ 0 distinct,  deg P_i ≤ 2
+//! g(t) = Σ_i P_i(t) · exp(-λ_i t),   λ_i ≥ 0 distinct,  deg P_i ≤ 3
 //! ```
 //!
 //! ([`ExpPoly`]). [`first_crossing`] returns the first `t` in `[0, T)` with `g(t) ≥ 0`, and
@@ -25,10 +25,10 @@
 
 /// Highest number of distinct rates in one [`ExpPoly`].
 pub const MAX_TERMS: usize = 24;
-/// Coefficients per term: polynomial degree at most 2.
-pub const DEGREE: usize = 3;
+/// Coefficients per term: polynomial degree at most 3.
+pub const DEGREE: usize = 4;
 
-/// One term `(c[0] + c[1] t + c[2] t²) · exp(-rate · t)`.
+/// One term `(c[0] + c[1] t + c[2] t² + c[3] t³) · exp(-rate · t)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Term {
     /// Decay rate λ ≥ 0 [1/ms].
@@ -44,7 +44,7 @@ impl Term {
 
     #[inline]
     fn eval(&self, t: f64) -> f64 {
-        let p = self.c[0] + t * (self.c[1] + t * self.c[2]);
+        let p = self.c[0] + t * (self.c[1] + t * (self.c[2] + t * self.c[3]));
         if p == 0.0 {
             0.0
         } else {
@@ -159,10 +159,18 @@ impl ExpPoly {
             let s = rate - term.rate;
             let c = term.c;
             // d/dt P(t) e^{-λt} + rate P e^{-λt} = (P' + (rate-λ) P) e^{-λt}
-            let n = Term {
+            let mut n = Term {
                 rate: term.rate,
-                c: [c[1] + s * c[0], 2.0 * c[2] + s * c[1], s * c[2]],
+                c: [0.0; DEGREE],
             };
+            for k in 0..DEGREE {
+                let deriv = if k + 1 < DEGREE {
+                    (k + 1) as f64 * c[k + 1]
+                } else {
+                    0.0
+                };
+                n.c[k] = deriv + s * c[k];
+            }
             if n.degree().is_some() {
                 out.terms[out.len] = n;
                 out.len += 1;

@@ -401,33 +401,39 @@ impl LifPopulation {
         let mut p = ExpPoly::new();
         p.add(0.0, 0, sc.v_inf - sc.v_th);
         p.add(mu, 0, l.v - sc.v_inf);
-        // μ·I0·D1: (e^{-μs} - e^{-λs})/(λ-μ), or s e^{-μs} when λ == μ.
-        let add_d1 = |p: &mut ExpPoly, lam: f64, c: f64| {
-            if lam == mu {
-                p.add(mu, 1, c);
-            } else {
-                let d = lam - mu;
-                p.add(mu, 0, c / d);
-                p.add(lam, 0, -c / d);
-            }
+        // Rates within a relative 1e-5 of μ over the time scale that matters are expanded
+        // around μ (Taylor in d = λ - μ, error O((d s)^3)), because the separated form's
+        // coefficients grow like 1/d and 1/d² and would cancel catastrophically. Only the
+        // root isolation uses these coefficients; signs and the root itself are decided
+        // with the closed-form propagator, which is accurate for every d.
+        let near = |lam: f64| {
+            let d = lam - mu;
+            d != 0.0 && (d * 10.0 / mu.min(lam)).abs() < 1e-5
         };
         for (c, kind) in self.layout.channels.iter().enumerate() {
             let lam = rates[c];
             let o = self.layout.offsets[c];
-            match kind {
-                ChannelKind::Exp => add_d1(&mut p, lam, mu * l.s[o]),
-                ChannelKind::Alpha => {
-                    add_d1(&mut p, lam, mu * l.s[o]);
-                    let cj = mu * l.s[o + 1];
-                    if lam == mu {
-                        p.add(mu, 2, 0.5 * cj);
-                    } else {
-                        // (e^{-μs} - e^{-λs}(1 + d s)) / d²
-                        let d = lam - mu;
-                        p.add(mu, 0, cj / (d * d));
-                        p.add(lam, 0, -cj / (d * d));
-                        p.add(lam, 1, -cj / d);
-                    }
+            let d = lam - mu;
+            let ci = mu * l.s[o];
+            // μ·I0·D1(s): (e^{-μs} - e^{-λs})/d, or s e^{-μs} (1 - d s/2 + d² s²/6)
+            if lam == mu || near(lam) {
+                p.add(mu, 1, ci);
+                p.add(mu, 2, -0.5 * d * ci);
+                p.add(mu, 3, d * d / 6.0 * ci);
+            } else {
+                p.add(mu, 0, ci / d);
+                p.add(lam, 0, -ci / d);
+            }
+            if *kind == ChannelKind::Alpha {
+                // μ·J0·D2(s): (e^{-μs} - e^{-λs}(1 + d s))/d², or s² e^{-μs} (1/2 - d s/3)
+                let cj = mu * l.s[o + 1];
+                if lam == mu || near(lam) {
+                    p.add(mu, 2, 0.5 * cj);
+                    p.add(mu, 3, -d / 3.0 * cj);
+                } else {
+                    p.add(mu, 0, cj / (d * d));
+                    p.add(lam, 0, -cj / (d * d));
+                    p.add(lam, 1, -cj / d);
                 }
             }
         }

@@ -1,1 +1,9 @@
+//! One integration-test binary (faster to build and link than one per file).
 
+mod analytic;
+mod cli;
+mod determinism;
+mod errors;
+mod properties;
+mod refs;
+mod util;

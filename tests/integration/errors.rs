@@ -1,0 +1,432 @@
+//! Bad input: every class of mistake exits with status 2, names the JSON path of the
+//! offending value, and leaves `--out` untouched (not even created).
+
+use crate::util::*;
+use serde_json::{json, Value};
+
+fn base() -> Value {
+    json!({
+        "name": "base", "seed": 1, "duration": 50.0,
+        "populations": [
+            {"name": "post", "size": 3, "model": "lif",
+             "params": {"tau_m": 10.0, "v_th": -55.0, "t_ref": 2.0,
+                        "receptors": [{"kind": "exp", "tau": 5.0}, {"kind": "delta"}]}},
+            {"name": "other", "size": 2, "model": "lif", "params": {"tau_m": 10.0, "v_th": -55.0}}
+        ],
+        "inputs": [{"name": "in0", "kind": "spike_times", "times": [[1.0], [2.0]]}],
+        "connections": [
+            {"from": "in0", "to": "post", "rule": "all_to_all", "weight": 5.0, "delay": 1.0},
+            {"from": "post", "to": "other", "rule": "all_to_all", "weight": 1.0, "delay": 1.0}
+        ]
+    })
+}
+
+/// Sets `pointer` in `v` (creating object keys as needed).
+fn set(mut v: Value, pointer: &str, new: Value) -> Value {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let target = v
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("no {parent}"));
+    match target {
+        Value::Object(m) => {
+            m.insert(key.to_string(), new);
+        }
+        Value::Array(a) => a[key.parse::<usize>().unwrap()] = new,
+        _ => panic!("cannot set {pointer}"),
+    }
+    v
+}
+
+fn remove(mut v: Value, pointer: &str) -> Value {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    v.pointer_mut(parent)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove(key);
+    v
+}
+
+fn expect_error(scenario: Value, path: &str, also: &str) {
+    let tmp = TempDir::new("err");
+    let (o, out) = run_json(tmp.path(), &scenario);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "expected exit 2 for {path}; stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(path),
+        "message should name {path:?}:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(also),
+        "message should contain {also:?}:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !out.exists(),
+        "--out must not be created for an invalid scenario"
+    );
+    // validate agrees
+    let v = bin()
+        .arg("validate")
+        .arg(tmp.path().join("scenario.json"))
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(2));
+}
+
+#[test]
+fn the_base_scenario_is_valid() {
+    let tmp = TempDir::new("ok");
+    let (o, _) = run_json(tmp.path(), &base());
+    assert_success(&o);
+}
+
+#[test]
+fn unknown_key_with_suggestion() {
+    let s = set(base(), "/populations/0/params/tau_mm", json!(3.0));
+    expect_error(s, "populations[0].params.tau_mm", "did you mean \"tau_m\"");
+    expect_error(
+        set(base(), "/durration", json!(1.0)),
+        "durration",
+        "did you mean \"duration\"",
+    );
+}
+
+#[test]
+fn wrong_type() {
+    expect_error(
+        set(base(), "/populations/0/params/tau_m", json!("ten")),
+        "populations[0].params.tau_m",
+        "a number",
+    );
+    expect_error(
+        set(base(), "/populations/0/size", json!(-3)),
+        "populations[0].size",
+        "",
+    );
+    expect_error(
+        set(base(), "/inputs/0/times", json!([[1.0], ["x"]])),
+        "inputs[0].times[1][0]",
+        "",
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    expect_error(
+        remove(base(), "/populations/0/params/v_th"),
+        "populations[0].params",
+        "v_th",
+    );
+    expect_error(remove(base(), "/duration"), ".", "duration");
+    expect_error(
+        remove(base(), "/connections/0/delay"),
+        "connections[0]",
+        "delay",
+    );
+}
+
+#[test]
+fn duplicate_and_unknown_names() {
+    expect_error(
+        set(base(), "/populations/1/name", json!("post")),
+        "populations[1].name",
+        "duplicate",
+    );
+    expect_error(
+        set(base(), "/inputs/0/name", json!("post")),
+        "inputs[0].name",
+        "duplicate",
+    );
+    expect_error(
+        set(base(), "/connections/0/to", json!("pots")),
+        "connections[0].to",
+        "did you mean \"post\"",
+    );
+    expect_error(
+        set(base(), "/connections/1/from", json!("nobody")),
+        "connections[1].from",
+        "unknown population \"nobody\"",
+    );
+    expect_error(
+        set(base(), "/connections/0/to", json!("in0")),
+        "connections[0].to",
+        "input",
+    );
+}
+
+#[test]
+fn out_of_range_values() {
+    expect_error(
+        set(base(), "/populations/0/params/tau_m", json!(-1.0)),
+        "populations[0].params.tau_m",
+        "must be > 0 ms, got -1",
+    );
+    expect_error(
+        set(base(), "/populations/0/params/tau_m", json!(0.0)),
+        "populations[0].params.tau_m",
+        "> 0",
+    );
+    expect_error(set(base(), "/duration", json!(0.0)), "duration", "> 0");
+    expect_error(
+        set(base(), "/populations/0/params/t_ref", json!(-1.0)),
+        "populations[0].params.t_ref",
+        ">= 0",
+    );
+    expect_error(
+        set(base(), "/populations/0/params/receptors/0/tau", json!(-5.0)),
+        "populations[0].params.receptors[0].tau",
+        "> 0",
+    );
+    expect_error(
+        set(base(), "/inputs/0/times", json!([[1.0], [-2.0]])),
+        "inputs[0].times[1][0]",
+        ">= 0",
+    );
+}
+
+#[test]
+fn list_lengths() {
+    expect_error(
+        set(base(), "/populations/0/params/tau_m", json!([10.0, 11.0])),
+        "populations[0].params.tau_m",
+        "expected 3",
+    );
+    expect_error(
+        set(base(), "/connections/0/weight", json!([1.0, 2.0, 3.0])),
+        "connections[0].weight",
+        "expected 6",
+    );
+}
+
+#[test]
+fn reset_not_below_threshold() {
+    expect_error(
+        set(base(), "/populations/0/params/v_reset", json!(-50.0)),
+        "populations[0].params.v_reset",
+        "< v_th",
+    );
+    expect_error(
+        set(base(), "/populations/1/params/v_rest", json!(-40.0)),
+        "populations[1].params.v_rest",
+        "< v_th",
+    );
+}
+
+#[test]
+fn receptor_index_out_of_range() {
+    expect_error(
+        set(base(), "/connections/0/receptor", json!(2)),
+        "connections[0].receptor",
+        "2 receptor(s)",
+    );
+}
+
+#[test]
+fn delays() {
+    expect_error(
+        set(base(), "/connections/1/delay", json!(0.0)),
+        "connections[1].delay",
+        "> 0",
+    );
+    expect_error(
+        set(base(), "/connections/1/delay", json!(-1.0)),
+        "connections[1].delay",
+        "> 0",
+    );
+    expect_error(
+        set(base(), "/connections/0/delay", json!(-1.0)),
+        "connections[0].delay",
+        ">= 0",
+    );
+    expect_error(
+        set(
+            base(),
+            "/connections/1/delay",
+            json!({"normal": [1.0, 2.0]}),
+        ),
+        "connections[1].delay",
+        "\"min\"",
+    );
+}
+
+#[test]
+fn probabilities_and_degrees() {
+    expect_error(
+        set(
+            base(),
+            "/connections/1/rule",
+            json!({"fixed_probability": 1.5}),
+        ),
+        "connections[1].rule.fixed_probability",
+        "[0, 1]",
+    );
+    expect_error(
+        set(base(), "/connections/1/rule", json!({"fixed_indegree": 4})),
+        "connections[1].rule.fixed_indegree",
+        "3 distinct sources",
+    );
+    expect_error(
+        set(base(), "/connections/1/rule", json!("some_to_some")),
+        "connections[1].rule",
+        "all_to_all",
+    );
+    expect_error(
+        set(
+            base(),
+            "/connections/1/rule",
+            json!({"pairs": [[0, 1], [3, 0]]}),
+        ),
+        "connections[1].rule.pairs[1][0]",
+        "out of range",
+    );
+}
+
+#[test]
+fn distributions() {
+    expect_error(
+        set(
+            base(),
+            "/populations/0/params/tau_m",
+            json!({"uniform": [5.0, 1.0]}),
+        ),
+        "populations[0].params.tau_m.uniform",
+        "lo <= hi",
+    );
+    expect_error(
+        set(
+            base(),
+            "/populations/0/params/tau_m",
+            json!({"normal": [5.0, 1.0], "uniform": [1.0, 2.0]}),
+        ),
+        "populations[0].params.tau_m",
+        "exactly one",
+    );
+}
+
+#[test]
+fn inputs() {
+    expect_error(
+        set(base(), "/inputs/0/kind", json!("poison")),
+        "inputs[0].kind",
+        "did you mean \"poisson\"",
+    );
+    expect_error(
+        set(
+            base(),
+            "/inputs/0",
+            json!({"name": "in0", "kind": "poisson", "size": 2, "rate": -5.0}),
+        ),
+        "inputs[0].rate",
+        ">= 0",
+    );
+    expect_error(
+        set(
+            base(),
+            "/inputs/0",
+            json!({"name": "in0", "kind": "periodic", "size": 2, "period": 0.0}),
+        ),
+        "inputs[0].period",
+        "> 0",
+    );
+    expect_error(
+        set(
+            base(),
+            "/inputs/0",
+            json!({"name": "in0", "kind": "phase_locked", "size": 2, "frequency": 500.0, "rate": 600.0, "jitter": 0.1}),
+        ),
+        "inputs[0].rate",
+        "<= frequency",
+    );
+    expect_error(
+        set(
+            base(),
+            "/inputs/0",
+            json!({"name": "in0", "kind": "periodic", "size": 2, "period": 1.0, "rate": 3}),
+        ),
+        "inputs[0].rate",
+        "unknown key",
+    );
+}
+
+#[test]
+fn record_section() {
+    expect_error(
+        set(base(), "/record", json!({"spikes": ["posst"]})),
+        "record.spikes[0]",
+        "did you mean \"post\"",
+    );
+    expect_error(
+        set(
+            base(),
+            "/record",
+            json!({"voltage": [{"population": "post", "neurons": [5], "every": 1.0}]}),
+        ),
+        "record.voltage[0].neurons[0]",
+        "out of range",
+    );
+    expect_error(
+        set(
+            base(),
+            "/record",
+            json!({"voltage": [{"population": "post"}]}),
+        ),
+        "record.voltage[0]",
+        "every",
+    );
+}
+
+#[test]
+fn unreadable_empty_and_malformed_files() {
+    let tmp = TempDir::new("files");
+    let out = tmp.path().join("out");
+    let run = |file: &std::path::Path| {
+        bin()
+            .arg("run")
+            .arg(file)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let missing = run(&tmp.path().join("missing.json"));
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
+    for (name, text, needle) in [
+        ("empty.json", "", "empty"),
+        ("broken.json", "{\"duration\": 1.0,", "broken.json:1:"),
+        ("array.json", "[1, 2]", "expected a JSON object"),
+        ("binary.json", "\u{0}\u{1}\u{2}", "invalid JSON"),
+    ] {
+        let f = tmp.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        let o = run(&f);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {e}");
+        assert!(e.contains(needle), "{name}: {e}");
+        assert!(!e.contains("panicked"));
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn out_directory_that_cannot_be_created() {
+    let tmp = TempDir::new("outdir");
+    let sp = tmp.path().join("s.json");
+    std::fs::write(&sp, base().to_string()).unwrap();
+    let blocker = tmp.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let o = bin()
+        .arg("run")
+        .arg(&sp)
+        .arg("--out")
+        .arg(blocker.join("sub"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--out"));
+}
