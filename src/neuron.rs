@@ -13,7 +13,7 @@ pub mod crossing;
 pub mod kernels;
 pub mod lif;
 
-pub use lif::LifPopulation;
+pub use lif::{LifPopulation, Next};
 
 /// The closed set of neuron models; one value per population.
 #[derive(Clone, Debug)]
@@ -63,6 +63,11 @@ impl Population {
     #[inline]
     pub fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
         dispatch!(self, p => p.next_spike(i, end))
+    }
+    /// Cheap lower bound on the next crossing (see [`LifPopulation::next_bound`]).
+    #[inline]
+    pub fn next_bound(&self, i: usize, end: f64) -> Next {
+        dispatch!(self, p => p.next_bound(i, end))
     }
     /// Membrane potential at time `t` (≥ the neuron's last update), state unchanged.
     pub fn v_at(&self, i: usize, t: f64) -> f64 {

@@ -19,6 +19,7 @@
 
 use crate::monitor::{Spike, VoltageSample};
 use crate::network::Network;
+use crate::neuron::Next;
 use crate::queue::{Event, EventQueue};
 use std::time::Instant;
 
@@ -58,6 +59,8 @@ pub struct Simulation {
     pop_of: Vec<u16>,
     dirty: Vec<u32>,
     is_dirty: Vec<bool>,
+    /// Per neuron: whether its queued crossing is exact (fire) or a lower bound (look again).
+    exact: Vec<bool>,
     probe_next: Vec<usize>,
     now: f64,
     out: Output,
@@ -76,6 +79,7 @@ impl Simulation {
             pop_of,
             dirty: (0..n as u32).collect(),
             is_dirty: vec![true; n],
+            exact: vec![false; n],
             probe_next: vec![0; net.probes.len()],
             now: 0.0,
             out: Output::default(),
@@ -179,8 +183,18 @@ impl Simulation {
                 Event::Crossing { neuron } => {
                     let (p, i) = self.locate(neuron);
                     self.net.populations[p].neurons.advance(i, t);
-                    self.fire(neuron, p, i, t);
-                    self.mark(neuron);
+                    if self.exact[neuron as usize] {
+                        self.fire(neuron, p, i, t);
+                        self.mark(neuron);
+                    } else {
+                        // The bound ran out without an input: now solve exactly.
+                        let next = self.net.populations[p]
+                            .neurons
+                            .next_spike(i, self.net.duration);
+                        self.out.stats.predictions += 1;
+                        self.exact[neuron as usize] = true;
+                        self.queue.set_crossing(neuron, next);
+                    }
                 }
                 Event::Source { source } => {
                     let n_neurons = self.pop_of.len();
@@ -219,9 +233,15 @@ impl Simulation {
             if pop.above_threshold(i) {
                 self.fire(g, p, i, t);
             }
-            let next = self.net.populations[p].neurons.next_spike(i, end);
-            self.out.stats.predictions += 1;
-            self.queue.set_crossing(g, next);
+            // Cheap bound first; the exact solver runs when the bound is reached with no
+            // input in between (most inputs move the bound and never need the solver).
+            let (time, exact) = match self.net.populations[p].neurons.next_bound(i, end) {
+                Next::Never => (None, false),
+                Next::Check(tc) => (Some(tc), false),
+                Next::Spike(ts) => (Some(ts), true),
+            };
+            self.exact[g as usize] = exact;
+            self.queue.set_crossing(g, time);
         }
         self.dirty.clear();
     }

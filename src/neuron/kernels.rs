@@ -16,20 +16,32 @@
 /// `D1(μ, λ, t)`; see the module docs.
 #[inline]
 pub fn d1(mu: f64, lam: f64, t: f64) -> f64 {
+    d1_with(mu, lam, t, (-mu * t).exp(), (-lam * t).exp())
+}
+
+/// `D1` given `e_mu = exp(-μt)` and `e_lam = exp(-λt)` (the propagator needs them anyway).
+#[inline]
+pub fn d1_with(mu: f64, lam: f64, t: f64, e_mu: f64, e_lam: f64) -> f64 {
     let d = lam - mu;
     let x = d * t;
     if x == 0.0 {
-        t * (-mu * t).exp()
+        t * e_mu
     } else if x.abs() < 0.5 {
-        (-mu * t).exp() * t * (-(-x).exp_m1() / x)
+        e_mu * t * (-(-x).exp_m1() / x)
     } else {
-        ((-mu * t).exp() - (-lam * t).exp()) / d
+        (e_mu - e_lam) / d
     }
 }
 
 /// `D2(μ, λ, t)`; see the module docs.
 #[inline]
 pub fn d2(mu: f64, lam: f64, t: f64) -> f64 {
+    d2_with(mu, lam, t, (-mu * t).exp(), (-lam * t).exp())
+}
+
+/// `D2` given `e_mu = exp(-μt)` and `e_lam = exp(-λt)`.
+#[inline]
+pub fn d2_with(mu: f64, lam: f64, t: f64, e_mu: f64, e_lam: f64) -> f64 {
     let d = lam - mu;
     let x = d * t;
     if x.abs() < 0.5 {
@@ -43,9 +55,9 @@ pub fn d2(mu: f64, lam: f64, t: f64) -> f64 {
             pow *= x;
             fact *= (n + 1) as f64;
         }
-        (-mu * t).exp() * t * t * sum
+        e_mu * t * t * sum
     } else {
-        ((-mu * t).exp() - (-lam * t).exp() * (1.0 + x)) / (d * d)
+        (e_mu - e_lam * (1.0 + x)) / (d * d)
     }
 }
 

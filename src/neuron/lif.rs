@@ -7,10 +7,21 @@
 //! (rates, reciprocals) are computed once at build time.
 
 use super::crossing::{first_crossing, ExpPoly};
-use super::kernels::{d1, d2};
+use super::kernels::{d1_with, d2_with};
 
 /// Most current channels (exp/alpha receptors + adaptation) plus threshold terms per neuron.
 pub const MAX_CHANNELS: usize = 16;
+
+/// What a neuron expects next without further input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Next {
+    /// It cannot reach threshold before the end of the run.
+    Never,
+    /// It cannot reach threshold before this time; look again then.
+    Check(f64),
+    /// It reaches threshold exactly at this time.
+    Spike(f64),
+}
 
 /// Where an arriving weight goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -232,10 +243,11 @@ impl LifPopulation {
         let nch = self.layout.channels.len();
         let rates = &self.chan_rate[i * nch..(i + 1) * nch];
         let mu = sc.rate_m;
+        let e_mu = (-mu * dt).exp();
         let mut v = if frozen {
             l.v
         } else {
-            sc.v_inf + (l.v - sc.v_inf) * (-mu * dt).exp()
+            sc.v_inf + (l.v - sc.v_inf) * e_mu
         };
         for (c, kind) in self.layout.channels.iter().enumerate() {
             let lam = rates[c];
@@ -245,14 +257,16 @@ impl LifPopulation {
                 ChannelKind::Exp => {
                     let i0 = l.s[o];
                     if !frozen && i0 != 0.0 {
-                        v += mu * i0 * d1(mu, lam, dt);
+                        v += mu * i0 * d1_with(mu, lam, dt, e_mu, decay);
                     }
                     l.s[o] = i0 * decay;
                 }
                 ChannelKind::Alpha => {
                     let (i0, j0) = (l.s[o], l.s[o + 1]);
                     if !frozen && (i0 != 0.0 || j0 != 0.0) {
-                        v += mu * (i0 * d1(mu, lam, dt) + j0 * d2(mu, lam, dt));
+                        v += mu
+                            * (i0 * d1_with(mu, lam, dt, e_mu, decay)
+                                + j0 * d2_with(mu, lam, dt, e_mu, decay));
                     }
                     l.s[o] = (i0 + j0 * dt) * decay;
                     l.s[o + 1] = j0 * decay;
@@ -362,6 +376,40 @@ impl LifPopulation {
         let nt = self.layout.n_thr;
         for k in 0..nt {
             self.thr[i * nt + k] += self.thr_inc[i * nt + k];
+        }
+    }
+
+    /// What to schedule for the neuron after a change of its state, cheaply: a time before
+    /// which it certainly does not reach threshold ([`Next::Check`]), or nothing if it never
+    /// can before `end`. The bound is `g(s) ≤ g(0) + M s` with `M` an upper bound of the
+    /// slope of the distance to threshold; costs no exponentials and no root finding.
+    pub fn next_bound(&self, i: usize, end: f64) -> Next {
+        let now = self.t_last[i];
+        let t0 = now.max(self.ref_until[i]);
+        if t0 >= end {
+            return Next::Never;
+        }
+        let mut l = self.local(i);
+        if t0 > now {
+            self.evolve(i, &mut l, t0 - now, true);
+        }
+        let poly = self.distance_poly(i, &l);
+        let g0 = l.v - self.scalars[i].v_th - l.th[..self.layout.n_thr].iter().sum::<f64>();
+        if g0 >= 0.0 {
+            return Next::Spike(t0);
+        }
+        if poly.upper_bound(f64::INFINITY) < 0.0 {
+            return Next::Never;
+        }
+        let m = poly.slope_bound();
+        if m <= 0.0 {
+            return Next::Never;
+        }
+        let t = t0 + (-g0 / m);
+        if t >= end {
+            Next::Never
+        } else {
+            Next::Check(t)
         }
     }
 
