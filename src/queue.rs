@@ -11,6 +11,29 @@ use ordered_float::OrderedFloat;
 use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hashes neuron indices by one multiplication (Fibonacci hashing): the keys are small
+/// distinct integers, so SipHash's DoS resistance buys nothing here and costs time per event.
+#[derive(Default)]
+pub struct IndexHasher(u64);
+
+impl Hasher for IndexHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type Crossings =
+    PriorityQueue<u32, Reverse<(OrderedFloat<f64>, u64)>, BuildHasherDefault<IndexHasher>>;
 
 /// What happens first at one instant; lower classes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,7 +110,7 @@ impl PartialOrd for Entry {
 #[derive(Debug, Default)]
 pub struct EventQueue {
     heap: BinaryHeap<Reverse<Entry>>,
-    crossings: PriorityQueue<u32, Reverse<(OrderedFloat<f64>, u64)>>,
+    crossings: Crossings,
     seq: u64,
     peak: usize,
 }
@@ -97,7 +120,7 @@ impl EventQueue {
     pub fn with_capacity(capacity: usize, neurons: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(capacity),
-            crossings: PriorityQueue::with_capacity(neurons),
+            crossings: Crossings::with_capacity_and_default_hasher(neurons),
             seq: 0,
             peak: 0,
         }

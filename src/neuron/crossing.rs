@@ -24,7 +24,7 @@
 //! bracketed zeros of `h`, where `g` is evaluated directly.
 
 /// Highest number of distinct rates in one [`ExpPoly`].
-pub const MAX_TERMS: usize = 24;
+pub const MAX_TERMS: usize = 18;
 /// Coefficients per term: polynomial degree at most 3.
 pub const DEGREE: usize = 4;
 
@@ -209,11 +209,11 @@ impl ExpPoly {
 
     /// All points in `(a, b)` where `g` changes sign or vanishes, ascending, written into
     /// `out` (returns how many). Rigorous up to floating-point evaluation of `g`.
-    fn sign_changes(&self, a: f64, b: f64, out: &mut [f64; 2 * MAX_TERMS * DEGREE]) -> usize {
+    fn sign_changes(&self, a: f64, b: f64, out: &mut [f64; MAX_TERMS * DEGREE]) -> usize {
         if self.count() <= 1 {
             return 0; // c·t^k·e^{-λt} with one coefficient: no sign change for t > 0
         }
-        let mut crit = [0.0; 2 * MAX_TERMS * DEGREE];
+        let mut crit = [0.0; MAX_TERMS * DEGREE];
         let lead = self.terms().iter().find(|t| t.degree().is_some());
         let Some(lead) = lead else { return 0 };
         let ncrit = self.reduce(lead.rate).sign_changes(a, b, &mut crit);
@@ -228,7 +228,7 @@ impl ExpPoly {
                     out[n] = hi;
                     n += 1;
                 } else if (glo < 0.0 && ghi > 0.0) || (glo > 0.0 && ghi < 0.0) {
-                    out[n] = bisect(|t| self.eval(t), lo, hi, glo);
+                    out[n] = bisect(|t| self.eval(t), lo, hi, glo, ghi);
                     n += 1;
                 }
             }
@@ -252,28 +252,38 @@ fn max_monomial(k: usize, rate: f64, horizon: f64) -> f64 {
     t.powi(k as i32) * (-rate * t).exp()
 }
 
-/// A root of a monotone-signed `f` in `[lo, hi]` where `f(lo)` has sign `flo` and `f(hi)` the
-/// opposite: returns the smallest float `t` found at which the sign has flipped (the left
-/// end of the final bracket is still on the `flo` side). Illinois false position, falling
-/// back to bisection so the bracket at least halves every other step.
-fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64, flo: f64) -> f64 {
-    let neg = flo < 0.0;
-    let mut fl = f(lo);
-    let mut fh = f(hi);
+/// A sign change of `f` in `[lo, hi]`, given `fl = f(lo)` and `fh = f(hi)` of opposite
+/// signs (or `fh == 0`). Returns the right end of the final bracket: the smallest float
+/// found on the far side of the sign change, with the bracket shrunk to a few ulps.
+///
+/// Illinois false position (superlinear on smooth functions) with a guard: whenever two
+/// steps have not halved the bracket, the next step bisects, so the worst case is still
+/// linear convergence.
+fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64, mut fl: f64, mut fh: f64) -> f64 {
+    let neg = fl < 0.0;
     let mut side = 0i8;
-    for iter in 0..200 {
+    let mut width_before = hi - lo;
+    for iter in 0..300 {
         let width = hi - lo;
-        let mid = lo + 0.5 * width;
-        if mid <= lo || mid >= hi {
+        let tol = 2.0 * f64::EPSILON * lo.abs().max(hi.abs()) + f64::MIN_POSITIVE;
+        if width <= tol {
             break;
         }
-        let mut x = if iter % 2 == 0 && fl.is_finite() && fh.is_finite() && fh != fl {
-            lo - fl * width / (fh - fl)
+        let force_bisect = iter % 2 == 0 && iter > 0 && width > 0.5 * width_before;
+        if iter % 2 == 0 {
+            width_before = width;
+        }
+        let mid = lo + 0.5 * width;
+        let mut x = if !force_bisect && fh != fl && fl.is_finite() && fh.is_finite() {
+            lo - fl * (width / (fh - fl))
         } else {
             mid
         };
         if !(x > lo && x < hi) {
             x = mid;
+            if !(x > lo && x < hi) {
+                break;
+            }
         }
         let fx = f(x);
         let below = if neg { fx < 0.0 } else { fx > 0.0 };
@@ -303,7 +313,8 @@ fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64, flo: f64) -> f64 {
 /// coincide); it decides signs and refines the final root. `poly` isolates the critical
 /// points. `horizon` may be infinite.
 pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64) -> Option<f64> {
-    if precise(0.0) >= 0.0 {
+    let g0 = precise(0.0);
+    if g0 >= 0.0 {
         return Some(0.0);
     }
     if !(horizon > 0.0) || poly.upper_bound(horizon) < 0.0 {
@@ -316,10 +327,11 @@ pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64
     } else {
         settle_time(poly)
     };
-    let mut crit = [0.0; 2 * MAX_TERMS * DEGREE];
+    let mut crit = [0.0; MAX_TERMS * DEGREE];
     let lead = poly.terms().iter().find(|t| t.degree().is_some())?;
     let ncrit = poly.reduce(lead.rate).sign_changes(0.0, end, &mut crit);
     let mut lo = 0.0;
+    let mut glo = g0;
     for i in 0..=ncrit {
         let hi = if i < ncrit { crit[i] } else { end };
         if hi <= lo {
@@ -327,10 +339,11 @@ pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64
         }
         let ghi = precise(hi);
         if ghi >= 0.0 {
-            let root = bisect(&precise, lo, hi, -1.0);
+            let root = bisect(&precise, lo, hi, glo, ghi);
             return (root < horizon).then_some(root);
         }
         lo = hi;
+        glo = ghi;
     }
     None
 }
