@@ -135,12 +135,10 @@ pub fn periodic(
         .map(|i| {
             let mut rng = stream(seed, name, i as u64);
             let mut times = Vec::new();
-            let mut k = 0u64;
-            loop {
+            // Only cycles whose jittered spike can land in [0, duration) (±10 sd).
+            let (k0, k1) = cycle_range(phase, period, 10.0 * jitter, duration);
+            for k in k0..=k1 {
                 let base = phase + k as f64 * period;
-                if base >= duration + 10.0 * jitter {
-                    break;
-                }
                 let t = if jitter > 0.0 {
                     let z: f64 = StandardNormal.sample(&mut rng);
                     base + jitter * z
@@ -150,11 +148,21 @@ pub fn periodic(
                 if (0.0..duration).contains(&t) {
                     times.push(t);
                 }
-                k += 1;
             }
             SourceTrain::list(times)
         })
         .collect()
+}
+
+/// First and last cycle index k ≥ 0 with `offset + k·period` in
+/// `[-reach, duration + reach]` (empty when the first exceeds the last).
+pub fn cycle_range(offset: f64, period: f64, reach: f64, duration: f64) -> (u64, u64) {
+    let first = ((-reach - offset) / period).ceil().max(0.0);
+    let last = ((duration + reach - offset) / period).floor();
+    if !(last >= first) {
+        return (1, 0);
+    }
+    (first as u64, last as u64)
 }
 
 /// Evaluates an interaural delay at time `t` [ms].
@@ -190,12 +198,9 @@ pub fn phase_locked(
         .map(|i| {
             let mut rng = stream(seed, name, i as u64);
             let mut times = Vec::new();
-            let mut k = 0u64;
-            loop {
+            let (k0, k1) = cycle_range(offset, period, max_delay + 10.0 * jitter, duration);
+            for k in k0..=k1 {
                 let base = k as f64 * period + offset;
-                if base - max_delay >= duration + 10.0 * jitter {
-                    break;
-                }
                 // Draw both numbers every cycle so the stream stays aligned across rates.
                 let u: f64 = rng.random();
                 let z: f64 = StandardNormal.sample(&mut rng);
@@ -205,7 +210,6 @@ pub fn phase_locked(
                         times.push(t);
                     }
                 }
-                k += 1;
             }
             SourceTrain::list(times)
         })

@@ -44,6 +44,7 @@
 //! assert!((out.spikes[0].time - want).abs() < 1e-12);
 //! ```
 
+pub mod analysis;
 pub mod error;
 pub mod input;
 pub mod monitor;
@@ -52,6 +53,7 @@ pub mod neuron;
 pub mod queue;
 pub mod scenario;
 pub mod simulation;
+pub mod sweep;
 
 pub use error::ScenarioError;
 pub use network::Network;

@@ -3,9 +3,9 @@
 //! (0 success, 2 bad input or unwritable output).
 
 use clap::{Parser, Subcommand};
-use exactspike::monitor;
 use exactspike::scenario;
 use exactspike::simulation::Simulation;
+use exactspike::{analysis, monitor, sweep};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -23,6 +23,17 @@ struct Cli {
     /// No progress or log output on stderr.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Refuse scenarios estimated to need more memory than this (bytes, or with a K/M/G
+    /// suffix, e.g. 4G). Default: half of the physical memory.
+    #[arg(long, global = true, value_parser = parse_size)]
+    max_memory: Option<u64>,
+    /// Emulate a clock-driven simulator: round every input spike time to a multiple of DT
+    /// ms (for comparisons with the exact result).
+    #[arg(long, global = true, value_name = "DT")]
+    grid_dt: Option<f64>,
+    /// With --grid-dt, also round synaptic delays to the grid.
+    #[arg(long, global = true, requires = "grid_dt")]
+    grid_delays: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +55,44 @@ enum Command {
     },
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Run a scenario for every combination of values of some fields, in parallel; writes
+    /// DIR/point-NNNN/ per point and DIR/sweep.csv.
+    Sweep {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// POINTER=VALUES: a JSON pointer and a comma list or start:stop:step range, e.g.
+        /// --set /inputs/1/delay=-0.3:0.3:0.01 (repeat for a grid).
+        #[arg(long = "set", required = true)]
+        set: Vec<String>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Parallel runs (default: number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Give point k the seed `seed + k` (independent replicates instead of common
+        /// random numbers).
+        #[arg(long)]
+        vary_seed: bool,
+    },
+    /// Estimate the interaural time difference from a Jeffress run (or every point of a
+    /// sweep): thresholded spike-count centroid over the detectors' best ITDs.
+    JeffressReadout {
+        /// Output directory of `run` or `sweep`.
+        dir: PathBuf,
+        /// Detector population.
+        #[arg(long, default_value = "detectors")]
+        detectors: String,
+        /// Left-ear input.
+        #[arg(long, default_value = "left")]
+        left: String,
+        /// Right-ear input.
+        #[arg(long, default_value = "right")]
+        right: String,
+        /// Threshold as a fraction of the largest count.
+        #[arg(long, default_value_t = 0.3)]
+        frac: f64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -56,7 +105,13 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose, cli.quiet);
-    match run(cli.command) {
+    let mut limits = scenario::build::BuildOptions::default();
+    if let Some(m) = cli.max_memory {
+        limits.max_memory = m;
+    }
+    limits.input_grid = cli.grid_dt;
+    limits.grid_delays = cli.grid_delays;
+    match run(cli.command, cli.quiet, &limits) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("error: {msg}");
@@ -81,7 +136,7 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-fn run(cmd: Command) -> Result<(), String> {
+fn run(cmd: Command, quiet: bool, limits: &scenario::build::BuildOptions) -> Result<(), String> {
     match cmd {
         Command::Schema => {
             let s = serde_json::to_string_pretty(&scenario::json_schema())
@@ -90,8 +145,8 @@ fn run(cmd: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Validate { scenario: path } => {
-            let (_, net) = scenario::load(&path).map_err(|e| e.to_string())?;
-            println!(
+            let (_, net) = scenario::load_with(&path, limits).map_err(|e| e.to_string())?;
+            print_stdout(&format!(
                 "{}: valid: {} population(s), {} neuron(s), {} input(s), {} source(s), {} synapse(s), duration {} ms",
                 path.display(),
                 net.populations.len(),
@@ -100,15 +155,63 @@ fn run(cmd: Command) -> Result<(), String> {
                 net.n_sources(),
                 net.connectivity.len(),
                 net.duration
-            );
+            ))
+        }
+        Command::Sweep {
+            scenario: path,
+            set,
+            out,
+            jobs,
+            vary_seed,
+        } => {
+            let axes = set
+                .iter()
+                .map(|s| sweep::parse_axis(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Some(j) = jobs {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(j.max(1))
+                    .build_global()
+                    .map_err(|e| e.to_string())?;
+            }
+            let t0 = Instant::now();
+            let results = sweep::run(&path, &axes, &out, limits, vary_seed)?;
+            if !quiet {
+                eprintln!(
+                    "{} point(s) in {:.1} s; table in {}",
+                    results.len(),
+                    t0.elapsed().as_secs_f64(),
+                    out.join("sweep.csv").display()
+                );
+            }
             Ok(())
+        }
+        Command::JeffressReadout {
+            dir,
+            detectors,
+            left,
+            right,
+            frac,
+        } => {
+            let names = analysis::JeffressNames {
+                detectors,
+                left,
+                right,
+            };
+            // Best ITDs are the designed (unrounded) ones, whatever grid the runs emulated.
+            let nominal = scenario::build::BuildOptions {
+                input_grid: None,
+                grid_delays: false,
+                ..*limits
+            };
+            jeffress_readout(&dir, &names, frac, &nominal)
         }
         Command::Run {
             scenario: path,
             out,
         } => {
             let t0 = Instant::now();
-            let (_, net) = scenario::load(&path).map_err(|e| e.to_string())?;
+            let (_, net) = scenario::load_with(&path, limits).map_err(|e| e.to_string())?;
             let build_seconds = t0.elapsed().as_secs_f64();
             // Create the output directory only once the scenario is known to be valid.
             std::fs::create_dir_all(&out)
@@ -119,11 +222,16 @@ fn run(cmd: Command) -> Result<(), String> {
                 build_seconds,
                 "network built"
             );
+            let duration = net.duration;
             let mut sim = Simulation::new(net);
-            sim.run_until(f64::INFINITY);
+            run_with_progress(&mut sim, duration, quiet);
             let (net, output) = sim.finish();
             monitor::write_outputs(&out, &net, &output, build_seconds)
                 .map_err(|e| e.to_string())?;
+            // Keep the input beside the results (provenance; read by jeffress-readout).
+            let text =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            monitor::write_file(&out, "scenario.json", &text).map_err(|e| e.to_string())?;
             let st = &output.stats;
             tracing::info!(
                 events = st.events,
@@ -133,5 +241,148 @@ fn run(cmd: Command) -> Result<(), String> {
             );
             Ok(())
         }
+    }
+}
+
+/// Runs in slices of simulated time, drawing a progress bar on stderr once the run has taken
+/// more than a second, if stderr is a terminal and `--quiet` is not given.
+fn run_with_progress(sim: &mut Simulation, duration: f64, quiet: bool) {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    let show = !quiet && std::io::stderr().is_terminal();
+    let steps = 1000u64;
+    let started = Instant::now();
+    let mut bar: Option<ProgressBar> = None;
+    for k in 1..=steps {
+        sim.run_until(duration * k as f64 / steps as f64);
+        if show && bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
+            let b = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:40}] {percent:>3}% {msg} (eta {eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar = Some(b);
+        }
+        if let Some(b) = &bar {
+            b.set_position(k);
+            b.set_message(format!("t = {:.1} ms", sim.now()));
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+}
+
+/// Parses a byte count with an optional K, M or G suffix (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size suffix {c:?} (use K, M, G or T)")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a size: {text:?}"))?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(format!("must be > 0, got {text:?}"));
+    }
+    Ok((v * mult as f64) as u64)
+}
+
+/// Prints a line to stdout; a closed pipe (`exactspike schema | head`) is not an error.
+fn print_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Prints the ITD estimate of one run directory, or a table for a sweep directory (also
+/// written to DIR/readout.csv).
+fn jeffress_readout(
+    dir: &std::path::Path,
+    names: &analysis::JeffressNames,
+    frac: f64,
+    limits: &scenario::build::BuildOptions,
+) -> Result<(), String> {
+    let one = |d: &std::path::Path| -> Result<(Option<f64>, u64, usize), String> {
+        let (_, net) =
+            scenario::load_with(&d.join("scenario.json"), limits).map_err(|e| e.to_string())?;
+        let itds = analysis::best_itds(&net, names)?;
+        let mut counts = vec![0u64; itds.len()];
+        let text = std::fs::read_to_string(d.join("spikes.csv"))
+            .map_err(|e| format!("{}: {e}", d.join("spikes.csv").display()))?;
+        for line in text.lines().skip(1) {
+            let mut f = line.split(',');
+            if f.next() == Some(names.detectors.as_str()) {
+                if let Some(j) = f.next().and_then(|x| x.parse::<usize>().ok()) {
+                    if j < counts.len() {
+                        counts[j] += 1;
+                    }
+                }
+            }
+        }
+        let total = counts.iter().sum();
+        Ok((
+            analysis::itd_estimate(&counts, &itds, frac),
+            total,
+            counts.len(),
+        ))
+    };
+    let fmt = |e: Option<f64>| e.map_or("none".to_string(), |v| format!("{v:.6}"));
+    let sweep_csv = dir.join("sweep.csv");
+    if sweep_csv.exists() {
+        let text = std::fs::read_to_string(&sweep_csv).map_err(|e| e.to_string())?;
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+        let n_axes = header
+            .iter()
+            .position(|h| *h == "spikes")
+            .unwrap_or(1)
+            .saturating_sub(1);
+        let mut table = format!(
+            "point,{},estimated_itd_ms,detector_spikes\n",
+            header[1..=n_axes].join(",")
+        );
+        for line in lines {
+            let f: Vec<&str> = line.split(',').collect();
+            let d = dir.join(f.last().copied().unwrap_or_default());
+            let (e, total, _) = one(&d)?;
+            table.push_str(&format!(
+                "{},{},{},{}\n",
+                f[0],
+                f[1..=n_axes].join(","),
+                fmt(e),
+                total
+            ));
+        }
+        monitor::write_file(dir, "readout.csv", table.as_bytes()).map_err(|e| e.to_string())?;
+        print_stdout(table.trim_end())
+    } else {
+        let (e, total, n) = one(dir)?;
+        print_stdout(&match e {
+            Some(v) => format!(
+                "estimated ITD: {:.2} us ({v:.6} ms) from {total} spikes of {n} detectors",
+                v * 1000.0
+            ),
+            None => format!("estimated ITD: none (no spikes among {n} detectors)"),
+        })
     }
 }

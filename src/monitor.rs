@@ -152,6 +152,9 @@ pub fn write_outputs(
     write_file(dir, "spikes.csv", spikes_csv(net, out).as_bytes())?;
     if !net.probes.is_empty() {
         write_file(dir, "voltage.csv", voltage_csv(net, out).as_bytes())?;
+    } else {
+        // A voltage.csv left by an earlier run into the same directory would be stale.
+        let _ = std::fs::remove_file(dir.join("voltage.csv"));
     }
     let s = serde_json::to_string_pretty(&summary(net, out, build_seconds))
         .expect("summary serializes");

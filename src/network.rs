@@ -33,6 +33,8 @@ pub struct InputEntry {
     pub offset: usize,
     /// One spike train per source.
     pub sources: Vec<SourceTrain>,
+    /// Emulated clock: spike times are rounded to multiples of this step [ms].
+    pub grid: Option<f64>,
 }
 
 /// Voltage sampling of some neurons of one population.

@@ -19,14 +19,22 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::Path;
 
-/// Reads, parses and builds a scenario file.
+/// Reads, parses and builds a scenario file with default limits.
 pub fn load(path: &Path) -> Result<(Scenario, Network), ScenarioError> {
+    load_with(path, &build::BuildOptions::default())
+}
+
+/// Reads, parses and builds a scenario file within `limits`.
+pub fn load_with(
+    path: &Path,
+    limits: &build::BuildOptions,
+) -> Result<(Scenario, Network), ScenarioError> {
     let sc = read(path)?;
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("scenario");
-    let net = build::build(&sc, stem)?;
+    let net = build::build_with(&sc, stem, limits)?;
     Ok((sc, net))
 }
 
@@ -153,11 +161,14 @@ fn typed<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, ScenarioError
                 let hint = build::closest(field, valid.iter().copied())
                     .map(|c| format!("; did you mean \"{c}\"?"))
                     .unwrap_or_default();
-                path = if path == "." {
-                    field.to_string()
-                } else {
-                    format!("{path}.{field}")
-                };
+                // serde_path_to_error already ends the path with the unknown key.
+                if !(path == field || path.ends_with(&format!(".{field}"))) {
+                    path = if path == "." {
+                        field.to_string()
+                    } else {
+                        format!("{path}.{field}")
+                    };
+                }
                 message = format!(
                     "unknown key \"{field}\" (allowed: {}){hint}",
                     quoted(&valid)

@@ -56,7 +56,7 @@ pub struct Simulation {
     net: Network,
     queue: EventQueue,
     /// Global neuron index → population index.
-    pop_of: Vec<u16>,
+    pop_of: Vec<u32>,
     dirty: Vec<u32>,
     is_dirty: Vec<bool>,
     /// Per neuron: whether its queued crossing is exact (fire) or a lower bound (look again).
@@ -72,7 +72,7 @@ impl Simulation {
         let n = net.n_neurons();
         let mut pop_of = Vec::with_capacity(n);
         for (p, pop) in net.populations.iter().enumerate() {
-            pop_of.extend(std::iter::repeat_n(p as u16, pop.neurons.len()));
+            pop_of.extend(std::iter::repeat_n(p as u32, pop.neurons.len()));
         }
         let mut sim = Simulation {
             queue: EventQueue::with_capacity(1024 + net.n_sources(), n),
@@ -110,7 +110,10 @@ impl Simulation {
 
     fn schedule_source(&mut self, inp: usize, s: usize, node: u32) {
         let duration = self.net.duration;
-        if let Some(t) = self.net.inputs[inp].sources[s].next_spike() {
+        if let Some(mut t) = self.net.inputs[inp].sources[s].next_spike() {
+            if let Some(dt) = self.net.inputs[inp].grid {
+                t = (t / dt).round() * dt; // monotone, so trains stay sorted
+            }
             if t < duration {
                 self.queue.push(t, Event::Source { source: node });
             }
@@ -276,7 +279,13 @@ impl Simulation {
     fn fan_out(&mut self, node: usize, t: f64) {
         let end = self.net.duration;
         for (delay, start, stop) in self.net.connectivity.groups(node) {
-            let at = t + delay;
+            // A positive delay below the float resolution at t would land at t itself and
+            // could let neurons excite each other forever within one instant: round it up to
+            // the next representable time, keeping cause strictly before effect.
+            let mut at = t + delay;
+            if delay > 0.0 && at <= t {
+                at = t.next_up();
+            }
             if at < end {
                 self.queue.push(at, Event::Deliver { start, end: stop });
             }

@@ -118,6 +118,13 @@ impl ExpPoly {
         self.terms().iter().map(|term| term.eval(t)).sum()
     }
 
+    /// True if every coefficient and rate is finite.
+    pub fn is_finite(&self) -> bool {
+        self.terms()
+            .iter()
+            .all(|t| t.rate.is_finite() && t.c.iter().all(|c| c.is_finite()))
+    }
+
     /// Number of free coefficients Σ (deg P_i + 1); bounds the number of real zeros by
     /// `count - 1` (Pólya–Szegő).
     pub fn count(&self) -> usize {
@@ -210,7 +217,9 @@ impl ExpPoly {
     /// All points in `(a, b)` where `g` changes sign or vanishes, ascending, written into
     /// `out` (returns how many). Rigorous up to floating-point evaluation of `g`.
     fn sign_changes(&self, a: f64, b: f64, out: &mut [f64; MAX_TERMS * DEGREE]) -> usize {
-        if self.count() <= 1 {
+        // The count drops by one per level, so the recursion depth is at most MAX_TERMS·DEGREE;
+        // non-finite coefficients (which validation keeps out) would break that, so stop.
+        if self.count() <= 1 || !self.is_finite() {
             return 0; // c·t^k·e^{-λt} with one coefficient: no sign change for t > 0
         }
         let mut crit = [0.0; MAX_TERMS * DEGREE];
@@ -316,6 +325,10 @@ pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64
     let g0 = precise(0.0);
     if g0 >= 0.0 {
         return Some(0.0);
+    }
+    if !g0.is_finite() || !poly.is_finite() {
+        debug_assert!(false, "internal error: non-finite neuron state");
+        return None;
     }
     if !(horizon > 0.0) || poly.upper_bound(horizon) < 0.0 {
         return None;

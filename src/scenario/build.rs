@@ -22,33 +22,119 @@ pub const MAX_ELEMENTS: u64 = u32::MAX as u64;
 
 type Res<T> = Result<T, ScenarioError>;
 
+/// Options applied while building: resource limits and clock-grid emulation.
+#[derive(Clone, Copy, Debug)]
+pub struct BuildOptions {
+    /// Largest estimated memory for the network, its pregenerated inputs and recordings
+    /// [bytes]. Checked before anything large is allocated.
+    pub max_memory: u64,
+    /// Round every input spike time to the nearest multiple of this step [ms], as a
+    /// clock-driven simulator would (for comparisons; default none).
+    pub input_grid: Option<f64>,
+    /// With `input_grid`, also round synaptic delays to the grid (at least one step between
+    /// neuron populations).
+    pub grid_delays: bool,
+}
+
+impl Default for BuildOptions {
+    /// Half of the physical memory (from /proc/meminfo), or 8 GiB where that is unknown.
+    fn default() -> Self {
+        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .map(|kib| kib * 1024)
+        });
+        BuildOptions {
+            max_memory: total.map_or(8 << 30, |t| t / 2),
+            input_grid: None,
+            grid_delays: false,
+        }
+    }
+}
+
+/// Running estimate of memory use against [`BuildOptions::max_memory`].
+struct Budget {
+    limit: u64,
+    used: f64,
+}
+
+impl Budget {
+    fn charge(&mut self, bytes: f64, path: &str, what: &str) -> Res<()> {
+        self.used += bytes.max(0.0);
+        if self.used > self.limit as f64 {
+            let mib = |b: f64| b / (1u64 << 20) as f64;
+            return err(
+                path,
+                format!(
+                    "{what} would need about {:.0} MiB of memory ({:.0} MiB in total so far), \
+                     over the limit of {:.0} MiB; shrink the network or raise --max-memory",
+                    mib(bytes),
+                    mib(self.used),
+                    mib(self.limit as f64)
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Most spike times (or candidate cycles) drawn for one input before simulating.
+pub const MAX_DRAWS: f64 = 2e8;
+
+/// Bytes per synapse while building (pair, weight, delay, unsorted synapse, CSR entry).
+const BUILD_BYTES_PER_SYNAPSE: f64 = 16.0 + 8.0 + 8.0 + 32.0 + 13.0;
+
 fn err<T>(path: impl Into<String>, msg: impl Into<String>) -> Res<T> {
     Err(ScenarioError::invalid(path, msg))
 }
 
-/// A range constraint on numbers, with the message it gives.
+/// Largest magnitude accepted for any time [ms] or rate [Hz].
+pub const MAX_MAGNITUDE: f64 = 1e12;
+/// Largest magnitude accepted for potentials, biases and weights [mV].
+pub const MAX_POTENTIAL: f64 = 1e6;
+/// Smallest time constant accepted [ms].
+pub const MIN_TAU: f64 = 1e-6;
+
+/// A range constraint on numbers, with the message it gives. Every check also bounds the
+/// magnitude so that no legal value can overflow the closed-form solutions to inf or NaN.
 #[derive(Clone, Copy)]
 enum Check {
     Finite,
     Positive,
     NonNegative,
+    /// A time constant: in [MIN_TAU, MAX_MAGNITUDE] ms.
+    Tau,
+    /// A potential or weight: |v| <= MAX_POTENTIAL mV.
+    Potential,
 }
 
 impl Check {
     fn test(self, v: f64, unit: &str) -> Result<(), String> {
         let ok = v.is_finite()
             && match self {
-                Check::Finite => true,
-                Check::Positive => v > 0.0,
-                Check::NonNegative => v >= 0.0,
+                Check::Finite => v.abs() <= MAX_MAGNITUDE,
+                Check::Positive => v > 0.0 && v <= MAX_MAGNITUDE,
+                Check::NonNegative => (0.0..=MAX_MAGNITUDE).contains(&v),
+                Check::Tau => (MIN_TAU..=MAX_MAGNITUDE).contains(&v),
+                Check::Potential => v.abs() <= MAX_POTENTIAL,
             };
         if ok {
             return Ok(());
         }
         let what = match self {
-            Check::Finite => "a finite number".to_string(),
+            Check::Finite => format!("a finite number with magnitude <= {MAX_MAGNITUDE:e}{unit}"),
+            Check::Positive if v > 0.0 && v.is_finite() => format!("<= {MAX_MAGNITUDE:e}{unit}"),
             Check::Positive => format!("> 0{unit}"),
+            Check::NonNegative if v >= 0.0 && v.is_finite() => {
+                format!("<= {MAX_MAGNITUDE:e}{unit}")
+            }
             Check::NonNegative => format!(">= 0{unit}"),
+            Check::Tau if v > 0.0 && v.is_finite() => {
+                format!("a time constant in [{MIN_TAU:e}, {MAX_MAGNITUDE:e}]{unit}")
+            }
+            Check::Tau => format!("> 0{unit}"),
+            Check::Potential => format!("within ±{MAX_POTENTIAL:e}{unit}"),
         };
         Err(format!("must be {what}, got {v}"))
     }
@@ -164,8 +250,23 @@ enum Node {
     Input(usize),
 }
 
-/// Builds a network from a scenario. `default_name` is used when the scenario has none.
+/// Builds a network from a scenario with default [`BuildOptions`]. `default_name` is used when
+/// the scenario has none.
 pub fn build(sc: &Scenario, default_name: &str) -> Res<Network> {
+    build_with(sc, default_name, &BuildOptions::default())
+}
+
+/// Builds a network from a scenario within `limits`.
+pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> Res<Network> {
+    if let Some(dt) = limits.input_grid {
+        if !(dt.is_finite() && dt > 0.0) {
+            return err("--grid-dt", format!("must be > 0 ms, got {dt}"));
+        }
+    }
+    let mut budget = Budget {
+        limit: limits.max_memory,
+        used: 0.0,
+    };
     if !(sc.duration.is_finite() && sc.duration > 0.0) {
         return err(
             "duration",
@@ -239,6 +340,14 @@ pub fn build(sc: &Scenario, default_name: &str) -> Res<Network> {
         if p.size as u64 > MAX_ELEMENTS {
             return err(format!("{path}.size"), format!("must be <= {MAX_ELEMENTS}"));
         }
+        let channels = p.params.receptors.as_ref().map_or(1, Vec::len)
+            + p.params.adaptation.len()
+            + p.params.threshold_adaptation.len();
+        budget.charge(
+            p.size as f64 * (160.0 + 48.0 * channels as f64),
+            &format!("{path}.size"),
+            &format!("{} neurons", p.size),
+        )?;
         let neurons = match p.model {
             ModelKind::Lif => ModelPopulation::Lif(build_lif(
                 &p.params,
@@ -261,12 +370,14 @@ pub fn build(sc: &Scenario, default_name: &str) -> Res<Network> {
     let mut inputs = Vec::with_capacity(sc.inputs.len());
     let mut src_offset = 0usize;
     for (k, inp) in sc.inputs.iter().enumerate() {
-        let sources = build_input(inp, &format!("inputs[{k}]"), seed, duration)?;
+        let ipath = format!("inputs[{k}]");
+        let sources = build_input(inp, &ipath, seed, duration, &mut budget)?;
         let n = sources.len();
         inputs.push(InputEntry {
             name: inp.name.clone(),
             offset: src_offset,
             sources,
+            grid: limits.input_grid,
         });
         src_offset += n;
     }
@@ -315,6 +426,19 @@ pub fn build(sc: &Scenario, default_name: &str) -> Res<Network> {
                 ),
             );
         }
+        let expected = match &c.rule {
+            Rule::AllToAll => src_size as f64 * tgt_size as f64,
+            Rule::OneToOne => src_size as f64,
+            Rule::FixedProbability(p) => src_size as f64 * tgt_size as f64 * p.clamp(0.0, 1.0),
+            Rule::FixedIndegree(k) => *k as f64 * tgt_size as f64,
+            Rule::FixedOutdegree(k) => *k as f64 * src_size as f64,
+            Rule::Pairs(p) => p.len() as f64,
+        };
+        budget.charge(
+            expected * BUILD_BYTES_PER_SYNAPSE,
+            &format!("{path}.rule"),
+            &format!("about {expected:.3e} synapses"),
+        )?;
         let mut rng = stream(seed, &format!("connections[{k}].rule"), 0);
         let pairs = generate_pairs(
             &c.rule,
@@ -338,7 +462,7 @@ pub fn build(sc: &Scenario, default_name: &str) -> Res<Network> {
             &format!("{path}.weight"),
             n,
             "one per generated synapse",
-            Check::Finite,
+            Check::Potential,
             " mV",
             &mut wrng,
         )?;
@@ -356,6 +480,20 @@ pub fn build(sc: &Scenario, default_name: &str) -> Res<Network> {
                 ),
                 e => e,
             })?;
+        let delays: Vec<f64> = match limits.input_grid {
+            Some(dt) if limits.grid_delays => delays
+                .into_iter()
+                .map(|d| {
+                    let r = (d / dt).round() * dt;
+                    if from_input {
+                        r
+                    } else {
+                        r.max(dt)
+                    }
+                })
+                .collect(),
+            _ => delays,
+        };
         for (s, ((i, j), (w, d))) in pairs
             .into_iter()
             .zip(weights.into_iter().zip(delays))
@@ -432,12 +570,22 @@ pub fn build(sc: &Scenario, default_name: &str) -> Res<Network> {
                         format!("{every} ms gives {count} samples per neuron; too many"),
                     );
                 }
+                budget.charge(
+                    count * (8.0 + 40.0 * neurons.len() as f64),
+                    &format!("{path}.every"),
+                    "the voltage samples",
+                )?;
                 (0..count as u64)
                     .map(|i| i as f64 * every)
                     .filter(|&t| t < duration)
                     .collect()
             }
             (None, Some(times)) => {
+                budget.charge(
+                    times.len() as f64 * 40.0 * neurons.len() as f64,
+                    &format!("{path}.times"),
+                    "the voltage samples",
+                )?;
                 let mut ts = Vec::with_capacity(times.len());
                 for (m, &t) in times.iter().enumerate() {
                     if !(t.is_finite() && (0.0..duration).contains(&t)) {
@@ -502,14 +650,14 @@ fn build_lif(p: &LifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<L
     let get = |v: &ParamValue, key: &str, c: Check, unit: &str, rng: &mut Pcg64| {
         resolve(v, &format!("{path}.{key}"), n, what, c, unit, rng)
     };
-    let tau_m = get(&p.tau_m, "tau_m", Check::Positive, " ms", &mut rng("tau_m"))?;
+    let tau_m = get(&p.tau_m, "tau_m", Check::Tau, " ms", &mut rng("tau_m"))?;
     let v_rest = match &p.v_rest {
-        Some(v) => get(v, "v_rest", Check::Finite, " mV", &mut rng("v_rest"))?,
+        Some(v) => get(v, "v_rest", Check::Potential, " mV", &mut rng("v_rest"))?,
         None => vec![-70.0; n],
     };
-    let v_th = get(&p.v_th, "v_th", Check::Finite, " mV", &mut rng("v_th"))?;
+    let v_th = get(&p.v_th, "v_th", Check::Potential, " mV", &mut rng("v_th"))?;
     let v_reset = match &p.v_reset {
-        Some(v) => get(v, "v_reset", Check::Finite, " mV", &mut rng("v_reset"))?,
+        Some(v) => get(v, "v_reset", Check::Potential, " mV", &mut rng("v_reset"))?,
         None => v_rest.clone(),
     };
     for i in 0..n {
@@ -538,11 +686,11 @@ fn build_lif(p: &LifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<L
         None => vec![0.0; n],
     };
     let i_bias = match &p.i_bias {
-        Some(v) => get(v, "i_bias", Check::Finite, " mV", &mut rng("i_bias"))?,
+        Some(v) => get(v, "i_bias", Check::Potential, " mV", &mut rng("i_bias"))?,
         None => vec![0.0; n],
     };
     let v_init = match &p.v_init {
-        Some(v) => get(v, "v_init", Check::Finite, " mV", &mut rng("v_init"))?,
+        Some(v) => get(v, "v_init", Check::Potential, " mV", &mut rng("v_init"))?,
         None => v_rest.clone(),
     };
     let default_receptors = vec![Receptor {
@@ -570,7 +718,7 @@ fn build_lif(p: &LifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<L
                 chan_taus.push(get(
                     tau,
                     &format!("{rp}.tau"),
-                    Check::Positive,
+                    Check::Tau,
                     " ms",
                     &mut rng(&format!("{rp}.tau")),
                 )?);
@@ -589,14 +737,14 @@ fn build_lif(p: &LifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<L
         chan_taus.push(get(
             &a.tau,
             &format!("{ap}.tau"),
-            Check::Positive,
+            Check::Tau,
             " ms",
             &mut rng(&format!("{ap}.tau")),
         )?);
         adapt_inc.push(get(
             &a.increment,
             &format!("{ap}.increment"),
-            Check::Finite,
+            Check::Potential,
             " mV",
             &mut rng(&format!("{ap}.increment")),
         )?);
@@ -608,7 +756,7 @@ fn build_lif(p: &LifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<L
         thr_tau.push(get(
             &a.tau,
             &format!("{ap}.tau"),
-            Check::Positive,
+            Check::Tau,
             " ms",
             &mut rng(&format!("{ap}.tau")),
         )?);
@@ -650,16 +798,27 @@ fn build_lif(p: &LifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<L
     Ok(LifPopulation::new(layout, neurons))
 }
 
-fn build_input(inp: &Input, path: &str, seed: u64, duration: f64) -> Res<Vec<SourceTrain>> {
+fn build_input(
+    inp: &Input,
+    path: &str,
+    seed: u64,
+    duration: f64,
+    budget: &mut Budget,
+) -> Res<Vec<SourceTrain>> {
     let name = inp.name.as_str();
-    let estimate_guard = |count: f64, key: &str| -> Res<()> {
-        if count > MAX_ELEMENTS as f64 {
+    // Refuses trains whose generation would take too long (cycles drawn) or too much memory
+    // (spikes kept), before any of it happens.
+    let mut guard = |cycles: f64, spikes: f64, key: &str| -> Res<()> {
+        if cycles > MAX_DRAWS {
             return err(
                 format!("{path}.{key}"),
-                format!("would generate about {count:.3e} spikes; too many"),
+                format!(
+                    "would draw about {cycles:.3e} spike times (duration, rate, period and \
+                     jitter together); at most {MAX_DRAWS:.0e}"
+                ),
             );
         }
-        Ok(())
+        budget.charge(spikes * 8.0, path, "the pregenerated input spikes")
     };
     let size_check = |size: usize| -> Res<()> {
         if size == 0 {
@@ -696,8 +855,10 @@ fn build_input(inp: &Input, path: &str, seed: u64, duration: f64) -> Res<Vec<Sou
         }
         InputKind::Poisson(p) => {
             size_check(p.size)?;
-            let max_rate = match &p.rate {
-                Rate::Constant(r) => check(&format!("{path}.rate"), *r, Check::NonNegative, " Hz")?,
+            match &p.rate {
+                Rate::Constant(r) => {
+                    check(&format!("{path}.rate"), *r, Check::NonNegative, " Hz")?;
+                }
                 Rate::Sinusoidal(s) => {
                     check(
                         &format!("{path}.rate.mean"),
@@ -723,9 +884,8 @@ fn build_input(inp: &Input, path: &str, seed: u64, duration: f64) -> Res<Vec<Sou
                         Check::Finite,
                         " rad",
                     )?;
-                    s.mean + s.amplitude.abs()
                 }
-            };
+            }
             let start = check(
                 &format!("{path}.start"),
                 p.start.unwrap_or(0.0),
@@ -745,10 +905,8 @@ fn build_input(inp: &Input, path: &str, seed: u64, duration: f64) -> Res<Vec<Sou
                     format!("must be >= start ({start} ms)"),
                 );
             }
-            estimate_guard(
-                max_rate / 1000.0 * (stop - start).max(0.0) * p.size as f64,
-                "rate",
-            )?;
+            // Poisson trains are drawn lazily during the run: only their state is kept.
+            guard(0.0, 8.0 * p.size as f64, "rate")?;
             input::poisson(seed, name, p.size, &p.rate, start, stop)
         }
         InputKind::Periodic(p) => {
@@ -766,7 +924,9 @@ fn build_input(inp: &Input, path: &str, seed: u64, duration: f64) -> Res<Vec<Sou
                 Check::NonNegative,
                 " ms",
             )?;
-            estimate_guard(duration / p.period * p.size as f64, "period")?;
+            let cycles = ((duration + 20.0 * jitter) / p.period + 1.0) * p.size as f64;
+            let spikes = (duration / p.period + 1.0) * p.size as f64;
+            guard(cycles, spikes, "period")?;
             input::periodic(seed, name, p.size, p.period, phase, jitter, duration)
         }
         InputKind::PhaseLocked(p) => {
@@ -831,7 +991,13 @@ fn build_input(inp: &Input, path: &str, seed: u64, duration: f64) -> Res<Vec<Sou
                     )?;
                 }
             }
-            estimate_guard(duration * p.frequency / 1000.0 * p.size as f64, "frequency")?;
+            let reach = match &delay {
+                Itd::Constant(d) => d.abs(),
+                Itd::Moving(m) => m.offset.abs() + m.amplitude.abs(),
+            } + 10.0 * p.jitter;
+            let cycles = ((duration + 2.0 * reach) * p.frequency / 1000.0 + 1.0) * p.size as f64;
+            let spikes = (duration * p.rate / 1000.0 + 1.0) * p.size as f64;
+            guard(cycles, spikes, "frequency")?;
             input::phase_locked(
                 seed,
                 name,
@@ -935,7 +1101,14 @@ fn generate_pairs(
             if *k > avail {
                 return err(
                     format!("{path}.fixed_outdegree"),
-                    format!("{k} is more than the {avail} distinct targets available"),
+                    format!(
+                        "{k} is more than the {avail} distinct targets available{}",
+                        if same && !autapses {
+                            " (autapses excluded)"
+                        } else {
+                            ""
+                        }
+                    ),
                 );
             }
             guard(ns as f64 * *k as f64)?;

@@ -4,6 +4,7 @@ mod analytic;
 mod cli;
 mod determinism;
 mod errors;
+mod fuzz;
 mod properties;
 mod refs;
 mod util;
