@@ -75,6 +75,17 @@ enum Command {
         #[arg(long)]
         vary_seed: bool,
     },
+    /// Render pictures of a run or sweep directory to SVG and PNG: spike raster, voltage
+    /// traces, and the ITD tuning curve of a read-out sweep.
+    Plot {
+        /// Output directories of `run`, or of `sweep` after `jeffress-readout`.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Also draw the read-out errors of all given sweeps in one figure
+        /// (tuning-compare.svg/png) into this directory.
+        #[arg(long)]
+        compare: Option<PathBuf>,
+    },
     /// Estimate the interaural time difference from a Jeffress run (or every point of a
     /// sweep): thresholded spike-count centroid over the detectors' best ITDs.
     JeffressReadout {
@@ -156,6 +167,21 @@ fn run(cmd: Command, quiet: bool, limits: &scenario::build::BuildOptions) -> Res
                 net.connectivity.len(),
                 net.duration
             ))
+        }
+        Command::Plot { dirs, compare } => {
+            let mut files = vec![];
+            for dir in &dirs {
+                files.extend(exactspike::plot::plot_dir(dir)?);
+            }
+            if let Some(out) = compare {
+                std::fs::create_dir_all(&out)
+                    .map_err(|e| format!("--compare {}: {e}", out.display()))?;
+                files.extend(exactspike::plot::plot_compare(&dirs, &out)?);
+            }
+            for f in files {
+                print_stdout(&f.display().to_string())?;
+            }
+            Ok(())
         }
         Command::Sweep {
             scenario: path,

@@ -5,6 +5,7 @@ mod cli;
 mod determinism;
 mod errors;
 mod fuzz;
+mod jeffress;
 mod properties;
 mod refs;
 mod util;
