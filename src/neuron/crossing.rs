@@ -118,6 +118,29 @@ impl ExpPoly {
         self.terms().iter().map(|term| term.eval(t)).sum()
     }
 
+    /// `g(t) · exp(λ_min t)`, with λ_min the slowest rate present: the same sign as `g`, but
+    /// without underflow far out, where every term of `g` itself rounds to zero and a sign
+    /// change at the end of an interval would go unseen.
+    #[inline]
+    pub fn eval_scaled(&self, t: f64) -> f64 {
+        let lmin = self
+            .terms()
+            .iter()
+            .map(|term| term.rate)
+            .fold(f64::INFINITY, f64::min);
+        self.terms()
+            .iter()
+            .map(|term| {
+                let p = term.c[0] + t * (term.c[1] + t * (term.c[2] + t * term.c[3]));
+                if p == 0.0 {
+                    0.0
+                } else {
+                    p * (-(term.rate - lmin) * t).exp()
+                }
+            })
+            .sum()
+    }
+
     /// True if every coefficient and rate is finite.
     pub fn is_finite(&self) -> bool {
         self.terms()
@@ -228,16 +251,16 @@ impl ExpPoly {
         let ncrit = self.reduce(lead.rate).sign_changes(a, b, &mut crit);
         let mut n = 0;
         let mut lo = a;
-        let mut glo = self.eval(a);
+        let mut glo = self.eval_scaled(a);
         for i in 0..=ncrit {
             let hi = if i < ncrit { crit[i] } else { b };
-            let ghi = self.eval(hi);
+            let ghi = self.eval_scaled(hi);
             if hi > lo {
                 if ghi == 0.0 && i < ncrit {
                     out[n] = hi;
                     n += 1;
                 } else if (glo < 0.0 && ghi > 0.0) || (glo > 0.0 && ghi < 0.0) {
-                    out[n] = bisect(|t| self.eval(t), lo, hi, glo, ghi);
+                    out[n] = bisect(|t| self.eval_scaled(t), lo, hi, glo, ghi);
                     n += 1;
                 }
             }
@@ -413,6 +436,20 @@ mod tests {
                 assert!(p.eval(r) >= 0.0);
             }
         }
+    }
+
+    #[test]
+    fn maxima_far_out_are_not_lost_to_underflow() {
+        // Regression: tau_m = 0.01 ms, an exp input with tau == tau_m: the maximum of
+        // -3.29 - 11.7 e^{-100 s} + 2137 s e^{-100 s} lies at s ≈ 0.0155, and the derivative
+        // underflows to exactly 0 at the end of an 80 ms horizon.
+        let mut p = ExpPoly::new();
+        p.add(0.0, 0, -3.290667539146146);
+        p.add(100.0, 0, -11.709332460853854);
+        p.add(100.0, 1, 2136.9500983216618);
+        let r = solve(&p, 80.0).expect("crossing");
+        assert!(r > 0.004 && r < 0.01, "{r}");
+        assert!(p.eval(r) >= 0.0 && p.eval(r - 1e-9) < 0.0);
     }
 
     #[test]
