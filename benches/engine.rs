@@ -4,6 +4,9 @@
 //! `EXACTSPIKE_BENCH_SHORT=1` shortens the network runs (CI runs them so they cannot rot):
 //! `EXACTSPIKE_BENCH_SHORT=1 cargo bench --bench engine -- --quick`.
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use exactspike::queue::{Event, EventQueue};
 use exactspike::scenario::{self, build::build};

@@ -159,7 +159,7 @@ pub fn periodic(
 pub fn cycle_range(offset: f64, period: f64, reach: f64, duration: f64) -> (u64, u64) {
     let first = ((-reach - offset) / period).ceil().max(0.0);
     let last = ((duration + reach - offset) / period).floor();
-    if !(last >= first) {
+    if last.is_nan() || last < first {
         return (1, 0);
     }
     (first as u64, last as u64)

@@ -252,8 +252,8 @@ impl ExpPoly {
         let mut n = 0;
         let mut lo = a;
         let mut glo = self.eval_scaled(a);
-        for i in 0..=ncrit {
-            let hi = if i < ncrit { crit[i] } else { b };
+        // the pieces between consecutive critical points, then up to b
+        for (i, &hi) in crit[..ncrit].iter().chain(std::iter::once(&b)).enumerate() {
             let ghi = self.eval_scaled(hi);
             if hi > lo {
                 if ghi == 0.0 && i < ncrit {
@@ -353,7 +353,7 @@ pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64
         debug_assert!(false, "internal error: non-finite neuron state");
         return None;
     }
-    if !(horizon > 0.0) || poly.upper_bound(horizon) < 0.0 {
+    if horizon.is_nan() || horizon <= 0.0 || poly.upper_bound(horizon) < 0.0 {
         return None;
     }
     // The interval end: past the last critical point all decaying terms only approach the
@@ -368,8 +368,7 @@ pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64
     let ncrit = poly.reduce(lead.rate).sign_changes(0.0, end, &mut crit);
     let mut lo = 0.0;
     let mut glo = g0;
-    for i in 0..=ncrit {
-        let hi = if i < ncrit { crit[i] } else { end };
+    for &hi in crit[..ncrit].iter().chain(std::iter::once(&end)) {
         if hi <= lo {
             continue;
         }

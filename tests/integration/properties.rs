@@ -285,16 +285,13 @@ fn check_spikes(
         }
         let was_ref = |t0: f64| t0 < ref_end;
         // advance (split at the end of refractoriness)
-        let adv = |x: &DVector<f64>, t0: f64, t1: f64| {
-            if t0 < ref_end {
-                let m = t1.min(ref_end);
-                let y = r.advance(x, m - t0, true);
-                r.advance(&y, t1 - m, false)
-            } else {
-                r.advance(x, t1 - t0, false)
-            }
+        x = if t < ref_end {
+            let m = next.min(ref_end);
+            let y = r.advance(&x, m - t, true);
+            r.advance(&y, next - m, false)
+        } else {
+            r.advance(&x, next - t, false)
         };
-        x = adv(&x, t, next);
         let theta = theta_at(&th, next - t);
         for (v, (tau, _)) in th.iter_mut().zip(thr) {
             *v *= (-(next - t) / tau).exp();
