@@ -4,10 +4,12 @@
 
 use clap::{Parser, Subcommand};
 use exactspike::scenario;
-use exactspike::simulation::Simulation;
+use exactspike::simulation::{Guards, Simulation, Stop};
 use exactspike::{analysis, monitor, sweep};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -41,12 +43,20 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a scenario; writes DIR/spikes.csv, DIR/summary.json (+ DIR/voltage.csv).
+    /// Exit 0 when complete, 2 on bad input, 3 when stopped early (--max-events,
+    /// --max-wall or Ctrl-C: what was simulated is written, summary says "complete": false).
     Run {
         /// Scenario file (JSON, see docs/scenario-format.md).
         scenario: PathBuf,
         /// Output directory (created if missing).
         #[arg(long)]
         out: PathBuf,
+        /// Stop cleanly after this many synaptic events.
+        #[arg(long)]
+        max_events: Option<u64>,
+        /// Stop cleanly after this many seconds of wall-clock time.
+        #[arg(long, value_name = "SECONDS")]
+        max_wall: Option<f64>,
     },
     /// Check a scenario without simulating: exit 0 and a one-line summary, or an error.
     Validate {
@@ -123,6 +133,7 @@ fn main() -> ExitCode {
     limits.input_grid = cli.grid_dt;
     limits.grid_delays = cli.grid_delays;
     match run(cli.command, cli.quiet, &limits) {
+        Ok(()) if STOPPED_EARLY.load(std::sync::atomic::Ordering::Relaxed) => ExitCode::from(3),
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("error: {msg}");
@@ -130,6 +141,10 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Set when a run stopped early (guard or Ctrl-C): its results are written and marked
+/// incomplete, and the exit status is 3.
+static STOPPED_EARLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
@@ -235,52 +250,109 @@ fn run(cmd: Command, quiet: bool, limits: &scenario::build::BuildOptions) -> Res
         Command::Run {
             scenario: path,
             out,
+            max_events,
+            max_wall,
         } => {
             let t0 = Instant::now();
             let (_, net) = scenario::load_with(&path, limits).map_err(|e| e.to_string())?;
             let build_seconds = t0.elapsed().as_secs_f64();
-            // Create the output directory only once the scenario is known to be valid.
-            std::fs::create_dir_all(&out)
-                .map_err(|e| format!("--out {}: cannot create directory: {e}", out.display()))?;
+            if let Some(w) = max_wall {
+                if !(w.is_finite() && w > 0.0) {
+                    return Err(format!(
+                        "--max-wall: must be a number of seconds > 0, got {w}"
+                    ));
+                }
+            }
+            let scenario_text =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             tracing::info!(
                 neurons = net.n_neurons(),
                 synapses = net.connectivity.len(),
                 build_seconds,
                 "network built"
             );
+            // Create the output directory only once the scenario is known to be valid.
+            let mut writer = monitor::Writer::create(&out, &net)
+                .map_err(|e| format!("--out {}: {e}", out.display()))?;
+            let interrupt = Arc::new(AtomicBool::new(false));
+            {
+                let flag = interrupt.clone();
+                // Ctrl-C stops between instants; results so far are flushed and marked
+                // incomplete. (Failure to install the handler only loses that nicety.)
+                let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+            }
             let duration = net.duration;
             let mut sim = Simulation::new(net);
-            run_with_progress(&mut sim, duration, quiet);
+            sim.set_guards(Guards {
+                max_events,
+                deadline: max_wall.map(|w| Instant::now() + std::time::Duration::from_secs_f64(w)),
+                interrupt: Some(interrupt),
+            });
+            let stop = run_with_progress(&mut sim, duration, quiet, &mut writer)?;
+            let simulated_until = sim.now();
             let (net, output) = sim.finish();
-            monitor::write_outputs(&out, &net, &output, build_seconds)
+            writer
+                .append(&net, &output.spikes, &output.voltages)
+                .map_err(|e| e.to_string())?;
+            let summary = writer
+                .finish(
+                    &net,
+                    &output.stats,
+                    build_seconds,
+                    monitor::Ending {
+                        stop,
+                        simulated_until,
+                    },
+                )
                 .map_err(|e| e.to_string())?;
             // Keep the input beside the results (provenance; read by jeffress-readout).
-            let text =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            monitor::write_file(&out, "scenario.json", &text).map_err(|e| e.to_string())?;
-            let st = &output.stats;
+            monitor::write_file(&out, "scenario.json", &scenario_text)
+                .map_err(|e| e.to_string())?;
             tracing::info!(
-                events = st.events,
-                spikes = output.spikes.len(),
-                seconds = st.simulate_seconds,
+                events = output.stats.events,
+                spikes = summary["spikes"].as_u64().unwrap_or(0),
+                seconds = output.stats.simulate_seconds,
                 "done"
             );
+            if let Some(reason) = stop {
+                STOPPED_EARLY.store(true, Ordering::Relaxed);
+                eprintln!(
+                    "stopped early ({reason}) at t = {simulated_until} ms of {duration} ms; \
+                     results so far are in {} and summary.json says \"complete\": false",
+                    out.display()
+                );
+            }
             Ok(())
         }
     }
 }
 
-/// Runs in slices of simulated time, drawing a progress bar on stderr once the run has taken
-/// more than a second, if stderr is a terminal and `--quiet` is not given.
-fn run_with_progress(sim: &mut Simulation, duration: f64, quiet: bool) {
+/// Runs in slices of simulated time, streaming each slice's results to `writer` and
+/// drawing a progress bar on stderr once the run has taken more than a second (if stderr is
+/// a terminal and `--quiet` is not given). Returns why the run stopped early, if it did.
+fn run_with_progress(
+    sim: &mut Simulation,
+    duration: f64,
+    quiet: bool,
+    writer: &mut monitor::Writer,
+) -> Result<Option<Stop>, String> {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal;
     let show = !quiet && std::io::stderr().is_terminal();
     let steps = 1000u64;
     let started = Instant::now();
     let mut bar: Option<ProgressBar> = None;
+    let mut stop = None;
     for k in 1..=steps {
-        sim.run_until(duration * k as f64 / steps as f64);
+        let result = sim.run_until(duration * k as f64 / steps as f64);
+        let (spikes, samples) = sim.drain();
+        writer
+            .append(sim.network(), &spikes, &samples)
+            .map_err(|e| e.to_string())?;
+        if let Err(s) = result {
+            stop = Some(s);
+            break;
+        }
         if show && bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
             let b = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
             b.set_style(
@@ -300,6 +372,7 @@ fn run_with_progress(sim: &mut Simulation, duration: f64, quiet: bool) {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    Ok(stop)
 }
 
 /// Parses a byte count with an optional K, M or G suffix (powers of 1024).

@@ -21,7 +21,41 @@ use crate::monitor::{Spike, VoltageSample};
 use crate::network::Network;
 use crate::neuron::Next;
 use crate::queue::{Event, EventQueue};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
+
+/// Limits that stop a run early, checked between instants (every 256 of them).
+#[derive(Clone, Debug, Default)]
+pub struct Guards {
+    /// Stop once this many synaptic events have been delivered.
+    pub max_events: Option<u64>,
+    /// Stop at this wall-clock time.
+    pub deadline: Option<Instant>,
+    /// Stop when this flag is set (e.g. by a SIGINT handler).
+    pub interrupt: Option<Arc<AtomicBool>>,
+}
+
+/// Why a run stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// `max_events` was reached.
+    MaxEvents,
+    /// The wall-clock deadline passed.
+    MaxWall,
+    /// The interrupt flag was set.
+    Interrupted,
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stop::MaxEvents => "max_events",
+            Stop::MaxWall => "max_wall",
+            Stop::Interrupted => "interrupted",
+        })
+    }
+}
 
 /// Counters of one run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,6 +98,7 @@ pub struct Simulation {
     probe_next: Vec<usize>,
     now: f64,
     out: Output,
+    guards: Guards,
 }
 
 impl Simulation {
@@ -83,6 +118,7 @@ impl Simulation {
             probe_next: vec![0; net.probes.len()],
             now: 0.0,
             out: Output::default(),
+            guards: Guards::default(),
             net,
         };
         let n_neurons = n;
@@ -127,45 +163,82 @@ impl Simulation {
     }
 
     /// Runs to the end of the scenario's duration and returns the results.
-    pub fn run(mut self) -> Output {
-        self.run_until(self.net.duration);
-        self.finish().1
+    pub fn run(self) -> Output {
+        self.run_to_end().1
+    }
+
+    /// Runs to the end (ignoring guards) and returns the final network and the results.
+    pub fn run_to_end(mut self) -> (Network, Output) {
+        self.guards = Guards::default();
+        let _ = self.run_until(self.net.duration);
+        self.finish()
+    }
+
+    /// Sets the limits that may stop [`run_until`](Self::run_until) early.
+    pub fn set_guards(&mut self, guards: Guards) {
+        self.guards = guards;
     }
 
     /// Processes every event before `t` (clamped to the duration). Can be called repeatedly
-    /// with increasing `t`.
-    pub fn run_until(&mut self, t: f64) {
+    /// with increasing `t`. Returns early with the reason when a guard fires; the state is
+    /// then complete up to [`now`](Self::now) (every instant before it, and the instant
+    /// itself, fully processed).
+    pub fn run_until(&mut self, t: f64) -> Result<(), Stop> {
         let end = t.min(self.net.duration);
         let start = Instant::now();
         if self.now == 0.0 && !self.dirty.is_empty() {
             // t = 0: initial threshold tests and predictions, together with events at 0.
             self.batch(0.0);
         }
+        let mut instants = 0u32;
         while let Some(t) = self.queue.peek_time() {
             if t >= end {
                 break;
             }
             self.batch(t);
+            instants = instants.wrapping_add(1);
+            if instants % 256 == 0 {
+                if let Err(stop) = self.check_guards() {
+                    self.out.stats.simulate_seconds += start.elapsed().as_secs_f64();
+                    return Err(stop);
+                }
+            }
         }
         self.now = self.now.max(end);
         self.out.stats.simulate_seconds += start.elapsed().as_secs_f64();
+        self.check_guards()
+    }
+
+    fn check_guards(&self) -> Result<(), Stop> {
+        let g = &self.guards;
+        if g.max_events.is_some_and(|m| self.out.stats.events >= m) {
+            return Err(Stop::MaxEvents);
+        }
+        if g.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Stop::MaxWall);
+        }
+        if g.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
+            return Err(Stop::Interrupted);
+        }
+        Ok(())
+    }
+
+    /// Removes and returns, sorted, the spikes and samples recorded so far: all of them are
+    /// final (nothing before [`now`](Self::now) can change). For streaming long runs.
+    pub fn drain(&mut self) -> (Vec<Spike>, Vec<VoltageSample>) {
+        let mut spikes = std::mem::take(&mut self.out.spikes);
+        let mut samples = std::mem::take(&mut self.out.voltages);
+        sort_records(&mut spikes, &mut samples);
+        (spikes, samples)
     }
 
     /// Sorts and returns the results, with the network in its final state.
     pub fn finish(mut self) -> (Network, Output) {
         self.out.stats.peak_queue = self.queue.peak_len();
-        self.out.spikes.sort_by(|a, b| {
-            a.time
-                .total_cmp(&b.time)
-                .then(a.population.cmp(&b.population))
-                .then(a.neuron.cmp(&b.neuron))
-        });
-        self.out.voltages.sort_by(|a, b| {
-            a.time
-                .total_cmp(&b.time)
-                .then(a.probe.cmp(&b.probe))
-                .then(a.order.cmp(&b.order))
-        });
+        sort_records(&mut self.out.spikes, &mut self.out.voltages);
         (self.net, self.out)
     }
 
@@ -324,4 +397,20 @@ impl Simulation {
         self.probe_next[probe] += 1;
         self.schedule_probe(probe);
     }
+}
+
+/// Spikes by (time, population, neuron); samples by (time, probe, order in the probe).
+fn sort_records(spikes: &mut [Spike], samples: &mut [VoltageSample]) {
+    spikes.sort_by(|a, b| {
+        a.time
+            .total_cmp(&b.time)
+            .then(a.population.cmp(&b.population))
+            .then(a.neuron.cmp(&b.neuron))
+    });
+    samples.sort_by(|a, b| {
+        a.time
+            .total_cmp(&b.time)
+            .then(a.probe.cmp(&b.probe))
+            .then(a.order.cmp(&b.order))
+    });
 }

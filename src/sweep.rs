@@ -165,12 +165,8 @@ pub fn run(
             let t0 = Instant::now();
             let net = scenario::build::build_with(&sc, &stem, limits).map_err(|e| e.to_string())?;
             let build_seconds = t0.elapsed().as_secs_f64();
-            let (net, output) = {
-                let mut sim = Simulation::new(net);
-                sim.run_until(f64::INFINITY);
-                sim.finish()
-            };
-            monitor::write_outputs(&dir, &net, &output, build_seconds)
+            let (net, output) = Simulation::new(net).run_to_end();
+            let summary = monitor::write_outputs(&dir, &net, &output, build_seconds)
                 .map_err(|e| e.to_string())?;
             monitor::write_file(
                 &dir,
@@ -184,7 +180,7 @@ pub fn run(
                 index: i,
                 values,
                 dir,
-                summary: monitor::summary(&net, &output, build_seconds),
+                summary,
             })
         })
         .collect();

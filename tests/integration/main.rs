@@ -8,4 +8,5 @@ mod fuzz;
 mod jeffress;
 mod properties;
 mod refs;
+mod reliability;
 mod util;

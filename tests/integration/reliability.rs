@@ -1,0 +1,163 @@
+//! Resource guards and interruption: oversized networks are refused before anything is
+//! allocated, runaway runs stop cleanly, Ctrl-C keeps what was simulated, and a killed run
+//! never leaves a summary claiming completeness.
+
+use crate::util::*;
+use std::process::Stdio;
+
+fn long_cuba(dir: &std::path::Path, duration: f64) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo().join("examples/cuba.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["duration"] = serde_json::json!(duration);
+    let f = dir.join("long.json");
+    std::fs::write(&f, v.to_string()).unwrap();
+    f
+}
+
+fn summary(out: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+/// Every spike row parses and is at or before the time the run reached.
+fn check_valid_partial(out: &std::path::Path) {
+    let s = summary(out);
+    assert_eq!(s["complete"], false);
+    let until = s["simulated_until"].as_f64().unwrap();
+    let spikes = read_spikes(out);
+    assert_eq!(spikes.len() as u64, s["spikes"].as_u64().unwrap());
+    assert!(spikes.iter().all(|x| x.2 <= until));
+    assert!(spikes.windows(2).all(|w| w[0].2 <= w[1].2));
+}
+
+#[test]
+fn ten_billion_synapses_are_refused_before_building() {
+    let tmp = TempDir::new("huge");
+    let f = tmp.path().join("huge.json");
+    std::fs::write(
+        &f,
+        r#"{"duration": 10, "populations": [{"name": "a", "size": 100000, "model": "lif", "params": {"tau_m": 10, "v_th": -55}}],
+            "connections": [{"from": "a", "to": "a", "rule": "all_to_all", "weight": 1, "delay": 1}]}"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = bin()
+        .arg("run")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("connections[0].rule") && e.contains("memory"),
+        "{e}"
+    );
+    assert!(!out.exists());
+    // and a limit can be set explicitly
+    let o = bin()
+        .args(["--max-memory", "1M", "validate"])
+        .arg(repo().join("examples/cuba.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn max_events_stops_a_run_cleanly() {
+    let tmp = TempDir::new("maxev");
+    let f = long_cuba(tmp.path(), 1000.0);
+    let out = tmp.path().join("out");
+    let o = bin()
+        .arg("run")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .args(["--max-events", "200000"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let s = summary(&out);
+    assert_eq!(s["stopped"], "max_events");
+    assert!(s["events"].as_u64().unwrap() >= 200_000);
+    check_valid_partial(&out);
+}
+
+#[test]
+fn ctrl_c_flushes_what_was_simulated() {
+    let tmp = TempDir::new("sigint");
+    let f = long_cuba(tmp.path(), 60_000.0);
+    let out = tmp.path().join("out");
+    let mut child = bin()
+        .arg("run")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait until the run is under way (the partial file exists and has data)
+    let partial = out.join(".spikes.csv.partial");
+    for _ in 0..200 {
+        if std::fs::metadata(&partial)
+            .map(|m| m.len() > 1000)
+            .unwrap_or(false)
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(summary(&out)["stopped"], "interrupted");
+    check_valid_partial(&out);
+    assert!(!partial.exists());
+}
+
+#[test]
+fn a_killed_run_leaves_no_summary() {
+    let tmp = TempDir::new("sigkill");
+    let f = long_cuba(tmp.path(), 60_000.0);
+    let out = tmp.path().join("out");
+    // an earlier complete run into the same directory
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("summary.json"), r#"{"complete": true}"#).unwrap();
+    let mut child = bin()
+        .arg("run")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .spawn()
+        .unwrap();
+    let partial = out.join(".spikes.csv.partial");
+    for _ in 0..200 {
+        if partial.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(
+        !out.join("summary.json").exists(),
+        "a killed run must not leave a summary claiming completeness"
+    );
+    assert!(!out.join("spikes.csv").exists());
+}
