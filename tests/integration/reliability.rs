@@ -93,7 +93,7 @@ fn ctrl_c_flushes_what_was_simulated() {
     let tmp = TempDir::new("sigint");
     let f = long_cuba(tmp.path(), 60_000.0);
     let out = tmp.path().join("out");
-    let mut child = bin()
+    let child = bin()
         .arg("run")
         .arg(&f)
         .arg("--out")
