@@ -57,6 +57,7 @@ fn jeffress(itd: f64) -> Scenario {
         delay: delays(sign),
         receptor: 0,
         autapses: false,
+        plasticity: None,
     };
     // ITD > 0: the sound reaches the left ear first, so the right ear is delayed.
     let (left_delay, right_delay) = if itd >= 0.0 { (0.0, itd) } else { (-itd, 0.0) };
@@ -75,6 +76,7 @@ fn jeffress(itd: f64) -> Scenario {
         record: Some(Record {
             spikes: Some(vec!["detectors".into()]),
             voltage: vec![],
+            weights: vec![],
         }),
     }
 }

@@ -50,6 +50,7 @@ pub mod input;
 pub mod monitor;
 pub mod network;
 pub mod neuron;
+pub mod plasticity;
 pub mod plot;
 pub mod queue;
 pub mod scenario;

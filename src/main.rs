@@ -292,7 +292,7 @@ fn run(cmd: Command, quiet: bool, limits: &scenario::build::BuildOptions) -> Res
             let simulated_until = sim.now();
             let (net, output) = sim.finish();
             writer
-                .append(&net, &output.spikes, &output.voltages)
+                .append(&net, &output.spikes, &output.voltages, &output.weights)
                 .map_err(|e| e.to_string())?;
             let summary = writer
                 .finish(
@@ -345,9 +345,9 @@ fn run_with_progress(
     let mut stop = None;
     for k in 1..=steps {
         let result = sim.run_until(duration * k as f64 / steps as f64);
-        let (spikes, samples) = sim.drain();
+        let (spikes, samples, weights) = sim.drain();
         writer
-            .append(sim.network(), &spikes, &samples)
+            .append(sim.network(), &spikes, &samples, &weights)
             .map_err(|e| e.to_string())?;
         if let Err(s) = result {
             stop = Some(s);

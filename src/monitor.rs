@@ -39,6 +39,27 @@ pub struct VoltageSample {
     pub v: f64,
 }
 
+/// One synaptic-weight sample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WeightSample {
+    /// Weight-probe index (order in `record.weights`).
+    pub probe: u32,
+    /// Position of the synapse in the probe's list.
+    pub order: u32,
+    /// Connection index.
+    pub connection: u32,
+    /// Synapse index within the connection (generation order).
+    pub synapse: u32,
+    /// Source index within its population or input.
+    pub source: u32,
+    /// Target index within its population.
+    pub target: u32,
+    /// Time [ms].
+    pub time: f64,
+    /// Weight [mV].
+    pub weight: f64,
+}
+
 /// Name of population `p` in spike-record order (populations, then inputs).
 pub fn population_name(net: &Network, p: u32) -> &str {
     let p = p as usize;
@@ -69,6 +90,17 @@ fn voltage_rows(s: &mut String, net: &Network, samples: &[VoltageSample]) {
             s,
             "{},{},{},{}",
             net.populations[v.population as usize].name, v.neuron, v.time, v.v
+        );
+    }
+}
+
+/// Appends weight rows to `s`.
+fn weight_rows(s: &mut String, samples: &[WeightSample]) {
+    for w in samples {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{}",
+            w.connection, w.synapse, w.source, w.target, w.time, w.weight
         );
     }
 }
@@ -140,6 +172,7 @@ pub struct Writer {
     dir: PathBuf,
     spikes: std::io::BufWriter<std::fs::File>,
     voltage: Option<std::io::BufWriter<std::fs::File>>,
+    weights: Option<std::io::BufWriter<std::fs::File>>,
     counts: Vec<u64>,
     buf: String,
 }
@@ -157,7 +190,7 @@ impl Writer {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         // Results of an earlier run into the same directory must not survive as if they
         // belonged to this one (summary.json first: it is what marks a run complete).
-        for old in ["summary.json", "spikes.csv", "voltage.csv"] {
+        for old in ["summary.json", "spikes.csv", "voltage.csv", "weights.csv"] {
             let _ = std::fs::remove_file(dir.join(old));
         }
         let open = |name: &str, header: &str| -> Result<_, OutputError> {
@@ -175,10 +208,19 @@ impl Writer {
         } else {
             Some(open("voltage.csv", "population,neuron,time,v\n")?)
         };
+        let weights = if net.weight_probes.is_empty() {
+            None
+        } else {
+            Some(open(
+                "weights.csv",
+                "connection,synapse,source,target,time,weight\n",
+            )?)
+        };
         Ok(Writer {
             dir: dir.to_path_buf(),
             spikes,
             voltage,
+            weights,
             counts: vec![0; net.populations.len() + net.inputs.len()],
             buf: String::new(),
         })
@@ -190,6 +232,7 @@ impl Writer {
         net: &Network,
         spikes: &[Spike],
         samples: &[VoltageSample],
+        weights: &[WeightSample],
     ) -> Result<(), OutputError> {
         for sp in spikes {
             self.counts[sp.population as usize] += 1;
@@ -205,6 +248,12 @@ impl Writer {
             voltage_rows(&mut self.buf, net, samples);
             let p = self.dir.join(".voltage.csv.partial");
             v.write_all(self.buf.as_bytes()).map_err(io_err(&p))?;
+        }
+        if let Some(w) = &mut self.weights {
+            self.buf.clear();
+            weight_rows(&mut self.buf, weights);
+            let p = self.dir.join(".weights.csv.partial");
+            w.write_all(self.buf.as_bytes()).map_err(io_err(&p))?;
         }
         Ok(())
     }
@@ -230,12 +279,16 @@ impl Writer {
         let Writer {
             spikes,
             voltage,
+            weights,
             counts,
             ..
         } = self;
         close(spikes, "spikes.csv")?;
         if let Some(v) = voltage {
             close(v, "voltage.csv")?;
+        }
+        if let Some(w) = weights {
+            close(w, "weights.csv")?;
         }
         let summary = summary(net, stats, &counts, build_seconds, ending);
         let text = serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n";
@@ -268,7 +321,7 @@ pub fn write_outputs(
     build_seconds: f64,
 ) -> Result<serde_json::Value, OutputError> {
     let mut w = Writer::create(dir, net)?;
-    w.append(net, &out.spikes, &out.voltages)?;
+    w.append(net, &out.spikes, &out.voltages, &out.weights)?;
     w.finish(
         net,
         &out.stats,

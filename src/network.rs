@@ -48,6 +48,18 @@ pub struct Probe {
     pub times: Vec<f64>,
 }
 
+/// Weight sampling of some synapses of one connection.
+#[derive(Clone, Debug)]
+pub struct WeightProbe {
+    /// Connection index in the scenario.
+    pub connection: usize,
+    /// Per sampled synapse: (index within the connection, CSR index, source index within
+    /// its population or input, target index within its population).
+    pub synapses: Vec<(u32, u32, u32, u32)>,
+    /// Sampling times, ascending, in [0, duration).
+    pub times: Vec<f64>,
+}
+
 /// A network ready to simulate.
 #[derive(Clone, Debug)]
 pub struct Network {
@@ -67,6 +79,10 @@ pub struct Network {
     pub record_inputs: Vec<bool>,
     /// Voltage probes.
     pub probes: Vec<Probe>,
+    /// Weight probes.
+    pub weight_probes: Vec<WeightProbe>,
+    /// Plasticity state, when any connection is plastic.
+    pub plasticity: Option<crate::plasticity::State>,
 }
 
 impl Network {

@@ -57,6 +57,11 @@ pub enum Event {
         /// Probe index.
         probe: u32,
     },
+    /// Sample weight probe `probe`.
+    WeightSample {
+        /// Weight-probe index.
+        probe: u32,
+    },
     /// Neuron `neuron` (global index) reaches threshold.
     Crossing {
         /// Global neuron index.
@@ -79,7 +84,7 @@ pub enum Event {
 impl Event {
     fn class(&self) -> Class {
         match self {
-            Event::Sample { .. } => Class::Sample,
+            Event::Sample { .. } | Event::WeightSample { .. } => Class::Sample,
             Event::Crossing { .. } => Class::Crossing,
             Event::Source { .. } => Class::Source,
             Event::Deliver { .. } => Class::Deliver,

@@ -17,7 +17,8 @@
 //! All events at one instant are applied before any threshold test (simultaneous
 //! excitation and inhibition cancel); see `docs/semantics.md` for the tie rules.
 
-use crate::monitor::{Spike, VoltageSample};
+use crate::monitor::{Spike, VoltageSample, WeightSample};
+use crate::network::connectivity::STATIC;
 use crate::network::Network;
 use crate::neuron::Next;
 use crate::queue::{Event, EventQueue};
@@ -81,6 +82,8 @@ pub struct Output {
     pub spikes: Vec<Spike>,
     /// Voltage samples, sorted by time, then probe order, then neuron order.
     pub voltages: Vec<VoltageSample>,
+    /// Weight samples, sorted by time, then probe order, then synapse order.
+    pub weights: Vec<WeightSample>,
     /// Counters.
     pub stats: Stats,
 }
@@ -96,6 +99,7 @@ pub struct Simulation {
     /// Per neuron: whether its queued crossing is exact (fire) or a lower bound (look again).
     exact: Vec<bool>,
     probe_next: Vec<usize>,
+    weight_probe_next: Vec<usize>,
     now: f64,
     out: Output,
     guards: Guards,
@@ -116,6 +120,7 @@ impl Simulation {
             is_dirty: vec![true; n],
             exact: vec![false; n],
             probe_next: vec![0; net.probes.len()],
+            weight_probe_next: vec![0; net.weight_probes.len()],
             now: 0.0,
             out: Output::default(),
             guards: Guards::default(),
@@ -130,6 +135,9 @@ impl Simulation {
         }
         for p in 0..sim.net.probes.len() {
             sim.schedule_probe(p);
+        }
+        for p in 0..sim.net.weight_probes.len() {
+            sim.schedule_weight_probe(p);
         }
         sim
     }
@@ -160,6 +168,33 @@ impl Simulation {
         if let Some(&t) = self.net.probes[p].times.get(self.probe_next[p]) {
             self.queue.push(t, Event::Sample { probe: p as u32 });
         }
+    }
+
+    fn schedule_weight_probe(&mut self, p: usize) {
+        if let Some(&t) = self.net.weight_probes[p]
+            .times
+            .get(self.weight_probe_next[p])
+        {
+            self.queue.push(t, Event::WeightSample { probe: p as u32 });
+        }
+    }
+
+    fn sample_weights(&mut self, probe: usize, t: f64) {
+        let pr = &self.net.weight_probes[probe];
+        for (order, &(idx, k, src, tgt)) in pr.synapses.iter().enumerate() {
+            self.out.weights.push(WeightSample {
+                probe: probe as u32,
+                order: order as u32,
+                connection: pr.connection as u32,
+                synapse: idx,
+                source: src,
+                target: tgt,
+                time: t,
+                weight: self.net.connectivity.weight[k as usize],
+            });
+        }
+        self.weight_probe_next[probe] += 1;
+        self.schedule_weight_probe(probe);
     }
 
     /// Runs to the end of the scenario's duration and returns the results.
@@ -228,17 +263,22 @@ impl Simulation {
 
     /// Removes and returns, sorted, the spikes and samples recorded so far: all of them are
     /// final (nothing before [`now`](Self::now) can change). For streaming long runs.
-    pub fn drain(&mut self) -> (Vec<Spike>, Vec<VoltageSample>) {
+    pub fn drain(&mut self) -> (Vec<Spike>, Vec<VoltageSample>, Vec<WeightSample>) {
         let mut spikes = std::mem::take(&mut self.out.spikes);
         let mut samples = std::mem::take(&mut self.out.voltages);
-        sort_records(&mut spikes, &mut samples);
-        (spikes, samples)
+        let mut weights = std::mem::take(&mut self.out.weights);
+        sort_records(&mut spikes, &mut samples, &mut weights);
+        (spikes, samples, weights)
     }
 
     /// Sorts and returns the results, with the network in its final state.
     pub fn finish(mut self) -> (Network, Output) {
         self.out.stats.peak_queue = self.queue.peak_len();
-        sort_records(&mut self.out.spikes, &mut self.out.voltages);
+        sort_records(
+            &mut self.out.spikes,
+            &mut self.out.voltages,
+            &mut self.out.weights,
+        );
         (self.net, self.out)
     }
 
@@ -256,6 +296,7 @@ impl Simulation {
             };
             match ev {
                 Event::Sample { probe } => self.sample(probe as usize, t),
+                Event::WeightSample { probe } => self.sample_weights(probe as usize, t),
                 Event::Crossing { neuron } => {
                     let (p, i) = self.locate(neuron);
                     self.net.populations[p].neurons.advance(i, t);
@@ -320,6 +361,16 @@ impl Simulation {
             self.queue.set_crossing(g, time);
         }
         self.dirty.clear();
+        // STDP potentiation for this instant's spikes, after every arrival at t
+        if let Some(pl) = &mut self.net.plasticity {
+            if pl.pending() {
+                pl.end_of_instant(
+                    t,
+                    &mut self.net.connectivity.weight,
+                    &self.net.connectivity.rule,
+                );
+            }
+        }
     }
 
     #[inline]
@@ -338,6 +389,9 @@ impl Simulation {
 
     fn fire(&mut self, g: u32, p: usize, i: usize, t: f64) {
         self.net.populations[p].neurons.fire(i);
+        if let Some(pl) = &mut self.net.plasticity {
+            pl.on_post(g);
+        }
         self.out.stats.neuron_spikes += 1;
         if self.net.record_populations[p] {
             self.out.spikes.push(Spike {
@@ -367,6 +421,9 @@ impl Simulation {
 
     fn deliver(&mut self, start: usize, end: usize, t: f64) {
         self.out.stats.events += (end - start) as u64;
+        if self.net.plasticity.is_some() {
+            return self.deliver_plastic(start, end, t);
+        }
         for k in start..end {
             let g = self.net.connectivity.target[k];
             let (p, i) = self.locate(g);
@@ -378,6 +435,32 @@ impl Simulation {
                 self.net.connectivity.weight[k],
             );
             self.mark(g);
+        }
+    }
+
+    /// Delivery when some connection is plastic: static synapses as usual, plastic ones
+    /// update their state and deliver their current amplitude. (A separate path so that
+    /// static networks pay one predictable branch per delivery group, nothing per synapse.)
+    fn deliver_plastic(&mut self, start: usize, end: usize, t: f64) {
+        let net = &mut self.net;
+        let pl = net.plasticity.as_mut().expect("plastic network");
+        for k in start..end {
+            let g = net.connectivity.target[k];
+            let p = self.pop_of[g as usize] as usize;
+            let i = g as usize - net.populations[p].offset;
+            let rule = net.connectivity.rule[k];
+            let amplitude = if rule == STATIC {
+                net.connectivity.weight[k]
+            } else {
+                pl.on_arrival(rule, k, g, t, &mut net.connectivity.weight[k])
+            };
+            let pop = &mut net.populations[p].neurons;
+            pop.advance(i, t);
+            pop.receive(i, net.connectivity.receptor[k] as usize, amplitude);
+            if !self.is_dirty[g as usize] {
+                self.is_dirty[g as usize] = true;
+                self.dirty.push(g);
+            }
         }
     }
 
@@ -400,7 +483,13 @@ impl Simulation {
 }
 
 /// Spikes by (time, population, neuron); samples by (time, probe, order in the probe).
-fn sort_records(spikes: &mut [Spike], samples: &mut [VoltageSample]) {
+fn sort_records(spikes: &mut [Spike], samples: &mut [VoltageSample], weights: &mut [WeightSample]) {
+    weights.sort_by(|a, b| {
+        a.time
+            .total_cmp(&b.time)
+            .then(a.probe.cmp(&b.probe))
+            .then(a.order.cmp(&b.order))
+    });
     spikes.sort_by(|a, b| {
         a.time
             .total_cmp(&b.time)

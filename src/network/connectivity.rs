@@ -13,7 +13,12 @@ pub struct Synapse {
     pub delay: f64,
     /// Receptor index at the target.
     pub receptor: u8,
+    /// Plasticity rule index, or [`STATIC`].
+    pub rule: u16,
 }
+
+/// The rule index of a synapse without plasticity.
+pub const STATIC: u16 = u16::MAX;
 
 /// Connectivity in CSR form.
 #[derive(Clone, Debug, Default)]
@@ -30,40 +35,60 @@ pub struct Connectivity {
     pub receptor: Vec<u8>,
     /// Per delay group: delay [ms].
     group_delay: Vec<f64>,
+    /// Per synapse: plasticity rule index ([`STATIC`] for none); empty when no synapse is
+    /// plastic, so static networks store nothing for it.
+    pub rule: Vec<u16>,
 }
 
 impl Connectivity {
     /// Builds the CSR for `nodes` nodes. Synapses keep their given order within a node's
-    /// row among equal delays (the sort is stable).
-    pub fn new(nodes: usize, mut syn: Vec<Synapse>) -> Self {
-        syn.sort_by(|a, b| a.source.cmp(&b.source).then(a.delay.total_cmp(&b.delay)));
+    /// row among equal delays (the sort is stable). Also returns, for each given synapse in
+    /// order, its index in the CSR.
+    pub fn new(nodes: usize, syn: Vec<Synapse>) -> (Self, Vec<u32>) {
+        let mut order: Vec<u32> = (0..syn.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&syn[a as usize], &syn[b as usize]);
+            a.source.cmp(&b.source).then(a.delay.total_cmp(&b.delay))
+        });
+        let plastic = syn.iter().any(|s| s.rule != STATIC);
         let mut c = Connectivity {
             group_offsets: Vec::with_capacity(nodes + 1),
             target: Vec::with_capacity(syn.len()),
             weight: Vec::with_capacity(syn.len()),
             receptor: Vec::with_capacity(syn.len()),
+            rule: Vec::with_capacity(if plastic { syn.len() } else { 0 }),
             ..Default::default()
         };
+        let mut position = vec![0u32; syn.len()];
         let mut k = 0;
         for node in 0..nodes as u32 {
             c.group_offsets.push(c.group_start.len() as u32);
             let mut last_delay = f64::NAN;
-            while k < syn.len() && syn[k].source == node {
-                let s = syn[k];
+            while k < order.len() && syn[order[k] as usize].source == node {
+                let s = syn[order[k] as usize];
                 if s.delay != last_delay {
                     c.group_start.push(c.target.len() as u32);
                     c.group_delay.push(s.delay);
                     last_delay = s.delay;
                 }
+                position[order[k] as usize] = c.target.len() as u32;
                 c.target.push(s.target);
                 c.weight.push(s.weight);
                 c.receptor.push(s.receptor);
+                if plastic {
+                    c.rule.push(s.rule);
+                }
                 k += 1;
             }
         }
         c.group_offsets.push(c.group_start.len() as u32);
         c.group_start.push(c.target.len() as u32);
-        c
+        (c, position)
+    }
+
+    /// True if any synapse is plastic.
+    pub fn is_plastic(&self) -> bool {
+        !self.rule.is_empty()
     }
 
     /// The delay groups of `node`: `(delay, start, end)` synapse ranges.
@@ -103,8 +128,9 @@ mod tests {
             weight: target as f64,
             delay,
             receptor: 0,
+            rule: STATIC,
         };
-        let c = Connectivity::new(
+        let (c, _) = Connectivity::new(
             3,
             vec![s(2, 0, 1.0), s(0, 1, 2.0), s(0, 2, 1.0), s(0, 3, 2.0)],
         );

@@ -7,7 +7,7 @@
 use super::schema::*;
 use crate::error::ScenarioError;
 use crate::input::{self, stream, SourceTrain};
-use crate::network::connectivity::Synapse;
+use crate::network::connectivity::{Synapse, STATIC};
 use crate::network::{Connectivity, InputEntry, Network, PopulationEntry, Probe};
 use crate::neuron::lif::{Layout, LifPopulation, NeuronInit, Scalars, MAX_CHANNELS};
 use crate::neuron::Population as ModelPopulation;
@@ -391,7 +391,18 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
 
     // ---- connections ----
     let mut synapses = Vec::new();
+    let mut rules = Vec::new();
+    let mut n_stdp = 0usize;
+    // where each connection's synapses start in `synapses`, and the (source, target) pairs
+    // of the connections that weight probes sample
+    let mut conn_start = Vec::with_capacity(sc.connections.len() + 1);
+    let probed: Vec<usize> = sc
+        .record
+        .as_ref()
+        .map_or(vec![], |r| r.weights.iter().map(|w| w.connection).collect());
+    let mut probed_pairs: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
     for (k, c) in sc.connections.iter().enumerate() {
+        conn_start.push(synapses.len());
         let path = format!("connections[{k}]");
         let from = lookup(&c.from, format!("{path}.from"))?;
         let to = match lookup(&c.to, format!("{path}.to"))? {
@@ -494,22 +505,32 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
                 .collect(),
             _ => delays,
         };
-        for (s, ((i, j), (w, d))) in pairs
-            .into_iter()
-            .zip(weights.into_iter().zip(delays))
-            .enumerate()
-        {
-            let _ = s;
+        let rule = match &c.plasticity {
+            None => STATIC,
+            Some(pl) => {
+                rules.push(plasticity_rule(pl, &path, &weights, &mut n_stdp)?);
+                (rules.len() - 1) as u16
+            }
+        };
+        if probed.contains(&k) {
+            probed_pairs.insert(k, pairs.clone());
+        }
+        for ((i, j), (w, d)) in pairs.into_iter().zip(weights.into_iter().zip(delays)) {
             synapses.push(Synapse {
                 source: (src_base + i) as u32,
                 target: (populations[to].offset + j) as u32,
                 weight: w,
                 delay: d,
                 receptor: c.receptor as u8,
+                rule,
             });
         }
     }
-    let connectivity = Connectivity::new(n_nodes, synapses);
+    conn_start.push(synapses.len());
+    let (connectivity, position) = Connectivity::new(n_nodes, synapses);
+    let plasticity = (!rules.is_empty()).then(|| {
+        crate::plasticity::State::new(rules, &connectivity.rule, &connectivity.target, n_neurons)
+    });
 
     // ---- record ----
     let record = sc.record.clone().unwrap_or_default();
@@ -560,55 +581,15 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
                 list.clone()
             }
         };
-        let times = match (v.every, &v.times) {
-            (Some(every), None) => {
-                check(&format!("{path}.every"), every, Check::Positive, " ms")?;
-                let count = (duration / every).ceil();
-                if count * neurons.len() as f64 > MAX_ELEMENTS as f64 {
-                    return err(
-                        format!("{path}.every"),
-                        format!("{every} ms gives {count} samples per neuron; too many"),
-                    );
-                }
-                budget.charge(
-                    count * (8.0 + 40.0 * neurons.len() as f64),
-                    &format!("{path}.every"),
-                    "the voltage samples",
-                )?;
-                (0..count as u64)
-                    .map(|i| i as f64 * every)
-                    .filter(|&t| t < duration)
-                    .collect()
-            }
-            (None, Some(times)) => {
-                budget.charge(
-                    times.len() as f64 * 40.0 * neurons.len() as f64,
-                    &format!("{path}.times"),
-                    "the voltage samples",
-                )?;
-                let mut ts = Vec::with_capacity(times.len());
-                for (m, &t) in times.iter().enumerate() {
-                    if !(t.is_finite() && (0.0..duration).contains(&t)) {
-                        return err(
-                            format!("{path}.times[{m}]"),
-                            format!("must be in [0, duration) = [0, {duration}) ms, got {t}"),
-                        );
-                    }
-                    ts.push(t);
-                }
-                ts.sort_by(f64::total_cmp);
-                ts
-            }
-            (Some(_), Some(_)) => {
-                return err(&path, "give either \"every\" or \"times\", not both")
-            }
-            (None, None) => {
-                return err(
-                    &path,
-                    "missing sampling: give \"every\" (ms) or \"times\" (list of ms)",
-                )
-            }
-        };
+        let times = sample_times(
+            v.every,
+            &v.times,
+            &path,
+            duration,
+            neurons.len(),
+            &mut budget,
+            "voltage",
+        )?;
         n_samples += (times.len() * neurons.len()) as u64;
         if n_samples > MAX_ELEMENTS {
             return err(&path, "too many voltage samples in total");
@@ -616,6 +597,66 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
         probes.push(Probe {
             population: p,
             neurons,
+            times,
+        });
+    }
+
+    let mut weight_probes = Vec::new();
+    for (k, w) in record.weights.iter().enumerate() {
+        let path = format!("record.weights[{k}]");
+        let Some(pairs) = probed_pairs.get(&w.connection) else {
+            return err(
+                format!("{path}.connection"),
+                format!(
+                    "no connection {} (there are {} connections, 0..{})",
+                    w.connection,
+                    sc.connections.len(),
+                    sc.connections.len().saturating_sub(1)
+                ),
+            );
+        };
+        let n = pairs.len();
+        let chosen: Vec<usize> = match &w.synapses {
+            None => (0..n).collect(),
+            Some(list) => {
+                for (m, &i) in list.iter().enumerate() {
+                    if i >= n {
+                        return err(
+                            format!("{path}.synapses[{m}]"),
+                            format!(
+                                "index {i} out of range: connection {} has {n} synapses",
+                                w.connection
+                            ),
+                        );
+                    }
+                }
+                list.clone()
+            }
+        };
+        let times = sample_times(
+            w.every,
+            &w.times,
+            &path,
+            duration,
+            chosen.len(),
+            &mut budget,
+            "weight",
+        )?;
+        let base = conn_start[w.connection];
+        let synapses = chosen
+            .iter()
+            .map(|&i| {
+                (
+                    i as u32,
+                    position[base + i],
+                    pairs[i].0 as u32,
+                    pairs[i].1 as u32,
+                )
+            })
+            .collect();
+        weight_probes.push(crate::network::WeightProbe {
+            connection: w.connection,
+            synapses,
             times,
         });
     }
@@ -629,7 +670,130 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
         record_populations,
         record_inputs,
         probes,
+        weight_probes,
+        plasticity,
     })
+}
+
+/// Sampling times from `every` (from 0) or `times`, in [0, duration), ascending; charges
+/// the memory of `per_time` samples per time to the budget first.
+fn sample_times(
+    every: Option<f64>,
+    times: &Option<Vec<f64>>,
+    path: &str,
+    duration: f64,
+    per_time: usize,
+    budget: &mut Budget,
+    what: &str,
+) -> Res<Vec<f64>> {
+    Ok(match (every, times) {
+        (Some(every), None) => {
+            check(&format!("{path}.every"), every, Check::Positive, " ms")?;
+            let count = (duration / every).ceil();
+            if count * per_time.max(1) as f64 > MAX_ELEMENTS as f64 {
+                return err(
+                    format!("{path}.every"),
+                    format!("{every} ms gives {count} samples per element; too many"),
+                );
+            }
+            budget.charge(
+                count * (8.0 + 40.0 * per_time as f64),
+                &format!("{path}.every"),
+                &format!("the {what} samples"),
+            )?;
+            (0..count as u64)
+                .map(|i| i as f64 * every)
+                .filter(|&t| t < duration)
+                .collect()
+        }
+        (None, Some(times)) => {
+            budget.charge(
+                times.len() as f64 * 40.0 * per_time as f64,
+                &format!("{path}.times"),
+                &format!("the {what} samples"),
+            )?;
+            let mut ts = Vec::with_capacity(times.len());
+            for (m, &t) in times.iter().enumerate() {
+                if !(t.is_finite() && (0.0..duration).contains(&t)) {
+                    return err(
+                        format!("{path}.times[{m}]"),
+                        format!("must be in [0, duration) = [0, {duration}) ms, got {t}"),
+                    );
+                }
+                ts.push(t);
+            }
+            ts.sort_by(f64::total_cmp);
+            ts
+        }
+        (Some(_), Some(_)) => return err(path, "give either \"every\" or \"times\", not both"),
+        (None, None) => {
+            return err(
+                path,
+                "missing sampling: give \"every\" (ms) or \"times\" (list of ms)",
+            )
+        }
+    })
+}
+
+/// Resolves a connection's plasticity, checking its parameters and the initial weights.
+fn plasticity_rule(
+    pl: &Plasticity,
+    path: &str,
+    weights: &[f64],
+    n_stdp: &mut usize,
+) -> Res<crate::plasticity::Rule> {
+    match pl {
+        Plasticity::Stdp(p) => {
+            let pp = format!("{path}.plasticity.stdp");
+            check(&format!("{pp}.tau_plus"), p.tau_plus, Check::Tau, " ms")?;
+            check(&format!("{pp}.tau_minus"), p.tau_minus, Check::Tau, " ms")?;
+            check(&format!("{pp}.a_plus"), p.a_plus, Check::NonNegative, "")?;
+            check(&format!("{pp}.a_minus"), p.a_minus, Check::NonNegative, "")?;
+            check(&format!("{pp}.w_min"), p.w_min, Check::Potential, " mV")?;
+            check(&format!("{pp}.w_max"), p.w_max, Check::Potential, " mV")?;
+            if p.w_min > p.w_max {
+                return err(
+                    format!("{pp}.w_min"),
+                    format!("must be <= w_max ({} mV), got {}", p.w_max, p.w_min),
+                );
+            }
+            if let Some((k, w)) = weights
+                .iter()
+                .enumerate()
+                .find(|(_, &w)| w < p.w_min || w > p.w_max)
+            {
+                return err(
+                    format!("{path}.weight"),
+                    format!(
+                        "synapse {k} starts at {w} mV, outside the STDP bounds [{}, {}] mV",
+                        p.w_min, p.w_max
+                    ),
+                );
+            }
+            *n_stdp += 1;
+            Ok(crate::plasticity::Rule::Stdp {
+                p: p.clone(),
+                post: *n_stdp - 1,
+            })
+        }
+        Plasticity::TsodyksMarkram(tm) => {
+            let pp = format!("{path}.plasticity.tsodyks_markram");
+            if !(tm.u > 0.0 && tm.u <= 1.0) {
+                return err(
+                    format!("{pp}.u"),
+                    format!("must be in (0, 1], got {}", tm.u),
+                );
+            }
+            check(&format!("{pp}.tau_rec"), tm.tau_rec, Check::Tau, " ms")?;
+            check(
+                &format!("{pp}.tau_fac"),
+                tm.tau_fac,
+                Check::NonNegative,
+                " ms",
+            )?;
+            Ok(crate::plasticity::Rule::Tm(tm.clone()))
+        }
+    }
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a likely typo.

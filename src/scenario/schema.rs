@@ -350,6 +350,80 @@ pub struct Connection {
     /// Allow i → i synapses within one population (default false).
     #[serde(default)]
     pub autapses: bool,
+    /// Synaptic plasticity (default none): STDP or Tsodyks–Markram.
+    #[serde(default)]
+    pub plasticity: Option<Plasticity>,
+}
+
+/// Plasticity of a connection: `{"stdp": {...}}` or `{"tsodyks_markram": {...}}`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Plasticity {
+    /// Pair-based spike-timing-dependent plasticity with exponential traces.
+    Stdp(Stdp),
+    /// Short-term depression and facilitation.
+    TsodyksMarkram(TsodyksMarkram),
+}
+
+/// Pair-based STDP. A presynaptic spike counts at its arrival time at the target, a
+/// postsynaptic spike at its emission time; Δt = t_post − t_pre.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Stdp {
+    /// Potentiation time constant [ms], > 0.
+    pub tau_plus: f64,
+    /// Depression time constant [ms], > 0.
+    pub tau_minus: f64,
+    /// Potentiation amplitude [mV] (additive) or factor (multiplicative), ≥ 0.
+    pub a_plus: f64,
+    /// Depression amplitude [mV] (additive) or factor (multiplicative), ≥ 0.
+    pub a_minus: f64,
+    /// Lower weight bound [mV].
+    pub w_min: f64,
+    /// Upper weight bound [mV], ≥ w_min.
+    pub w_max: f64,
+    /// `additive` (default) or `multiplicative`.
+    #[serde(default)]
+    pub rule: StdpRule,
+    /// `all_to_all` (default) or `nearest`.
+    #[serde(default)]
+    pub pairing: Pairing,
+}
+
+/// How an STDP weight change scales with the weight.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StdpRule {
+    /// Δw = +a_plus·e^{−Δt/τ+} or −a_minus·e^{Δt/τ−}, then clipped to [w_min, w_max].
+    #[default]
+    Additive,
+    /// Δw = +a_plus·(w_max − w)·e^{−Δt/τ+} or −a_minus·(w − w_min)·e^{Δt/τ−}.
+    Multiplicative,
+}
+
+/// Which spike pairs count.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Pairing {
+    /// Every pre/post pair.
+    #[default]
+    AllToAll,
+    /// Each spike pairs only with the most recent spike of the other side.
+    Nearest,
+}
+
+/// Tsodyks–Markram short-term plasticity: at each presynaptic arrival, after Δ ms,
+/// `R ← 1 − (1 − R(1 − u)) e^{−Δ/tau_rec}`, `u ← U + u(1 − U) e^{−Δ/tau_fac}`, and the
+/// synapse delivers `w·u·R` (starting from u = 0, R = 1, so the first arrival gives w·U).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TsodyksMarkram {
+    /// Utilization U, in (0, 1].
+    pub u: f64,
+    /// Recovery time constant [ms], > 0.
+    pub tau_rec: f64,
+    /// Facilitation time constant [ms], ≥ 0 (0: no facilitation).
+    pub tau_fac: f64,
 }
 
 /// Connectivity rules. Synapses are generated source-major.
@@ -531,6 +605,26 @@ pub struct Record {
     /// Membrane potential probes written to voltage.csv.
     #[serde(default)]
     pub voltage: Vec<VoltageProbe>,
+    /// Synaptic weight probes written to weights.csv.
+    #[serde(default)]
+    pub weights: Vec<WeightProbe>,
+}
+
+/// A synaptic-weight probe.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightProbe {
+    /// Index of the connection in `connections`.
+    pub connection: usize,
+    /// Synapse indices within the connection, in generation order (default: all).
+    #[serde(default)]
+    pub synapses: Option<Vec<usize>>,
+    /// Sample every this many ms from 0.
+    #[serde(default)]
+    pub every: Option<f64>,
+    /// Or sample at these times [ms].
+    #[serde(default)]
+    pub times: Option<Vec<f64>>,
 }
 
 /// A membrane-potential probe.

@@ -6,6 +6,7 @@ mod determinism;
 mod errors;
 mod fuzz;
 mod jeffress;
+mod plasticity;
 mod properties;
 mod refs;
 mod reliability;
