@@ -317,6 +317,67 @@ pub fn plot_compare(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, String
     )
 }
 
+/// Histogram of the weights at the first and the last sampling time of weights.csv.
+fn draw_weight_histogram<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    first: &[f64],
+    last: &[f64],
+    (t0, t1): (f64, f64),
+    title: &str,
+) -> Result<(), String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let lo = first.iter().chain(last).copied().fold(f64::INFINITY, f64::min);
+    let hi = first.iter().chain(last).copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
+    const BINS: usize = 40;
+    let width = (hi - lo) / BINS as f64;
+    let count = |ws: &[f64]| {
+        let mut c = vec![0u32; BINS];
+        for &w in ws {
+            c[(((w - lo) / width) as usize).min(BINS - 1)] += 1;
+        }
+        c
+    };
+    let (c0, c1) = (count(first), count(last));
+    let top = c0.iter().chain(&c1).copied().max().unwrap_or(1).max(1) as f64;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(lo..hi, 0.0..top * 1.08)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("weight (mV)")
+        .y_desc("synapses")
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(e)?;
+    for (k, (c, t)) in [(&c0, t0), (&c1, t1)].into_iter().enumerate() {
+        let color = Palette99::pick(k + 1).to_rgba();
+        let fill = color.mix(if k == 0 { 0.35 } else { 0.8 });
+        chart
+            .draw_series(c.iter().enumerate().map(|(b, &n)| {
+                let x0 = lo + b as f64 * width;
+                Rectangle::new([(x0, 0.0), (x0 + width, n as f64)], fill.filled())
+            }))
+            .map_err(e)?
+            .label(format!("t = {:.0} ms", t))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperMiddle)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(e)?;
+    Ok(())
+}
+
 /// Renders every picture the directory's files allow and returns the files written:
 /// `raster` (spikes.csv), `voltage` (voltage.csv), `tuning` (readout.csv of a Jeffress sweep).
 pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
@@ -347,6 +408,24 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
             |a: &DrawingArea<_, _>| draw_lines(a, &v, &title, d, false),
             |a: &DrawingArea<_, _>| draw_lines(a, &v, &title, d, false),
         )?);
+    }
+    if dir.join("weights.csv").exists() {
+        let (_, rows) = read_csv(&dir.join("weights.csv"))?;
+        let mut samples: Vec<(f64, f64)> = vec![];
+        for r in rows.iter().filter(|r| r.len() >= 6) {
+            samples.push((num(&r[4], "weights.csv")?, num(&r[5], "weights.csv")?));
+        }
+        if let (Some(&(t0, _)), Some(&(t1, _))) = (samples.first(), samples.last()) {
+            let first: Vec<f64> = samples.iter().filter(|s| s.0 == t0).map(|s| s.1).collect();
+            let last: Vec<f64> = samples.iter().filter(|s| s.0 == t1).map(|s| s.1).collect();
+            let title = format!("{name}: synaptic weights");
+            written.extend(both(
+                dir,
+                "weights",
+                |a: &DrawingArea<_, _>| draw_weight_histogram(a, &first, &last, (t0, t1), &title),
+                |a: &DrawingArea<_, _>| draw_weight_histogram(a, &first, &last, (t0, t1), &title),
+            )?);
+        }
     }
     if dir.join("readout.csv").exists() {
         let series = vec![("estimated ITD".to_string(), readout_points(dir, false)?)];
