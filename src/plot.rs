@@ -170,15 +170,28 @@ fn draw_raster<DB: DrawingBackend>(
             .legend(move |(x, y)| Circle::new((x, y), 4, color.filled()));
     }
     if r.pops.len() > 1 {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(e)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     Ok(())
+}
+
+/// The series labels, in one style for every figure.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(|x| x.to_string())
 }
 
 type Traces = Vec<(String, Vec<(f64, f64)>)>;
@@ -266,14 +279,7 @@ fn draw_lines<DB: DrawingBackend>(
                 .map_err(e)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(e)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 
@@ -327,9 +333,21 @@ fn draw_weight_histogram<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     root.fill(&WHITE).map_err(e)?;
-    let lo = first.iter().chain(last).copied().fold(f64::INFINITY, f64::min);
-    let hi = first.iter().chain(last).copied().fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
+    let lo = first
+        .iter()
+        .chain(last)
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let hi = first
+        .iter()
+        .chain(last)
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 0.5, lo + 0.5)
+    };
     const BINS: usize = 40;
     let width = (hi - lo) / BINS as f64;
     let count = |ws: &[f64]| {
@@ -367,14 +385,7 @@ fn draw_weight_histogram<DB: DrawingBackend>(
             .label(format!("t = {:.0} ms", t))
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperMiddle)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(e)?;
+    legend(&mut chart, SeriesLabelPosition::UpperMiddle)?;
     Ok(())
 }
 

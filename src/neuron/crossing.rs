@@ -42,13 +42,14 @@ impl Term {
         (0..DEGREE).rev().find(|&k| self.c[k] != 0.0)
     }
 
+    /// Value at `t` times `exp(shift · t)`.
     #[inline]
-    fn eval(&self, t: f64) -> f64 {
+    fn eval_shifted(&self, t: f64, shift: f64) -> f64 {
         let p = self.c[0] + t * (self.c[1] + t * (self.c[2] + t * self.c[3]));
         if p == 0.0 {
             0.0
         } else {
-            p * (-self.rate * t).exp()
+            p * (-(self.rate - shift) * t).exp()
         }
     }
 }
@@ -115,7 +116,10 @@ impl ExpPoly {
     /// Value at `t`.
     #[inline]
     pub fn eval(&self, t: f64) -> f64 {
-        self.terms().iter().map(|term| term.eval(t)).sum()
+        self.terms()
+            .iter()
+            .map(|term| term.eval_shifted(t, 0.0))
+            .sum()
     }
 
     /// `g(t) · exp(λ_min t)`, with λ_min the slowest rate present: the same sign as `g`, but
@@ -130,14 +134,7 @@ impl ExpPoly {
             .fold(f64::INFINITY, f64::min);
         self.terms()
             .iter()
-            .map(|term| {
-                let p = term.c[0] + t * (term.c[1] + t * (term.c[2] + t * term.c[3]));
-                if p == 0.0 {
-                    0.0
-                } else {
-                    p * (-(term.rate - lmin) * t).exp()
-                }
-            })
+            .map(|term| term.eval_shifted(t, lmin))
             .sum()
     }
 

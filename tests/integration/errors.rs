@@ -437,20 +437,44 @@ fn plasticity_parameters() {
     let with = |p: Value| set(base(), "/connections/0/plasticity", p);
     let mut bad = stdp.clone();
     bad["w_min"] = json!(20.0);
-    expect_error(with(json!({"stdp": bad})), "connections[0].plasticity.stdp.w_min", "<= w_max");
+    expect_error(
+        with(json!({"stdp": bad})),
+        "connections[0].plasticity.stdp.w_min",
+        "<= w_max",
+    );
     let mut bad = stdp.clone();
     bad["tau_plus"] = json!(-1.0);
-    expect_error(with(json!({"stdp": bad})), "connections[0].plasticity.stdp.tau_plus", "> 0");
+    expect_error(
+        with(json!({"stdp": bad})),
+        "connections[0].plasticity.stdp.tau_plus",
+        "> 0",
+    );
     let mut bad = stdp.clone();
     bad["a_minus"] = json!(-0.5);
-    expect_error(with(json!({"stdp": bad})), "connections[0].plasticity.stdp.a_minus", ">= 0");
+    expect_error(
+        with(json!({"stdp": bad})),
+        "connections[0].plasticity.stdp.a_minus",
+        ">= 0",
+    );
     let mut bad = stdp.clone();
     bad["w_max"] = json!(2.0);
-    expect_error(with(json!({"stdp": bad})), "connections[0].weight", "outside the STDP bounds");
+    expect_error(
+        with(json!({"stdp": bad})),
+        "connections[0].weight",
+        "outside the STDP bounds",
+    );
     let mut bad = stdp.clone();
     bad["pairing"] = json!("closest");
-    expect_error(with(json!({"stdp": bad})), "connections[0].plasticity.stdp.pairing", "nearest");
-    expect_error(with(json!({"hebbian": {}})), "connections[0].plasticity", "stdp");
+    expect_error(
+        with(json!({"stdp": bad})),
+        "connections[0].plasticity.stdp.pairing",
+        "nearest",
+    );
+    expect_error(
+        with(json!({"hebbian": {}})),
+        "connections[0].plasticity",
+        "stdp",
+    );
     expect_error(
         with(json!({"tsodyks_markram": {"u": 1.5, "tau_rec": 100.0, "tau_fac": 0.0}})),
         "connections[0].plasticity.tsodyks_markram.u",
@@ -458,18 +482,34 @@ fn plasticity_parameters() {
     );
     // plasticity on a pairs rule whose weight list does not match
     let s = set(
-        set(base(), "/connections/1/rule", json!({"pairs": [[0, 0], [1, 1]]})),
+        set(
+            base(),
+            "/connections/1/rule",
+            json!({"pairs": [[0, 0], [1, 1]]}),
+        ),
         "/connections/1/weight",
         json!([1.0, 2.0, 3.0]),
     );
-    expect_error(set(s, "/connections/1/plasticity", json!({"stdp": stdp})), "connections[1].weight", "expected 2");
     expect_error(
-        set(base(), "/record", json!({"weights": [{"connection": 7, "every": 1.0}]})),
+        set(s, "/connections/1/plasticity", json!({"stdp": stdp})),
+        "connections[1].weight",
+        "expected 2",
+    );
+    expect_error(
+        set(
+            base(),
+            "/record",
+            json!({"weights": [{"connection": 7, "every": 1.0}]}),
+        ),
         "record.weights[0].connection",
         "no connection 7",
     );
     expect_error(
-        set(base(), "/record", json!({"weights": [{"connection": 0, "synapses": [99], "every": 1.0}]})),
+        set(
+            base(),
+            "/record",
+            json!({"weights": [{"connection": 0, "synapses": [99], "every": 1.0}]}),
+        ),
         "record.weights[0].synapses[0]",
         "out of range",
     );

@@ -18,6 +18,16 @@ fn summary(out: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
 }
 
+/// Waits (up to 4 s) until the run is under way: `file` exists with more than `bytes`.
+fn wait_for_data(file: &std::path::Path, bytes: u64) {
+    for _ in 0..200 {
+        if std::fs::metadata(file).is_ok_and(|m| m.len() > bytes) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Every spike row parses and is at or before the time the run reached.
 fn check_valid_partial(out: &std::path::Path) {
     let s = summary(out);
@@ -147,12 +157,7 @@ fn a_killed_run_leaves_no_summary() {
         .spawn()
         .unwrap();
     let partial = out.join(".spikes.csv.partial");
-    for _ in 0..200 {
-        if partial.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_data(&partial, 0);
     child.kill().unwrap();
     let _ = child.wait();
     assert!(
