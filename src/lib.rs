@@ -12,7 +12,11 @@
 //! * [`network::Network`]: neuron populations ([`neuron`]), spike sources ([`input`]) and
 //!   connectivity (CSR, grouped by delay), simulated by a
 //! * [`simulation::Simulation`]: the event loop over an [`queue::EventQueue`], whose
-//!   results ([`monitor`]) are recorded spikes, voltage samples and counters.
+//!   results ([`monitor`]) are recorded spikes, voltage and weight samples and counters;
+//!   [`plasticity`] changes weights at exact spike times.
+//!
+//! Around them: [`sweep`] (parallel parameter sweeps), [`analysis`] (the Jeffress ITD
+//! read-out) and [`plot`] (SVG/PNG pictures).
 //!
 //! ```text
 //!   JSON ──parse──▶ Scenario ──build──▶ Network ──▶ Simulation::run ──▶ Output
