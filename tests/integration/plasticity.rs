@@ -200,3 +200,37 @@ fn static_connections_are_untouched_by_plastic_ones() {
     let (w, _) = run_weights(&sc);
     assert!(w.iter().all(|&x| x == 100.0), "{w:?}");
 }
+
+/// The Song et al. (2000) example: the weight distribution becomes bimodal.
+#[test]
+fn stdp_song2000_example_becomes_bimodal() {
+    let tmp = TempDir::new("song");
+    let out = tmp.path().join("out");
+    let o = bin()
+        .arg("run")
+        .arg(repo().join("examples/stdp_song2000.json"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert_success(&o);
+    let text = std::fs::read_to_string(out.join("weights.csv")).unwrap();
+    let rows: Vec<(f64, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[4].parse().unwrap(), f[5].parse().unwrap())
+        })
+        .collect();
+    let last_t = rows.last().unwrap().0;
+    let last: Vec<f64> = rows.iter().filter(|r| r.0 == last_t).map(|r| r.1).collect();
+    assert_eq!(last.len(), 1000);
+    let low = last.iter().filter(|&&w| w <= 0.1).count() as f64 / 1000.0;
+    let high = last.iter().filter(|&&w| w >= 0.9).count() as f64 / 1000.0;
+    assert!(
+        low + high > 0.7 && low > 0.1 && high > 0.1,
+        "not bimodal: {low} near 0, {high} near w_max"
+    );
+}
