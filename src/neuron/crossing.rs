@@ -480,6 +480,47 @@ mod tests {
         }
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Random exponential polynomials against a slow check: dense sampling every 1 µs.
+        /// The solver's root must be at or past threshold and no sample before it may be
+        /// clearly (1e-7) above threshold; when sampling finds a clear crossing the solver
+        /// must find one no later.
+        #[test]
+        fn solver_agrees_with_dense_sampling(
+            c0 in -3.0f64..-0.01,
+            level in -1.0f64..1.5,
+            terms in prop::collection::vec((0.02f64..3.0, 0usize..3, -6.0f64..6.0), 1..4),
+        ) {
+            let mut rest = ExpPoly::new();
+            for &(rate, k, c) in &terms {
+                rest.add(rate, k, c);
+            }
+            // start below threshold (g(0) ≤ c0 < 0), with a constant level that decides
+            // whether the decaying terms can lift g over 0 later
+            let mut p = rest;
+            p.add(0.0, 0, c0 - rest.eval(0.0).max(0.0) + level.min(0.0) + level.max(0.0) * 0.1);
+            prop_assume!(p.eval(0.0) < 0.0);
+            let horizon = 30.0;
+            let root = solve(&p, horizon);
+            let h = 1e-3;
+            let first_clear = (0..(horizon / h) as usize).map(|i| i as f64 * h).find(|&t| p.eval(t) >= 1e-7);
+            match (root, first_clear) {
+                (Some(r), fc) => {
+                    prop_assert!(p.eval(r) >= 0.0, "root {r} is below threshold: {}", p.eval(r));
+                    if let Some(t) = fc {
+                        prop_assert!(r <= t + 1e-12, "solver root {r} after a sampled crossing at {t}");
+                    }
+                }
+                (None, Some(t)) => prop_assert!(false, "missed a crossing sampled at {t}: g = {}", p.eval(t)),
+                (None, None) => {}
+            }
+        }
+    }
+
     #[test]
     fn upper_bound_is_an_upper_bound() {
         let mut p = ExpPoly::new();

@@ -136,7 +136,17 @@ impl Check {
             Check::Tau => format!("> 0{unit}"),
             Check::Potential => format!("within ±{MAX_POTENTIAL:e}{unit}"),
         };
-        Err(format!("must be {what}, got {v}"))
+        Err(format!("must be {what}, got {}", show(v)))
+    }
+}
+
+/// A number as users wrote it: plain decimals in the usual range, exponent form for very
+/// large or small magnitudes (1e308 rather than 309 digits).
+pub(crate) fn show(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-5..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
     }
 }
 

@@ -166,3 +166,70 @@ fn a_killed_run_leaves_no_summary() {
     );
     assert!(!out.join("spikes.csv").exists());
 }
+
+/// Every input that ever crashed or hung the runner (tests/data/fuzz_corpus, see its
+/// README) now gets a prompt answer: exit 0 or 2, no panic, well within the wall limit.
+#[test]
+fn regression_corpus() {
+    let tmp = TempDir::new("corpus");
+    let mut n = 0;
+    for e in std::fs::read_dir(repo().join("tests/data/fuzz_corpus")).unwrap() {
+        let f = e.unwrap().path();
+        if f.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        n += 1;
+        let out = tmp.path().join(format!("out{n}"));
+        let o = bin()
+            .arg("run")
+            .arg(&f)
+            .arg("--out")
+            .arg(&out)
+            .args(["--max-wall", "30", "--quiet"])
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            matches!(o.status.code(), Some(0) | Some(2)),
+            "{}: exit {:?}\n{e}",
+            f.display(),
+            o.status.code()
+        );
+        assert!(!e.contains("panicked"), "{e}");
+    }
+    assert!(n >= 5);
+}
+
+/// Extreme but legal values work: time constants of 1e-3 ms and 1e5 ms, weights of 1e6 mV,
+/// a duration of 1e8 ms.
+#[test]
+fn extreme_but_legal_parameters_work() {
+    let tmp = TempDir::new("extreme");
+    let sc = serde_json::json!({
+        "duration": 1.0e8,
+        "populations": [
+            {"name": "fast", "size": 1, "model": "lif",
+             "params": {"tau_m": 1e-3, "v_th": -55.0, "receptors": [{"kind": "exp", "tau": 1e-3}, {"kind": "delta"}]}},
+            {"name": "slow", "size": 1, "model": "lif",
+             "params": {"tau_m": 1e5, "v_th": -55.0, "receptors": [{"kind": "alpha", "tau": 1e5}, {"kind": "delta"}]}}
+        ],
+        "inputs": [{"name": "tick", "kind": "periodic", "size": 1, "period": 1.0e7, "phase": 5.0e6}],
+        "connections": [
+            {"from": "tick", "to": "fast", "rule": "all_to_all", "weight": 1.0e6, "delay": 0.0, "receptor": 1},
+            {"from": "tick", "to": "slow", "rule": "all_to_all", "weight": 1.0e6, "delay": 0.0, "receptor": 1},
+            {"from": "tick", "to": "fast", "rule": "all_to_all", "weight": -1.0e6, "delay": 1.0, "receptor": 0},
+            {"from": "tick", "to": "slow", "rule": "all_to_all", "weight": 0.001, "delay": 1.0, "receptor": 0}
+        ]
+    });
+    let (o, out) = run_json(tmp.path(), &sc);
+    assert_success(&o);
+    let spikes = read_spikes(&out);
+    // each 1e6 mV delta input fires both neurons at the tick times 5e6 + k·1e7
+    for pop in ["fast", "slow"] {
+        let t: Vec<f64> = spikes.iter().filter(|s| s.0 == pop).map(|s| s.2).collect();
+        let want: Vec<f64> = (0..10).map(|k| 5.0e6 + 1.0e7 * k as f64).collect();
+        assert!(want.iter().all(|w| t.contains(w)), "{pop}: {t:?}");
+    }
+    let s = summary(&out);
+    assert_eq!(s["complete"], true);
+}
