@@ -151,7 +151,9 @@ pub fn run(
         }
         let sc = scenario::parse_str(&doc.to_string())
             .map_err(|e| format!("point {i} ({}): {e}", describe(axes, &values)))?;
-        // build once now to validate every point before running any
+        // Build once now to validate every point before running any; the networks are
+        // dropped and rebuilt per point below, so a sweep holds at most one network per
+        // thread in memory (keeping them would hold every point's at once).
         scenario::build::build_with(&sc, &stem, limits)
             .map_err(|e| format!("point {i} ({}): {e}", describe(axes, &values)))?;
         points.push((i, values, doc, sc));
