@@ -232,6 +232,54 @@ mod tests {
     }
 
     #[test]
+    fn moving_source_shifts_each_cycle_by_its_delay() {
+        use crate::scenario::schema::MovingDelay;
+        // rate = frequency and no jitter: one spike per cycle at k·T + delay(k·T)
+        let itd = Itd::Moving(MovingDelay {
+            offset: 0.05,
+            amplitude: 0.3,
+            period: 100.0,
+            phase: 0.0,
+        });
+        let mut trains = phase_locked(1, "ear", 1, 500.0, 500.0, 0.0, 0.0, &itd, 200.0);
+        let times: Vec<f64> = std::iter::from_fn(|| trains[0].next_spike()).collect();
+        assert_eq!(times.len(), 100);
+        for (k, t) in times.iter().enumerate() {
+            let base = 2.0 * k as f64;
+            let want = base + 0.05 + 0.3 * (2.0 * PI * base / 100.0).sin();
+            assert!((t - want).abs() < 1e-12, "cycle {k}: {t} vs {want}");
+        }
+    }
+
+    #[test]
+    fn sinusoidal_poisson_follows_its_rate() {
+        use crate::scenario::schema::SinusoidalRate;
+        // rate(t) = 50 + 50 sin(2π 5 t/1000): the first half of each 200 ms cycle has
+        // mean 50 + 100/π Hz, the second half 50 − 100/π Hz
+        let rate = Rate::Sinusoidal(SinusoidalRate {
+            mean: 50.0,
+            amplitude: 50.0,
+            frequency: 5.0,
+            phase: 0.0,
+        });
+        let mut trains = poisson(9, "p", 50, &rate, 0.0, 20_000.0);
+        let (mut up, mut down) = (0.0, 0.0);
+        for tr in &mut trains {
+            while let Some(t) = tr.next_spike() {
+                if t % 200.0 < 100.0 {
+                    up += 1.0;
+                } else {
+                    down += 1.0;
+                }
+            }
+        }
+        // expected counts: 50 sources × 20 s / 2 × rate
+        let (eu, ed) = (500.0 * (50.0 + 100.0 / PI), 500.0 * (50.0 - 100.0 / PI));
+        assert!((up - eu).abs() < 5.0 * eu.sqrt(), "{up} vs {eu}");
+        assert!((down - ed).abs() < 5.0 * ed.sqrt(), "{down} vs {ed}");
+    }
+
+    #[test]
     fn poisson_rate_is_right() {
         let mut trains = poisson(3, "p", 20, &Rate::Constant(50.0), 0.0, 10_000.0);
         let n: usize = trains
