@@ -68,8 +68,7 @@ fn jeffress(itd: f64) -> Scenario {
         populations: vec![Population {
             name: "detectors".into(),
             size: DETECTORS,
-            model: ModelKind::Lif,
-            params,
+            model: Model::Lif(params),
         }],
         inputs: vec![ear("left", left_delay), ear("right", right_delay)],
         connections: vec![connect("left", 1.0), connect("right", -1.0)],

@@ -29,7 +29,7 @@
 //! `t = tau_m ln((V_inf - V_0) / (V_inf - V_th))`:
 //!
 //! ```
-//! use exactspike::scenario::{LifParams, ModelKind, Population, Scenario};
+//! use exactspike::scenario::{LifParams, Model, Population, Scenario};
 //!
 //! let mut params = LifParams::new(10.0, -55.0); // tau_m [ms], v_th [mV]; v_rest = -70
 //! params.i_bias = Some(20.0.into());            // V relaxes to -50 mV
@@ -37,7 +37,7 @@
 //!     name: None,
 //!     seed: 0,
 //!     duration: 20.0,
-//!     populations: vec![Population { name: "n".into(), size: 1, model: ModelKind::Lif, params }],
+//!     populations: vec![Population { name: "n".into(), size: 1, model: Model::Lif(params) }],
 //!     inputs: vec![],
 //!     connections: vec![],
 //!     record: None,

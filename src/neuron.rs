@@ -6,26 +6,36 @@
 //!
 //! * [`lif`]: leaky integrate-and-fire with delta/exp/alpha receptors, adaptation and
 //!   threshold adaptation, solved exactly.
+//! * [`qif`]: quadratic integrate-and-fire with delta inputs, a nonlinear model with a
+//!   closed-form trajectory and spike time.
 //! * [`crossing`]: the exact first-threshold-crossing solver shared by linear models.
 //! * [`kernels`]: closed-form membrane kernels, exact at degenerate time constants.
 
 pub mod crossing;
 pub mod kernels;
 pub mod lif;
+pub mod qif;
 
 pub use lif::{LifPopulation, Next};
+pub use qif::QifPopulation;
 
 /// The closed set of neuron models; one value per population.
 #[derive(Clone, Debug)]
+// One value per population, not per neuron: boxing the larger variant would only add an
+// indirection to every event.
+#[allow(clippy::large_enum_variant)]
 pub enum Population {
     /// Leaky integrate-and-fire.
     Lif(LifPopulation),
+    /// Quadratic integrate-and-fire (extension).
+    Qif(QifPopulation),
 }
 
 macro_rules! dispatch {
     ($self:expr, $p:ident => $e:expr) => {
         match $self {
             Population::Lif($p) => $e,
+            Population::Qif($p) => $e,
         }
     };
 }
@@ -68,6 +78,13 @@ impl Population {
     #[inline]
     pub fn next_bound(&self, i: usize, end: f64) -> Next {
         dispatch!(self, p => p.next_bound(i, end))
+    }
+    /// Number of receptors a connection may name.
+    pub fn n_receptors(&self) -> usize {
+        match self {
+            Population::Lif(p) => p.layout().receptors.len(),
+            Population::Qif(_) => 1,
+        }
     }
     /// Membrane potential at time `t` (≥ the neuron's last update), state unchanged.
     pub fn v_at(&self, i: usize, t: f64) -> f64 {

@@ -72,7 +72,24 @@ fn parse_named(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     // Inputs are dispatched on "kind" here rather than by serde's internally tagged enums,
     // which buffer their content and would lose the path of errors inside an input.
     let inputs = obj.remove("inputs");
+    let populations = obj.remove("populations");
+    if populations.is_none() {
+        return Err(ScenarioError::invalid(".", "missing field `populations`"));
+    }
+    obj.insert("populations".into(), Value::Array(vec![]));
     let mut sc: Scenario = typed(doc, "")?;
+    if let Some(pops) = populations {
+        let Value::Array(items) = pops else {
+            return Err(ScenarioError::invalid(
+                "populations",
+                format!("expected a list of populations, got {}", kind_of(&pops)),
+            ));
+        };
+        for (k, item) in items.into_iter().enumerate() {
+            sc.populations
+                .push(parse_population(item, &format!("populations[{k}]"))?);
+        }
+    }
     if let Some(inputs) = inputs {
         let Value::Array(items) = inputs else {
             return Err(ScenarioError::invalid(
@@ -85,6 +102,53 @@ fn parse_named(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         }
     }
     Ok(sc)
+}
+
+/// A population object: `name`, `size`, `model` and the model's `params`.
+fn parse_population(v: Value, path: &str) -> Result<Population, ScenarioError> {
+    let Value::Object(mut m) = v else {
+        return Err(ScenarioError::invalid(
+            path,
+            format!("expected a population object, got {}", kind_of(&v)),
+        ));
+    };
+    const KEYS: [&str; 4] = ["name", "size", "model", "params"];
+    if let Some(k) = m.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        let hint = build::closest(k, KEYS.into_iter())
+            .map(|c| format!("; did you mean \"{c}\"?"))
+            .unwrap_or_default();
+        return Err(ScenarioError::invalid(
+            format!("{path}.{k}"),
+            format!("unknown key \"{k}\" (allowed: {}){hint}", quoted(&KEYS)),
+        ));
+    }
+    let take = |m: &mut serde_json::Map<String, Value>, key: &str| {
+        m.remove(key)
+            .ok_or_else(|| ScenarioError::invalid(path, format!("missing field `{key}`")))
+    };
+    let name: String = typed(take(&mut m, "name")?, &format!("{path}.name"))?;
+    let size: usize = typed(take(&mut m, "size")?, &format!("{path}.size"))?;
+    const MODELS: [&str; 2] = ["lif", "qif"];
+    let model: String = typed(take(&mut m, "model")?, &format!("{path}.model"))?;
+    let params = take(&mut m, "params")?;
+    let pp = format!("{path}.params");
+    let model = match model.as_str() {
+        "lif" => Model::Lif(typed(params, &pp)?),
+        "qif" => Model::Qif(typed(params, &pp)?),
+        other => {
+            let hint = build::closest(other, MODELS.into_iter())
+                .map(|c| format!("; did you mean \"{c}\"?"))
+                .unwrap_or_default();
+            return Err(ScenarioError::invalid(
+                format!("{path}.model"),
+                format!(
+                    "unknown model \"{other}\", expected one of {}{hint}",
+                    quoted(&MODELS)
+                ),
+            ));
+        }
+    };
+    Ok(Population { name, size, model })
 }
 
 fn parse_input(v: Value, path: &str) -> Result<Input, ScenarioError> {

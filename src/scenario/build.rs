@@ -10,6 +10,7 @@ use crate::input::{self, stream, SourceTrain};
 use crate::network::connectivity::{Synapse, STATIC};
 use crate::network::{Connectivity, InputEntry, Network, PopulationEntry, Probe};
 use crate::neuron::lif::{Layout, LifPopulation, NeuronInit, Scalars, MAX_CHANNELS};
+use crate::neuron::qif::{QifConsts, QifPopulation};
 use crate::neuron::Population as ModelPopulation;
 use rand::Rng;
 use rand_distr::{Distribution as _, StandardNormal};
@@ -350,22 +351,27 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
         if p.size as u64 > MAX_ELEMENTS {
             return err(format!("{path}.size"), format!("must be <= {MAX_ELEMENTS}"));
         }
-        let channels = p.params.receptors.as_ref().map_or(1, Vec::len)
-            + p.params.adaptation.len()
-            + p.params.threshold_adaptation.len();
+        let channels = match &p.model {
+            Model::Lif(l) => {
+                l.receptors.as_ref().map_or(1, Vec::len)
+                    + l.adaptation.len()
+                    + l.threshold_adaptation.len()
+            }
+            Model::Qif(_) => 0,
+        };
         budget.charge(
             p.size as f64 * (160.0 + 48.0 * channels as f64),
             &format!("{path}.size"),
             &format!("{} neurons", p.size),
         )?;
-        let neurons = match p.model {
-            ModelKind::Lif => ModelPopulation::Lif(build_lif(
-                &p.params,
-                p.size,
-                &format!("{path}.params"),
-                seed,
-                &p.name,
-            )?),
+        let pp = format!("{path}.params");
+        let neurons = match &p.model {
+            Model::Lif(params) => {
+                ModelPopulation::Lif(build_lif(params, p.size, &pp, seed, &p.name)?)
+            }
+            Model::Qif(params) => {
+                ModelPopulation::Qif(build_qif(params, p.size, &pp, seed, &p.name)?)
+            }
         };
         populations.push(PopulationEntry {
             name: p.name.clone(),
@@ -433,9 +439,7 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
         };
         let tgt_size = populations[to].neurons.len();
         let same = matches!(from, Node::Population(s) if s == to);
-        let n_receptors = match &populations[to].neurons {
-            ModelPopulation::Lif(l) => l.layout().receptors.len(),
-        };
+        let n_receptors = populations[to].neurons.n_receptors();
         if c.receptor >= n_receptors {
             return err(
                 format!("{path}.receptor"),
@@ -970,6 +974,103 @@ fn build_lif(p: &LifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<L
         })
         .collect();
     Ok(LifPopulation::new(layout, neurons))
+}
+
+fn build_qif(p: &QifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<QifPopulation> {
+    let rng = |key: &str| stream(seed, &format!("populations/{pop}/{key}"), 0);
+    let get = |v: &ParamValue, key: &str, c: Check, unit: &str| {
+        resolve(
+            v,
+            &format!("{path}.{key}"),
+            n,
+            "one per neuron",
+            c,
+            unit,
+            &mut rng(key),
+        )
+    };
+    let opt = |v: &Option<ParamValue>, key: &str, c: Check, unit: &str, default: &[f64]| match v {
+        Some(v) => get(v, key, c, unit),
+        None => Ok(default.to_vec()),
+    };
+    let tau_m = get(&p.tau_m, "tau_m", Check::Tau, " ms")?;
+    let v_rest = opt(
+        &p.v_rest,
+        "v_rest",
+        Check::Potential,
+        " mV",
+        &vec![-70.0; n],
+    )?;
+    let v_crit = get(&p.v_crit, "v_crit", Check::Potential, " mV")?;
+    let v_peak = get(&p.v_peak, "v_peak", Check::Potential, " mV")?;
+    let v_reset = opt(&p.v_reset, "v_reset", Check::Potential, " mV", &v_rest)?;
+    let t_ref = opt(&p.t_ref, "t_ref", Check::NonNegative, " ms", &vec![0.0; n])?;
+    let i_bias = opt(&p.i_bias, "i_bias", Check::Potential, " mV", &vec![0.0; n])?;
+    let v_init = opt(&p.v_init, "v_init", Check::Potential, " mV", &v_rest)?;
+    let at = |i: usize| {
+        if n > 1 {
+            format!(" for neuron {i}")
+        } else {
+            String::new()
+        }
+    };
+    let mut consts = Vec::with_capacity(n);
+    for i in 0..n {
+        if v_crit[i] <= v_rest[i] {
+            return err(
+                format!("{path}.v_crit"),
+                format!(
+                    "must be > v_rest ({} mV), got {}{}",
+                    v_rest[i],
+                    v_crit[i],
+                    at(i)
+                ),
+            );
+        }
+        if v_peak[i] <= v_crit[i] {
+            return err(
+                format!("{path}.v_peak"),
+                format!(
+                    "must be > v_crit ({} mV), got {}{}",
+                    v_crit[i],
+                    v_peak[i],
+                    at(i)
+                ),
+            );
+        }
+        if v_reset[i] >= v_peak[i] {
+            return err(
+                format!("{path}.v_reset"),
+                format!(
+                    "must be < v_peak ({} mV), got {}{}",
+                    v_peak[i],
+                    v_reset[i],
+                    at(i)
+                ),
+            );
+        }
+        if v_init[i] >= v_peak[i] {
+            return err(
+                format!("{path}.v_init"),
+                format!(
+                    "must be < v_peak ({} mV), got {}{}",
+                    v_peak[i],
+                    v_init[i],
+                    at(i)
+                ),
+            );
+        }
+        let d = v_crit[i] - v_rest[i];
+        consts.push(QifConsts {
+            tau: tau_m[i] * d,
+            mid: 0.5 * (v_rest[i] + v_crit[i]),
+            c: i_bias[i] * d - 0.25 * d * d,
+            v_peak: v_peak[i],
+            v_reset: v_reset[i],
+            t_ref: t_ref[i],
+        });
+    }
+    Ok(QifPopulation::new(consts, v_init))
 }
 
 fn build_input(

@@ -34,26 +34,56 @@ pub struct Scenario {
     pub record: Option<Record>,
 }
 
-/// A population of neurons of one model.
+/// A population of neurons of one model. (Parsed by `scenario::parse_str`, which dispatches
+/// on `model` itself to keep error paths; the derives serve the schema and serialization.)
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Population {
     /// Unique name (shared namespace with inputs).
     pub name: String,
     /// Number of neurons.
     pub size: usize,
-    /// Model name: `"lif"`.
-    pub model: ModelKind,
-    /// Model parameters.
-    pub params: LifParams,
+    /// `"model"` and its `"params"`.
+    #[serde(flatten)]
+    pub model: Model,
 }
 
-/// Neuron models.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ModelKind {
-    /// Leaky integrate-and-fire with delta/exp/alpha receptors ([`LifParams`]).
-    Lif,
+/// Neuron models with their parameters: `"model": "lif"` or `"qif"`, and `"params"`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "model", content = "params", rename_all = "snake_case")]
+pub enum Model {
+    /// Leaky integrate-and-fire with delta/exp/alpha receptors.
+    Lif(LifParams),
+    /// Quadratic integrate-and-fire with delta inputs (extension).
+    Qif(QifParams),
+}
+
+/// Parameters of the `qif` model (extension; see docs/models.md):
+/// `tau_m dV/dt = (V − v_rest)(V − v_crit)/(v_crit − v_rest) + i_bias`, spike when V
+/// reaches `v_peak`, then reset to `v_reset` and hold for `t_ref`. Inputs are delta jumps.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QifParams {
+    /// Time constant [ms], > 0. Required.
+    pub tau_m: ParamValue,
+    /// Stable rest [mV] (default -70).
+    #[serde(default)]
+    pub v_rest: Option<ParamValue>,
+    /// Unstable critical potential [mV], > v_rest. Required.
+    pub v_crit: ParamValue,
+    /// Spike cut-off [mV], > v_crit. Required.
+    pub v_peak: ParamValue,
+    /// Reset [mV] (default v_rest), < v_peak.
+    #[serde(default)]
+    pub v_reset: Option<ParamValue>,
+    /// Refractory period [ms] (default 0).
+    #[serde(default)]
+    pub t_ref: Option<ParamValue>,
+    /// Constant drive [mV] (default 0).
+    #[serde(default)]
+    pub i_bias: Option<ParamValue>,
+    /// Initial potential [mV] (default v_rest).
+    #[serde(default)]
+    pub v_init: Option<ParamValue>,
 }
 
 /// Parameters of the `lif` model (see docs/models.md). Each number may be a [`ParamValue`].

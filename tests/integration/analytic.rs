@@ -117,3 +117,55 @@ fn simultaneous_excitation_and_inhibition_cancel() {
     }));
     assert!(exactspike::run(&sc).unwrap().spikes.is_empty());
 }
+
+/// `qif` (extension): above rheobase the period from reset to peak is
+/// τ'/√c (atan(x_p/√c) − atan(x_r/√c)) + t_ref, with τ' = tau_m·d, c = i_bias·d − d²/4.
+#[test]
+fn qif_bias_driven_train_has_the_closed_form_period() {
+    let (tau, v_rest, v_crit, v_peak, v_reset, t_ref, bias) =
+        (10.0f64, -70.0, -50.0, 20.0, -65.0, 1.0, 8.0);
+    let sc = scenario(json!({
+        "duration": 2000.0,
+        "populations": [{"name": "q", "size": 1, "model": "qif",
+            "params": {"tau_m": tau, "v_rest": v_rest, "v_crit": v_crit, "v_peak": v_peak,
+                       "v_reset": v_reset, "t_ref": t_ref, "i_bias": bias}}]
+    }));
+    let out = exactspike::run(&sc).unwrap();
+    let d = v_crit - v_rest;
+    let (mid, c, tp) = ((v_rest + v_crit) / 2.0, bias * d - d * d / 4.0, tau * d);
+    let r = c.sqrt();
+    let rise = |x0: f64| tp / r * (((v_peak - mid) / r).atan() - (x0 / r).atan());
+    let t1 = rise(v_rest - mid);
+    let period = t_ref + rise(v_reset - mid);
+    assert!(out.spikes.len() > 10);
+    for (k, s) in out.spikes.iter().enumerate() {
+        assert_close(
+            s.time,
+            t1 + k as f64 * period,
+            1e-9,
+            &format!("qif spike {k}"),
+        );
+    }
+}
+
+/// `qif` below rheobase: a delta kick above the unstable point v_crit fires after the
+/// closed-form escape time; a kick just below it decays back.
+#[test]
+fn qif_kick_over_the_unstable_point_fires_at_the_escape_time() {
+    let (tau, v_rest, v_crit, v_peak) = (10.0f64, -70.0, -50.0, 20.0);
+    let sc = scenario(json!({
+        "duration": 200.0,
+        "populations": [{"name": "q", "size": 2, "model": "qif",
+            "params": {"tau_m": tau, "v_rest": v_rest, "v_crit": v_crit, "v_peak": v_peak}}],
+        "inputs": [{"name": "i", "kind": "spike_times", "times": [[5.0]]}],
+        "connections": [{"from": "i", "to": "q", "rule": "all_to_all", "weight": [20.5, 19.5], "delay": 0.0}]
+    }));
+    let out = exactspike::run(&sc).unwrap();
+    assert_eq!(out.spikes.len(), 1, "{:?}", out.spikes);
+    assert_eq!(out.spikes[0].neuron, 0);
+    // c = -d²/4 → k = d/2 = 10; x0 = -49.5 + 60 = 10.5; x_p = 80
+    let (k, tp) = (10.0f64, tau * 20.0);
+    let acoth = |y: f64| 0.5 * ((y + 1.0) / (y - 1.0)).ln();
+    let want = 5.0 + tp / k * (acoth(10.5 / k) - acoth(80.0 / k));
+    assert_close(out.spikes[0].time, want, 1e-9, "escape time");
+}

@@ -514,3 +514,29 @@ fn plasticity_parameters() {
         "out of range",
     );
 }
+
+#[test]
+fn qif_parameters_and_unknown_models() {
+    let qif = json!({"name": "other", "size": 2, "model": "qif", "params": {"tau_m": 10.0, "v_crit": -50.0, "v_peak": 20.0}});
+    let with = |pop: Value| set(base(), "/populations/1", pop);
+    let tmp = TempDir::new("qif-ok");
+    let (o, _) = run_json(tmp.path(), &with(qif.clone()));
+    assert_success(&o);
+    let mut bad = qif.clone();
+    bad["params"]["v_peak"] = json!(-60.0);
+    expect_error(with(bad), "populations[1].params.v_peak", "> v_crit");
+    let mut bad = qif.clone();
+    bad["params"]["v_crit"] = json!(-80.0);
+    expect_error(with(bad), "populations[1].params.v_crit", "> v_rest");
+    let mut bad = qif.clone();
+    bad["params"]["receptors"] = json!([]);
+    expect_error(with(bad), "populations[1].params.receptors", "unknown key");
+    let mut bad = qif.clone();
+    bad["model"] = json!("liff");
+    expect_error(with(bad), "populations[1].model", "did you mean \"lif\"");
+    expect_error(
+        set(base(), "/populations/0/sise", json!(3)),
+        "populations[0].sise",
+        "did you mean \"size\"",
+    );
+}
