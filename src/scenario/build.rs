@@ -1014,52 +1014,36 @@ fn build_qif(p: &QifParams, n: usize, path: &str, seed: u64, pop: &str) -> Res<Q
             String::new()
         }
     };
+    // (checked key, its values, the bound's name, the bound's values, must be above it)
+    let orders = [
+        ("v_crit", &v_crit, "v_rest", &v_rest, true),
+        ("v_peak", &v_peak, "v_crit", &v_crit, true),
+        ("v_reset", &v_reset, "v_peak", &v_peak, false),
+        ("v_init", &v_init, "v_peak", &v_peak, false),
+    ];
+    for (key, vals, bound_name, bound, above) in orders {
+        for i in 0..n {
+            let ok = if above {
+                vals[i] > bound[i]
+            } else {
+                vals[i] < bound[i]
+            };
+            if !ok {
+                let rel = if above { ">" } else { "<" };
+                return err(
+                    format!("{path}.{key}"),
+                    format!(
+                        "must be {rel} {bound_name} ({} mV), got {}{}",
+                        bound[i],
+                        vals[i],
+                        at(i)
+                    ),
+                );
+            }
+        }
+    }
     let mut consts = Vec::with_capacity(n);
     for i in 0..n {
-        if v_crit[i] <= v_rest[i] {
-            return err(
-                format!("{path}.v_crit"),
-                format!(
-                    "must be > v_rest ({} mV), got {}{}",
-                    v_rest[i],
-                    v_crit[i],
-                    at(i)
-                ),
-            );
-        }
-        if v_peak[i] <= v_crit[i] {
-            return err(
-                format!("{path}.v_peak"),
-                format!(
-                    "must be > v_crit ({} mV), got {}{}",
-                    v_crit[i],
-                    v_peak[i],
-                    at(i)
-                ),
-            );
-        }
-        if v_reset[i] >= v_peak[i] {
-            return err(
-                format!("{path}.v_reset"),
-                format!(
-                    "must be < v_peak ({} mV), got {}{}",
-                    v_peak[i],
-                    v_reset[i],
-                    at(i)
-                ),
-            );
-        }
-        if v_init[i] >= v_peak[i] {
-            return err(
-                format!("{path}.v_init"),
-                format!(
-                    "must be < v_peak ({} mV), got {}{}",
-                    v_peak[i],
-                    v_init[i],
-                    at(i)
-                ),
-            );
-        }
         let d = v_crit[i] - v_rest[i];
         consts.push(QifConsts {
             tau: tau_m[i] * d,
