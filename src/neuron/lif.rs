@@ -225,59 +225,20 @@ impl LifPopulation {
         l
     }
 
-    fn store(&mut self, i: usize, l: &Local) {
-        let ns = self.layout.n_state;
-        let nt = self.layout.n_thr;
-        self.v[i] = l.v;
-        self.state[i * ns..(i + 1) * ns].copy_from_slice(&l.s[..ns]);
-        self.thr[i * nt..(i + 1) * nt].copy_from_slice(&l.th[..nt]);
-    }
-
     /// Exact evolution of a local state by `dt` ≥ 0; `frozen` keeps V fixed (refractory).
     #[inline]
     fn evolve(&self, i: usize, l: &mut Local, dt: f64, frozen: bool) {
-        if dt == 0.0 {
-            return;
-        }
-        let sc = &self.scalars[i];
+        let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
         let nch = self.layout.channels.len();
-        let rates = &self.chan_rate[i * nch..(i + 1) * nch];
-        let mu = sc.rate_m;
-        let e_mu = (-mu * dt).exp();
-        let mut v = if frozen {
-            l.v
-        } else {
-            sc.v_inf + (l.v - sc.v_inf) * e_mu
-        };
-        for (c, kind) in self.layout.channels.iter().enumerate() {
-            let lam = rates[c];
-            let o = self.layout.offsets[c];
-            let decay = (-lam * dt).exp();
-            match kind {
-                ChannelKind::Exp => {
-                    let i0 = l.s[o];
-                    if !frozen && i0 != 0.0 {
-                        v += mu * i0 * d1_with(mu, lam, dt, e_mu, decay);
-                    }
-                    l.s[o] = i0 * decay;
-                }
-                ChannelKind::Alpha => {
-                    let (i0, j0) = (l.s[o], l.s[o + 1]);
-                    if !frozen && (i0 != 0.0 || j0 != 0.0) {
-                        v += mu
-                            * (i0 * d1_with(mu, lam, dt, e_mu, decay)
-                                + j0 * d2_with(mu, lam, dt, e_mu, decay));
-                    }
-                    l.s[o] = (i0 + j0 * dt) * decay;
-                    l.s[o + 1] = j0 * decay;
-                }
-            }
-        }
-        l.v = v;
-        let nt = self.layout.n_thr;
-        for k in 0..nt {
-            l.th[k] *= (-self.thr_rate[i * nt + k] * dt).exp();
-        }
+        evolve_parts(
+            &self.layout,
+            &self.scalars[i],
+            &self.chan_rate[i * nch..(i + 1) * nch],
+            &self.thr_rate[i * nt..(i + 1) * nt],
+            (&mut l.v, &mut l.s[..ns], &mut l.th[..nt]),
+            dt,
+            frozen,
+        );
     }
 
     /// Evolves `l` (at `t0`) to `t`, splitting at the end of refractoriness.
@@ -304,9 +265,34 @@ impl LifPopulation {
         if t <= t0 {
             return;
         }
-        let mut l = self.local(i);
-        self.evolve_to(i, &mut l, t0, t);
-        self.store(i, &l);
+        // In place (the hot path: every delivery): no copy of the state.
+        let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
+        let nch = self.layout.channels.len();
+        let r = self.ref_until[i];
+        let mut step = |dt: f64, frozen: bool| {
+            evolve_parts(
+                &self.layout,
+                &self.scalars[i],
+                &self.chan_rate[i * nch..(i + 1) * nch],
+                &self.thr_rate[i * nt..(i + 1) * nt],
+                (
+                    &mut self.v[i],
+                    &mut self.state[i * ns..(i + 1) * ns],
+                    &mut self.thr[i * nt..(i + 1) * nt],
+                ),
+                dt,
+                frozen,
+            )
+        };
+        if t0 < r {
+            let t1 = t.min(r);
+            step(t1 - t0, true);
+            if t > r {
+                step(t - r, false);
+            }
+        } else {
+            step(t - t0, false);
+        }
         self.t_last[i] = t;
     }
 
@@ -490,6 +476,59 @@ impl LifPopulation {
             p.add(self.thr_rate[i * nt + k], 0, -l.th[k]);
         }
         p
+    }
+}
+
+/// Exact evolution by `dt` ≥ 0 of one neuron's state (V, channel states, threshold terms);
+/// `frozen` keeps V fixed (refractory). A free function over the population's parts so that
+/// [`LifPopulation::advance`] can work in place.
+#[inline]
+fn evolve_parts(
+    layout: &Layout,
+    sc: &Scalars,
+    rates: &[f64],
+    thr_rates: &[f64],
+    (v_state, s, th): (&mut f64, &mut [f64], &mut [f64]),
+    dt: f64,
+    frozen: bool,
+) {
+    if dt == 0.0 {
+        return;
+    }
+    let mu = sc.rate_m;
+    let e_mu = (-mu * dt).exp();
+    let mut v = if frozen {
+        *v_state
+    } else {
+        sc.v_inf + (*v_state - sc.v_inf) * e_mu
+    };
+    for (c, kind) in layout.channels.iter().enumerate() {
+        let lam = rates[c];
+        let o = layout.offsets[c];
+        let decay = (-lam * dt).exp();
+        match kind {
+            ChannelKind::Exp => {
+                let i0 = s[o];
+                if !frozen && i0 != 0.0 {
+                    v += mu * i0 * d1_with(mu, lam, dt, e_mu, decay);
+                }
+                s[o] = i0 * decay;
+            }
+            ChannelKind::Alpha => {
+                let (i0, j0) = (s[o], s[o + 1]);
+                if !frozen && (i0 != 0.0 || j0 != 0.0) {
+                    v += mu
+                        * (i0 * d1_with(mu, lam, dt, e_mu, decay)
+                            + j0 * d2_with(mu, lam, dt, e_mu, decay));
+                }
+                s[o] = (i0 + j0 * dt) * decay;
+                s[o + 1] = j0 * decay;
+            }
+        }
+    }
+    *v_state = v;
+    for (x, rate) in th.iter_mut().zip(thr_rates) {
+        *x *= (-rate * dt).exp();
     }
 }
 
