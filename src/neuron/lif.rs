@@ -375,12 +375,24 @@ impl LifPopulation {
         if t0 >= end {
             return Next::Never;
         }
-        let mut l = self.local(i);
-        if t0 > now {
+        let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
+        // Outside refractoriness (the common case) read the state in place; otherwise look
+        // ahead on a copy to the end of refractoriness.
+        let copy;
+        let (v, st, th) = if t0 > now {
+            let mut l = self.local(i);
             self.evolve(i, &mut l, t0 - now, true);
-        }
-        let poly = self.distance_poly(i, &l);
-        let g0 = l.v - self.scalars[i].v_th - l.th[..self.layout.n_thr].iter().sum::<f64>();
+            copy = l;
+            (copy.v, &copy.s[..ns], &copy.th[..nt])
+        } else {
+            (
+                self.v[i],
+                &self.state[i * ns..(i + 1) * ns],
+                &self.thr[i * nt..(i + 1) * nt],
+            )
+        };
+        let poly = self.distance_poly(i, v, st, th);
+        let g0 = v - self.scalars[i].v_th - th.iter().sum::<f64>();
         if g0 >= 0.0 {
             return Next::Spike(t0);
         }
@@ -411,9 +423,9 @@ impl LifPopulation {
         if t0 > now {
             self.evolve(i, &mut l, t0 - now, true);
         }
-        let poly = self.distance_poly(i, &l);
+        let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
+        let poly = self.distance_poly(i, l.v, &l.s[..ns], &l.th[..nt]);
         let horizon = end - t0;
-        let nt = self.layout.n_thr;
         let v_th = self.scalars[i].v_th;
         let precise = |s: f64| {
             let mut m = l;
@@ -427,14 +439,14 @@ impl LifPopulation {
 
     /// `V(t0 + s) - θ(t0 + s)` as an exponential polynomial in `s`, from a non-refractory
     /// local state.
-    fn distance_poly(&self, i: usize, l: &Local) -> ExpPoly {
+    fn distance_poly(&self, i: usize, v: f64, st: &[f64], th: &[f64]) -> ExpPoly {
         let sc = &self.scalars[i];
         let mu = sc.rate_m;
         let nch = self.layout.channels.len();
         let rates = &self.chan_rate[i * nch..(i + 1) * nch];
         let mut p = ExpPoly::new();
         p.add(0.0, 0, sc.v_inf - sc.v_th);
-        p.add(mu, 0, l.v - sc.v_inf);
+        p.add(mu, 0, v - sc.v_inf);
         // Rates within a relative 1e-5 of μ over the time scale that matters are expanded
         // around μ (Taylor in d = λ - μ, error O((d s)^3)), because the separated form's
         // coefficients grow like 1/d and 1/d² and would cancel catastrophically. Only the
@@ -448,7 +460,7 @@ impl LifPopulation {
             let lam = rates[c];
             let o = self.layout.offsets[c];
             let d = lam - mu;
-            let ci = mu * l.s[o];
+            let ci = mu * st[o];
             // μ·I0·D1(s): (e^{-μs} - e^{-λs})/d, or s e^{-μs} (1 - d s/2 + d² s²/6)
             if lam == mu || near(lam) {
                 p.add(mu, 1, ci);
@@ -460,7 +472,7 @@ impl LifPopulation {
             }
             if *kind == ChannelKind::Alpha {
                 // μ·J0·D2(s): (e^{-μs} - e^{-λs}(1 + d s))/d², or s² e^{-μs} (1/2 - d s/3)
-                let cj = mu * l.s[o + 1];
+                let cj = mu * st[o + 1];
                 if lam == mu || near(lam) {
                     p.add(mu, 2, 0.5 * cj);
                     p.add(mu, 3, -d / 3.0 * cj);
@@ -472,8 +484,8 @@ impl LifPopulation {
             }
         }
         let nt = self.layout.n_thr;
-        for k in 0..nt {
-            p.add(self.thr_rate[i * nt + k], 0, -l.th[k]);
+        for (rate, x) in self.thr_rate[i * nt..(i + 1) * nt].iter().zip(th) {
+            p.add(*rate, 0, -x);
         }
         p
     }
