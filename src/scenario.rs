@@ -79,29 +79,43 @@ fn parse_named(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     obj.insert("populations".into(), Value::Array(vec![]));
     let mut sc: Scenario = typed(doc, "")?;
     if let Some(pops) = populations {
-        let Value::Array(items) = pops else {
-            return Err(ScenarioError::invalid(
-                "populations",
-                format!("expected a list of populations, got {}", kind_of(&pops)),
-            ));
-        };
-        for (k, item) in items.into_iter().enumerate() {
-            sc.populations
-                .push(parse_population(item, &format!("populations[{k}]"))?);
-        }
+        sc.populations = parse_list(pops, "populations", parse_population)?;
     }
     if let Some(inputs) = inputs {
-        let Value::Array(items) = inputs else {
-            return Err(ScenarioError::invalid(
-                "inputs",
-                format!("expected a list of inputs, got {}", kind_of(&inputs)),
-            ));
-        };
-        for (k, item) in items.into_iter().enumerate() {
-            sc.inputs.push(parse_input(item, &format!("inputs[{k}]"))?);
-        }
+        sc.inputs = parse_list(inputs, "inputs", parse_input)?;
     }
     Ok(sc)
+}
+
+/// Parses the JSON list at `key` element by element, naming each `key[k]` in errors.
+fn parse_list<T>(
+    v: Value,
+    key: &str,
+    parse: impl Fn(Value, &str) -> Result<T, ScenarioError>,
+) -> Result<Vec<T>, ScenarioError> {
+    let Value::Array(items) = v else {
+        return Err(ScenarioError::invalid(
+            key,
+            format!("expected a list of {key}, got {}", kind_of(&v)),
+        ));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(k, item)| parse(item, &format!("{key}[{k}]")))
+        .collect()
+}
+
+/// Removes `key` from an object at `path`, or reports it missing (`more` is appended to
+/// the message).
+fn take(
+    m: &mut serde_json::Map<String, Value>,
+    key: &str,
+    path: &str,
+    more: &str,
+) -> Result<Value, ScenarioError> {
+    m.remove(key)
+        .ok_or_else(|| ScenarioError::invalid(path, format!("missing field `{key}`{more}")))
 }
 
 /// A population object: `name`, `size`, `model` and the model's `params`.
@@ -114,31 +128,23 @@ fn parse_population(v: Value, path: &str) -> Result<Population, ScenarioError> {
     };
     const KEYS: [&str; 4] = ["name", "size", "model", "params"];
     if let Some(k) = m.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        let hint = build::closest(k, KEYS.into_iter())
-            .map(|c| format!("; did you mean \"{c}\"?"))
-            .unwrap_or_default();
+        let hint = build::did_you_mean(k, KEYS.into_iter());
         return Err(ScenarioError::invalid(
             format!("{path}.{k}"),
             format!("unknown key \"{k}\" (allowed: {}){hint}", quoted(&KEYS)),
         ));
     }
-    let take = |m: &mut serde_json::Map<String, Value>, key: &str| {
-        m.remove(key)
-            .ok_or_else(|| ScenarioError::invalid(path, format!("missing field `{key}`")))
-    };
-    let name: String = typed(take(&mut m, "name")?, &format!("{path}.name"))?;
-    let size: usize = typed(take(&mut m, "size")?, &format!("{path}.size"))?;
+    let name: String = typed(take(&mut m, "name", path, "")?, &format!("{path}.name"))?;
+    let size: usize = typed(take(&mut m, "size", path, "")?, &format!("{path}.size"))?;
     const MODELS: [&str; 2] = ["lif", "qif"];
-    let model: String = typed(take(&mut m, "model")?, &format!("{path}.model"))?;
-    let params = take(&mut m, "params")?;
+    let model: String = typed(take(&mut m, "model", path, "")?, &format!("{path}.model"))?;
+    let params = take(&mut m, "params", path, "")?;
     let pp = format!("{path}.params");
     let model = match model.as_str() {
         "lif" => Model::Lif(typed(params, &pp)?),
         "qif" => Model::Qif(typed(params, &pp)?),
         other => {
-            let hint = build::closest(other, MODELS.into_iter())
-                .map(|c| format!("; did you mean \"{c}\"?"))
-                .unwrap_or_default();
+            let hint = build::did_you_mean(other, MODELS.into_iter());
             return Err(ScenarioError::invalid(
                 format!("{path}.model"),
                 format!(
@@ -158,32 +164,13 @@ fn parse_input(v: Value, path: &str) -> Result<Input, ScenarioError> {
             format!("expected an input object, got {}", kind_of(&v)),
         ));
     };
-    let name = match m.remove("name") {
-        Some(Value::String(s)) => s,
-        Some(other) => {
-            return Err(ScenarioError::invalid(
-                format!("{path}.name"),
-                format!("expected a string, got {}", kind_of(&other)),
-            ))
-        }
-        None => return Err(ScenarioError::invalid(path, "missing field `name`")),
-    };
+    let name: String = typed(take(&mut m, "name", path, "")?, &format!("{path}.name"))?;
     const KINDS: [&str; 4] = ["spike_times", "poisson", "periodic", "phase_locked"];
-    let kind = match m.remove("kind") {
-        Some(Value::String(s)) => s,
-        Some(other) => {
-            return Err(ScenarioError::invalid(
-                format!("{path}.kind"),
-                format!("expected a string, got {}", kind_of(&other)),
-            ))
-        }
-        None => {
-            return Err(ScenarioError::invalid(
-                path,
-                format!("missing field `kind` (one of {})", quoted(&KINDS)),
-            ))
-        }
-    };
+    let one_of = format!(" (one of {})", quoted(&KINDS));
+    let kind: String = typed(
+        take(&mut m, "kind", path, &one_of)?,
+        &format!("{path}.kind"),
+    )?;
     let body = Value::Object(m);
     let kind = match kind.as_str() {
         "spike_times" => InputKind::SpikeTimes(typed(body, path)?),
@@ -191,9 +178,7 @@ fn parse_input(v: Value, path: &str) -> Result<Input, ScenarioError> {
         "periodic" => InputKind::Periodic(typed(body, path)?),
         "phase_locked" => InputKind::PhaseLocked(typed(body, path)?),
         other => {
-            let hint = build::closest(other, KINDS.into_iter())
-                .map(|c| format!("; did you mean \"{c}\"?"))
-                .unwrap_or_default();
+            let hint = build::did_you_mean(other, KINDS.into_iter());
             return Err(ScenarioError::invalid(
                 format!("{path}.kind"),
                 format!(
@@ -222,9 +207,7 @@ fn typed<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, ScenarioError
         if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some((field, expected)) = rest.split_once('`') {
                 let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-                let hint = build::closest(field, valid.iter().copied())
-                    .map(|c| format!("; did you mean \"{c}\"?"))
-                    .unwrap_or_default();
+                let hint = build::did_you_mean(field, valid.iter().copied());
                 // serde_path_to_error already ends the path with the unknown key.
                 if !(path == field || path.ends_with(&format!(".{field}"))) {
                     path = if path == "." {

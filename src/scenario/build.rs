@@ -330,9 +330,7 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
     };
     let lookup = |name: &str, path: String| -> Res<Node> {
         names.get(name).copied().ok_or_else(|| {
-            let hint = closest(name, names.keys().copied())
-                .map(|c| format!("; did you mean \"{c}\"?"))
-                .unwrap_or_default();
+            let hint = did_you_mean(name, names.keys().copied());
             ScenarioError::invalid(
                 path,
                 format!("unknown population \"{name}\" ({}){hint}", known()),
@@ -810,8 +808,15 @@ fn plasticity_rule(
     }
 }
 
+/// `; did you mean "x"?` for the closest candidate, or nothing when none is close.
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    closest(name, candidates)
+        .map(|c| format!("; did you mean \"{c}\"?"))
+        .unwrap_or_default()
+}
+
 /// The closest candidate by edit distance, if it is close enough to be a likely typo.
-pub(crate) fn closest<'a>(
+fn closest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
