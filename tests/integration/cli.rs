@@ -162,14 +162,7 @@ fn golden_outputs_are_reproduced_byte_for_byte() {
     let dir = repo().join("tests/data/golden/small");
     let tmp = TempDir::new("golden");
     let out = tmp.path().join("out");
-    let o = bin()
-        .arg("run")
-        .arg(dir.join("scenario.json"))
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .output()
-        .unwrap();
+    let o = run_file(&dir.join("scenario.json"), &out, &[]);
     assert_success(&o);
     for f in ["spikes.csv", "voltage.csv"] {
         let got = std::fs::read_to_string(out.join(f)).unwrap();

@@ -206,14 +206,7 @@ fn static_connections_are_untouched_by_plastic_ones() {
 fn stdp_song2000_example_becomes_bimodal() {
     let tmp = TempDir::new("song");
     let out = tmp.path().join("out");
-    let o = bin()
-        .arg("run")
-        .arg(repo().join("examples/stdp_song2000.json"))
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .output()
-        .unwrap();
+    let o = run_file(&repo().join("examples/stdp_song2000.json"), &out, &[]);
     assert_success(&o);
     let text = std::fs::read_to_string(out.join("weights.csv")).unwrap();
     let rows: Vec<(f64, f64)> = text

@@ -78,14 +78,7 @@ fn max_events_stops_a_run_cleanly() {
     let tmp = TempDir::new("maxev");
     let f = long_cuba(tmp.path(), 1000.0);
     let out = tmp.path().join("out");
-    let o = bin()
-        .arg("run")
-        .arg(&f)
-        .arg("--out")
-        .arg(&out)
-        .args(["--max-events", "200000"])
-        .output()
-        .unwrap();
+    let o = run_file(&f, &out, &["--max-events", "200000"]);
     assert_eq!(
         o.status.code(),
         Some(3),
@@ -180,14 +173,7 @@ fn regression_corpus() {
         }
         n += 1;
         let out = tmp.path().join(format!("out{n}"));
-        let o = bin()
-            .arg("run")
-            .arg(&f)
-            .arg("--out")
-            .arg(&out)
-            .args(["--max-wall", "30", "--quiet"])
-            .output()
-            .unwrap();
+        let o = run_file(&f, &out, &["--max-wall", "30"]);
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(
             matches!(o.status.code(), Some(0) | Some(2)),

@@ -38,20 +38,25 @@ impl Drop for TempDir {
     }
 }
 
+/// `exactspike run FILE --out OUT --quiet EXTRA...`.
+pub fn run_file(file: &Path, out: &Path, extra: &[&str]) -> Output {
+    bin()
+        .arg("run")
+        .arg(file)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 /// Writes `scenario` to a file in `dir` and runs `exactspike run` on it with `--out dir/out`.
 pub fn run_json(dir: &Path, scenario: &serde_json::Value) -> (Output, PathBuf) {
     let sp = dir.join("scenario.json");
     std::fs::write(&sp, serde_json::to_string_pretty(scenario).unwrap()).unwrap();
     let out = dir.join("out");
-    let o = bin()
-        .arg("run")
-        .arg(&sp)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    (o, out)
+    (run_file(&sp, &out, &[]), out)
 }
 
 /// Spike times of `population` from spikes.csv, in file order.
