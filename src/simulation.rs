@@ -99,6 +99,8 @@ pub struct Simulation {
     queue: EventQueue,
     /// Global neuron index → population index.
     pop_of: Vec<u32>,
+    /// Global source index → input index.
+    input_of: Vec<u32>,
     dirty: Vec<u32>,
     is_dirty: Vec<bool>,
     /// Per neuron: whether its queued crossing is exact (fire) or a lower bound (look again).
@@ -120,9 +122,14 @@ impl Simulation {
         for (p, pop) in net.populations.iter().enumerate() {
             pop_of.extend(std::iter::repeat_n(p as u32, pop.neurons.len()));
         }
+        let mut input_of = Vec::with_capacity(net.n_sources());
+        for (k, inp) in net.inputs.iter().enumerate() {
+            input_of.extend(std::iter::repeat_n(k as u32, inp.sources.len()));
+        }
         let mut sim = Simulation {
             queue: EventQueue::with_capacity(1024 + net.n_sources(), n),
             pop_of,
+            input_of,
             dirty: (0..n as u32).collect(),
             is_dirty: vec![true; n],
             exact: vec![false; n],
@@ -335,12 +342,7 @@ impl Simulation {
                 Event::Source { source } => {
                     let n_neurons = self.pop_of.len();
                     let global_src = source as usize - n_neurons;
-                    let inp = self
-                        .net
-                        .inputs
-                        .iter()
-                        .rposition(|e| e.offset <= global_src)
-                        .expect("source belongs to an input");
+                    let inp = self.input_of[global_src] as usize;
                     let s = global_src - self.net.inputs[inp].offset;
                     self.out.stats.source_spikes += 1;
                     if self.net.record_inputs[inp] {
