@@ -4,36 +4,16 @@
 //! Order is total and deterministic: events sort by `(time, class, seq)`, where `class`
 //! fixes what happens first at one instant (see `docs/semantics.md`) and `seq` is an
 //! insertion counter (FIFO among equals, as nexosim's epoch). Predictions live in a
-//! separate indexed queue (crate `priority-queue`) so a prediction that changes when an
-//! input arrives is updated in place in O(log n) rather than left behind as a stale entry.
+//! separate indexed heap ([`indexed::IndexedHeap`], one entry per neuron) so a prediction
+//! that changes when an input arrives is updated in place in O(log n) rather than left
+//! behind as a stale entry.
 
+pub mod indexed;
+
+use indexed::IndexedHeap;
 use ordered_float::OrderedFloat;
-use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// Hashes neuron indices by one multiplication (Fibonacci hashing): the keys are small
-/// distinct integers, so SipHash's DoS resistance buys nothing here and costs time per event.
-#[derive(Default)]
-pub struct IndexHasher(u64);
-
-impl Hasher for IndexHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.0 = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-type Crossings =
-    PriorityQueue<u32, Reverse<(OrderedFloat<f64>, u64)>, BuildHasherDefault<IndexHasher>>;
 
 /// What happens first at one instant; lower classes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -115,7 +95,7 @@ impl PartialOrd for Entry {
 #[derive(Debug, Default)]
 pub struct EventQueue {
     heap: BinaryHeap<Reverse<Entry>>,
-    crossings: Crossings,
+    crossings: IndexedHeap,
     seq: u64,
     peak: usize,
 }
@@ -125,7 +105,7 @@ impl EventQueue {
     pub fn with_capacity(capacity: usize, neurons: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(capacity),
-            crossings: Crossings::with_capacity_and_default_hasher(neurons),
+            crossings: IndexedHeap::new(neurons),
             seq: 0,
             peak: 0,
         }
@@ -150,14 +130,12 @@ impl EventQueue {
     pub fn set_crossing(&mut self, neuron: u32, time: Option<f64>) {
         match time {
             Some(t) => {
+                assert!(t.is_finite(), "internal error: crossing at time {t}");
                 self.seq += 1;
-                self.crossings
-                    .push(neuron, Reverse((OrderedFloat(t), self.seq)));
+                self.crossings.set(neuron, t, self.seq);
                 self.peak = self.peak.max(self.len());
             }
-            None => {
-                self.crossings.remove(&neuron);
-            }
+            None => self.crossings.remove(neuron),
         }
     }
 
@@ -166,7 +144,7 @@ impl EventQueue {
         let c = self
             .crossings
             .peek()
-            .map(|(_, Reverse((t, s)))| (*t, Class::Crossing, *s));
+            .map(|(_, t, s)| (OrderedFloat(t), Class::Crossing, s));
         match (h, c) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -185,9 +163,9 @@ impl EventQueue {
             && self
                 .crossings
                 .peek()
-                .is_some_and(|(_, Reverse((t, s)))| (*t, *s) == (key.0, key.2))
+                .is_some_and(|(_, t, s)| (t, s) == (key.0 .0, key.2))
         {
-            let (neuron, _) = self.crossings.pop()?;
+            let neuron = self.crossings.pop()?;
             return Some((key.0 .0, Event::Crossing { neuron }));
         }
         let Reverse(e) = self.heap.pop()?;

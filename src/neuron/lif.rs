@@ -6,8 +6,11 @@
 //! arrays); per-neuron heterogeneity costs nothing per event because all derived constants
 //! (rates, reciprocals) are computed once at build time.
 
+mod shared;
+
 use super::crossing::{first_crossing, ExpPoly};
 use super::kernels::{d1_with, d2_with};
+use shared::Shared;
 
 /// Most current channels (exp/alpha receptors + adaptation) plus threshold terms per neuron.
 pub const MAX_CHANNELS: usize = 16;
@@ -138,6 +141,14 @@ pub struct LifPopulation {
     ref_until: Vec<f64>,
     state: Vec<f64>,
     thr: Vec<f64>,
+    // ---- shared exponentials (all neurons with the same rates; see `shared`) ----
+    shared: Option<Shared>,
+    /// n × (1 + channels): `e^{λ(t_last - T)}` per rate, T the start of `epoch_of[i]`.
+    g_last: Vec<f64>,
+    epoch_of: Vec<u64>,
+    /// Every channel is exp, no threshold adaptation and no rate within the near-degenerate
+    /// band: the bound is computed without building the solver's polynomial.
+    simple_bound: bool,
 }
 
 /// Per-neuron values for building a population.
@@ -183,8 +194,30 @@ impl LifPopulation {
             ref_until: vec![f64::NEG_INFINITY; n],
             state: vec![0.0; n * layout.n_state],
             thr: vec![0.0; n * layout.n_thr],
+            shared: None,
+            g_last: Vec::new(),
+            epoch_of: Vec::new(),
+            simple_bound: false,
             layout,
         };
+        let all_exp = p.layout.channels.iter().all(|k| *k == ChannelKind::Exp);
+        let first = neurons.first().map(|ni| (ni.scalars.rate_m, ni.chan_rate.clone()));
+        let uniform = neurons
+            .iter()
+            .all(|ni| Some((ni.scalars.rate_m, ni.chan_rate.clone())) == first);
+        if let (true, true, 0, Some((mu, rates))) = (all_exp, uniform, p.layout.n_thr, &first) {
+            p.shared = Shared::new(*mu, rates);
+            if p.shared.is_some() {
+                p.g_last = vec![1.0; n * (1 + nch)];
+                p.epoch_of = vec![0; n];
+            }
+        }
+        p.simple_bound = all_exp
+            && p.layout.n_thr == 0
+            && neurons.iter().all(|ni| {
+                let mu = ni.scalars.rate_m;
+                ni.chan_rate.iter().all(|&l| l != mu && !near_degenerate(mu, l))
+            });
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);
             p.scalars.push(ni.scalars);
@@ -262,7 +295,14 @@ impl LifPopulation {
             t >= t0,
             "internal error: neuron advanced backwards {t0} -> {t}"
         );
+        if let Some(sh) = &mut self.shared {
+            sh.set_now(t);
+        }
         if t <= t0 {
+            return;
+        }
+        if self.shared.is_some() && t0 >= self.ref_until[i] && self.advance_shared(i) {
+            self.t_last[i] = t;
             return;
         }
         // In place (the hot path: every delivery): no copy of the state.
@@ -294,6 +334,58 @@ impl LifPopulation {
             step(t - t0, false);
         }
         self.t_last[i] = t;
+        self.store_shared(i);
+    }
+
+    /// Records the current instant's shared factors as the neuron's last update.
+    #[inline]
+    fn store_shared(&mut self, i: usize) {
+        if let Some(sh) = &self.shared {
+            let nr = sh.rates.len();
+            self.g_last[i * nr..(i + 1) * nr].copy_from_slice(&sh.g_now);
+            self.epoch_of[i] = sh.epoch;
+        }
+    }
+
+    /// The propagator with shared exponentials (no `exp` call), for a neuron outside
+    /// refractoriness whose last update is at most one epoch back; false if it is further
+    /// back (the caller then uses the general propagator).
+    #[inline]
+    fn advance_shared(&mut self, i: usize) -> bool {
+        let Some(sh) = &self.shared else { return false };
+        let nr = sh.rates.len();
+        let ep = self.epoch_of[i];
+        let same = ep == sh.epoch;
+        if !same && ep + 1 != sh.epoch {
+            return false;
+        }
+        let g = &mut self.g_last[i * nr..(i + 1) * nr];
+        let factor = |r: usize| {
+            let x = sh.e_now[r] * g[r];
+            if same {
+                x
+            } else {
+                x * sh.step[r]
+            }
+        };
+        let sc = &self.scalars[i];
+        let e_mu = factor(0);
+        let mu = sc.rate_m;
+        let mut v = sc.v_inf + (self.v[i] - sc.v_inf) * e_mu;
+        // all channels are exp: one state variable each, in channel order
+        let st = &mut self.state[i * (nr - 1)..(i + 1) * (nr - 1)];
+        for (c, x) in st.iter_mut().enumerate() {
+            let decay = factor(c + 1);
+            let i0 = *x;
+            if i0 != 0.0 {
+                v += mu * i0 * ((e_mu - decay) * sh.inv_d[c]);
+            }
+            *x = i0 * decay;
+        }
+        self.v[i] = v;
+        g.copy_from_slice(&sh.g_now);
+        self.epoch_of[i] = sh.epoch;
+        true
     }
 
     /// Membrane potential at `t` ≥ last update, without changing the state.
@@ -391,15 +483,19 @@ impl LifPopulation {
                 &self.thr[i * nt..(i + 1) * nt],
             )
         };
-        let poly = self.distance_poly(i, v, st, th);
         let g0 = v - self.scalars[i].v_th - th.iter().sum::<f64>();
         if g0 >= 0.0 {
             return Next::Spike(t0);
         }
-        if poly.upper_bound(f64::INFINITY) < 0.0 {
+        let (upper, m) = if self.simple_bound {
+            self.simple_bounds(i, v, st)
+        } else {
+            let poly = self.distance_poly(i, v, st, th);
+            (poly.upper_bound(f64::INFINITY), poly.slope_bound())
+        };
+        if upper < 0.0 {
             return Next::Never;
         }
-        let m = poly.slope_bound();
         if m <= 0.0 {
             return Next::Never;
         }
@@ -409,6 +505,47 @@ impl LifPopulation {
         } else {
             Next::Check(t)
         }
+    }
+
+    /// [`ExpPoly::upper_bound`] on `[0, ∞)` and [`ExpPoly::slope_bound`] of
+    /// [`distance_poly`](Self::distance_poly), computed straight from the state for the
+    /// common layout (exp channels only, no threshold adaptation, no near-degenerate rate):
+    /// the same terms summed in the same order, so the same numbers, without filling the
+    /// solver's 18-term polynomial on every input.
+    fn simple_bounds(&self, i: usize, v: f64, st: &[f64]) -> (f64, f64) {
+        let sc = &self.scalars[i];
+        let mu = sc.rate_m;
+        let nch = self.layout.channels.len();
+        let rates = &self.chan_rate[i * nch..(i + 1) * nch];
+        // (rate, coefficient of e^{-rate s}); equal channel rates merge as in ExpPoly::add
+        let mut terms = [(0.0, 0.0); MAX_CHANNELS + 1];
+        terms[0] = (mu, v - sc.v_inf);
+        let mut len = 1;
+        for (c, &lam) in rates.iter().enumerate() {
+            let ci = mu * st[c];
+            if ci == 0.0 {
+                continue;
+            }
+            let d = lam - mu;
+            terms[0].1 += ci / d;
+            match terms[1..len].iter_mut().find(|t| t.0 == lam) {
+                Some(t) => t.1 += -ci / d,
+                None => {
+                    terms[len] = (lam, -ci / d);
+                    len += 1;
+                }
+            }
+        }
+        let mut upper = sc.v_inf - sc.v_th;
+        let mut slope = 0.0;
+        for &(rate, c) in &terms[..len] {
+            if c > 0.0 {
+                upper += c;
+            } else if c < 0.0 {
+                slope += -rate * c;
+            }
+        }
+        (upper, slope)
     }
 
     /// The next time in `[now, end)` at which the neuron crosses threshold if no further
@@ -452,10 +589,7 @@ impl LifPopulation {
         // coefficients grow like 1/d and 1/d² and would cancel catastrophically. Only the
         // root isolation uses these coefficients; signs and the root itself are decided
         // with the closed-form propagator, which is accurate for every d.
-        let near = |lam: f64| {
-            let d = lam - mu;
-            d != 0.0 && (d * 10.0 / mu.min(lam)).abs() < 1e-5
-        };
+        let near = |lam: f64| near_degenerate(mu, lam);
         for (c, kind) in self.layout.channels.iter().enumerate() {
             let lam = rates[c];
             let o = self.layout.offsets[c];
@@ -489,6 +623,13 @@ impl LifPopulation {
         }
         p
     }
+}
+
+/// Rates within a relative 1e-5 of `mu` over the time scale that matters (see
+/// `distance_poly`).
+fn near_degenerate(mu: f64, lam: f64) -> bool {
+    let d = lam - mu;
+    d != 0.0 && (d * 10.0 / mu.min(lam)).abs() < 1e-5
 }
 
 /// Exact evolution by `dt` ≥ 0 of one neuron's state (V, channel states, threshold terms);
