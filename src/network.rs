@@ -95,4 +95,14 @@ impl Network {
     pub fn n_sources(&self) -> usize {
         self.inputs.iter().map(|p| p.sources.len()).sum()
     }
+
+    /// Makes every `lif` population use the general propagator instead of shared
+    /// exponentials (for differential tests and benchmarks; results agree to rounding).
+    pub fn use_general_propagator(&mut self) {
+        for p in &mut self.populations {
+            if let crate::neuron::Population::Lif(l) = &mut p.neurons {
+                l.use_general_propagator();
+            }
+        }
+    }
 }

@@ -240,6 +240,19 @@ impl LifPopulation {
         self.n == 0
     }
 
+    /// True if neurons advance with shared per-instant exponentials (see `lif/shared.rs`).
+    pub fn uses_shared_exponentials(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Switches to the general propagator (one `exp` per rate and event): the reference the
+    /// shared-exponential path is tested against, and the baseline it is measured against.
+    pub fn use_general_propagator(&mut self) {
+        self.shared = None;
+        self.g_last = Vec::new();
+        self.epoch_of = Vec::new();
+    }
+
     /// The shared layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
