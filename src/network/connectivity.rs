@@ -1,20 +1,43 @@
 //! Compressed sparse rows of synapses, struct of arrays, rows grouped by delay.
 
-/// One synapse before compression.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Synapse {
-    /// Global node index of the source (neuron, or `n_neurons + source`).
-    pub source: u32,
-    /// Global neuron index of the target.
-    pub target: u32,
-    /// Weight [mV].
-    pub weight: f64,
-    /// Delay [ms].
-    pub delay: f64,
-    /// Receptor index at the target.
+/// Values of one connection: one for every synapse, or one shared by all (stored once).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
+    /// The same value for every synapse.
+    Const(f64),
+    /// One value per synapse, in generation order.
+    Each(Vec<f64>),
+}
+
+impl Values {
+    #[inline]
+    fn get(&self, m: usize) -> f64 {
+        match self {
+            Values::Const(v) => *v,
+            Values::Each(v) => v[m],
+        }
+    }
+}
+
+/// One connection's synapses before compression, in generation order.
+#[derive(Clone, Debug)]
+pub struct Block {
+    /// Global node index of local source 0.
+    pub source_base: u32,
+    /// Global neuron index of local target 0.
+    pub target_base: u32,
+    /// `(local source, local target)` pairs.
+    pub pairs: Vec<(u32, u32)>,
+    /// Weights [mV].
+    pub weights: Values,
+    /// Delays [ms].
+    pub delays: Values,
+    /// Receptor index at the targets.
     pub receptor: u8,
     /// Plasticity rule index, or [`STATIC`].
     pub rule: u16,
+    /// Whether to report where each synapse lands in the CSR (weight probes need it).
+    pub want_position: bool,
 }
 
 /// The rule index of a synapse without plasticity.
@@ -41,49 +64,136 @@ pub struct Connectivity {
 }
 
 impl Connectivity {
-    /// Builds the CSR for `nodes` nodes. Synapses keep their given order within a node's
-    /// row among equal delays (the sort is stable). Also returns, for each given synapse in
-    /// order, its index in the CSR.
-    pub fn new(nodes: usize, syn: Vec<Synapse>) -> (Self, Vec<u32>) {
-        let mut order: Vec<u32> = (0..syn.len() as u32).collect();
-        order.sort_by(|&a, &b| {
-            let (a, b) = (&syn[a as usize], &syn[b as usize]);
-            a.source.cmp(&b.source).then(a.delay.total_cmp(&b.delay))
-        });
-        let plastic = syn.iter().any(|s| s.rule != STATIC);
+    /// Builds the CSR for `nodes` nodes from connection blocks, with a counting sort by
+    /// source (two passes, no per-synapse intermediate records): the peak is the blocks plus
+    /// the CSR itself, and each block is freed once copied. Within a row, synapses are
+    /// ordered by delay, stably, so equal delays keep generation order (connection order,
+    /// then pair order). Returns, for each block that asked for it, the CSR index of each of
+    /// its synapses.
+    ///
+    /// # Panics
+    /// If there are more than `u32::MAX` synapses or a pair is out of range for `nodes`
+    /// (the scenario builder checks both).
+    pub fn from_blocks(nodes: usize, blocks: Vec<Block>) -> (Self, Vec<Option<Vec<u32>>>) {
+        let total: usize = blocks.iter().map(|b| b.pairs.len()).sum();
+        assert!(
+            total <= u32::MAX as usize,
+            "internal error: too many synapses"
+        );
+        // pass 1: row lengths, then row starts
+        let mut cursor = vec![0u32; nodes + 1];
+        for b in &blocks {
+            for &(i, _) in &b.pairs {
+                cursor[(b.source_base + i) as usize + 1] += 1;
+            }
+        }
+        for n in 0..nodes {
+            cursor[n + 1] += cursor[n];
+        }
+        let row_start = cursor.clone();
+        let plastic = blocks.iter().any(|b| b.rule != STATIC);
+        // One delay for everything (the common case) needs no per-synapse delay at all.
+        let uniform_delay = match blocks.first().map(|b| &b.delays) {
+            Some(Values::Const(d)) => blocks
+                .iter()
+                .all(|b| b.delays == Values::Const(*d))
+                .then_some(*d),
+            _ => None,
+        };
         let mut c = Connectivity {
-            group_offsets: Vec::with_capacity(nodes + 1),
-            target: Vec::with_capacity(syn.len()),
-            weight: Vec::with_capacity(syn.len()),
-            receptor: Vec::with_capacity(syn.len()),
-            rule: Vec::with_capacity(if plastic { syn.len() } else { 0 }),
+            target: vec![0; total],
+            weight: vec![0.0; total],
+            receptor: vec![0; total],
+            rule: if plastic { vec![STATIC; total] } else { vec![] },
             ..Default::default()
         };
-        let mut position = vec![0u32; syn.len()];
-        let mut k = 0;
-        for node in 0..nodes as u32 {
-            c.group_offsets.push(c.group_start.len() as u32);
-            let mut last_delay = f64::NAN;
-            while k < order.len() && syn[order[k] as usize].source == node {
-                let s = syn[order[k] as usize];
-                if s.delay != last_delay {
-                    c.group_start.push(c.target.len() as u32);
-                    c.group_delay.push(s.delay);
-                    last_delay = s.delay;
-                }
-                position[order[k] as usize] = c.target.len() as u32;
-                c.target.push(s.target);
-                c.weight.push(s.weight);
-                c.receptor.push(s.receptor);
+        let mut delay = if uniform_delay.is_none() {
+            vec![0.0; total]
+        } else {
+            vec![]
+        };
+        let mut positions = Vec::with_capacity(blocks.len());
+        // pass 2: scatter each block into its rows, then free it
+        for b in blocks {
+            let mut pos = b.want_position.then(|| Vec::with_capacity(b.pairs.len()));
+            for (m, &(i, j)) in b.pairs.iter().enumerate() {
+                let row = &mut cursor[(b.source_base + i) as usize];
+                let k = *row as usize;
+                *row += 1;
+                c.target[k] = b.target_base + j;
+                c.weight[k] = b.weights.get(m);
+                c.receptor[k] = b.receptor;
                 if plastic {
-                    c.rule.push(s.rule);
+                    c.rule[k] = b.rule;
                 }
-                k += 1;
+                if uniform_delay.is_none() {
+                    delay[k] = b.delays.get(m);
+                }
+                if let Some(p) = &mut pos {
+                    p.push(k as u32);
+                }
+            }
+            positions.push(pos);
+        }
+        // order each row by delay (stable), carrying the positions along
+        let tracked = positions.iter().any(|p| p.is_some());
+        if uniform_delay.is_none() {
+            let mut moved: Vec<u32> = if tracked {
+                (0..total as u32).collect()
+            } else {
+                vec![]
+            };
+            let mut perm: Vec<u32> = Vec::new();
+            for n in 0..nodes {
+                let (a, z) = (row_start[n] as usize, row_start[n + 1] as usize);
+                if delay[a..z].is_sorted_by(|x, y| x <= y) {
+                    continue;
+                }
+                perm.clear();
+                perm.extend(a as u32..z as u32);
+                perm.sort_by(|&x, &y| delay[x as usize].total_cmp(&delay[y as usize]));
+                permute(&mut c.target[a..z], &perm, a);
+                permute(&mut c.weight[a..z], &perm, a);
+                permute(&mut c.receptor[a..z], &perm, a);
+                permute(&mut delay[a..z], &perm, a);
+                if plastic {
+                    permute(&mut c.rule[a..z], &perm, a);
+                }
+                if tracked {
+                    permute(&mut moved[a..z], &perm, a);
+                }
+            }
+            if tracked {
+                // moved[new] = old  →  where[old] = new
+                let mut place = vec![0u32; total];
+                for (new, &old) in moved.iter().enumerate() {
+                    place[old as usize] = new as u32;
+                }
+                for p in positions.iter_mut().flatten() {
+                    for k in p.iter_mut() {
+                        *k = place[*k as usize];
+                    }
+                }
+            }
+        }
+        // delay groups
+        c.group_offsets = Vec::with_capacity(nodes + 1);
+        for n in 0..nodes {
+            c.group_offsets.push(c.group_start.len() as u32);
+            let (a, z) = (row_start[n] as usize, row_start[n + 1] as usize);
+            let mut last = f64::NAN;
+            for k in a..z {
+                let d = uniform_delay.unwrap_or_else(|| delay[k]);
+                if d != last {
+                    c.group_start.push(k as u32);
+                    c.group_delay.push(d);
+                    last = d;
+                }
             }
         }
         c.group_offsets.push(c.group_start.len() as u32);
-        c.group_start.push(c.target.len() as u32);
-        (c, position)
+        c.group_start.push(total as u32);
+        (c, positions)
     }
 
     /// True if any synapse is plastic.
@@ -116,28 +226,66 @@ impl Connectivity {
     }
 }
 
+/// Reorders `xs` (the row starting at CSR index `base`) so that `xs[m] = old[perm[m] - base]`.
+fn permute<T: Copy>(xs: &mut [T], perm: &[u32], base: usize) {
+    let old: Vec<T> = xs.to_vec();
+    for (x, &p) in xs.iter_mut().zip(perm) {
+        *x = old[p as usize - base];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn rows_are_grouped_by_delay() {
-        let s = |source, target, delay| Synapse {
-            source,
-            target,
-            weight: target as f64,
-            delay,
+    fn block(source_base: u32, pairs: Vec<(u32, u32)>, delays: Values) -> Block {
+        let weights = Values::Each(pairs.iter().map(|p| p.1 as f64).collect());
+        Block {
+            source_base,
+            target_base: 0,
+            pairs,
+            weights,
+            delays,
             receptor: 0,
             rule: STATIC,
-        };
-        let (c, _) = Connectivity::new(
+            want_position: true,
+        }
+    }
+
+    #[test]
+    fn rows_are_grouped_by_delay() {
+        let (c, pos) = Connectivity::from_blocks(
             3,
-            vec![s(2, 0, 1.0), s(0, 1, 2.0), s(0, 2, 1.0), s(0, 3, 2.0)],
+            vec![
+                block(2, vec![(0, 0)], Values::Const(1.0)),
+                block(
+                    0,
+                    vec![(0, 1), (0, 2), (0, 3)],
+                    Values::Each(vec![2.0, 1.0, 2.0]),
+                ),
+            ],
         );
         let g0: Vec<_> = c.groups(0).collect();
         assert_eq!(g0, vec![(1.0, 0, 1), (2.0, 1, 3)]);
-        assert_eq!(&c.target[1..3], &[1, 3]);
+        assert_eq!(&c.target[..3], &[2, 1, 3]);
+        assert_eq!(&c.weight[..3], &[2.0, 1.0, 3.0]);
         assert_eq!(c.groups(1).count(), 0);
         assert_eq!(c.groups(2).collect::<Vec<_>>(), vec![(1.0, 3, 4)]);
+        // each block's synapses, in generation order, are found where they landed
+        assert_eq!(pos, vec![Some(vec![3]), Some(vec![1, 0, 2])]);
+    }
+
+    #[test]
+    fn one_delay_for_all_needs_no_per_synapse_delay() {
+        let (c, _) = Connectivity::from_blocks(
+            2,
+            vec![
+                block(1, vec![(0, 5)], Values::Const(0.5)),
+                block(0, vec![(0, 7), (1, 6)], Values::Const(0.5)),
+            ],
+        );
+        assert_eq!(c.target, vec![7, 5, 6]);
+        assert_eq!(c.groups(0).collect::<Vec<_>>(), vec![(0.5, 0, 1)]);
+        assert_eq!(c.groups(1).collect::<Vec<_>>(), vec![(0.5, 1, 3)]);
     }
 }

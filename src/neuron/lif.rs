@@ -201,7 +201,9 @@ impl LifPopulation {
             layout,
         };
         let all_exp = p.layout.channels.iter().all(|k| *k == ChannelKind::Exp);
-        let first = neurons.first().map(|ni| (ni.scalars.rate_m, ni.chan_rate.clone()));
+        let first = neurons
+            .first()
+            .map(|ni| (ni.scalars.rate_m, ni.chan_rate.clone()));
         let uniform = neurons
             .iter()
             .all(|ni| Some((ni.scalars.rate_m, ni.chan_rate.clone())) == first);
@@ -216,7 +218,9 @@ impl LifPopulation {
             && p.layout.n_thr == 0
             && neurons.iter().all(|ni| {
                 let mu = ni.scalars.rate_m;
-                ni.chan_rate.iter().all(|&l| l != mu && !near_degenerate(mu, l))
+                ni.chan_rate
+                    .iter()
+                    .all(|&l| l != mu && !near_degenerate(mu, l))
             });
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);

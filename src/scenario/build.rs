@@ -7,7 +7,7 @@
 use super::schema::*;
 use crate::error::ScenarioError;
 use crate::input::{self, stream, SourceTrain};
-use crate::network::connectivity::{Synapse, STATIC};
+use crate::network::connectivity::{Block, Values, STATIC};
 use crate::network::{Connectivity, InputEntry, Network, PopulationEntry, Probe};
 use crate::neuron::lif::{Layout, LifPopulation, NeuronInit, Scalars, MAX_CHANNELS};
 use crate::neuron::qif::{QifConsts, QifPopulation};
@@ -83,8 +83,10 @@ impl Budget {
 /// Most spike times (or candidate cycles) drawn for one input before simulating.
 pub const MAX_DRAWS: f64 = 2e8;
 
-/// Bytes per synapse while building (pair, weight, delay, unsorted synapse, CSR entry).
-const BUILD_BYTES_PER_SYNAPSE: f64 = 16.0 + 8.0 + 8.0 + 32.0 + 13.0;
+/// Bytes per synapse at the peak of building: a connection's pairs (8, twice while a
+/// fixed-indegree rule sorts them by source), its weights (8), per-synapse delays (8, only
+/// if they vary) and the CSR entry (target 4 + weight 8 + receptor 1).
+const BUILD_BYTES_PER_SYNAPSE: f64 = 8.0 + 8.0 + 8.0 + 13.0;
 
 fn err<T>(path: impl Into<String>, msg: impl Into<String>) -> Res<T> {
     Err(ScenarioError::invalid(path, msg))
@@ -200,6 +202,29 @@ fn resolve(
             }
             Ok(out)
         }
+    }
+}
+
+/// [`resolve`], keeping a single value single (stored once, not once per synapse).
+fn resolve_values(
+    value: &ParamValue,
+    path: &str,
+    n: usize,
+    what: &str,
+    c: Check,
+    unit: &str,
+    rng: &mut Pcg64,
+) -> Res<Values> {
+    match value {
+        ParamValue::Value(v) => Ok(Values::Const(check(path, *v, c, unit)?)),
+        _ => resolve(value, path, n, what, c, unit, rng).map(Values::Each),
+    }
+}
+
+fn weights_at(v: &Values, m: usize) -> f64 {
+    match v {
+        Values::Const(x) => *x,
+        Values::Each(xs) => xs[m],
     }
 }
 
@@ -404,19 +429,17 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
     }
 
     // ---- connections ----
-    let mut synapses = Vec::new();
+    let mut blocks: Vec<Block> = Vec::with_capacity(sc.connections.len());
+    let mut n_synapses = 0usize;
     let mut rules = Vec::new();
     let mut n_stdp = 0usize;
-    // where each connection's synapses start in `synapses`, and the (source, target) pairs
-    // of the connections that weight probes sample
-    let mut conn_start = Vec::with_capacity(sc.connections.len() + 1);
+    // the (source, target) pairs of the connections that weight probes sample
     let probed: Vec<usize> = sc
         .record
         .as_ref()
         .map_or(vec![], |r| r.weights.iter().map(|w| w.connection).collect());
-    let mut probed_pairs: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+    let mut probed_pairs: HashMap<usize, Vec<(u32, u32)>> = HashMap::new();
     for (k, c) in sc.connections.iter().enumerate() {
-        conn_start.push(synapses.len());
         let path = format!("connections[{k}]");
         let from = lookup(&c.from, format!("{path}.from"))?;
         let to = match lookup(&c.to, format!("{path}.to"))? {
@@ -473,14 +496,14 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
             &mut rng,
         )?;
         let n = pairs.len();
-        if (synapses.len() + n) as u64 > MAX_ELEMENTS {
+        if (n_synapses + n) as u64 > MAX_ELEMENTS {
             return err(
                 format!("{path}.rule"),
                 format!("more than {MAX_ELEMENTS} synapses in total"),
             );
         }
         let mut wrng = stream(seed, &format!("connections[{k}].weight"), 0);
-        let weights = resolve(
+        let weights = resolve_values(
             &c.weight,
             &format!("{path}.weight"),
             n,
@@ -495,7 +518,7 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
         } else {
             Check::Positive
         };
-        let delays = resolve(&c.delay, &format!("{path}.delay"), n, "one per generated synapse", delay_check, " ms", &mut drng)
+        let delays = resolve_values(&c.delay, &format!("{path}.delay"), n, "one per generated synapse", delay_check, " ms", &mut drng)
             .map_err(|e| match e {
                 ScenarioError::Invalid { path, message } if !from_input && message.contains("> 0") => ScenarioError::invalid(
                     path,
@@ -503,43 +526,48 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
                 ),
                 e => e,
             })?;
-        let delays: Vec<f64> = match limits.input_grid {
-            Some(dt) if limits.grid_delays => delays
-                .into_iter()
-                .map(|d| {
+        let delays = match limits.input_grid {
+            Some(dt) if limits.grid_delays => {
+                let snap = |d: f64| {
                     let r = (d / dt).round() * dt;
                     if from_input {
                         r
                     } else {
                         r.max(dt)
                     }
-                })
-                .collect(),
+                };
+                match delays {
+                    Values::Const(d) => Values::Const(snap(d)),
+                    Values::Each(ds) => Values::Each(ds.into_iter().map(snap).collect()),
+                }
+            }
             _ => delays,
         };
         let rule = match &c.plasticity {
             None => STATIC,
             Some(pl) => {
-                rules.push(plasticity_rule(pl, &path, &weights, &mut n_stdp)?);
+                let each: Vec<f64> = (0..n).map(|m| weights_at(&weights, m)).collect();
+                rules.push(plasticity_rule(pl, &path, &each, &mut n_stdp)?);
                 (rules.len() - 1) as u16
             }
         };
-        if probed.contains(&k) {
+        let want_position = probed.contains(&k);
+        if want_position {
             probed_pairs.insert(k, pairs.clone());
         }
-        for ((i, j), (w, d)) in pairs.into_iter().zip(weights.into_iter().zip(delays)) {
-            synapses.push(Synapse {
-                source: (src_base + i) as u32,
-                target: (populations[to].offset + j) as u32,
-                weight: w,
-                delay: d,
-                receptor: c.receptor as u8,
-                rule,
-            });
-        }
+        n_synapses += n;
+        blocks.push(Block {
+            source_base: src_base as u32,
+            target_base: populations[to].offset as u32,
+            pairs,
+            weights,
+            delays,
+            receptor: c.receptor as u8,
+            rule,
+            want_position,
+        });
     }
-    conn_start.push(synapses.len());
-    let (connectivity, position) = Connectivity::new(n_nodes, synapses);
+    let (connectivity, positions) = Connectivity::from_blocks(n_nodes, blocks);
     let plasticity = (!rules.is_empty()).then(|| {
         crate::plasticity::State::new(rules, &connectivity.rule, &connectivity.target, n_neurons)
     });
@@ -654,17 +682,12 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
             &mut budget,
             "weight",
         )?;
-        let base = conn_start[w.connection];
+        let position = positions[w.connection]
+            .as_ref()
+            .expect("positions of a probed connection");
         let synapses = chosen
             .iter()
-            .map(|&i| {
-                (
-                    i as u32,
-                    position[base + i],
-                    pairs[i].0 as u32,
-                    pairs[i].1 as u32,
-                )
-            })
+            .map(|&i| (i as u32, position[i], pairs[i].0, pairs[i].1))
             .collect();
         weight_probes.push(crate::network::WeightProbe {
             connection: w.connection,
@@ -1282,7 +1305,7 @@ fn generate_pairs(
     same: bool,
     autapses: bool,
     rng: &mut Pcg64,
-) -> Res<Vec<(usize, usize)>> {
+) -> Res<Vec<(u32, u32)>> {
     let skip = |i: usize, j: usize| same && !autapses && i == j;
     let guard = |count: f64| -> Res<()> {
         if count > MAX_ELEMENTS as f64 {
@@ -1301,7 +1324,7 @@ fn generate_pairs(
             for i in 0..ns {
                 for j in 0..nt {
                     if !skip(i, j) {
-                        out.push((i, j));
+                        out.push((i as u32, j as u32));
                     }
                 }
             }
@@ -1316,7 +1339,7 @@ fn generate_pairs(
             if same && !autapses {
                 return err(path, "one_to_one within one population connects each neuron to itself; set \"autapses\": true");
             }
-            out.extend((0..ns).map(|i| (i, i)));
+            out.extend((0..ns as u32).map(|i| (i, i)));
         }
         Rule::FixedProbability(p) => {
             if !(0.0..=1.0).contains(p) {
@@ -1329,7 +1352,7 @@ fn generate_pairs(
             for i in 0..ns {
                 for j in 0..nt {
                     if !skip(i, j) && rng.random::<f64>() < *p {
-                        out.push((i, j));
+                        out.push((i as u32, j as u32));
                     }
                 }
             }
@@ -1350,12 +1373,14 @@ fn generate_pairs(
                 );
             }
             guard(nt as f64 * *k as f64)?;
+            out.reserve(nt * k);
             for j in 0..nt {
                 for i in choose(rng, ns, *k, same && !autapses, j) {
-                    out.push((i, j));
+                    out.push((i as u32, j as u32));
                 }
             }
-            out.sort_unstable();
+            // source-major order: a stable counting sort by source keeps targets ascending
+            out = sort_by_source(out, ns);
         }
         Rule::FixedOutdegree(k) => {
             let avail = if same && !autapses { nt - 1 } else { nt };
@@ -1376,7 +1401,7 @@ fn generate_pairs(
             for i in 0..ns {
                 let mut js = choose(rng, nt, *k, same && !autapses, i);
                 js.sort_unstable();
-                out.extend(js.into_iter().map(|j| (i, j)));
+                out.extend(js.into_iter().map(|j| (i as u32, j as u32)));
             }
         }
         Rule::Pairs(pairs) => {
@@ -1396,11 +1421,29 @@ fn generate_pairs(
                 if skip(i, j) {
                     return err(format!("{path}.pairs[{m}]"), "an autapse (i -> i within one population); set \"autapses\": true to allow it");
                 }
-                out.push((i, j));
+                out.push((i as u32, j as u32));
             }
         }
     }
     Ok(out)
+}
+
+/// Pairs reordered by source, stably (counting sort: O(n), one extra buffer).
+fn sort_by_source(pairs: Vec<(u32, u32)>, ns: usize) -> Vec<(u32, u32)> {
+    let mut start = vec![0usize; ns + 1];
+    for &(i, _) in &pairs {
+        start[i as usize + 1] += 1;
+    }
+    for i in 0..ns {
+        start[i + 1] += start[i];
+    }
+    let mut out = vec![(0, 0); pairs.len()];
+    for p in pairs {
+        let k = &mut start[p.0 as usize];
+        out[*k] = p;
+        *k += 1;
+    }
+    out
 }
 
 /// `k` distinct indices from `0..n`, excluding `exclude` when `skip` is set; ascending.
