@@ -182,8 +182,11 @@ impl Connectivity {
             c.group_offsets.push(c.group_start.len() as u32);
             let (a, z) = (row_start[n] as usize, row_start[n + 1] as usize);
             let mut last = f64::NAN;
-            for k in a..z {
-                let d = uniform_delay.unwrap_or_else(|| delay[k]);
+            let delay_of = |k: usize| match uniform_delay {
+                Some(d) => d,
+                None => delay[k],
+            };
+            for (k, d) in (a..z).map(|k| (k, delay_of(k))) {
                 if d != last {
                     c.group_start.push(k as u32);
                     c.group_delay.push(d);
