@@ -37,12 +37,26 @@ fn queue(c: &mut Criterion) {
                 (x % 1_000_000) as f64 * 1e-3
             };
             for _ in 0..n {
-                q.push(next(), Event::Deliver { start: 0, end: 1 });
+                q.push(
+                    next(),
+                    Event::Deliver {
+                        start: 0,
+                        end: 1,
+                        distinct: true,
+                    },
+                );
             }
             b.iter(|| {
                 for _ in 0..n {
                     let (t, _) = q.pop().unwrap();
-                    q.push(t + next(), Event::Deliver { start: 0, end: 1 });
+                    q.push(
+                        t + next(),
+                        Event::Deliver {
+                            start: 0,
+                            end: 1,
+                            distinct: true,
+                        },
+                    );
                 }
             });
         });

@@ -58,6 +58,8 @@ pub enum Event {
         start: u32,
         /// One past the last synapse.
         end: u32,
+        /// No target appears twice in the group.
+        distinct: bool,
     },
 }
 
@@ -195,22 +197,64 @@ mod tests {
     #[test]
     fn ties_follow_class_then_insertion() {
         let mut q = EventQueue::default();
-        q.push(1.0, Event::Deliver { start: 0, end: 1 });
+        q.push(
+            1.0,
+            Event::Deliver {
+                start: 0,
+                end: 1,
+                distinct: true,
+            },
+        );
         q.push(1.0, Event::Source { source: 3 });
         q.set_crossing(7, Some(1.0));
         q.push(1.0, Event::Sample { probe: 0 });
-        q.push(1.0, Event::Deliver { start: 5, end: 6 });
-        q.push(0.5, Event::Deliver { start: 9, end: 10 });
+        q.push(
+            1.0,
+            Event::Deliver {
+                start: 5,
+                end: 6,
+                distinct: true,
+            },
+        );
+        q.push(
+            0.5,
+            Event::Deliver {
+                start: 9,
+                end: 10,
+                distinct: true,
+            },
+        );
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(
             order,
             vec![
-                (0.5, Event::Deliver { start: 9, end: 10 }),
+                (
+                    0.5,
+                    Event::Deliver {
+                        start: 9,
+                        end: 10,
+                        distinct: true
+                    }
+                ),
                 (1.0, Event::Sample { probe: 0 }),
                 (1.0, Event::Crossing { neuron: 7 }),
                 (1.0, Event::Source { source: 3 }),
-                (1.0, Event::Deliver { start: 0, end: 1 }),
-                (1.0, Event::Deliver { start: 5, end: 6 }),
+                (
+                    1.0,
+                    Event::Deliver {
+                        start: 0,
+                        end: 1,
+                        distinct: true
+                    }
+                ),
+                (
+                    1.0,
+                    Event::Deliver {
+                        start: 5,
+                        end: 6,
+                        distinct: true
+                    }
+                ),
             ]
         );
     }

@@ -355,32 +355,22 @@ impl Simulation {
                     self.fan_out(source as usize, t);
                     self.schedule_source(inp, s, source);
                 }
-                Event::Deliver { start, end } => self.deliver(start as usize, end as usize, t),
+                Event::Deliver {
+                    start,
+                    end,
+                    distinct,
+                } => self.deliver(start as usize, end as usize, distinct, t),
             }
         }
         // Threshold tests after every input at t has been applied, then predictions.
-        let end = self.net.duration;
         let mut k = 0;
         while k < self.dirty.len() {
             let g = self.dirty[k];
             k += 1;
             self.is_dirty[g as usize] = false;
             let (p, i) = self.locate(g);
-            let pop = &mut self.net.populations[p].neurons;
-            pop.advance(i, t);
-            if pop.above_threshold(i) {
-                self.fire(g, p, i, t);
-            }
-            // Cheap bound first; the exact solver runs when the bound is reached with no
-            // input in between (most inputs move the bound and never need the solver).
-            let (time, exact) = match self.net.populations[p].neurons.next_bound(i, end) {
-                Next::Never => (None, false),
-                Next::Check(tc) => (Some(tc), false),
-                Next::Spike(ts) => (Some(ts), true),
-            };
-            self.exact[g as usize] = exact;
-            self.rebounded[g as usize] = 0;
-            self.queue.set_crossing(g, time);
+            self.net.populations[p].neurons.advance(i, t);
+            self.settle(g, p, i, t);
         }
         self.dirty.clear();
         // STDP potentiation for this instant's spikes, after every arrival at t
@@ -393,6 +383,29 @@ impl Simulation {
                 );
             }
         }
+    }
+
+    /// Threshold test and next prediction for neuron `g` (population `p`, index `i`) once
+    /// every input of instant `t` has been applied to it.
+    #[inline]
+    fn settle(&mut self, g: u32, p: usize, i: usize, t: f64) {
+        let pop = &mut self.net.populations[p].neurons;
+        if pop.above_threshold(i) {
+            self.fire(g, p, i, t);
+        }
+        // Cheap bound first; the exact solver runs when the bound is reached with no
+        // input in between (most inputs move the bound and never need the solver).
+        let (time, exact) = match self.net.populations[p]
+            .neurons
+            .next_bound(i, self.net.duration)
+        {
+            Next::Never => (None, false),
+            Next::Check(tc) => (Some(tc), false),
+            Next::Spike(ts) => (Some(ts), true),
+        };
+        self.exact[g as usize] = exact;
+        self.rebounded[g as usize] = 0;
+        self.queue.set_crossing(g, time);
     }
 
     #[inline]
@@ -427,7 +440,7 @@ impl Simulation {
 
     fn fan_out(&mut self, node: usize, t: f64) {
         let end = self.net.duration;
-        for (delay, start, stop) in self.net.connectivity.groups(node) {
+        for (delay, start, stop, distinct) in self.net.connectivity.groups_distinct(node) {
             // A positive delay below the float resolution at t would land at t itself and
             // could let neurons excite each other forever within one instant: round it up to
             // the next representable time, keeping cause strictly before effect.
@@ -436,16 +449,28 @@ impl Simulation {
                 at = t.next_up();
             }
             if at < end {
-                self.queue.push(at, Event::Deliver { start, end: stop });
+                self.queue.push(
+                    at,
+                    Event::Deliver {
+                        start,
+                        end: stop,
+                        distinct,
+                    },
+                );
             }
         }
     }
 
-    fn deliver(&mut self, start: usize, end: usize, t: f64) {
+    fn deliver(&mut self, start: usize, end: usize, distinct: bool, t: f64) {
         self.out.stats.events += (end - start) as u64;
         if self.net.plasticity.is_some() {
             return self.deliver_plastic(start, end, t);
         }
+        // When this group is the instant's last event and names each target once, a target
+        // not touched earlier in the instant has all its inputs once this one is applied: test
+        // and predict it at once, while its state is in cache (the common case: one spike's
+        // fan-out alone at its instant). Otherwise mark it for the end of the instant.
+        let last = distinct && self.queue.peek_time() != Some(t);
         for k in start..end {
             let g = self.net.connectivity.target[k];
             let (p, i) = self.locate(g);
@@ -456,7 +481,11 @@ impl Simulation {
                 self.net.connectivity.receptor[k] as usize,
                 self.net.connectivity.weight[k],
             );
-            self.mark(g);
+            if last && !self.is_dirty[g as usize] {
+                self.settle(g, p, i, t);
+            } else {
+                self.mark(g);
+            }
         }
     }
 

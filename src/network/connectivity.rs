@@ -58,6 +58,9 @@ pub struct Connectivity {
     pub receptor: Vec<u8>,
     /// Per delay group: delay [ms].
     group_delay: Vec<f64>,
+    /// Per delay group: no target appears twice (so each target can be settled as soon as
+    /// its input is applied).
+    group_distinct: Vec<bool>,
     /// Per synapse: plasticity rule index ([`STATIC`] for none); empty when no synapse is
     /// plastic, so static networks store nothing for it.
     pub rule: Vec<u16>,
@@ -196,6 +199,18 @@ impl Connectivity {
         }
         c.group_offsets.push(c.group_start.len() as u32);
         c.group_start.push(total as u32);
+        // a target seen twice within one group: stamp each target with its latest group
+        let mut seen = vec![u32::MAX; c.target.iter().map(|&t| t as usize + 1).max().unwrap_or(0)];
+        c.group_distinct = (0..c.group_delay.len())
+            .map(|g| {
+                let (a, z) = (c.group_start[g] as usize, c.group_start[g + 1] as usize);
+                c.target[a..z].iter().all(|&t| {
+                    let fresh = seen[t as usize] != g as u32;
+                    seen[t as usize] = g as u32;
+                    fresh
+                })
+            })
+            .collect();
         (c, positions)
     }
 
@@ -207,6 +222,12 @@ impl Connectivity {
     /// The delay groups of `node`: `(delay, start, end)` synapse ranges.
     #[inline]
     pub fn groups(&self, node: usize) -> impl Iterator<Item = (f64, u32, u32)> + '_ {
+        self.groups_distinct(node).map(|(d, a, z, _)| (d, a, z))
+    }
+
+    /// The delay groups of `node` with, for each, whether its targets are all distinct.
+    #[inline]
+    pub fn groups_distinct(&self, node: usize) -> impl Iterator<Item = (f64, u32, u32, bool)> + '_ {
         let a = self.group_offsets[node] as usize;
         let b = self.group_offsets[node + 1] as usize;
         (a..b).map(move |g| {
@@ -214,6 +235,7 @@ impl Connectivity {
                 self.group_delay[g],
                 self.group_start[g],
                 self.group_start[g + 1],
+                self.group_distinct[g],
             )
         })
     }
