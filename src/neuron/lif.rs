@@ -543,12 +543,13 @@ impl LifPopulation {
             if ci == 0.0 {
                 continue;
             }
-            let d = lam - mu;
-            terms[0].1 += ci / d;
+            // -(ci/d) == (-ci)/d exactly (rounding is symmetric): one division, not two
+            let q = ci / (lam - mu);
+            terms[0].1 += q;
             match terms[1..len].iter_mut().find(|t| t.0 == lam) {
-                Some(t) => t.1 += -ci / d,
+                Some(t) => t.1 += -q,
                 None => {
-                    terms[len] = (lam, -ci / d);
+                    terms[len] = (lam, -q);
                     len += 1;
                 }
             }
