@@ -10,8 +10,9 @@ pub enum Values {
 }
 
 impl Values {
+    /// The value of synapse `m` (in generation order).
     #[inline]
-    fn get(&self, m: usize) -> f64 {
+    pub fn get(&self, m: usize) -> f64 {
         match self {
             Values::Const(v) => *v,
             Values::Each(v) => v[m],

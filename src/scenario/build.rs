@@ -221,13 +221,6 @@ fn resolve_values(
     }
 }
 
-fn weights_at(v: &Values, m: usize) -> f64 {
-    match v {
-        Values::Const(x) => *x,
-        Values::Each(xs) => xs[m],
-    }
-}
-
 fn sampler(d: &Distribution, path: &str) -> Res<impl Fn(&mut Pcg64) -> f64> {
     let (lo_clip, hi_clip) = (
         d.min.unwrap_or(f64::NEG_INFINITY),
@@ -546,7 +539,7 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
         let rule = match &c.plasticity {
             None => STATIC,
             Some(pl) => {
-                let each: Vec<f64> = (0..n).map(|m| weights_at(&weights, m)).collect();
+                let each: Vec<f64> = (0..n).map(|m| weights.get(m)).collect();
                 rules.push(plasticity_rule(pl, &path, &each, &mut n_stdp)?);
                 (rules.len() - 1) as u16
             }
