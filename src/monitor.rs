@@ -155,6 +155,7 @@ pub fn summary(
         "neuron_spikes": stats.neuron_spikes,
         "source_spikes": stats.source_spikes,
         "predictions": stats.predictions,
+        "checks": stats.checks,
         "peak_queue": stats.peak_queue,
         "complete": ending.stop.is_none(),
         "stopped": ending.stop.map(|s| s.to_string()),

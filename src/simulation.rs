@@ -74,6 +74,9 @@ pub struct Stats {
     pub source_spikes: u64,
     /// Threshold-crossing predictions computed.
     pub predictions: u64,
+    /// Lower-bound checks reached without an input in between (each tightens the bound or
+    /// runs the exact solver).
+    pub checks: u64,
     /// Largest number of pending queue entries.
     pub peak_queue: usize,
     /// Wall-clock seconds spent in the event loop.
@@ -319,6 +322,7 @@ impl Simulation {
                         self.fire(neuron, p, i, t);
                         self.mark(neuron);
                     } else {
+                        self.out.stats.checks += 1;
                         // The bound ran out without an input. Tighten it from the new state
                         // (cheap; often far enough that an input comes first), at most
                         // MAX_REBOUNDS times, then solve exactly.
