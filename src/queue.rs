@@ -9,11 +9,10 @@
 //! behind as a stale entry.
 
 pub mod indexed;
+pub mod radix;
 
 use indexed::IndexedHeap;
-use ordered_float::OrderedFloat;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use radix::RadixQueue;
 
 /// What happens first at one instant; lower classes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -74,29 +73,35 @@ impl Event {
     }
 }
 
-type Key = (OrderedFloat<f64>, Class, u64);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Entry {
-    key: Key,
-    event: Event,
+/// `(time, class, seq)` packed into one integer with the same order: the time's bits mapped
+/// so that integer order is numeric order (times are finite; -0 is taken as +0), then two
+/// bits of class, then 62 bits of insertion counter.
+#[inline]
+fn pack(time: f64, class: Class, seq: u64) -> u128 {
+    debug_assert!(seq < 1 << 62);
+    let bits = (time + 0.0).to_bits();
+    let ordered = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    };
+    (ordered as u128) << 64 | (class as u128) << 62 | seq as u128
 }
 
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key.cmp(&other.key)
-    }
-}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
+#[inline]
+fn unpack_time(key: u128) -> f64 {
+    let ordered = (key >> 64) as u64;
+    f64::from_bits(if ordered >> 63 == 1 {
+        ordered & !(1 << 63)
+    } else {
+        !ordered
+    })
 }
 
 /// The simulation's event queue.
 #[derive(Debug, Default)]
 pub struct EventQueue {
-    heap: BinaryHeap<Reverse<Entry>>,
+    heap: RadixQueue<Event>,
     crossings: IndexedHeap,
     seq: u64,
     peak: usize,
@@ -106,25 +111,23 @@ impl EventQueue {
     /// An empty queue with room for `capacity` heap entries and `neurons` predictions.
     pub fn with_capacity(capacity: usize, neurons: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(capacity),
+            heap: RadixQueue::with_capacity(capacity),
             crossings: IndexedHeap::new(neurons),
             seq: 0,
             peak: 0,
         }
     }
 
-    /// Schedules `event` at `time` (finite). O(log n).
+    /// Schedules `event` at `time` (finite), at or after the last event popped. O(1).
     ///
     /// # Panics
-    /// On a prediction (use [`set_crossing`](Self::set_crossing)) or a non-finite time.
+    /// On a prediction (use [`set_crossing`](Self::set_crossing)), a non-finite time, or an
+    /// event before the last one popped (the loop never schedules into the past).
     pub fn push(&mut self, time: f64, event: Event) {
         assert!(time.is_finite(), "internal error: event at time {time}");
         debug_assert!(!matches!(event, Event::Crossing { .. }));
         self.seq += 1;
-        self.heap.push(Reverse(Entry {
-            key: (OrderedFloat(time), event.class(), self.seq),
-            event,
-        }));
+        self.heap.push(pack(time, event.class(), self.seq), event);
         self.peak = self.peak.max(self.len());
     }
 
@@ -141,37 +144,37 @@ impl EventQueue {
         }
     }
 
-    fn next_key(&self) -> Option<Key> {
-        let h = self.heap.peek().map(|e| e.0.key);
+    /// The next key, and whether it is a crossing.
+    #[inline]
+    fn next_key(&self) -> Option<(u128, bool)> {
+        let h = self.heap.peek_key();
         let c = self
             .crossings
             .peek()
-            .map(|(_, t, s)| (OrderedFloat(t), Class::Crossing, s));
+            .map(|(_, t, s)| pack(t, Class::Crossing, s));
         match (h, c) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+            (Some(a), Some(b)) if b < a => Some((b, true)),
+            (Some(a), _) => Some((a, false)),
+            (None, Some(b)) => Some((b, true)),
+            (None, None) => None,
         }
     }
 
     /// Time of the next event.
+    #[inline]
     pub fn peek_time(&self) -> Option<f64> {
-        self.next_key().map(|k| k.0 .0)
+        self.next_key().map(|(k, _)| unpack_time(k))
     }
 
-    /// Removes and returns the next event in `(time, class, seq)` order. O(log n).
+    /// Removes and returns the next event in `(time, class, seq)` order.
     pub fn pop(&mut self) -> Option<(f64, Event)> {
-        let key = self.next_key()?;
-        if key.1 == Class::Crossing
-            && self
-                .crossings
-                .peek()
-                .is_some_and(|(_, t, s)| (t, s) == (key.0 .0, key.2))
-        {
+        let (key, crossing) = self.next_key()?;
+        if crossing {
             let neuron = self.crossings.pop()?;
-            return Some((key.0 .0, Event::Crossing { neuron }));
+            return Some((unpack_time(key), Event::Crossing { neuron }));
         }
-        let Reverse(e) = self.heap.pop()?;
-        Some((e.key.0 .0, e.event))
+        let (key, event) = self.heap.pop()?;
+        Some((unpack_time(key), event))
     }
 
     /// Pending events (including predictions).
