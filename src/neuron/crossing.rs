@@ -236,7 +236,13 @@ impl ExpPoly {
 
     /// All points in `(a, b)` where `g` changes sign or vanishes, ascending, written into
     /// `out` (returns how many). Rigorous up to floating-point evaluation of `g`.
-    fn sign_changes(&self, a: f64, b: f64, out: &mut [f64; MAX_TERMS * DEGREE]) -> usize {
+    fn sign_changes(
+        &self,
+        a: f64,
+        b: f64,
+        scale: f64,
+        out: &mut [f64; MAX_TERMS * DEGREE],
+    ) -> usize {
         // The count drops by one per level, so the recursion depth is at most MAX_TERMS·DEGREE;
         // non-finite coefficients (which validation keeps out) would break that, so stop.
         if self.count() <= 1 || !self.is_finite() {
@@ -245,7 +251,7 @@ impl ExpPoly {
         let mut crit = [0.0; MAX_TERMS * DEGREE];
         let lead = self.terms().iter().find(|t| t.degree().is_some());
         let Some(lead) = lead else { return 0 };
-        let ncrit = self.reduce(lead.rate).sign_changes(a, b, &mut crit);
+        let ncrit = self.reduce(lead.rate).sign_changes(a, b, scale, &mut crit);
         let mut n = 0;
         let mut lo = a;
         let mut glo = self.eval_scaled(a);
@@ -257,7 +263,7 @@ impl ExpPoly {
                     out[n] = hi;
                     n += 1;
                 } else if (glo < 0.0 && ghi > 0.0) || (glo > 0.0 && ghi < 0.0) {
-                    out[n] = bisect(|t| self.eval_scaled(t), lo, hi, glo, ghi);
+                    out[n] = bisect(|t| self.eval_scaled(t), lo, hi, glo, ghi, scale);
                     n += 1;
                 }
             }
@@ -288,13 +294,27 @@ fn max_monomial(k: usize, rate: f64, horizon: f64) -> f64 {
 /// Illinois false position (superlinear on smooth functions) with a guard: whenever two
 /// steps have not halved the bracket, the next step bisects, so the worst case is still
 /// linear convergence.
-fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64, mut fl: f64, mut fh: f64) -> f64 {
+///
+/// `scale` is the absolute time of `t = 0`: the caller adds the root to it, so the bracket
+/// need not be narrower than a fraction of that sum's ulp (without it, a crossing found a
+/// hair after a check, `t ~ 1e-13` ms, was refined to 1e-28 ms through 50 steps of rounding
+/// noise).
+fn bisect(
+    f: impl Fn(f64) -> f64,
+    mut lo: f64,
+    mut hi: f64,
+    mut fl: f64,
+    mut fh: f64,
+    scale: f64,
+) -> f64 {
     let neg = fl < 0.0;
     let mut side = 0i8;
     let mut width_before = hi - lo;
     for iter in 0..300 {
         let width = hi - lo;
-        let tol = 2.0 * f64::EPSILON * lo.abs().max(hi.abs()) + f64::MIN_POSITIVE;
+        // a quarter of an ulp of `scale + hi`, at most: the sum's rounding dominates
+        let tol = 2.0 * f64::EPSILON * lo.abs().max(hi.abs()).max(0.125 * scale.abs())
+            + f64::MIN_POSITIVE;
         if width <= tol {
             break;
         }
@@ -342,6 +362,18 @@ fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64, mut fl: f64, mut fh:
 /// coincide); it decides signs and refines the final root. `poly` isolates the critical
 /// points. `horizon` may be infinite.
 pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64) -> Option<f64> {
+    first_crossing_after(poly, horizon, precise, 0.0)
+}
+
+/// [`first_crossing`] for a function of `t - origin`, `origin` being the absolute time its
+/// `t = 0` stands for: roots are resolved to a fraction of the ulp of `origin + t` (the
+/// caller's sum), not beyond.
+pub fn first_crossing_after(
+    poly: &ExpPoly,
+    horizon: f64,
+    precise: impl Fn(f64) -> f64,
+    origin: f64,
+) -> Option<f64> {
     let g0 = precise(0.0);
     if g0 >= 0.0 {
         return Some(0.0);
@@ -362,7 +394,9 @@ pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64
     };
     let mut crit = [0.0; MAX_TERMS * DEGREE];
     let lead = poly.terms().iter().find(|t| t.degree().is_some())?;
-    let ncrit = poly.reduce(lead.rate).sign_changes(0.0, end, &mut crit);
+    let ncrit = poly
+        .reduce(lead.rate)
+        .sign_changes(0.0, end, origin, &mut crit);
     let mut lo = 0.0;
     let mut glo = g0;
     for &hi in crit[..ncrit].iter().chain(std::iter::once(&end)) {
@@ -371,7 +405,7 @@ pub fn first_crossing(poly: &ExpPoly, horizon: f64, precise: impl Fn(f64) -> f64
         }
         let ghi = precise(hi);
         if ghi >= 0.0 {
-            let root = bisect(&precise, lo, hi, glo, ghi);
+            let root = bisect(&precise, lo, hi, glo, ghi, origin);
             return (root < horizon).then_some(root);
         }
         lo = hi;

@@ -8,7 +8,7 @@
 
 mod shared;
 
-use super::crossing::{first_crossing, ExpPoly};
+use super::crossing::{first_crossing_after, ExpPoly};
 use super::kernels::{d1_with, d2_with};
 use shared::Shared;
 
@@ -587,7 +587,7 @@ impl LifPopulation {
             self.evolve(i, &mut m, s, false);
             m.v - v_th - m.th[..nt].iter().sum::<f64>()
         };
-        let s = first_crossing(&poly, horizon, precise)?;
+        let s = first_crossing_after(&poly, horizon, precise, t0)?;
         let t = t0 + s;
         (t < end).then_some(t)
     }

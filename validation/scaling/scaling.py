@@ -9,7 +9,11 @@ of pending events. Writes a markdown table to stdout and, with matplotlib instal
 1. Size: CUBA (examples/cuba.json) with N neurons and fixed in-degree (64 exc + 16 inh, as
    p = 0.02 at N = 4000), 200 ms, N = 1k ... 1M; pending events ≈ N (one prediction per
    neuron plus deliveries in flight).
-2. Pending events at fixed size: the 4000-neuron CUBA network plus S Poisson sources (one
+2. Pending events at fixed size, through delays: the 4000-neuron network with every delay
+   drawn from uniform [0.1, 0.1 + D] ms, D = 0.1 ... 1200 ms: each synapse is its own queue
+   entry, and the number in flight grows with D (1e3 ... 1e6) while the network stays the
+   same size.
+3. Pending events at fixed size, through sources: the 4000-neuron CUBA network plus S Poisson sources (one
    pending spike each) at a fixed total rate of 1 MHz for 2 s, each to 8 random targets with a
    small weight, S = 1e3 ... 1e6; the network is the same, only the queue grows.
 """
@@ -46,7 +50,7 @@ def best(sc, reps):
 
 
 def main():
-    size_rows, pend_rows = [], []
+    size_rows, delay_rows, pend_rows = [], [], []
     sizes = [1000, 4000, 16000, 64000] if QUICK else [1000, 4000, 16000, 64000, 256000, 1000000]
     print("| N | synapses | events | peak pending | events/s | ns/event |")
     print("|---:|---:|---:|---:|---:|---:|")
@@ -55,6 +59,17 @@ def main():
         eps = s["events_per_second"]
         size_rows.append((n, s["peak_queue"], eps))
         print(f"| {n} | {s['synapses']} | {s['events']} | {s['peak_queue']} | {eps/1e6:.2f} M | {1e9/eps:.0f} |", flush=True)
+    print()
+    print("| delay spread D [ms] | peak pending | events | events/s | ns/event |")
+    print("|---:|---:|---:|---:|---:|")
+    for D in [0.1, 1.0, 10.0, 100.0, 1000.0] if QUICK else [0.1, 1.0, 10.0, 100.0, 1000.0, 1200.0]:
+        sc = cuba(4000, 1000.0)
+        for c in sc["connections"]:
+            c["delay"] = {"uniform": [0.1, 0.1 + D]}
+        s = best(sc, 1 if QUICK else 2)
+        eps = s["events_per_second"]
+        delay_rows.append((D, s["peak_queue"], eps))
+        print(f"| {D:g} | {s['peak_queue']} | {s['events']} | {eps/1e6:.2f} M | {1e9/eps:.0f} |", flush=True)
     print()
     print("| Poisson sources | peak pending | events | events/s | ns/event |")
     print("|---:|---:|---:|---:|---:|")
@@ -79,7 +94,9 @@ def main():
     for rows, xlabel, name, title in [
         (size_rows, "peak pending events (≈ N neurons)", "scaling-size.png",
          "CUBA, in-degree 80, N = 1k … 1M"),
-        (pend_rows, "peak pending events", "scaling-pending.png",
+        (delay_rows, "peak pending events", "scaling-pending.png",
+         "CUBA 4000, delays uniform in [0.1, 0.1 + D] ms (labels: D)"),
+        (pend_rows, "peak pending events", "scaling-sources.png",
          "CUBA 4000 + S Poisson sources (1 MHz in total)"),
     ]:
         fig, ax = plt.subplots(figsize=(6, 4))
@@ -87,7 +104,7 @@ def main():
         ys = [1e9 / r[2] for r in rows]
         ax.plot(xs, ys, "o-")
         for r, x, y in zip(rows, xs, ys):
-            ax.annotate(f"{r[0]:,}", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=8)
+            ax.annotate(f"{r[0]:,}" if r[0] >= 1 else f"{r[0]:g}", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=8)
         ax.set_xscale("log")
         ax.set_ylim(0, max(ys) * 1.25)
         ax.set_xlabel(xlabel)
