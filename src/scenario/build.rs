@@ -1342,9 +1342,14 @@ fn generate_pairs(
                 );
             }
             guard(ns as f64 * nt as f64 * p)?;
+            // `random::<f64>() < p` without the float: that draw is (x >> 11) · 2^-53 for a
+            // 64-bit x, so it is below p exactly when x >> 11 is below ⌈p · 2^53⌉ (p · 2^53
+            // is exact; an integer product gives the same strict test). Same stream, same
+            // network, fewer instructions in the loop that dominates building large networks.
+            let below = (p * (1u64 << 53) as f64).ceil() as u64;
             for i in 0..ns {
                 for j in 0..nt {
-                    if !skip(i, j) && rng.random::<f64>() < *p {
+                    if !skip(i, j) && (rng.random::<u64>() >> 11) < below {
                         out.push((i as u32, j as u32));
                     }
                 }
