@@ -581,11 +581,17 @@ impl LifPopulation {
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
         let poly = self.distance_poly(i, l.v, &l.s[..ns], &l.th[..nt]);
         let horizon = end - t0;
-        let v_th = self.scalars[i].v_th;
+        let sc = self.scalars[i];
+        let nch = self.layout.channels.len();
+        let thr_rates = &self.thr_rate[i * nt..(i + 1) * nt];
+        // value and slope of V - θ after s: V' = -μ(V - V∞) + μ Σ I, θ_j' = -ρ_j θ_j
         let precise = |s: f64| {
             let mut m = l;
             self.evolve(i, &mut m, s, false);
-            m.v - v_th - m.th[..nt].iter().sum::<f64>()
+            let current: f64 = (0..nch).map(|c| m.s[self.layout.offsets[c]]).sum();
+            let dv = sc.rate_m * (current - (m.v - sc.v_inf));
+            let dth: f64 = thr_rates.iter().zip(&m.th[..nt]).map(|(r, x)| -r * x).sum();
+            (m.v - sc.v_th - m.th[..nt].iter().sum::<f64>(), dv - dth)
         };
         let s = first_crossing_after(&poly, horizon, precise, t0)?;
         let t = t0 + s;
