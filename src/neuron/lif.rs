@@ -504,11 +504,11 @@ impl LifPopulation {
         if g0 >= 0.0 {
             return Next::Spike(t0);
         }
-        let (upper, m) = if self.simple_bound {
-            self.simple_bounds(i, v, st)
+        let (upper, m, s_quad) = if self.simple_bound {
+            self.simple_bounds(i, v, st, g0)
         } else {
             let poly = self.distance_poly(i, v, st, th);
-            (poly.upper_bound(f64::INFINITY), poly.slope_bound())
+            (poly.upper_bound(f64::INFINITY), poly.slope_bound(), 0.0)
         };
         if upper < 0.0 {
             return Next::Never;
@@ -516,7 +516,7 @@ impl LifPopulation {
         if m <= 0.0 {
             return Next::Never;
         }
-        let t = t0 + (-g0 / m);
+        let t = t0 + (-g0 / m).max(s_quad);
         if t >= end {
             Next::Never
         } else {
@@ -529,7 +529,7 @@ impl LifPopulation {
     /// common layout (exp channels only, no threshold adaptation, no near-degenerate rate):
     /// the same terms summed in the same order, so the same numbers, without filling the
     /// solver's 18-term polynomial on every input.
-    fn simple_bounds(&self, i: usize, v: f64, st: &[f64]) -> (f64, f64) {
+    fn simple_bounds(&self, i: usize, v: f64, st: &[f64], g0: f64) -> (f64, f64, f64) {
         let sc = &self.scalars[i];
         let mu = sc.rate_m;
         let nch = self.layout.channels.len();
@@ -556,14 +556,17 @@ impl LifPopulation {
         }
         let mut upper = sc.v_inf - sc.v_th;
         let mut slope = 0.0;
+        let (mut g1, mut curv) = (0.0, 0.0);
         for &(rate, c) in &terms[..len] {
+            g1 += -rate * c;
             if c > 0.0 {
                 upper += c;
+                curv += rate * rate * c;
             } else if c < 0.0 {
                 slope += -rate * c;
             }
         }
-        (upper, slope)
+        (upper, slope, quadratic_bound(g0, g1, curv))
     }
 
     /// The next time in `[now, end)` at which the neuron crosses threshold if no further
@@ -649,6 +652,33 @@ impl LifPopulation {
     }
 }
 
+/// A time before which `g(s) = g0 + g1 s + ∫∫ g''` stays negative, given `g0 < 0`, the slope
+/// `g1 = g'(0)` and `curv ≥ sup g''` on `[0, ∞)` (for `Σ c_k e^{-λ_k s}`, the positive
+/// terms' `Σ λ_k² c_k`): the first root of `g0 + g1 s + curv s²/2`, which bounds `g` from
+/// above (Taylor with remainder). Far tighter than the slope bound near a crossing, where it
+/// closes in like Newton's method from below. Shrunk by 1e-9 so that rounding cannot place
+/// it past the true root. Infinite when the bound never reaches zero.
+fn quadratic_bound(g0: f64, g1: f64, curv: f64) -> f64 {
+    let s = if curv > 0.0 {
+        let root = (g1 * g1 - 2.0 * curv * g0).sqrt();
+        if g1 > 0.0 {
+            // rationalised: no cancellation between g1 and the root
+            -2.0 * g0 / (g1 + root)
+        } else {
+            (root - g1) / curv
+        }
+    } else if g1 > 0.0 {
+        -g0 / g1
+    } else {
+        f64::INFINITY
+    };
+    if s.is_nan() {
+        0.0
+    } else {
+        s * (1.0 - 1e-9)
+    }
+}
+
 /// Rates within a relative 1e-5 of `mu` over the time scale that matters (see
 /// `distance_poly`).
 fn near_degenerate(mu: f64, lam: f64) -> bool {
@@ -712,6 +742,50 @@ fn evolve_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn quadratic_bound_respects_convexity() {
+        // g = 8.9 + e^{-5s} - 10 e^{-s}: rising (g' = 5) and convex (g'' = 15) at 0, so the
+        // crossing (s ≈ 0.01946) comes before the tangent's (0.02): the bound must be earlier.
+        let (g0, g1, curv) = (8.9 + 1.0 - 10.0, -5.0 + 10.0, 25.0);
+        let b = quadratic_bound(g0, g1, curv);
+        let g = |s: f64| 8.9 + (-5.0 * s).exp() - 10.0 * (-s).exp();
+        assert!(g(0.019459) < 0.0 && g(0.01946) > 0.0);
+        assert!(b > 0.019 && b < 0.019459, "{b}");
+    }
+
+    proptest! {
+        /// The quadratic bound never passes the first crossing: random sums
+        /// `c0 + Σ c_k e^{-λ_k s}` below zero at s = 0, against the exact solver and a dense
+        /// sampling of `[0, bound]`.
+        #[test]
+        fn quadratic_bound_is_before_the_first_crossing(
+            c0 in -5.0f64..15.0,
+            terms in prop::collection::vec((0.01f64..5.0, -20.0f64..20.0), 1..4),
+        ) {
+            let mut p = ExpPoly::new();
+            p.add(0.0, 0, c0);
+            for &(rate, c) in &terms {
+                p.add(rate, 0, c);
+            }
+            let g0 = p.eval(0.0);
+            prop_assume!(g0 < -1e-9);
+            let g1: f64 = p.terms().iter().map(|t| -t.rate * t.c[0]).sum();
+            let curv: f64 = p.terms().iter().filter(|t| t.c[0] > 0.0).map(|t| t.rate * t.rate * t.c[0]).sum();
+            let b = quadratic_bound(g0, g1, curv);
+            prop_assert!(b > 0.0);
+            if let Some(root) = super::super::crossing::first_crossing(&p, 1e4, |t| p.eval(t)) {
+                prop_assert!(b <= root, "bound {b} after the crossing {root}");
+            }
+            if b.is_finite() {
+                for k in 0..=2000 {
+                    let s = b * k as f64 / 2000.0;
+                    prop_assert!(p.eval(s) < 0.0, "g({s}) = {} >= 0 before the bound {b}", p.eval(s));
+                }
+            }
+        }
+    }
 
     fn single(receptors: &[Option<bool>], rates: Vec<f64>, v_inf: f64) -> LifPopulation {
         let layout = Layout::new(receptors, 0, 0);
