@@ -79,6 +79,15 @@ impl Population {
     pub fn next_bound(&self, i: usize, end: f64) -> Next {
         dispatch!(self, p => p.next_bound(i, end))
     }
+    /// True if neuron `i`, left alone, is at or above threshold at `t` (`lif`; `qif` answers
+    /// false and leaves it to its closed-form prediction).
+    #[inline]
+    pub fn reached_at(&self, i: usize, t: f64) -> bool {
+        match self {
+            Population::Lif(p) => p.reached_at(i, t),
+            Population::Qif(_) => false,
+        }
+    }
     /// Number of receptors a connection may name.
     pub fn n_receptors(&self) -> usize {
         match self {

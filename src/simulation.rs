@@ -27,9 +27,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Times a check may be answered with a tightened bound before the exact solver runs
-/// (CUBA: solver calls 270 k with 0, 77 k with 1, 42 k with 2, 28 k with 4; events/s
-/// 1.65 → 2.6 → 2.9 → 2.95 M; see docs/performance.md).
-const MAX_REBOUNDS: u8 = 4;
+/// (CUBA with slope bounds only: solver calls 270 k with 0, 77 k with 1, 42 k with 2, 28 k
+/// with 4; with the second-order bound, 8 rebounds leave one solver call per spike at most;
+/// see docs/performance.md).
+const MAX_REBOUNDS: u8 = 8;
 
 /// Limits that stop a run early, checked between instants (every 256 of them).
 #[derive(Clone, Debug, Default)]
@@ -334,6 +335,17 @@ impl Simulation {
                                 self.queue.set_crossing(neuron, Some(tc));
                             }
                             Next::Never => self.queue.set_crossing(neuron, None),
+                            // The bounds have closed in on the crossing to within one float:
+                            // V < θ at t, so if V ≥ θ at the next float that is the first
+                            // representable time at or above threshold, the solver's answer.
+                            Next::Check(tc)
+                                if tc <= t
+                                    && t.next_up() < self.net.duration
+                                    && pop.reached_at(i, t.next_up()) =>
+                            {
+                                self.exact[neuron as usize] = true;
+                                self.queue.set_crossing(neuron, Some(t.next_up()));
+                            }
                             _ => {
                                 let next = pop.next_spike(i, self.net.duration);
                                 self.out.stats.predictions += 1;

@@ -412,6 +412,18 @@ impl LifPopulation {
         l.v
     }
 
+    /// True if, without further input, the neuron is at or above threshold at `t` (≥ its last
+    /// update) and outside refractoriness then.
+    pub fn reached_at(&self, i: usize, t: f64) -> bool {
+        if t < self.ref_until[i] {
+            return false;
+        }
+        let mut l = self.local(i);
+        self.evolve_to(i, &mut l, self.t_last[i], t.max(self.t_last[i]));
+        let nt = self.layout.n_thr;
+        l.v >= self.scalars[i].v_th + l.th[..nt].iter().sum::<f64>()
+    }
+
     /// Effective threshold at the neuron's last update.
     fn threshold(&self, i: usize) -> f64 {
         let nt = self.layout.n_thr;
