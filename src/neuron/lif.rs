@@ -500,7 +500,9 @@ impl LifPopulation {
         // Outside refractoriness (the common case) read the state in place; otherwise look
         // ahead on a copy to the end of refractoriness.
         let copy;
-        let (v, st, th) = if t0 > now {
+        // (a refractory neuron without channels or threshold terms is unchanged at the end
+        // of its refractory period: V is held and nothing else evolves)
+        let (v, st, th) = if t0 > now && ns + nt > 0 {
             let mut l = self.local(i);
             self.evolve(i, &mut l, t0 - now, true);
             copy = l;
@@ -715,7 +717,8 @@ fn evolve_parts(
         return;
     }
     let mu = sc.rate_m;
-    let e_mu = (-mu * dt).exp();
+    // while refractory V is held, so its factor is not needed
+    let e_mu = if frozen { 0.0 } else { (-mu * dt).exp() };
     let mut v = if frozen {
         *v_state
     } else {
