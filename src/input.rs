@@ -42,7 +42,7 @@ pub enum SourceTrain {
     /// A Poisson process drawn on demand.
     Poisson {
         /// The source's stream.
-        rng: Box<Pcg64>,
+        rng: Pcg64,
         /// Constant or sinusoidal rate.
         rate: Rate,
         /// Time of the last candidate [ms].
@@ -77,7 +77,7 @@ impl SourceTrain {
                 }
                 let per_ms = r_max / 1000.0;
                 loop {
-                    let e: f64 = Exp1.sample(&mut **rng);
+                    let e: f64 = Exp1.sample(rng);
                     *t += e / per_ms;
                     if *t >= *stop {
                         return None;
@@ -113,7 +113,7 @@ pub fn poisson(
 ) -> Vec<SourceTrain> {
     (0..size)
         .map(|i| SourceTrain::Poisson {
-            rng: Box::new(stream(seed, name, i as u64)),
+            rng: stream(seed, name, i as u64),
             rate: rate.clone(),
             t: start,
             stop,
