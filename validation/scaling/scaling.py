@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Scaling of exactspike's event loop: events/s against network size and against the number
-of pending events. Writes a markdown table to stdout and, with matplotlib installed
+of pending events. Writes a markdown table to stdout, the rows to validation/scaling/results.json (`--replot`
+redraws from it) and, with matplotlib installed
 (`pip install matplotlib`; not a test dependency), docs/img/scaling-*.png.
 
     cargo build --release
@@ -50,6 +51,11 @@ def best(sc, reps):
 
 
 def main():
+    results = os.path.join(ROOT, "validation", "scaling", "results.json")
+    if "--replot" in sys.argv:
+        r = json.load(open(results))
+        plot(r["size"], r["delay"], r["sources"])
+        return
     size_rows, delay_rows, pend_rows = [], [], []
     sizes = [1000, 4000, 16000, 64000] if QUICK else [1000, 4000, 16000, 64000, 256000, 1000000]
     print("| N | synapses | events | peak pending | events/s | ns/event |")
@@ -83,6 +89,12 @@ def main():
         eps = s["events_per_second"]
         pend_rows.append((S, s["peak_queue"], eps))
         print(f"| {S} | {s['peak_queue']} | {s['events']} | {eps/1e6:.2f} M | {1e9/eps:.0f} |", flush=True)
+    json.dump({"size": size_rows, "delay": delay_rows, "sources": pend_rows}, open(results, "w"), indent=1)
+    plot(size_rows, delay_rows, pend_rows)
+
+
+def plot(size_rows, delay_rows, pend_rows):
+    """docs/img/scaling-*.png from rows of (label, peak pending, events/s)."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -104,9 +116,9 @@ def main():
         ys = [1e9 / r[2] for r in rows]
         ax.plot(xs, ys, "o-")
         for r, x, y in zip(rows, xs, ys):
-            ax.annotate(f"{r[0]:,}" if r[0] >= 1 else f"{r[0]:g}", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=8)
+            ax.annotate(f"{r[0]:,}" if r[0] >= 1000 else f"{r[0]:g}", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=8)
         ax.set_xscale("log")
-        ax.set_ylim(0, max(ys) * 1.25)
+        ax.set_ylim(0, max(max(ys), 2 * min(ys)) * 1.2)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("wall time per synaptic event [ns]")
         ax.axhline(2 * min(ys), color="grey", ls=":", lw=1)
