@@ -136,16 +136,17 @@ pub struct LifPopulation {
     thr_rate: Vec<f64>,
     thr_inc: Vec<f64>,
     // ---- state ----
-    t_last: Vec<f64>,
-    v: Vec<f64>,
-    ref_until: Vec<f64>,
+    /// Per neuron: the scalars every event reads, in one record (one cache line for up to
+    /// two neurons) rather than one array each.
+    hot: Vec<Hot>,
     state: Vec<f64>,
     thr: Vec<f64>,
     // ---- shared exponentials (all neurons with the same rates; see `shared`) ----
     shared: Option<Shared>,
-    /// n × (1 + channels): `e^{λ(t_last - T)}` per rate, T the start of `epoch_of[i]`.
-    g_last: Vec<f64>,
-    epoch_of: Vec<u64>,
+    /// Floats per neuron in `state`: its channel states, then (with shared exponentials)
+    /// `e^{λ(t_last - T)}` per rate, T the start of its epoch: one block per neuron, so a
+    /// delivery reads one place.
+    stride: usize,
     /// Every channel is exp, no threshold adaptation and no rate within the near-degenerate
     /// band: the bound is computed without building the solver's polynomial.
     simple_bound: bool,
@@ -166,6 +167,19 @@ pub struct NeuronInit {
     pub thr_rate: Vec<f64>,
     /// Threshold-adaptation increments [mV].
     pub thr_inc: Vec<f64>,
+}
+
+/// The per-neuron scalars touched by every event.
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    /// Time of the last update [ms]; the state below is for this time.
+    t_last: f64,
+    /// Membrane potential [mV].
+    v: f64,
+    /// End of the refractory period [ms].
+    ref_until: f64,
+    /// Epoch of the shared factors stored in the neuron's state block.
+    epoch: u64,
 }
 
 /// A neuron's state copied out for look-ahead computations (no allocation).
@@ -189,14 +203,11 @@ impl LifPopulation {
             adapt_inc: Vec::with_capacity(n * layout.n_adapt),
             thr_rate: Vec::with_capacity(n * layout.n_thr),
             thr_inc: Vec::with_capacity(n * layout.n_thr),
-            t_last: vec![0.0; n],
-            v: Vec::with_capacity(n),
-            ref_until: vec![f64::NEG_INFINITY; n],
+            hot: Vec::with_capacity(n),
             state: vec![0.0; n * layout.n_state],
             thr: vec![0.0; n * layout.n_thr],
             shared: None,
-            g_last: Vec::new(),
-            epoch_of: Vec::new(),
+            stride: layout.n_state,
             simple_bound: false,
             layout,
         };
@@ -210,8 +221,14 @@ impl LifPopulation {
         if let (true, true, 0, Some((mu, rates))) = (all_exp, uniform, p.layout.n_thr, &first) {
             p.shared = Shared::new(*mu, rates);
             if p.shared.is_some() {
-                p.g_last = vec![1.0; n * (1 + nch)];
-                p.epoch_of = vec![0; n];
+                // channel states 0, factors e^0 = 1
+                p.stride = p.layout.n_state + 1 + nch;
+                p.state = (0..n)
+                    .flat_map(|_| {
+                        std::iter::repeat_n(0.0, p.layout.n_state)
+                            .chain(std::iter::repeat_n(1.0, 1 + nch))
+                    })
+                    .collect();
             }
         }
         p.simple_bound = all_exp
@@ -225,7 +242,12 @@ impl LifPopulation {
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);
             p.scalars.push(ni.scalars);
-            p.v.push(ni.v_init);
+            p.hot.push(Hot {
+                t_last: 0.0,
+                v: ni.v_init,
+                ref_until: f64::NEG_INFINITY,
+                epoch: 0,
+            });
             p.chan_rate.extend_from_slice(&ni.chan_rate);
             p.adapt_inc.extend_from_slice(&ni.adapt_inc);
             p.thr_rate.extend_from_slice(&ni.thr_rate);
@@ -252,9 +274,8 @@ impl LifPopulation {
     /// Switches to the general propagator (one `exp` per rate and event): the reference the
     /// shared-exponential path is tested against, and the baseline it is measured against.
     pub fn use_general_propagator(&mut self) {
+        // the factor slots stay in each neuron's block, unused
         self.shared = None;
-        self.g_last = Vec::new();
-        self.epoch_of = Vec::new();
     }
 
     /// The shared layout.
@@ -266,11 +287,11 @@ impl LifPopulation {
         let ns = self.layout.n_state;
         let nt = self.layout.n_thr;
         let mut l = Local {
-            v: self.v[i],
+            v: self.hot[i].v,
             s: [0.0; 2 * MAX_CHANNELS],
             th: [0.0; MAX_CHANNELS],
         };
-        l.s[..ns].copy_from_slice(&self.state[i * ns..(i + 1) * ns]);
+        l.s[..ns].copy_from_slice(&self.state[i * self.stride..i * self.stride + ns]);
         l.th[..nt].copy_from_slice(&self.thr[i * nt..(i + 1) * nt]);
         l
     }
@@ -293,7 +314,7 @@ impl LifPopulation {
 
     /// Evolves `l` (at `t0`) to `t`, splitting at the end of refractoriness.
     fn evolve_to(&self, i: usize, l: &mut Local, t0: f64, t: f64) {
-        let r = self.ref_until[i];
+        let r = self.hot[i].ref_until;
         if t0 < r {
             let t1 = t.min(r);
             self.evolve(i, l, t1 - t0, true);
@@ -307,7 +328,7 @@ impl LifPopulation {
 
     /// Brings neuron `i` to time `t` (≥ its last update).
     pub fn advance(&mut self, i: usize, t: f64) {
-        let t0 = self.t_last[i];
+        let t0 = self.hot[i].t_last;
         debug_assert!(
             t >= t0,
             "internal error: neuron advanced backwards {t0} -> {t}"
@@ -318,14 +339,15 @@ impl LifPopulation {
         if t <= t0 {
             return;
         }
-        if self.shared.is_some() && t0 >= self.ref_until[i] && self.advance_shared(i) {
-            self.t_last[i] = t;
+        if self.shared.is_some() && t0 >= self.hot[i].ref_until && self.advance_shared(i) {
+            self.hot[i].t_last = t;
             return;
         }
         // In place (the hot path: every delivery): no copy of the state.
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
         let nch = self.layout.channels.len();
-        let r = self.ref_until[i];
+        let r = self.hot[i].ref_until;
+        let sr = i * self.stride..i * self.stride + ns;
         let mut step = |dt: f64, frozen: bool| {
             evolve_parts(
                 &self.layout,
@@ -333,8 +355,8 @@ impl LifPopulation {
                 &self.chan_rate[i * nch..(i + 1) * nch],
                 &self.thr_rate[i * nt..(i + 1) * nt],
                 (
-                    &mut self.v[i],
-                    &mut self.state[i * ns..(i + 1) * ns],
+                    &mut self.hot[i].v,
+                    &mut self.state[sr.clone()],
                     &mut self.thr[i * nt..(i + 1) * nt],
                 ),
                 dt,
@@ -350,7 +372,7 @@ impl LifPopulation {
         } else {
             step(t - t0, false);
         }
-        self.t_last[i] = t;
+        self.hot[i].t_last = t;
         self.store_shared(i);
     }
 
@@ -358,9 +380,9 @@ impl LifPopulation {
     #[inline]
     fn store_shared(&mut self, i: usize) {
         if let Some(sh) = &self.shared {
-            let nr = sh.rates.len();
-            self.g_last[i * nr..(i + 1) * nr].copy_from_slice(&sh.g_now);
-            self.epoch_of[i] = sh.epoch;
+            let at = i * self.stride + self.layout.n_state;
+            self.state[at..at + sh.rates.len()].copy_from_slice(&sh.g_now);
+            self.hot[i].epoch = sh.epoch;
         }
     }
 
@@ -371,12 +393,13 @@ impl LifPopulation {
     fn advance_shared(&mut self, i: usize) -> bool {
         let Some(sh) = &self.shared else { return false };
         let nr = sh.rates.len();
-        let ep = self.epoch_of[i];
+        let ep = self.hot[i].epoch;
         let same = ep == sh.epoch;
         if !same && ep + 1 != sh.epoch {
             return false;
         }
-        let g = &mut self.g_last[i * nr..(i + 1) * nr];
+        // the block: nr - 1 exp channel states, then nr factors
+        let (st, g) = self.state[i * self.stride..(i + 1) * self.stride].split_at_mut(nr - 1);
         let factor = |r: usize| {
             let x = sh.e_now[r] * g[r];
             if same {
@@ -388,9 +411,8 @@ impl LifPopulation {
         let sc = &self.scalars[i];
         let e_mu = factor(0);
         let mu = sc.rate_m;
-        let mut v = sc.v_inf + (self.v[i] - sc.v_inf) * e_mu;
+        let mut v = sc.v_inf + (self.hot[i].v - sc.v_inf) * e_mu;
         // all channels are exp: one state variable each, in channel order
-        let st = &mut self.state[i * (nr - 1)..(i + 1) * (nr - 1)];
         for (c, x) in st.iter_mut().enumerate() {
             let decay = factor(c + 1);
             let i0 = *x;
@@ -399,27 +421,27 @@ impl LifPopulation {
             }
             *x = i0 * decay;
         }
-        self.v[i] = v;
+        self.hot[i].v = v;
         g.copy_from_slice(&sh.g_now);
-        self.epoch_of[i] = sh.epoch;
+        self.hot[i].epoch = sh.epoch;
         true
     }
 
     /// Membrane potential at `t` ≥ last update, without changing the state.
     pub fn v_at(&self, i: usize, t: f64) -> f64 {
         let mut l = self.local(i);
-        self.evolve_to(i, &mut l, self.t_last[i], t.max(self.t_last[i]));
+        self.evolve_to(i, &mut l, self.hot[i].t_last, t.max(self.hot[i].t_last));
         l.v
     }
 
     /// True if, without further input, the neuron is at or above threshold at `t` (≥ its last
     /// update) and outside refractoriness then.
     pub fn reached_at(&self, i: usize, t: f64) -> bool {
-        if t < self.ref_until[i] {
+        if t < self.hot[i].ref_until {
             return false;
         }
         let mut l = self.local(i);
-        self.evolve_to(i, &mut l, self.t_last[i], t.max(self.t_last[i]));
+        self.evolve_to(i, &mut l, self.hot[i].t_last, t.max(self.hot[i].t_last));
         let nt = self.layout.n_thr;
         l.v >= self.scalars[i].v_th + l.th[..nt].iter().sum::<f64>()
     }
@@ -432,7 +454,7 @@ impl LifPopulation {
 
     /// True while the neuron is refractory at its last update time.
     pub fn refractory(&self, i: usize) -> bool {
-        self.t_last[i] < self.ref_until[i]
+        self.hot[i].t_last < self.hot[i].ref_until
     }
 
     /// Applies an arriving weight on receptor `r` at the neuron's current time (call
@@ -442,17 +464,17 @@ impl LifPopulation {
         match self.layout.receptors[r] {
             Slot::Delta => {
                 if !self.refractory(i) {
-                    self.v[i] += w;
+                    self.hot[i].v += w;
                 }
             }
             Slot::Exp(c) => {
-                let o = i * self.layout.n_state + self.layout.offsets[c as usize];
+                let o = i * self.stride + self.layout.offsets[c as usize];
                 self.state[o] += w;
             }
             Slot::Alpha(c) => {
                 let nch = self.layout.channels.len();
                 let rate = self.chan_rate[i * nch + c as usize];
-                let o = i * self.layout.n_state + self.layout.offsets[c as usize];
+                let o = i * self.stride + self.layout.offsets[c as usize];
                 self.state[o + 1] += w * std::f64::consts::E * rate;
             }
         }
@@ -460,25 +482,24 @@ impl LifPopulation {
 
     /// True if the neuron, at its current time, is at or above threshold and may fire.
     pub fn above_threshold(&self, i: usize) -> bool {
-        !self.refractory(i) && self.v[i] >= self.threshold(i)
+        !self.refractory(i) && self.hot[i].v >= self.threshold(i)
     }
 
     /// Emits a spike at the neuron's current time: reset, adaptation jumps, refractoriness.
     pub fn fire(&mut self, i: usize) {
-        let t = self.t_last[i];
+        let t = self.hot[i].t_last;
         let sc = self.scalars[i];
-        self.v[i] = sc.v_reset;
-        self.ref_until[i] = if sc.t_ref > 0.0 {
+        self.hot[i].v = sc.v_reset;
+        self.hot[i].ref_until = if sc.t_ref > 0.0 {
             t + sc.t_ref
         } else {
             f64::NEG_INFINITY
         };
         let nch = self.layout.channels.len();
         let na = self.layout.n_adapt;
-        let ns = self.layout.n_state;
         for k in 0..na {
             let c = nch - na + k;
-            self.state[i * ns + self.layout.offsets[c]] += self.adapt_inc[i * na + k];
+            self.state[i * self.stride + self.layout.offsets[c]] += self.adapt_inc[i * na + k];
         }
         let nt = self.layout.n_thr;
         for k in 0..nt {
@@ -491,8 +512,8 @@ impl LifPopulation {
     /// can before `end`. The bound is `g(s) ≤ g(0) + M s` with `M` an upper bound of the
     /// slope of the distance to threshold; costs no exponentials and no root finding.
     pub fn next_bound(&self, i: usize, end: f64) -> Next {
-        let now = self.t_last[i];
-        let t0 = now.max(self.ref_until[i]);
+        let now = self.hot[i].t_last;
+        let t0 = now.max(self.hot[i].ref_until);
         if t0 >= end {
             return Next::Never;
         }
@@ -509,8 +530,8 @@ impl LifPopulation {
             (copy.v, &copy.s[..ns], &copy.th[..nt])
         } else {
             (
-                self.v[i],
-                &self.state[i * ns..(i + 1) * ns],
+                self.hot[i].v,
+                &self.state[i * self.stride..i * self.stride + ns],
                 &self.thr[i * nt..(i + 1) * nt],
             )
         };
@@ -586,9 +607,9 @@ impl LifPopulation {
     /// The next time in `[now, end)` at which the neuron crosses threshold if no further
     /// input arrives, or `None`. `now` must be the neuron's current time.
     pub fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
-        let now = self.t_last[i];
+        let now = self.hot[i].t_last;
         let mut l = self.local(i);
-        let t0 = now.max(self.ref_until[i]);
+        let t0 = now.max(self.hot[i].ref_until);
         if t0 >= end {
             return None;
         }
