@@ -169,8 +169,9 @@ pub struct NeuronInit {
     pub thr_inc: Vec<f64>,
 }
 
-/// The per-neuron scalars touched by every event.
+/// The per-neuron scalars touched by every event: one aligned cache line per neuron.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 struct Hot {
     /// Time of the last update [ms]; the state below is for this time.
     t_last: f64,
@@ -180,6 +181,9 @@ struct Hot {
     ref_until: f64,
     /// Epoch of the shared factors stored in the neuron's state block.
     epoch: u64,
+    /// Copies of the constants V∞ and v_th (read on every event; `scalars` has them too).
+    v_inf: f64,
+    v_th: f64,
 }
 
 /// A neuron's state copied out for look-ahead computations (no allocation).
@@ -247,6 +251,8 @@ impl LifPopulation {
                 v: ni.v_init,
                 ref_until: f64::NEG_INFINITY,
                 epoch: 0,
+                v_inf: ni.scalars.v_inf,
+                v_th: ni.scalars.v_th,
             });
             p.chan_rate.extend_from_slice(&ni.chan_rate);
             p.adapt_inc.extend_from_slice(&ni.adapt_inc);
@@ -408,10 +414,10 @@ impl LifPopulation {
                 x * sh.step[r]
             }
         };
-        let sc = &self.scalars[i];
+        let h = &mut self.hot[i];
         let e_mu = factor(0);
-        let mu = sc.rate_m;
-        let mut v = sc.v_inf + (self.hot[i].v - sc.v_inf) * e_mu;
+        let mu = sh.rates[0];
+        let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
         // all channels are exp: one state variable each, in channel order
         for (c, x) in st.iter_mut().enumerate() {
             let decay = factor(c + 1);
@@ -421,9 +427,9 @@ impl LifPopulation {
             }
             *x = i0 * decay;
         }
-        self.hot[i].v = v;
+        h.v = v;
+        h.epoch = sh.epoch;
         g.copy_from_slice(&sh.g_now);
-        self.hot[i].epoch = sh.epoch;
         true
     }
 
@@ -449,7 +455,7 @@ impl LifPopulation {
     /// Effective threshold at the neuron's last update.
     fn threshold(&self, i: usize) -> f64 {
         let nt = self.layout.n_thr;
-        self.scalars[i].v_th + self.thr[i * nt..(i + 1) * nt].iter().sum::<f64>()
+        self.hot[i].v_th + self.thr[i * nt..(i + 1) * nt].iter().sum::<f64>()
     }
 
     /// True while the neuron is refractory at its last update time.
@@ -535,7 +541,7 @@ impl LifPopulation {
                 &self.thr[i * nt..(i + 1) * nt],
             )
         };
-        let g0 = v - self.scalars[i].v_th - th.iter().sum::<f64>();
+        let g0 = v - self.hot[i].v_th - th.iter().sum::<f64>();
         if g0 >= 0.0 {
             return Next::Spike(t0);
         }
@@ -565,13 +571,19 @@ impl LifPopulation {
     /// the same terms summed in the same order, so the same numbers, without filling the
     /// solver's 18-term polynomial on every input.
     fn simple_bounds(&self, i: usize, v: f64, st: &[f64], g0: f64) -> (f64, f64, f64) {
-        let sc = &self.scalars[i];
-        let mu = sc.rate_m;
+        let h = &self.hot[i];
         let nch = self.layout.channels.len();
-        let rates = &self.chan_rate[i * nch..(i + 1) * nch];
+        // uniform rates are read from the shared propagator: one cache line fewer per event
+        let (mu, rates) = match &self.shared {
+            Some(sh) => (sh.rates[0], &sh.rates[1..]),
+            None => (
+                self.scalars[i].rate_m,
+                &self.chan_rate[i * nch..(i + 1) * nch],
+            ),
+        };
         // (rate, coefficient of e^{-rate s}); equal channel rates merge as in ExpPoly::add
         let mut terms = [(0.0, 0.0); MAX_CHANNELS + 1];
-        terms[0] = (mu, v - sc.v_inf);
+        terms[0] = (mu, v - h.v_inf);
         let mut len = 1;
         for (c, &lam) in rates.iter().enumerate() {
             let ci = mu * st[c];
@@ -589,7 +601,7 @@ impl LifPopulation {
                 }
             }
         }
-        let mut upper = sc.v_inf - sc.v_th;
+        let mut upper = h.v_inf - h.v_th;
         let mut slope = 0.0;
         let (mut g1, mut curv) = (0.0, 0.0);
         for &(rate, c) in &terms[..len] {
