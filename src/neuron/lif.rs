@@ -2,9 +2,12 @@
 //! receptors, bias, spike-triggered adaptation currents, threshold adaptation and a
 //! refractory period, all solved in closed form (equations in `docs/models.md`).
 //!
-//! A population stores every neuron's constants and state in flat arrays (struct of
-//! arrays); per-neuron heterogeneity costs nothing per event because all derived constants
-//! (rates, reciprocals) are computed once at build time.
+//! A population stores every neuron's constants and state in flat arrays, grouped by when
+//! they are read: what every event touches (last update, V, refractory end, V∞, θ) in one
+//! aligned cache line per neuron, the channel states and shared factors in one block per
+//! neuron, the rest in arrays of their own. Per-neuron heterogeneity costs no extra work per
+//! event because all derived constants are computed once at build time (it does forgo the
+//! shared exponentials, which need equal rates).
 
 mod shared;
 
