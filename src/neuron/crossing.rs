@@ -312,10 +312,7 @@ fn bisect(
     let mut width_before = hi - lo;
     for iter in 0..300 {
         let width = hi - lo;
-        // a quarter of an ulp of `scale + hi`, at most: the sum's rounding dominates
-        let tol = 2.0 * f64::EPSILON * lo.abs().max(hi.abs()).max(0.125 * scale.abs())
-            + f64::MIN_POSITIVE;
-        if width <= tol {
+        if width <= root_tolerance(lo, hi, scale) {
             break;
         }
         let force_bisect = iter % 2 == 0 && iter > 0 && width > 0.5 * width_before;
@@ -417,23 +414,20 @@ pub fn first_crossing_after(
 }
 
 /// The sign change of `f` in `[lo, hi]` (`f(lo) < 0 ≤ f(hi)`, no other sign change inside),
-/// with the same contract as [`bisect`]: the right end of a final bracket no wider than its
-/// tolerance. Newton steps from the derivative that `fd` returns alongside the value, kept
-/// inside the bracket; a step that would leave it, a missing derivative, or two steps that did
-/// not halve the bracket fall back to bisection. When Newton has converged to within the
-/// tolerance, one step just across the estimate closes the bracket from the other side.
-/// Typically 4–6 evaluations where false position needed 12–25.
+/// with the same contract as [`bisect`]: the right end of a final bracket no wider than
+/// [`root_tolerance`]. Newton steps from the derivative that `fd` returns alongside the value,
+/// kept inside the bracket; a step that would leave it, a missing derivative, or a step not
+/// at most half the one before last (rtsafe's guard) falls back to bisection. When Newton has
+/// converged to within the tolerance, one step just across the estimate closes the bracket
+/// from the other side.
 fn newton(
     fd: impl Fn(f64) -> (f64, f64),
     mut lo: f64,
     mut hi: f64,
-    mut fl: f64,
-    mut fh: f64,
+    fl: f64,
+    fh: f64,
     scale: f64,
 ) -> f64 {
-    let tol_of = |lo: f64, hi: f64| {
-        2.0 * f64::EPSILON * lo.abs().max(hi.abs()).max(0.125 * scale.abs()) + f64::MIN_POSITIVE
-    };
     // start from the secant point
     let mut x = if fh > fl && fl.is_finite() && fh.is_finite() {
         lo - fl * ((hi - lo) / (fh - fl))
@@ -444,7 +438,7 @@ fn newton(
     let mut step_before = hi - lo;
     let mut last_step = hi - lo;
     for _ in 0..300 {
-        let tol = tol_of(lo, hi);
+        let tol = root_tolerance(lo, hi, scale);
         if hi - lo <= tol {
             break;
         }
@@ -457,10 +451,8 @@ fn newton(
         let (fx, dx) = fd(x);
         if fx < 0.0 {
             lo = x;
-            fl = fx;
         } else {
             hi = x;
-            fh = fx;
         }
         let width = hi - lo;
         let step = fx / dx;
@@ -482,8 +474,15 @@ fn newton(
             x - step
         };
     }
-    let _ = (fl, fh);
     hi
+}
+
+/// Width at which a root bracket `[lo, hi]` is resolved: two ulps of the bracket, or a quarter
+/// of an ulp of `scale + hi` when `scale` (the absolute time of `t = 0`) dominates, since the
+/// caller's sum rounds finer detail away.
+#[inline]
+fn root_tolerance(lo: f64, hi: f64, scale: f64) -> f64 {
+    2.0 * f64::EPSILON * lo.abs().max(hi.abs()).max(0.125 * scale.abs()) + f64::MIN_POSITIVE
 }
 
 /// A time after which `g` can no longer reach a value it has not approached before: every

@@ -50,6 +50,33 @@ def best(sc, reps):
     return max(runs, key=lambda s: s["events_per_second"])
 
 
+def with_delays(D):
+    sc = cuba(4000, 1000.0)
+    for c in sc["connections"]:
+        c["delay"] = {"uniform": [0.1, 0.1 + D]}
+    return sc
+
+
+def with_sources(S):
+    # 2 s at 1 MHz in total: even with 1e6 sources (1 Hz each) most have a spike pending
+    sc = cuba(4000, 2000.0)
+    sc["inputs"] = [{"name": "bg", "kind": "poisson", "size": S, "rate": 1e6 / S}]
+    sc["connections"].append({"from": "bg", "to": "exc", "rule": {"fixed_outdegree": 8},
+                              "weight": 0.05, "delay": 0.0, "receptor": 0})
+    return sc
+
+
+def sweep(label, rows, values, scenario):
+    """One row per value: (value, peak pending, events/s), printed as a markdown table."""
+    print(f"| {label} | peak pending | events | events/s | ns/event |")
+    print("|---:|---:|---:|---:|---:|")
+    for x in values:
+        s = best(scenario(x), 1 if QUICK else 2)
+        eps = s["events_per_second"]
+        rows.append((x, s["peak_queue"], eps))
+        print(f"| {x:g} | {s['peak_queue']} | {s['events']} | {eps/1e6:.2f} M | {1e9/eps:.0f} |", flush=True)
+
+
 def main():
     results = os.path.join(ROOT, "validation", "scaling", "results.json")
     if "--replot" in sys.argv:
@@ -66,29 +93,9 @@ def main():
         size_rows.append((n, s["peak_queue"], eps))
         print(f"| {n} | {s['synapses']} | {s['events']} | {s['peak_queue']} | {eps/1e6:.2f} M | {1e9/eps:.0f} |", flush=True)
     print()
-    print("| delay spread D [ms] | peak pending | events | events/s | ns/event |")
-    print("|---:|---:|---:|---:|---:|")
-    for D in [0.1, 1.0, 10.0, 100.0, 1000.0] if QUICK else [0.1, 1.0, 10.0, 100.0, 1000.0, 1200.0]:
-        sc = cuba(4000, 1000.0)
-        for c in sc["connections"]:
-            c["delay"] = {"uniform": [0.1, 0.1 + D]}
-        s = best(sc, 1 if QUICK else 2)
-        eps = s["events_per_second"]
-        delay_rows.append((D, s["peak_queue"], eps))
-        print(f"| {D:g} | {s['peak_queue']} | {s['events']} | {eps/1e6:.2f} M | {1e9/eps:.0f} |", flush=True)
+    sweep("delay spread D [ms]", delay_rows, [0.1, 1.0, 10.0, 100.0, 1000.0] + ([] if QUICK else [1200.0]), with_delays)
     print()
-    print("| Poisson sources | peak pending | events | events/s | ns/event |")
-    print("|---:|---:|---:|---:|---:|")
-    for S in [1000, 10000, 100000, 1000000]:
-        # 2 s at 1 MHz in total: even with 1e6 sources (1 Hz each) most have a spike pending
-        sc = cuba(4000, 2000.0)
-        sc["inputs"] = [{"name": "bg", "kind": "poisson", "size": S, "rate": 1e6 / S}]
-        sc["connections"].append({"from": "bg", "to": "exc", "rule": {"fixed_outdegree": 8},
-                                  "weight": 0.05, "delay": 0.0, "receptor": 0})
-        s = best(sc, 1 if QUICK else 2)
-        eps = s["events_per_second"]
-        pend_rows.append((S, s["peak_queue"], eps))
-        print(f"| {S} | {s['peak_queue']} | {s['events']} | {eps/1e6:.2f} M | {1e9/eps:.0f} |", flush=True)
+    sweep("Poisson sources", pend_rows, [1000, 10000, 100000, 1000000], with_sources)
     json.dump({"size": size_rows, "delay": delay_rows, "sources": pend_rows}, open(results, "w"), indent=1)
     plot(size_rows, delay_rows, pend_rows)
 
