@@ -424,8 +424,8 @@ fn newton(
     fd: impl Fn(f64) -> (f64, f64),
     mut lo: f64,
     mut hi: f64,
-    fl: f64,
-    fh: f64,
+    mut fl: f64,
+    mut fh: f64,
     scale: f64,
 ) -> f64 {
     // start from the secant point
@@ -437,7 +437,7 @@ fn newton(
     // length of the step before last (rtsafe's guard: Newton must at least halve it)
     let mut step_before = hi - lo;
     let mut last_step = hi - lo;
-    for _ in 0..300 {
+    for _ in 0..100 {
         let tol = root_tolerance(lo, hi, scale);
         if hi - lo <= tol {
             break;
@@ -451,8 +451,10 @@ fn newton(
         let (fx, dx) = fd(x);
         if fx < 0.0 {
             lo = x;
+            fl = fx;
         } else {
             hi = x;
+            fh = fx;
         }
         let width = hi - lo;
         let step = fx / dx;
@@ -473,6 +475,11 @@ fn newton(
             last_step = step;
             x - step
         };
+    }
+    // Not resolved in 100 steps (the guard can keep Newton out when the root hugs one end of
+    // a wide bracket, e.g. near t = 0): finish with guarded false position.
+    if hi - lo > root_tolerance(lo, hi, scale) {
+        return bisect(|t| fd(t).0, lo, hi, fl, fh, scale);
     }
     hi
 }

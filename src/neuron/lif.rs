@@ -606,9 +606,11 @@ impl LifPopulation {
         }
         let mut upper = h.v_inf - h.v_th;
         let mut slope = 0.0;
-        let (mut g1, mut curv) = (0.0, 0.0);
+        let mut curv = 0.0;
+        // g'(0) = V'(0) = μ (ΣI − (V − V∞)) straight from the state: summing −λ c over the
+        // terms would cancel large coefficients (∝ 1/(λ − μ)) near a maximum of V
+        let g1 = mu * (st[..nch].iter().sum::<f64>() - (v - h.v_inf));
         for &(rate, c) in &terms[..len] {
-            g1 += -rate * c;
             if c > 0.0 {
                 upper += c;
                 curv += rate * rate * c;
