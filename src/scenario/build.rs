@@ -597,23 +597,14 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
             }
         };
         let size = populations[p].neurons.len();
-        let neurons = match &v.neurons {
-            None => (0..size).collect(),
-            Some(list) => {
-                for (m, &i) in list.iter().enumerate() {
-                    if i >= size {
-                        return err(
-                            format!("{path}.neurons[{m}]"),
-                            format!(
-                                "index {i} out of range: \"{}\" has {size} neurons",
-                                v.population
-                            ),
-                        );
-                    }
-                }
-                list.clone()
-            }
-        };
+        let owner = format!("\"{}\"", v.population);
+        let neurons = indices(
+            &v.neurons,
+            size,
+            &format!("{path}.neurons"),
+            &owner,
+            "neurons",
+        )?;
         let times = sample_times(
             v.every,
             &v.times,
@@ -649,23 +640,14 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
             );
         };
         let n = pairs.len();
-        let chosen: Vec<usize> = match &w.synapses {
-            None => (0..n).collect(),
-            Some(list) => {
-                for (m, &i) in list.iter().enumerate() {
-                    if i >= n {
-                        return err(
-                            format!("{path}.synapses[{m}]"),
-                            format!(
-                                "index {i} out of range: connection {} has {n} synapses",
-                                w.connection
-                            ),
-                        );
-                    }
-                }
-                list.clone()
-            }
-        };
+        let owner = format!("connection {}", w.connection);
+        let chosen = indices(
+            &w.synapses,
+            n,
+            &format!("{path}.synapses"),
+            &owner,
+            "synapses",
+        )?;
         let times = sample_times(
             w.every,
             &w.times,
@@ -1424,6 +1406,27 @@ fn generate_pairs(
         }
     }
     Ok(out)
+}
+
+/// The indices a probe lists (all of `0..n` when it lists none), each checked to be below
+/// `n`; an error names `path[m]` and says that `owner` has `n` `noun`.
+fn indices(
+    list: &Option<Vec<usize>>,
+    n: usize,
+    path: &str,
+    owner: &str,
+    noun: &str,
+) -> Res<Vec<usize>> {
+    let Some(list) = list else {
+        return Ok((0..n).collect());
+    };
+    if let Some((m, i)) = list.iter().enumerate().find(|(_, &i)| i >= n) {
+        return err(
+            format!("{path}[{m}]"),
+            format!("index {i} out of range: {owner} has {n} {noun}"),
+        );
+    }
+    Ok(list.clone())
 }
 
 /// Pairs reordered by source, stably (counting sort: O(n), one extra buffer).

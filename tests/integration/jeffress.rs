@@ -4,6 +4,19 @@
 
 use crate::util::*;
 
+/// Runs `exactspike <args> --out <out>` from the repository root and returns the read-out.
+fn sweep_readout(args: &[&str], out: &std::path::Path) -> Vec<(f64, f64)> {
+    let o = bin()
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_success(&o);
+    readout(out)
+}
+
 fn readout(dir: &std::path::Path) -> Vec<(f64, f64)> {
     let o = bin().arg("jeffress-readout").arg(dir).output().unwrap();
     assert_success(&o);
@@ -21,22 +34,17 @@ fn readout(dir: &std::path::Path) -> Vec<(f64, f64)> {
 fn itd_sweep_is_monotonic_and_within_10_us() {
     let tmp = TempDir::new("jeffress");
     let out = tmp.path().join("sweep");
-    let o = bin()
-        .args([
+    let rows = sweep_readout(
+        &[
             "sweep",
             "examples/jeffress.json",
             "--set",
             "/inputs/1/delay=-0.3:0.3:0.05",
             "--vary-seed",
             "--quiet",
-            "--out",
-        ])
-        .arg(&out)
-        .current_dir(repo())
-        .output()
-        .unwrap();
-    assert_success(&o);
-    let rows = readout(&out);
+        ],
+        &out,
+    );
     assert_eq!(rows.len(), 13);
     for (truth, est) in &rows {
         assert_close(*est, *truth, 0.010, &format!("ITD read-out at {truth} ms"));
@@ -61,8 +69,8 @@ fn a_coarse_clock_grid_degrades_the_readout() {
     // an 80 µs ITD by tens of microseconds (docs/jeffress.md has the full table).
     let tmp = TempDir::new("jeffress-grid");
     let out = tmp.path().join("sweep");
-    let o = bin()
-        .args([
+    let rows = sweep_readout(
+        &[
             "--grid-dt",
             "0.1",
             "--grid-delays",
@@ -71,14 +79,9 @@ fn a_coarse_clock_grid_degrades_the_readout() {
             "--set",
             "/inputs/1/delay=0.08",
             "--quiet",
-            "--out",
-        ])
-        .arg(&out)
-        .current_dir(repo())
-        .output()
-        .unwrap();
-    assert_success(&o);
-    let rows = readout(&out);
+        ],
+        &out,
+    );
     assert!(
         (rows[0].1 - 0.08).abs() > 0.02,
         "grid read-out {:?} unexpectedly accurate",
