@@ -8,8 +8,11 @@
 #![allow(missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use exactspike::build::build;
+use exactspike::ids::NeuronId;
+use exactspike::neuron::NeuronModel;
 use exactspike::queue::{Event, EventQueue};
-use exactspike::scenario::{self, build::build};
+use exactspike::scenario;
 use exactspike::Simulation;
 
 fn short() -> bool {
@@ -63,13 +66,13 @@ fn queue(c: &mut Criterion) {
         g.bench_function(format!("crossing updates among {n} neurons"), |b| {
             let mut q = EventQueue::with_capacity(0, n);
             for i in 0..n as u32 {
-                q.set_crossing(i, Some(i as f64));
+                q.set_crossing(NeuronId(i), Some(i as f64));
             }
             let mut k = 0u32;
             b.iter(|| {
                 for _ in 0..n {
                     k = (k + 7919) % n as u32;
-                    q.set_crossing(k, Some(black_box(k as f64 * 0.37 + 5.0)));
+                    q.set_crossing(NeuronId(k), Some(black_box(k as f64 * 0.37 + 5.0)));
                 }
             });
         });

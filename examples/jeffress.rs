@@ -14,7 +14,7 @@
 //! off by more than 10 µs. The same network as JSON: `examples/jeffress.json`.
 
 use exactspike::analysis::{best_itds, itd_estimate, JeffressNames};
-use exactspike::scenario::build::build;
+use exactspike::build::build;
 use exactspike::scenario::*;
 use exactspike::Simulation;
 use std::f64::consts::FRAC_PI_2;

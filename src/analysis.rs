@@ -1,6 +1,11 @@
 //! Read-outs of simulation results: the Jeffress ITD estimator.
 
+use crate::build::{self, BuildOptions};
+use crate::error::{ResultsError, RunError};
 use crate::network::Network;
+use crate::neuron::NeuronModel;
+use crate::results::Results;
+use std::path::Path;
 
 /// Which populations form a Jeffress network.
 #[derive(Clone, Debug)]
@@ -40,13 +45,14 @@ pub fn best_itds(net: &Network, names: &JeffressNames) -> Result<Vec<Option<f64>
             .iter()
             .find(|p| p.name == ear)
             .ok_or_else(|| format!("no input named \"{ear}\""))?;
-        let node = net.n_neurons() + inp.offset;
+        let node = net.node_of_source(inp.offset);
+        let first = det.offset.index();
         let mut d = vec![None; n];
         for (delay, start, end) in net.connectivity.groups(node) {
             for k in start as usize..end as usize {
-                let t = net.connectivity.target[k] as usize;
-                if t >= det.offset && t < det.offset + n && d[t - det.offset].is_none() {
-                    d[t - det.offset] = Some(delay);
+                let t = net.connectivity.target[k].index();
+                if t >= first && t < first + n && d[t - first].is_none() {
+                    d[t - first] = Some(delay);
                 }
             }
         }
@@ -54,6 +60,54 @@ pub fn best_itds(net: &Network, names: &JeffressNames) -> Result<Vec<Option<f64>
     };
     let (l, r) = (row(&names.left)?, row(&names.right)?);
     Ok(l.iter().zip(&r).map(|(a, b)| Some((*a)? - (*b)?)).collect())
+}
+
+/// The read-out of one run directory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Readout {
+    /// Estimated ITD [ms], or `None` when no detector fired.
+    pub itd: Option<f64>,
+    /// Spikes of the detectors.
+    pub detector_spikes: u64,
+    /// Number of detectors.
+    pub detectors: usize,
+}
+
+/// Checks a read-out threshold fraction: a number in [0, 1).
+pub fn check_frac(frac: f64) -> Result<f64, RunError> {
+    if frac.is_finite() && (0.0..1.0).contains(&frac) {
+        Ok(frac)
+    } else {
+        Err(RunError::Option(format!(
+            "--frac: must be a number in [0, 1), got {frac}"
+        )))
+    }
+}
+
+/// The ITD estimate of the run in `dir`: best ITDs from the network rebuilt from its
+/// `scenario.json` with `limits` (nominal delays: no grid), counts from its spikes.
+pub fn readout_dir(
+    dir: &Path,
+    names: &JeffressNames,
+    frac: f64,
+    limits: &BuildOptions,
+) -> Result<Readout, RunError> {
+    let frac = check_frac(frac)?;
+    let (_, net) = build::load_with(&dir.join("scenario.json"), limits)?;
+    let itds = best_itds(&net, names).map_err(|m| ResultsError::new(dir, m))?;
+    let results = Results::open(dir)?;
+    let (neurons, _) = results.spikes_of(&names.detectors)?;
+    let mut counts = vec![0u64; itds.len()];
+    for j in neurons {
+        if let Some(c) = counts.get_mut(j as usize) {
+            *c += 1;
+        }
+    }
+    Ok(Readout {
+        itd: itd_estimate(&counts, &itds, frac),
+        detector_spikes: counts.iter().sum(),
+        detectors: counts.len(),
+    })
 }
 
 /// Thresholded-centroid ITD estimate from detector spike counts.

@@ -65,4 +65,67 @@ pub enum OutputError {
         #[source]
         source: std::io::Error,
     },
+    /// Another run is writing into the same directory.
+    #[error("{} is in use by another run ({holder}); wait for it or choose another --out", path.display())]
+    Locked {
+        /// The directory.
+        path: PathBuf,
+        /// What the lock file says about its holder (e.g. `pid 1234`).
+        holder: String,
+    },
+    /// Writing would overwrite or follow something it must not.
+    #[error("{}: {why}", path.display())]
+    Unsafe {
+        /// The file.
+        path: PathBuf,
+        /// Why, and what to do.
+        why: String,
+    },
+}
+
+/// Why a run failed. Each variant maps to one exit status of the command line
+/// ([`RunError::exit_code`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The scenario is invalid (or could not be read).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// A command-line or API option is invalid.
+    #[error("{0}")]
+    Option(String),
+    /// The results could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Results read back (by `plot`, `sweep`, the read-out) are missing or malformed.
+    #[error(transparent)]
+    Results(#[from] ResultsError),
+}
+
+impl RunError {
+    /// The command line's exit status for this error: 2 for every kind (bad input,
+    /// unwritable output); 0 and 3 are for complete and stopped runs.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}
+
+/// Why results could not be read back from an output directory.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct ResultsError {
+    /// The file (or directory).
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ResultsError {
+    /// An error about `path`.
+    pub fn new(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        ResultsError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
 }

@@ -6,7 +6,6 @@
 //! another input's spikes. Poisson trains are drawn lazily (memory stays bounded however long
 //! the run); the others are generated up front and sorted.
 
-use crate::scenario::schema::{Itd, Rate};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use rand_pcg::Pcg64;
@@ -27,6 +26,55 @@ pub fn stream(seed: u64, label: &str, index: u64) -> Pcg64 {
         z ^ (z >> 31)
     };
     Pcg64::seed_from_u64(mix(mix(mix(seed) ^ h) ^ index))
+}
+
+/// A Poisson rate [Hz]: constant, or `max(0, mean + amplitude·sin(2π f t/1000 + phase))`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rate {
+    /// Constant rate [Hz].
+    Constant(f64),
+    /// Sinusoidally modulated rate.
+    Sinusoidal {
+        /// Mean rate [Hz].
+        mean: f64,
+        /// Amplitude [Hz].
+        amplitude: f64,
+        /// Modulation frequency [Hz].
+        frequency: f64,
+        /// Phase [rad].
+        phase: f64,
+    },
+}
+
+/// An extra delay of a phase-locked train [ms]: constant, or
+/// `offset + amplitude·sin(2π t / period + phase)` (a moving source).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Itd {
+    /// Constant delay [ms].
+    Constant(f64),
+    /// A sinusoidally moving delay.
+    Moving {
+        /// Mean delay [ms].
+        offset: f64,
+        /// Amplitude [ms].
+        amplitude: f64,
+        /// Period of the movement [ms].
+        period: f64,
+        /// Phase [rad].
+        phase: f64,
+    },
+}
+
+impl Itd {
+    /// Largest magnitude the delay reaches [ms].
+    pub fn reach(&self) -> f64 {
+        match self {
+            Itd::Constant(d) => d.abs(),
+            Itd::Moving {
+                offset, amplitude, ..
+            } => offset.abs() + amplitude.abs(),
+        }
+    }
 }
 
 /// The spike train of one source.
@@ -68,9 +116,17 @@ impl SourceTrain {
                 t
             }
             SourceTrain::Poisson { rng, rate, t, stop } => {
-                let (r_max, modulated) = match rate {
-                    Rate::Constant(r) => (*r, None),
-                    Rate::Sinusoidal(s) => (s.mean + s.amplitude.abs(), Some(s.clone())),
+                let (r_max, modulated) = match *rate {
+                    Rate::Constant(r) => (r, None),
+                    Rate::Sinusoidal {
+                        mean,
+                        amplitude,
+                        frequency,
+                        phase,
+                    } => (
+                        mean + amplitude.abs(),
+                        Some((mean, amplitude, frequency, phase)),
+                    ),
                 };
                 if r_max <= 0.0 {
                     return None;
@@ -84,11 +140,10 @@ impl SourceTrain {
                     }
                     match &modulated {
                         None => return Some(*t),
-                        Some(s) => {
+                        Some((mean, amplitude, frequency, phase)) => {
                             // thinning: accept with probability rate(t) / r_max
-                            let r = (s.mean
-                                + s.amplitude
-                                    * (2.0 * PI * s.frequency * *t / 1000.0 + s.phase).sin())
+                            let r = (mean
+                                + amplitude * (2.0 * PI * frequency * *t / 1000.0 + phase).sin())
                             .max(0.0);
                             let u: f64 = rng.random();
                             if u * r_max < r {
@@ -167,9 +222,14 @@ pub fn cycle_range(offset: f64, period: f64, reach: f64, duration: f64) -> (u64,
 
 /// Evaluates an interaural delay at time `t` [ms].
 pub fn itd_at(itd: &Itd, t: f64) -> f64 {
-    match itd {
-        Itd::Constant(d) => *d,
-        Itd::Moving(m) => m.offset + m.amplitude * (2.0 * PI * t / m.period + m.phase).sin(),
+    match *itd {
+        Itd::Constant(d) => d,
+        Itd::Moving {
+            offset,
+            amplitude,
+            period,
+            phase,
+        } => offset + amplitude * (2.0 * PI * t / period + phase).sin(),
     }
 }
 
@@ -190,10 +250,7 @@ pub fn phase_locked(
     let period = 1000.0 / frequency;
     let p = rate / frequency;
     let offset = phase / (2.0 * PI) * period;
-    let max_delay = match delay {
-        Itd::Constant(d) => d.abs(),
-        Itd::Moving(m) => m.offset.abs() + m.amplitude.abs(),
-    };
+    let max_delay = delay.reach();
     (0..size)
         .map(|i| {
             let mut rng = stream(seed, name, i as u64);
@@ -233,14 +290,13 @@ mod tests {
 
     #[test]
     fn moving_source_shifts_each_cycle_by_its_delay() {
-        use crate::scenario::schema::MovingDelay;
         // rate = frequency and no jitter: one spike per cycle at k·T + delay(k·T)
-        let itd = Itd::Moving(MovingDelay {
+        let itd = Itd::Moving {
             offset: 0.05,
             amplitude: 0.3,
             period: 100.0,
             phase: 0.0,
-        });
+        };
         let mut trains = phase_locked(1, "ear", 1, 500.0, 500.0, 0.0, 0.0, &itd, 200.0);
         let times: Vec<f64> = std::iter::from_fn(|| trains[0].next_spike()).collect();
         assert_eq!(times.len(), 100);
@@ -253,15 +309,14 @@ mod tests {
 
     #[test]
     fn sinusoidal_poisson_follows_its_rate() {
-        use crate::scenario::schema::SinusoidalRate;
         // rate(t) = 50 + 50 sin(2π 5 t/1000): the first half of each 200 ms cycle has
         // mean 50 + 100/π Hz, the second half 50 − 100/π Hz
-        let rate = Rate::Sinusoidal(SinusoidalRate {
+        let rate = Rate::Sinusoidal {
             mean: 50.0,
             amplitude: 50.0,
             frequency: 5.0,
             phase: 0.0,
-        });
+        };
         let mut trains = poisson(9, "p", 50, &rate, 0.0, 20_000.0);
         let (mut up, mut down) = (0.0, 0.0);
         for tr in &mut trains {

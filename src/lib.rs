@@ -5,23 +5,27 @@
 //! next threshold crossing is found exactly (and never missed) by the solver in
 //! [`neuron::crossing`]. Times are in ms, potentials and synaptic weights in mV, rates in Hz.
 //!
-//! The nouns:
-//!
-//! * [`scenario`]: the description of a network (JSON or Rust), parsed and validated with
-//!   path-named errors, and built into a
-//! * [`network::Network`]: neuron populations ([`neuron`]), spike sources ([`input`]) and
-//!   connectivity (CSR, grouped by delay), simulated by a
-//! * [`simulation::Simulation`]: the event loop over an [`queue::EventQueue`], whose
-//!   results ([`monitor`]) are recorded spikes, voltage and weight samples and counters;
-//!   [`plasticity`] changes weights at exact spike times.
-//!
-//! Around them: [`sweep`] (parallel parameter sweeps), [`analysis`] (the Jeffress ITD
-//! read-out) and [`plot`] (SVG/PNG pictures).
+//! The layers, each depending only on those above it (no module cycles):
 //!
 //! ```text
-//!   JSON ──parse──▶ Scenario ──build──▶ Network ──▶ Simulation::run ──▶ Output
-//!                  (schema)     (checks, draws)     (event loop)        spikes.csv, ...
+//!   description   scenario (JSON contract: serde types, parsing with paths, builder)
+//!        │
+//!   build         build (description → runtime, in stages: names, models, inputs,
+//!        │               connections, record; checks, random draws, memory budget)
+//!        ▼
+//!   runtime       network, neuron, input, plasticity, queue, simulation  (ids)
+//!        │
+//!   records       records (Spike, VoltageSample, WeightSample, Stats, Summary)
+//!        │
+//!   output        output (Sink: csv, npy; OutputDir), results (reader), npy
+//!        │
+//!   front ends    pipeline (one run pipeline), sweep, analysis, plot, the CLI (main.rs)
 //! ```
+//!
+//! Extension points: neuron models ([`neuron::NeuronModel`] and the registration tables in
+//! `neuron.rs`, `scenario/schema.rs` and `build/models.rs`), input kinds
+//! ([`build::inputs::BuildInput`]) and output formats ([`output::Sink`]); see
+//! `docs/architecture.md`.
 //!
 //! ## Example
 //!
@@ -29,19 +33,11 @@
 //! `t = tau_m ln((V_inf - V_0) / (V_inf - V_th))`:
 //!
 //! ```
-//! use exactspike::scenario::{LifParams, Model, Population, Scenario};
+//! use exactspike::scenario::{LifParams, Scenario};
 //!
 //! let mut params = LifParams::new(10.0, -55.0); // tau_m [ms], v_th [mV]; v_rest = -70
 //! params.i_bias = Some(20.0.into());            // V relaxes to -50 mV
-//! let scenario = Scenario {
-//!     name: None,
-//!     seed: 0,
-//!     duration: 20.0,
-//!     populations: vec![Population { name: "n".into(), size: 1, model: Model::Lif(params) }],
-//!     inputs: vec![],
-//!     connections: vec![],
-//!     record: None,
-//! };
+//! let scenario = Scenario::builder(20.0).population("n", 1, params).finish();
 //! let out = exactspike::run(&scenario).unwrap();
 //! let want = 10.0 * (20.0f64 / 5.0).ln();
 //! assert_eq!(out.spikes.len(), 1);
@@ -49,24 +45,33 @@
 //! ```
 
 pub mod analysis;
+pub mod build;
 pub mod error;
+pub mod ids;
 pub mod input;
-pub mod monitor;
 pub mod network;
 pub mod neuron;
+pub mod npy;
+pub mod output;
+pub mod pipeline;
 pub mod plasticity;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod queue;
+pub mod records;
+pub mod results;
 pub mod scenario;
 pub mod simulation;
 pub mod sweep;
 
-pub use error::ScenarioError;
+pub use error::{OutputError, RunError, ScenarioError};
 pub use network::Network;
-pub use simulation::{Output, Simulation, Stats};
+pub use records::{Output, Stats, Summary};
+pub use simulation::Simulation;
 
-/// Builds and runs a scenario described in code.
+/// Builds and runs a scenario described in code, keeping every record in memory. For
+/// long runs written to files, see [`pipeline::run_scenario`].
 pub fn run(scenario: &scenario::Scenario) -> Result<Output, ScenarioError> {
-    let net = scenario::build::build(scenario, "scenario")?;
+    let net = build::build(scenario, "scenario")?;
     Ok(Simulation::new(net).run())
 }

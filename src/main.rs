@@ -1,16 +1,20 @@
-//! The `exactspike` command line: a thin layer over the library. It parses arguments,
-//! loads a scenario, runs it, writes the results and maps errors to exit codes
-//! (0 success, 2 bad input or unwritable output).
+//! The `exactspike` command line: a thin layer over the library. It parses and checks
+//! arguments (before touching any file), calls the library, reports, and maps the outcome
+//! to an exit status: 0 complete, 2 bad input or unwritable output, 3 stopped early
+//! (`--max-events`, `--max-wall`, SIGINT, SIGTERM or SIGHUP; results so far are kept and
+//! marked incomplete).
 
 use clap::{Parser, Subcommand};
-use exactspike::scenario;
-use exactspike::simulation::{Guards, Simulation, Stop};
-use exactspike::{analysis, monitor, sweep};
-use std::path::PathBuf;
+use exactspike::analysis::{self, JeffressNames};
+use exactspike::build::BuildOptions;
+use exactspike::output::Format;
+use exactspike::pipeline::{self, Progress, RunOptions, Source};
+use exactspike::records::{StopFlag, Summary};
+use exactspike::{sweep, RunError};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(
@@ -22,16 +26,17 @@ struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
-    /// No progress or log output on stderr.
+    /// No progress, summary or log output on stderr (errors are still printed).
     #[arg(short, long, global = true)]
     quiet: bool,
-    /// Refuse scenarios estimated to need more memory than this (bytes, or with a K/M/G
-    /// suffix, e.g. 4G). Default: half of the physical memory.
+    /// Refuse scenarios estimated to need more memory than this: bytes, or with a suffix
+    /// K, M, G, T (KiB, MiB, GiB, TiB; "GB", "GiB" and "G" all mean GiB), at least 1M.
+    /// Default: half of the physical memory.
     #[arg(long, global = true, value_parser = parse_size)]
     max_memory: Option<u64>,
     /// Emulate a clock-driven simulator: round every input spike time to a multiple of DT
     /// ms (for comparisons with the exact result).
-    #[arg(long, global = true, value_name = "DT")]
+    #[arg(long, global = true, value_name = "DT", value_parser = parse_positive)]
     grid_dt: Option<f64>,
     /// With --grid-dt, also round synaptic delays to the grid.
     #[arg(long, global = true, requires = "grid_dt")]
@@ -40,23 +45,36 @@ struct Cli {
     command: Command,
 }
 
+/// Options of a simulation run (also used by every sweep point).
+#[derive(clap::Args, Clone)]
+struct RunArgs {
+    /// Stop cleanly after this many events (synaptic deliveries plus spikes).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_events: Option<u64>,
+    /// Stop cleanly after this many seconds of wall-clock time.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    max_wall: Option<Duration>,
+    /// Format of the record files: csv (spikes.csv, ...) or npy (spikes.npy, ...: NumPy
+    /// structured arrays).
+    #[arg(long, default_value = "csv", value_parser = parse_format)]
+    format: Format,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate a scenario; writes DIR/spikes.csv, DIR/summary.json (+ DIR/voltage.csv).
-    /// Exit 0 when complete, 2 on bad input, 3 when stopped early (--max-events,
-    /// --max-wall or Ctrl-C: what was simulated is written, summary says "complete": false).
+    /// Simulate a scenario; writes DIR/spikes.csv, DIR/summary.json, DIR/scenario.json
+    /// (+ voltage.csv, weights.csv; or .npy with --format npy). Exit 0 when complete, 2 on
+    /// bad input, 3 when stopped early (--max-events, --max-wall, Ctrl-C, SIGTERM, SIGHUP:
+    /// what was simulated is written, summary says "complete": false).
     Run {
-        /// Scenario file (JSON, see docs/scenario-format.md).
+        /// Scenario file (JSON, see docs/scenario-format.md); `-` or /dev/stdin reads stdin.
         scenario: PathBuf,
-        /// Output directory (created if missing).
+        /// Output directory (created if missing; see docs/reliability.md for what is
+        /// replaced in it).
         #[arg(long)]
         out: PathBuf,
-        /// Stop cleanly after this many synaptic events.
-        #[arg(long)]
-        max_events: Option<u64>,
-        /// Stop cleanly after this many seconds of wall-clock time.
-        #[arg(long, value_name = "SECONDS")]
-        max_wall: Option<f64>,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Check a scenario without simulating: exit 0 and a one-line summary, or an error.
     Validate {
@@ -70,23 +88,25 @@ enum Command {
     Sweep {
         /// Scenario file.
         scenario: PathBuf,
-        /// POINTER=VALUES: a JSON pointer and a comma list or start:stop:step range, e.g.
-        /// --set /inputs/1/delay=-0.3:0.3:0.01 (repeat for a grid).
+        /// POINTER=VALUES: a JSON pointer and a start:stop:step range, a JSON list or a
+        /// comma list, e.g. --set /inputs/1/delay=-0.3:0.3:0.01 (repeat for a grid).
         #[arg(long = "set", required = true)]
         set: Vec<String>,
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
         /// Parallel runs (default: number of cores).
-        #[arg(long)]
-        jobs: Option<usize>,
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
         /// Give point k the seed `seed + k` (independent replicates instead of common
         /// random numbers).
         #[arg(long)]
         vary_seed: bool,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Render pictures of a run or sweep directory to SVG and PNG: spike raster, voltage
-    /// traces, and the ITD tuning curve of a read-out sweep.
+    /// traces, weights, and the ITD tuning curve of a read-out sweep.
     Plot {
         /// Output directories of `run`, or of `sweep` after `jeffress-readout`.
         #[arg(required = true)]
@@ -110,10 +130,16 @@ enum Command {
         /// Right-ear input.
         #[arg(long, default_value = "right")]
         right: String,
-        /// Threshold as a fraction of the largest count.
-        #[arg(long, default_value_t = 0.3)]
+        /// Threshold as a fraction of the largest count, in [0, 1).
+        #[arg(long, default_value_t = 0.3, value_parser = parse_frac)]
         frac: f64,
     },
+}
+
+/// How a command ended, when it did not fail.
+enum Outcome {
+    Done,
+    Stopped,
 }
 
 fn main() -> ExitCode {
@@ -126,25 +152,21 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose, cli.quiet);
-    let mut limits = scenario::build::BuildOptions::default();
+    let mut limits = BuildOptions::default();
     if let Some(m) = cli.max_memory {
         limits.max_memory = m;
     }
     limits.input_grid = cli.grid_dt;
     limits.grid_delays = cli.grid_delays;
-    match run(cli.command, cli.quiet, &limits) {
-        Ok(()) if STOPPED_EARLY.load(std::sync::atomic::Ordering::Relaxed) => ExitCode::from(3),
-        Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
+    match dispatch(cli.command, cli.quiet, &limits) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Stopped) => ExitCode::from(3),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }
-
-/// Set when a run stopped early (guard or Ctrl-C): its results are written and marked
-/// incomplete, and the exit status is 3.
-static STOPPED_EARLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
@@ -159,19 +181,20 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
-fn run(cmd: Command, quiet: bool, limits: &scenario::build::BuildOptions) -> Result<(), String> {
+fn dispatch(cmd: Command, quiet: bool, limits: &BuildOptions) -> Result<Outcome, RunError> {
     match cmd {
         Command::Schema => {
-            let s = serde_json::to_string_pretty(&scenario::json_schema())
-                .map_err(|e| e.to_string())?;
-            println!("{s}");
-            Ok(())
+            let s = serde_json::to_string_pretty(&exactspike::scenario::json_schema())
+                .map_err(|e| RunError::Option(e.to_string()))?;
+            print_stdout(&s)?;
         }
         Command::Validate { scenario: path } => {
-            let (_, net) = scenario::load_with(&path, limits).map_err(|e| e.to_string())?;
+            let prepared = pipeline::prepare(Source::File(&stdin_alias(&path)), limits)?;
+            let net = &prepared.network;
             print_stdout(&format!(
                 "{}: valid: {} population(s), {} neuron(s), {} input(s), {} source(s), {} synapse(s), duration {} ms",
                 path.display(),
@@ -181,22 +204,22 @@ fn run(cmd: Command, quiet: bool, limits: &scenario::build::BuildOptions) -> Res
                 net.n_sources(),
                 net.connectivity.len(),
                 net.duration
-            ))
+            ))?;
         }
         Command::Plot { dirs, compare } => {
             let mut files = vec![];
             for dir in &dirs {
-                files.extend(exactspike::plot::plot_dir(dir)?);
+                files.extend(exactspike::plot::plot_dir(dir).map_err(RunError::Option)?);
             }
             if let Some(out) = compare {
                 std::fs::create_dir_all(&out)
-                    .map_err(|e| format!("--compare {}: {e}", out.display()))?;
-                files.extend(exactspike::plot::plot_compare(&dirs, &out)?);
+                    .map_err(|e| RunError::Option(format!("--compare {}: {e}", out.display())))?;
+                files
+                    .extend(exactspike::plot::plot_compare(&dirs, &out).map_err(RunError::Option)?);
             }
             for f in files {
                 print_stdout(&f.display().to_string())?;
             }
-            Ok(())
         }
         Command::Sweep {
             scenario: path,
@@ -204,29 +227,8 @@ fn run(cmd: Command, quiet: bool, limits: &scenario::build::BuildOptions) -> Res
             out,
             jobs,
             vary_seed,
-        } => {
-            let axes = set
-                .iter()
-                .map(|s| sweep::parse_axis(s))
-                .collect::<Result<Vec<_>, _>>()?;
-            if let Some(j) = jobs {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(j.max(1))
-                    .build_global()
-                    .map_err(|e| e.to_string())?;
-            }
-            let t0 = Instant::now();
-            let results = sweep::run(&path, &axes, &out, limits, vary_seed)?;
-            if !quiet {
-                eprintln!(
-                    "{} point(s) in {:.1} s; table in {}",
-                    results.len(),
-                    t0.elapsed().as_secs_f64(),
-                    out.join("sweep.csv").display()
-                );
-            }
-            Ok(())
-        }
+            run,
+        } => return run_sweep(&path, &set, &out, jobs, vary_seed, &run, quiet, limits),
         Command::JeffressReadout {
             dir,
             detectors,
@@ -234,180 +236,302 @@ fn run(cmd: Command, quiet: bool, limits: &scenario::build::BuildOptions) -> Res
             right,
             frac,
         } => {
-            let names = analysis::JeffressNames {
+            let names = JeffressNames {
                 detectors,
                 left,
                 right,
             };
             // Best ITDs are the designed (unrounded) ones, whatever grid the runs emulated.
-            let nominal = scenario::build::BuildOptions {
+            let nominal = BuildOptions {
                 input_grid: None,
                 grid_delays: false,
                 ..*limits
             };
-            jeffress_readout(&dir, &names, frac, &nominal)
+            jeffress_readout(&dir, &names, frac, &nominal)?;
         }
         Command::Run {
             scenario: path,
             out,
-            max_events,
-            max_wall,
-        } => {
-            let t0 = Instant::now();
-            let (_, net) = scenario::load_with(&path, limits).map_err(|e| e.to_string())?;
-            let build_seconds = t0.elapsed().as_secs_f64();
-            if let Some(w) = max_wall {
-                if !(w.is_finite() && w > 0.0) {
-                    return Err(format!(
-                        "--max-wall: must be a number of seconds > 0, got {w}"
-                    ));
-                }
-            }
-            let scenario_text =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            tracing::info!(
-                neurons = net.n_neurons(),
-                synapses = net.connectivity.len(),
-                build_seconds,
-                "network built"
-            );
-            // Create the output directory only once the scenario is known to be valid.
-            let mut writer = monitor::Writer::create(&out, &net)
-                .map_err(|e| format!("--out {}: {e}", out.display()))?;
-            let interrupt = Arc::new(AtomicBool::new(false));
-            {
-                let flag = interrupt.clone();
-                // Ctrl-C stops between instants; results so far are flushed and marked
-                // incomplete. (Failure to install the handler only loses that nicety.)
-                let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-            }
-            let duration = net.duration;
-            let mut sim = Simulation::new(net);
-            sim.set_guards(Guards {
-                max_events,
-                deadline: max_wall.map(|w| Instant::now() + std::time::Duration::from_secs_f64(w)),
-                interrupt: Some(interrupt),
-            });
-            let stop = run_with_progress(&mut sim, duration, quiet, &mut writer)?;
-            let simulated_until = sim.now();
-            let (net, output) = sim.finish();
-            writer
-                .append(&net, &output.spikes, &output.voltages, &output.weights)
-                .map_err(|e| e.to_string())?;
-            let summary = writer
-                .finish(
-                    &net,
-                    &output.stats,
-                    build_seconds,
-                    monitor::Ending {
-                        stop,
-                        simulated_until,
-                    },
-                )
-                .map_err(|e| e.to_string())?;
-            // Keep the input beside the results (provenance; read by jeffress-readout).
-            monitor::write_file(&out, "scenario.json", &scenario_text)
-                .map_err(|e| e.to_string())?;
-            tracing::info!(
-                events = output.stats.events,
-                spikes = summary["spikes"].as_u64().unwrap_or(0),
-                seconds = output.stats.simulate_seconds,
-                "done"
-            );
-            if let Some(reason) = stop {
-                STOPPED_EARLY.store(true, Ordering::Relaxed);
-                eprintln!(
-                    "stopped early ({reason}) at t = {simulated_until} ms of {duration} ms; \
-                     results so far are in {} and summary.json says \"complete\": false",
-                    out.display()
-                );
-            }
-            Ok(())
-        }
+            run,
+        } => return run_one(&stdin_alias(&path), &out, &run, quiet, limits),
+    }
+    Ok(Outcome::Done)
+}
+
+/// `-` means standard input.
+fn stdin_alias(path: &Path) -> PathBuf {
+    if path == Path::new("-") {
+        PathBuf::from("/dev/stdin")
+    } else {
+        path.to_path_buf()
     }
 }
 
-/// Runs in slices of simulated time, streaming each slice's results to `writer` and
-/// drawing a progress bar on stderr once the run has taken more than a second (if stderr is
-/// a terminal and `--quiet` is not given). Returns why the run stopped early, if it did.
-fn run_with_progress(
-    sim: &mut Simulation,
-    duration: f64,
+/// A stop flag raised by SIGINT, SIGTERM and SIGHUP (with the signal's number).
+fn signal_flag() -> StopFlag {
+    let flag = StopFlag::new();
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        let n = usize::try_from(sig).unwrap_or(usize::MAX);
+        // Failing to install a handler only loses the clean stop on that signal.
+        let _ = signal_hook::flag::register_usize(sig, flag.cell().clone(), n);
+    }
+    flag
+}
+
+fn run_options(args: &RunArgs, limits: &BuildOptions, stop: StopFlag) -> RunOptions {
+    RunOptions {
+        limits: *limits,
+        format: args.format,
+        max_events: args.max_events,
+        max_wall: args.max_wall,
+        stop: Some(stop),
+        ..RunOptions::default()
+    }
+}
+
+fn run_one(
+    path: &Path,
+    out: &Path,
+    args: &RunArgs,
     quiet: bool,
-    writer: &mut monitor::Writer,
-) -> Result<Option<Stop>, String> {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    use std::io::IsTerminal;
-    let show = !quiet && std::io::stderr().is_terminal();
-    let steps = 1000u64;
-    let started = Instant::now();
-    let mut bar: Option<ProgressBar> = None;
-    let mut stop = None;
-    for k in 1..=steps {
-        let result = sim.run_until(duration * k as f64 / steps as f64);
-        let (spikes, samples, weights) = sim.drain();
-        writer
-            .append(sim.network(), &spikes, &samples, &weights)
-            .map_err(|e| e.to_string())?;
-        if let Err(s) = result {
-            stop = Some(s);
-            break;
-        }
-        if show && bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
-            let b = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
-            b.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:40}] {percent:>3}% {msg} (eta {eta})",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
-            );
-            bar = Some(b);
-        }
-        if let Some(b) = &bar {
-            b.set_position(k);
-            b.set_message(format!("t = {:.1} ms", sim.now()));
-        }
+    limits: &BuildOptions,
+) -> Result<Outcome, RunError> {
+    let opts = run_options(args, limits, signal_flag());
+    let prepared = pipeline::prepare(Source::File(path), &opts.limits)?;
+    tracing::info!(
+        neurons = prepared.network.n_neurons(),
+        synapses = prepared.network.connectivity.len(),
+        build_seconds = prepared.build_seconds,
+        "network built"
+    );
+    let mut bar = ProgressBar::new(quiet);
+    let summary = pipeline::run_prepared(prepared, out, &opts, &mut |p| bar.update(p)).map_err(
+        |e| match e {
+            RunError::Output(e) => RunError::Option(format!("--out {}: {e}", out.display())),
+            e => e,
+        },
+    )?;
+    bar.finish();
+    if !quiet {
+        report(&summary, out);
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    Ok(stop)
+    Ok(if summary.complete {
+        Outcome::Done
+    } else {
+        Outcome::Stopped
+    })
 }
 
-/// Parses a byte count with an optional K, M or G suffix (powers of 1024).
+/// The closing lines on stderr: one summary line, spikes and rates per population, a
+/// warning for each recorded population that never fired, and how a stopped run ended.
+fn report(s: &Summary, out: &Path) {
+    let fired = s
+        .populations
+        .iter()
+        .filter(|p| p.kind == "neurons" && p.recorded);
+    let neurons: u64 = fired.clone().map(|p| p.size).sum();
+    eprintln!(
+        "{} spikes from {} neurons, {:.3} M events in {:.2} s -> {}/",
+        s.spikes,
+        neurons,
+        s.events as f64 / 1e6,
+        s.wall_seconds,
+        out.display()
+    );
+    for p in s.populations.iter().filter(|p| p.recorded) {
+        eprintln!(
+            "  {:<16} {:>8} spikes  {:>9.3} Hz  ({} {})",
+            p.name,
+            p.spikes,
+            p.rate_hz,
+            p.size,
+            if p.kind == "input" {
+                "sources"
+            } else {
+                "neurons"
+            }
+        );
+    }
+    for p in fired.filter(|p| p.spikes == 0) {
+        eprintln!(
+            "warning: population \"{}\" never fired; check the weights' size and units \
+             (docs/scenario-format.md, \"Units and weights\")",
+            p.name
+        );
+    }
+    if let Some(reason) = &s.stopped {
+        eprintln!(
+            "stopped early ({reason}) at t = {} ms of {} ms; results so far are in {} and \
+             summary.json says \"complete\": false",
+            s.simulated_until,
+            s.duration,
+            out.display()
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one per command-line option
+fn run_sweep(
+    path: &Path,
+    set: &[String],
+    out: &Path,
+    jobs: Option<u16>,
+    vary_seed: bool,
+    args: &RunArgs,
+    quiet: bool,
+    limits: &BuildOptions,
+) -> Result<Outcome, RunError> {
+    let axes = set
+        .iter()
+        .map(|s| sweep::parse_axis(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(j) = jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(j))
+            .build_global()
+            .map_err(|e| RunError::Option(e.to_string()))?;
+    }
+    let t0 = Instant::now();
+    let stop = signal_flag();
+    let opts = run_options(args, limits, stop.clone());
+    let results = sweep::run(path, &axes, out, &opts, vary_seed)?;
+    let complete = results.iter().all(|r| r.summary.complete) && stop.requested().is_none();
+    if !quiet {
+        eprintln!(
+            "{} point(s) in {:.1} s; table in {}{}",
+            results.len(),
+            t0.elapsed().as_secs_f64(),
+            out.join("sweep.csv").display(),
+            if complete {
+                ""
+            } else {
+                " (stopped early: some points incomplete or not run)"
+            }
+        );
+    }
+    Ok(if complete {
+        Outcome::Done
+    } else {
+        Outcome::Stopped
+    })
+}
+
+/// A progress bar on stderr, shown once a run has taken more than a second (if stderr is a
+/// terminal and `--quiet` is not given).
+struct ProgressBar {
+    show: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl ProgressBar {
+    fn new(quiet: bool) -> Self {
+        ProgressBar {
+            show: !quiet && std::io::stderr().is_terminal(),
+            bar: None,
+        }
+    }
+
+    fn update(&mut self, p: &Progress) {
+        use indicatif::{ProgressDrawTarget, ProgressStyle};
+        if self.show && self.bar.is_none() && p.elapsed > Duration::from_secs(1) {
+            let b =
+                indicatif::ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:40}] {percent:>3}% {msg} (eta {eta})",
+            ) {
+                b.set_style(style.progress_chars("=> "));
+            }
+            self.bar = Some(b);
+        }
+        if let Some(b) = &self.bar {
+            b.set_position((1000.0 * p.now / p.duration) as u64);
+            b.set_message(format!(
+                "t = {:.1} ms, {:.2} M events",
+                p.now,
+                p.events as f64 / 1e6
+            ));
+        }
+    }
+
+    fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Parses a byte count: a number with an optional suffix K, M, G or T (powers of 1024;
+/// "KB", "KiB", "MB", "MiB", ... accepted alike), at least 1 MiB.
 fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m: u64 = match c.to_ascii_uppercase() {
-                'K' => 1 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                'T' => 1 << 40,
-                _ => return Err(format!("unknown size suffix {c:?} (use K, M, G or T)")),
-            };
-            (&t[..i], m)
-        }
-        _ => (t, 1),
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, suffix) = t.split_at(split);
+    let mult: f64 = match suffix.to_ascii_uppercase().as_str() {
+        "" | "B" => 1.0,
+        "K" | "KB" | "KIB" => 1024.0,
+        "M" | "MB" | "MIB" => 1024.0 * 1024.0,
+        "G" | "GB" | "GIB" => 1024.0 * 1024.0 * 1024.0,
+        "T" | "TB" | "TIB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown size suffix {other:?} (use K, M, G or T)")),
     };
     let v: f64 = num
         .trim()
         .parse()
-        .map_err(|_| format!("not a size: {text:?}"))?;
-    if !(v.is_finite() && v > 0.0) {
-        return Err(format!("must be > 0, got {text:?}"));
+        .map_err(|_| format!("not a size: {text:?} (e.g. 512M, 4G)"))?;
+    let bytes = v * mult;
+    if !(bytes.is_finite() && bytes >= 1024.0 * 1024.0) {
+        return Err(format!("must be at least 1M (one MiB), got {text:?}"));
     }
-    Ok((v * mult as f64) as u64)
+    if bytes >= u64::MAX as f64 {
+        return Err(format!("too large: {text:?}"));
+    }
+    Ok(bytes as u64)
+}
+
+/// A wall-clock limit: a number of seconds > 0, at most about 31 years.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {text:?}"))?;
+    if !(v.is_finite() && v > 0.0 && v <= 1e9) {
+        return Err(format!(
+            "must be a number of seconds in (0, 1e9], got {text:?}"
+        ));
+    }
+    Duration::try_from_secs_f64(v).map_err(|e| e.to_string())
+}
+
+fn parse_positive(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("must be a finite number > 0, got {text:?}")),
+    }
+}
+
+fn parse_frac(text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number: {text:?}"))?;
+    analysis::check_frac(v).map_err(|e| e.to_string())
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    Format::parse(text).ok_or_else(|| format!("unknown format {text:?} (csv or npy)"))
 }
 
 /// Prints a line to stdout; a closed pipe (`exactspike schema | head`) is not an error.
-fn print_stdout(text: &str) -> Result<(), String> {
+fn print_stdout(text: &str) -> Result<(), RunError> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write to stdout: {e}"))
+            Err(RunError::Option(format!("cannot write to stdout: {e}")))
         }
         _ => Ok(()),
     }
@@ -416,72 +540,44 @@ fn print_stdout(text: &str) -> Result<(), String> {
 /// Prints the ITD estimate of one run directory, or a table for a sweep directory (also
 /// written to DIR/readout.csv).
 fn jeffress_readout(
-    dir: &std::path::Path,
-    names: &analysis::JeffressNames,
+    dir: &Path,
+    names: &JeffressNames,
     frac: f64,
-    limits: &scenario::build::BuildOptions,
-) -> Result<(), String> {
-    let one = |d: &std::path::Path| -> Result<(Option<f64>, u64, usize), String> {
-        let (_, net) =
-            scenario::load_with(&d.join("scenario.json"), limits).map_err(|e| e.to_string())?;
-        let itds = analysis::best_itds(&net, names)?;
-        let mut counts = vec![0u64; itds.len()];
-        let text = std::fs::read_to_string(d.join("spikes.csv"))
-            .map_err(|e| format!("{}: {e}", d.join("spikes.csv").display()))?;
-        for line in text.lines().skip(1) {
-            let mut f = line.split(',');
-            if f.next() == Some(names.detectors.as_str()) {
-                if let Some(j) = f.next().and_then(|x| x.parse::<usize>().ok()) {
-                    if j < counts.len() {
-                        counts[j] += 1;
-                    }
-                }
-            }
-        }
-        let total = counts.iter().sum();
-        Ok((
-            analysis::itd_estimate(&counts, &itds, frac),
-            total,
-            counts.len(),
-        ))
-    };
+    limits: &BuildOptions,
+) -> Result<(), RunError> {
     let fmt = |e: Option<f64>| e.map_or("none".to_string(), |v| format!("{v:.6}"));
-    let sweep_csv = dir.join("sweep.csv");
-    if sweep_csv.exists() {
-        let text = std::fs::read_to_string(&sweep_csv).map_err(|e| e.to_string())?;
-        let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
-        let n_axes = header
-            .iter()
-            .position(|h| *h == "spikes")
-            .unwrap_or(1)
-            .saturating_sub(1);
+    if dir.join("sweep.csv").exists() {
+        let (axes, points) = sweep::read_sweep_csv(dir)?;
         let mut table = format!(
             "point,{},estimated_itd_ms,detector_spikes\n",
-            header[1..=n_axes].join(",")
+            axes.join(",")
         );
-        for line in lines {
-            let f: Vec<&str> = line.split(',').collect();
-            let d = dir.join(f.last().copied().unwrap_or_default());
-            let (e, total, _) = one(&d)?;
+        for (point, values) in points {
+            let r = analysis::readout_dir(&dir.join(&point), names, frac, limits)?;
+            let index = point.trim_start_matches("point-");
             table.push_str(&format!(
-                "{},{},{},{}\n",
-                f[0],
-                f[1..=n_axes].join(","),
-                fmt(e),
-                total
+                "{index},{},{},{}\n",
+                values.join(","),
+                fmt(r.itd),
+                r.detector_spikes
             ));
         }
-        monitor::write_file(dir, "readout.csv", table.as_bytes()).map_err(|e| e.to_string())?;
+        let out = exactspike::output::OutputDir::open(dir)?;
+        out.write("readout.csv", table.as_bytes())?;
         print_stdout(table.trim_end())
     } else {
-        let (e, total, n) = one(dir)?;
-        print_stdout(&match e {
+        let r = analysis::readout_dir(dir, names, frac, limits)?;
+        print_stdout(&match r.itd {
             Some(v) => format!(
-                "estimated ITD: {:.2} us ({v:.6} ms) from {total} spikes of {n} detectors",
-                v * 1000.0
+                "estimated ITD: {:.2} us ({v:.6} ms) from {} spikes of {} detectors",
+                v * 1000.0,
+                r.detector_spikes,
+                r.detectors
             ),
-            None => format!("estimated ITD: none (no spikes among {n} detectors)"),
+            None => format!(
+                "estimated ITD: none (no spikes among {} detectors)",
+                r.detectors
+            ),
         })
     }
 }

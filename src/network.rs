@@ -9,16 +9,17 @@ pub mod connectivity;
 
 pub use connectivity::Connectivity;
 
+use crate::ids::{ConnectionId, NeuronId, NodeId, PopulationId, SourceId, SynapseId};
 use crate::input::SourceTrain;
-use crate::neuron::Population;
+use crate::neuron::{NeuronModel, Population};
 
 /// A neuron population in a network.
 #[derive(Clone, Debug)]
 pub struct PopulationEntry {
     /// Name.
     pub name: String,
-    /// Global index of its first neuron.
-    pub offset: usize,
+    /// Its first neuron.
+    pub offset: NeuronId,
     /// The neurons.
     pub neurons: Population,
 }
@@ -28,9 +29,8 @@ pub struct PopulationEntry {
 pub struct InputEntry {
     /// Name.
     pub name: String,
-    /// Global source index of its first source (sources are numbered after neurons in the
-    /// connectivity, at `n_neurons + offset`).
-    pub offset: usize,
+    /// Its first source (its node in the connectivity is [`Network::node_of_source`]).
+    pub offset: SourceId,
     /// One spike train per source.
     pub sources: Vec<SourceTrain>,
     /// Emulated clock: spike times are rounded to multiples of this step [ms].
@@ -40,8 +40,8 @@ pub struct InputEntry {
 /// Voltage sampling of some neurons of one population.
 #[derive(Clone, Debug)]
 pub struct Probe {
-    /// Population index.
-    pub population: usize,
+    /// The population.
+    pub population: PopulationId,
     /// Local neuron indices.
     pub neurons: Vec<usize>,
     /// Sampling times, ascending, all in [0, duration).
@@ -51,13 +51,25 @@ pub struct Probe {
 /// Weight sampling of some synapses of one connection.
 #[derive(Clone, Debug)]
 pub struct WeightProbe {
-    /// Connection index in the scenario.
-    pub connection: usize,
-    /// Per sampled synapse: (index within the connection, CSR index, source index within
-    /// its population or input, target index within its population).
-    pub synapses: Vec<(u32, u32, u32, u32)>,
+    /// The connection.
+    pub connection: ConnectionId,
+    /// The sampled synapses, in the probe's order.
+    pub synapses: Vec<ProbedSynapse>,
     /// Sampling times, ascending, in [0, duration).
     pub times: Vec<f64>,
+}
+
+/// One synapse sampled by a [`WeightProbe`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbedSynapse {
+    /// Index within its connection (generation order).
+    pub index: u32,
+    /// Where it is stored in the connectivity.
+    pub synapse: SynapseId,
+    /// Source index within its population or input.
+    pub source: u32,
+    /// Target index within its population.
+    pub target: u32,
 }
 
 /// A network ready to simulate.
@@ -94,6 +106,20 @@ impl Network {
     /// Total number of sources.
     pub fn n_sources(&self) -> usize {
         self.inputs.iter().map(|p| p.sources.len()).sum()
+    }
+
+    /// The connectivity row of source `s` (sources come after all neurons).
+    #[inline]
+    pub fn node_of_source(&self, s: SourceId) -> NodeId {
+        NodeId(self.n_neurons() as u32 + s.0)
+    }
+
+    /// Names of the populations, then the inputs: the list that the `population` index of
+    /// spike and voltage records refers to.
+    pub fn record_names(&self) -> Vec<&str> {
+        let pops = self.populations.iter().map(|p| p.name.as_str());
+        pops.chain(self.inputs.iter().map(|i| i.name.as_str()))
+            .collect()
     }
 
     /// Makes every `lif` population use the general propagator instead of shared

@@ -1,8 +1,10 @@
 //! Neuron models.
 //!
 //! Every model is a population type holding its neurons' constants and state in flat
-//! arrays. [`Population`] is the closed set of models; the simulation matches on it once per
-//! delivered event (a cheap, predictable branch), never through a `dyn` call.
+//! arrays and implementing [`NeuronModel`]. The registration table at the bottom of this
+//! file ([`neuron_models!`]) lists the models once; from it follow the closed enum
+//! [`Population`] and its dispatch, a `match` per delivered event (a cheap, predictable
+//! branch), never a `dyn` call.
 //!
 //! * [`lif`]: leaky integrate-and-fire with delta/exp/alpha receptors, adaptation and
 //!   threshold adaptation, solved exactly.
@@ -10,93 +12,135 @@
 //!   closed-form trajectory and spike time.
 //! * [`crossing`]: the exact first-threshold-crossing solver shared by linear models.
 //! * [`kernels`]: closed-form membrane kernels, exact at degenerate time constants.
+//!
+//! Neurons are addressed by their index `i` within the population; times are in ms,
+//! potentials and weights in mV.
 
 pub mod crossing;
 pub mod kernels;
 pub mod lif;
 pub mod qif;
 
-pub use lif::{LifPopulation, Next};
+pub use lif::LifPopulation;
 pub use qif::QifPopulation;
 
-/// The closed set of neuron models; one value per population.
-#[derive(Clone, Debug)]
-// One value per population, not per neuron: boxing the larger variant would only add an
-// indirection to every event.
-#[allow(clippy::large_enum_variant)]
-pub enum Population {
-    /// Leaky integrate-and-fire.
-    Lif(LifPopulation),
-    /// Quadratic integrate-and-fire (extension).
-    Qif(QifPopulation),
+/// What a neuron expects next without further input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Next {
+    /// It cannot reach threshold before the end of the run.
+    Never,
+    /// It cannot reach threshold before this time; look again then.
+    Check(f64),
+    /// It reaches threshold exactly at this time.
+    Spike(f64),
 }
 
-macro_rules! dispatch {
-    ($self:expr, $p:ident => $e:expr) => {
-        match $self {
-            Population::Lif($p) => $e,
-            Population::Qif($p) => $e,
+/// A population of neurons of one model: what the event loop asks of it.
+///
+/// The loop's contract: between events a neuron is only ever moved forward in time
+/// ([`advance`](Self::advance)); all inputs of one instant are applied
+/// ([`receive`](Self::receive)) before the threshold test
+/// ([`above_threshold`](Self::above_threshold)); after any change the loop asks for the
+/// next crossing, first as a cheap bound ([`next_bound`](Self::next_bound)), then exactly
+/// ([`next_spike`](Self::next_spike)) when the bound is reached without an input.
+pub trait NeuronModel {
+    /// Number of neurons.
+    fn len(&self) -> usize;
+    /// True for an empty population.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Number of receptors a connection may name (index `0..n`).
+    fn n_receptors(&self) -> usize;
+    /// Brings neuron `i` to time `t` (≥ its current time) in closed form.
+    fn advance(&mut self, i: usize, t: f64);
+    /// Applies weight `w` on receptor `r` at the neuron's current time.
+    fn receive(&mut self, i: usize, r: usize, w: f64);
+    /// True if neuron `i` fires at its current time.
+    fn above_threshold(&self, i: usize) -> bool;
+    /// Emits a spike at the neuron's current time (reset, refractoriness, adaptation).
+    fn fire(&mut self, i: usize);
+    /// The exact next threshold crossing in `[now, end)` without further input.
+    fn next_spike(&self, i: usize, end: f64) -> Option<f64>;
+    /// A cheap lower bound on the next crossing, or the crossing itself when that is as
+    /// cheap. The default is the exact answer.
+    fn next_bound(&self, i: usize, end: f64) -> Next {
+        match self.next_spike(i, end) {
+            Some(t) => Next::Spike(t),
+            None => Next::Never,
+        }
+    }
+    /// True if neuron `i`, left alone, is at or above threshold at `t`. Lets the loop
+    /// accept a crossing that bounds have pinned to one float without running the solver;
+    /// models whose prediction is closed form answer `false` (the default).
+    fn reached_at(&self, _i: usize, _t: f64) -> bool {
+        false
+    }
+    /// Membrane potential at time `t` (≥ the neuron's current time), state unchanged.
+    fn v_at(&self, i: usize, t: f64) -> f64;
+}
+
+/// The registration table of neuron models: one line per model, `Variant(type)`, where
+/// the type implements [`NeuronModel`]. It defines [`Population`] and its dispatch.
+macro_rules! neuron_models {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty)),+ $(,)?) => {
+        /// The closed set of neuron models; one value per population.
+        #[derive(Clone, Debug)]
+        // One value per population, not per neuron: boxing the larger variant would only
+        // add an indirection to every event.
+        #[allow(clippy::large_enum_variant)]
+        pub enum Population {
+            $($(#[$doc])* $variant($ty),)+
+        }
+
+        impl NeuronModel for Population {
+            #[inline]
+            fn len(&self) -> usize {
+                match self { $(Population::$variant(p) => p.len(),)+ }
+            }
+            #[inline]
+            fn n_receptors(&self) -> usize {
+                match self { $(Population::$variant(p) => p.n_receptors(),)+ }
+            }
+            #[inline]
+            fn advance(&mut self, i: usize, t: f64) {
+                match self { $(Population::$variant(p) => p.advance(i, t),)+ }
+            }
+            #[inline]
+            fn receive(&mut self, i: usize, r: usize, w: f64) {
+                match self { $(Population::$variant(p) => p.receive(i, r, w),)+ }
+            }
+            #[inline]
+            fn above_threshold(&self, i: usize) -> bool {
+                match self { $(Population::$variant(p) => p.above_threshold(i),)+ }
+            }
+            #[inline]
+            fn fire(&mut self, i: usize) {
+                match self { $(Population::$variant(p) => p.fire(i),)+ }
+            }
+            #[inline]
+            fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
+                match self { $(Population::$variant(p) => p.next_spike(i, end),)+ }
+            }
+            #[inline]
+            fn next_bound(&self, i: usize, end: f64) -> Next {
+                match self { $(Population::$variant(p) => p.next_bound(i, end),)+ }
+            }
+            #[inline]
+            fn reached_at(&self, i: usize, t: f64) -> bool {
+                match self { $(Population::$variant(p) => p.reached_at(i, t),)+ }
+            }
+            #[inline]
+            fn v_at(&self, i: usize, t: f64) -> f64 {
+                match self { $(Population::$variant(p) => p.v_at(i, t),)+ }
+            }
         }
     };
 }
 
-impl Population {
-    /// Number of neurons.
-    pub fn len(&self) -> usize {
-        dispatch!(self, p => p.len())
-    }
-    /// True for an empty population.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// Brings neuron `i` to time `t`.
-    #[inline]
-    pub fn advance(&mut self, i: usize, t: f64) {
-        dispatch!(self, p => p.advance(i, t))
-    }
-    /// Applies weight `w` on receptor `r` at the neuron's current time.
-    #[inline]
-    pub fn receive(&mut self, i: usize, r: usize, w: f64) {
-        dispatch!(self, p => p.receive(i, r, w))
-    }
-    /// True if neuron `i` may fire at its current time.
-    #[inline]
-    pub fn above_threshold(&self, i: usize) -> bool {
-        dispatch!(self, p => p.above_threshold(i))
-    }
-    /// Emits a spike at the neuron's current time.
-    #[inline]
-    pub fn fire(&mut self, i: usize) {
-        dispatch!(self, p => p.fire(i))
-    }
-    /// Next threshold crossing in `[now, end)` without further input.
-    #[inline]
-    pub fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
-        dispatch!(self, p => p.next_spike(i, end))
-    }
-    /// Cheap lower bound on the next crossing (see [`LifPopulation::next_bound`]).
-    #[inline]
-    pub fn next_bound(&self, i: usize, end: f64) -> Next {
-        dispatch!(self, p => p.next_bound(i, end))
-    }
-    /// True if neuron `i`, left alone, is at or above threshold at `t` (`lif`; `qif` answers
-    /// false and leaves it to its closed-form prediction).
-    #[inline]
-    pub fn reached_at(&self, i: usize, t: f64) -> bool {
-        match self {
-            Population::Lif(p) => p.reached_at(i, t),
-            Population::Qif(_) => false,
-        }
-    }
-    /// Number of receptors a connection may name.
-    pub fn n_receptors(&self) -> usize {
-        match self {
-            Population::Lif(p) => p.layout().receptors.len(),
-            Population::Qif(_) => 1,
-        }
-    }
-    /// Membrane potential at time `t` (≥ the neuron's last update), state unchanged.
-    pub fn v_at(&self, i: usize, t: f64) -> f64 {
-        dispatch!(self, p => p.v_at(i, t))
-    }
+neuron_models! {
+    /// Leaky integrate-and-fire.
+    Lif(LifPopulation),
+    /// Quadratic integrate-and-fire (extension).
+    Qif(QifPopulation),
 }

@@ -13,8 +13,58 @@
 //!   after every arrival at t: a pre/post pair at exactly the same time (Δt = 0) counts as
 //!   potentiation, Δw = a_plus (the arrival may have caused the spike).
 
+use crate::ids::NeuronId;
 use crate::network::connectivity::STATIC;
-use crate::scenario::schema::{Pairing, Stdp, StdpRule, TsodyksMarkram};
+
+/// Pair-based STDP parameters (times in ms, weights in mV).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stdp {
+    /// Potentiation time constant [ms].
+    pub tau_plus: f64,
+    /// Depression time constant [ms].
+    pub tau_minus: f64,
+    /// Potentiation amplitude [mV] (additive) or factor (multiplicative).
+    pub a_plus: f64,
+    /// Depression amplitude [mV] (additive) or factor (multiplicative).
+    pub a_minus: f64,
+    /// Lower weight bound [mV].
+    pub w_min: f64,
+    /// Upper weight bound [mV].
+    pub w_max: f64,
+    /// How a change scales with the weight.
+    pub rule: StdpRule,
+    /// Which spike pairs count.
+    pub pairing: Pairing,
+}
+
+/// How an STDP weight change scales with the weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StdpRule {
+    /// Δw = ±a·trace, then clipped to [w_min, w_max].
+    Additive,
+    /// Δw = +a_plus·(w_max − w)·trace or −a_minus·(w − w_min)·trace.
+    Multiplicative,
+}
+
+/// Which pre/post spike pairs count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pairing {
+    /// Every pair.
+    AllToAll,
+    /// Each spike with the most recent spike of the other side.
+    Nearest,
+}
+
+/// Tsodyks–Markram short-term plasticity parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TsodyksMarkram {
+    /// Utilization U, in (0, 1].
+    pub u: f64,
+    /// Recovery time constant [ms].
+    pub tau_rec: f64,
+    /// Facilitation time constant [ms] (0: none).
+    pub tau_fac: f64,
+}
 
 /// A connection's plasticity, resolved.
 #[derive(Clone, Debug)]
@@ -53,7 +103,7 @@ pub struct State {
 
 impl State {
     /// State for `rules` over synapses with rule indices `syn_rule` and targets `target`.
-    pub fn new(rules: Vec<Rule>, syn_rule: &[u16], target: &[u32], n_neurons: usize) -> State {
+    pub fn new(rules: Vec<Rule>, syn_rule: &[u16], target: &[NeuronId], n_neurons: usize) -> State {
         let n = syn_rule.len();
         let n_post = rules
             .iter()
@@ -63,7 +113,7 @@ impl State {
         let mut in_offsets = vec![0u32; n_neurons + 1];
         for k in 0..n {
             if is_stdp(syn_rule[k]) {
-                in_offsets[target[k] as usize + 1] += 1;
+                in_offsets[target[k].index() + 1] += 1;
             }
         }
         for i in 0..n_neurons {
@@ -73,7 +123,7 @@ impl State {
         let mut in_syn = vec![0u32; in_offsets[n_neurons] as usize];
         for k in 0..n {
             if is_stdp(syn_rule[k]) {
-                let t = target[k] as usize;
+                let t = target[k].index();
                 in_syn[fill[t] as usize] = k as u32;
                 fill[t] += 1;
             }
@@ -94,10 +144,17 @@ impl State {
     /// A presynaptic spike arrives on synapse `k` (target neuron `target`) at `t`: updates
     /// the weight `w` in place and returns the amplitude to deliver.
     #[inline]
-    pub fn on_arrival(&mut self, rule: u16, k: usize, target: u32, t: f64, w: &mut f64) -> f64 {
+    pub fn on_arrival(
+        &mut self,
+        rule: u16,
+        k: usize,
+        target: NeuronId,
+        t: f64,
+        w: &mut f64,
+    ) -> f64 {
         match &self.rules[rule as usize] {
             Rule::Stdp { p, post } => {
-                let i = target as usize;
+                let i = target.index();
                 // depression by earlier postsynaptic spikes (strictly before t: those at t
                 // are registered only at the end of the instant)
                 let y =
@@ -133,9 +190,9 @@ impl State {
     /// Neuron `i` fired at the current instant; potentiation is applied by
     /// [`end_of_instant`](Self::end_of_instant).
     #[inline]
-    pub fn on_post(&mut self, i: u32) {
-        if self.in_offsets[i as usize] != self.in_offsets[i as usize + 1] {
-            self.fired.push(i);
+    pub fn on_post(&mut self, n: NeuronId) {
+        if self.in_offsets[n.index()] != self.in_offsets[n.index() + 1] {
+            self.fired.push(n.0);
         }
     }
 

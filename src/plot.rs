@@ -2,6 +2,7 @@
 //! DejaVu font): a spike raster, voltage traces, and for a Jeffress sweep the tuning curve
 //! (estimated against true ITD).
 
+use crate::results::Results;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -43,11 +44,6 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, Rows), String> {
     ))
 }
 
-fn num(s: &str, what: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .map_err(|_| format!("not a number in {what}: {s:?}"))
-}
-
 /// Draws into both an SVG and a PNG file named `stem.svg` / `stem.png` in `dir`.
 /// (plotters' drawing code is generic over the backend; closures are not, hence two.)
 fn both(
@@ -79,48 +75,31 @@ struct Raster {
     truncated: bool,
 }
 
-fn raster_data(dir: &Path) -> Result<Raster, String> {
-    let (_, rows) = read_csv(&dir.join("spikes.csv"))?;
-    let mut sizes: BTreeMap<String, (usize, usize)> = BTreeMap::new(); // name -> (order, max neuron + 1)
-    for r in &rows {
-        if r.len() < 3 {
-            continue;
-        }
-        let n: usize = r[1]
-            .parse()
-            .map_err(|_| format!("bad neuron index {:?}", r[1]))?;
-        let k = sizes.len();
-        let e = sizes.entry(r[0].clone()).or_insert((k, 0));
-        e.1 = e.1.max(n + 1);
-    }
-    let mut order: Vec<(String, usize, usize)> = sizes
-        .iter()
-        .map(|(name, (o, n))| (name.clone(), *o, *n))
-        .collect();
-    order.sort_by_key(|p| p.1);
-    let mut first = BTreeMap::new();
-    let mut row = 0;
+/// Populations stacked in scenario order (recorded ones only), each as tall as its size.
+fn raster_data(res: &Results) -> Result<Raster, String> {
+    let spikes = res.spikes().map_err(|e| e.to_string())?;
+    let summary = &res.summary;
+    let mut first = vec![None; summary.populations.len()];
     let mut pops = vec![];
-    for (name, _, n) in &order {
-        first.insert(name.clone(), (row, pops.len()));
-        pops.push((name.clone(), row, *n));
-        row += n;
+    let mut row = 0;
+    for (k, p) in summary.populations.iter().enumerate() {
+        if p.recorded {
+            first[k] = Some((row, pops.len()));
+            pops.push((p.name.clone(), row, p.size as usize));
+            row += p.size as usize;
+        }
     }
-    let mut points = Vec::with_capacity(rows.len().min(MAX_SPIKES));
-    let mut t_max: f64 = 0.0;
-    for r in rows.iter().filter(|r| r.len() >= 3).take(MAX_SPIKES) {
-        let t = num(&r[2], "spikes.csv")?;
-        let (base, p) = first[&r[0]];
-        let n: usize = r[1].parse().unwrap_or(0);
-        points.push((t, (base + n) as f64, p));
-        t_max = t_max.max(t);
+    let mut points = Vec::with_capacity(spikes.len().min(MAX_SPIKES));
+    for sp in spikes.iter().take(MAX_SPIKES) {
+        if let Some(Some((base, p))) = first.get(sp.population as usize) {
+            points.push((sp.time, (base + sp.neuron as usize) as f64, *p));
+        }
     }
-    let truncated = rows.len() > MAX_SPIKES;
     Ok(Raster {
         points,
         pops,
-        t_max,
-        truncated,
+        t_max: summary.simulated_until.max(f64::MIN_POSITIVE),
+        truncated: spikes.len() > MAX_SPIKES,
     })
 }
 
@@ -196,21 +175,24 @@ fn legend<'a, DB: DrawingBackend + 'a>(
 
 type Traces = Vec<(String, Vec<(f64, f64)>)>;
 
-fn voltage_data(dir: &Path) -> Result<Traces, String> {
-    let (_, rows) = read_csv(&dir.join("voltage.csv"))?;
-    let mut traces: Vec<(String, Vec<(f64, f64)>)> = vec![];
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.len() >= 4) {
-        let key = format!("{}[{}]", r[0], r[1]);
-        let k = *index.entry(key.clone()).or_insert_with(|| {
-            traces.push((key, vec![]));
-            traces.len() - 1
-        });
-        traces[k]
-            .1
-            .push((num(&r[2], "voltage.csv")?, num(&r[3], "voltage.csv")?));
+/// Up to 12 voltage traces, one per (population, neuron), in first-sample order.
+fn voltage_data(res: &Results) -> Result<Traces, String> {
+    let names = res.names();
+    let mut traces: Traces = vec![];
+    let mut index: BTreeMap<(u32, u32), usize> = BTreeMap::new();
+    for v in res.voltages().map_err(|e| e.to_string())? {
+        let k = match index.get(&(v.population, v.neuron)) {
+            Some(&k) => k,
+            None if traces.len() < 12 => {
+                let name = names.get(v.population as usize).map_or("?", String::as_str);
+                traces.push((format!("{name}[{}]", v.neuron), vec![]));
+                index.insert((v.population, v.neuron), traces.len() - 1);
+                traces.len() - 1
+            }
+            None => continue,
+        };
+        traces[k].1.push((v.time, v.v));
     }
-    traces.truncate(12);
     Ok(traces)
 }
 
@@ -294,7 +276,8 @@ fn readout_points(dir: &Path, error: bool) -> Result<Vec<(f64, f64)>, String> {
         .filter_map(|r| {
             let truth = r.get(1)?.parse::<f64>().ok()? * 1000.0;
             let est = r.get(col)?.parse::<f64>().ok()? * 1000.0;
-            Some((truth, if error { est - truth } else { est }))
+            let y = if error { est - truth } else { est };
+            (truth.is_finite() && y.is_finite()).then_some((truth, y))
         })
         .collect())
 }
@@ -389,28 +372,20 @@ fn draw_weight_histogram<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Renders every picture the directory's files allow and returns the files written:
-/// `raster` (spikes.csv), `voltage` (voltage.csv), `tuning` (readout.csv of a Jeffress sweep).
-pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    register_font();
+/// The pictures of one run: raster, voltage traces, weight histogram.
+fn plot_run(res: &Results, name: &str) -> Result<Vec<PathBuf>, String> {
+    let dir = res.dir();
     let mut written = vec![];
-    let name = std::fs::read_to_string(dir.join("summary.json"))
-        .ok()
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-        .and_then(|v| v["name"].as_str().map(String::from))
-        .unwrap_or_else(|| dir.display().to_string());
-    if dir.join("spikes.csv").exists() {
-        let r = raster_data(dir)?;
-        let title = format!("{name}: spikes");
-        written.extend(both(
-            dir,
-            "raster",
-            |a: &DrawingArea<_, _>| draw_raster(a, &r, &title),
-            |a: &DrawingArea<_, _>| draw_raster(a, &r, &title),
-        )?);
-    }
-    if dir.join("voltage.csv").exists() {
-        let v = voltage_data(dir)?;
+    let r = raster_data(res)?;
+    let title = format!("{name}: spikes");
+    written.extend(both(
+        dir,
+        "raster",
+        |a: &DrawingArea<_, _>| draw_raster(a, &r, &title),
+        |a: &DrawingArea<_, _>| draw_raster(a, &r, &title),
+    )?);
+    if res.has("voltage") {
+        let v = voltage_data(res)?;
         let title = format!("{name}: membrane potential");
         let d = ("time (ms)", "V (mV)");
         written.extend(both(
@@ -420,15 +395,18 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
             |a: &DrawingArea<_, _>| draw_lines(a, &v, &title, d, false),
         )?);
     }
-    if dir.join("weights.csv").exists() {
-        let (_, rows) = read_csv(&dir.join("weights.csv"))?;
-        let mut samples: Vec<(f64, f64)> = vec![];
-        for r in rows.iter().filter(|r| r.len() >= 6) {
-            samples.push((num(&r[4], "weights.csv")?, num(&r[5], "weights.csv")?));
-        }
-        if let (Some(&(t0, _)), Some(&(t1, _))) = (samples.first(), samples.last()) {
-            let first: Vec<f64> = samples.iter().filter(|s| s.0 == t0).map(|s| s.1).collect();
-            let last: Vec<f64> = samples.iter().filter(|s| s.0 == t1).map(|s| s.1).collect();
+    if res.has("weights") {
+        let samples = res.weights().map_err(|e| e.to_string())?;
+        if let (Some(w0), Some(w1)) = (samples.first(), samples.last()) {
+            let (t0, t1) = (w0.time, w1.time);
+            let at = |t: f64| -> Vec<f64> {
+                samples
+                    .iter()
+                    .filter(|s| s.time == t)
+                    .map(|s| s.weight)
+                    .collect()
+            };
+            let (first, last) = (at(t0), at(t1));
             let title = format!("{name}: synaptic weights");
             written.extend(both(
                 dir,
@@ -437,6 +415,22 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
                 |a: &DrawingArea<_, _>| draw_weight_histogram(a, &first, &last, (t0, t1), &title),
             )?);
         }
+    }
+    Ok(written)
+}
+
+/// Renders every picture the directory's files allow and returns the files written:
+/// `raster` (spikes.csv), `voltage` (voltage.csv), `tuning` (readout.csv of a Jeffress sweep).
+pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    register_font();
+    let mut written = vec![];
+    // a sweep folder has no summary of its own, only readout.csv
+    let res = Results::open(dir).ok();
+    let name = res
+        .as_ref()
+        .map_or_else(|| dir.display().to_string(), |r| r.summary.name.clone());
+    if let Some(res) = &res {
+        written.extend(plot_run(res, &name)?);
     }
     if dir.join("readout.csv").exists() {
         let series = vec![("estimated ITD".to_string(), readout_points(dir, false)?)];
@@ -451,7 +445,7 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
     }
     if written.is_empty() {
         return Err(format!(
-            "{}: nothing to plot (no spikes.csv, voltage.csv or readout.csv)",
+            "{}: nothing to plot (no summary.json of a run, no readout.csv of a sweep)",
             dir.display()
         ));
     }

@@ -1,5 +1,6 @@
-//! The event queue: pending deliveries and source spikes in a binary heap, and each
-//! neuron's predicted next spike in an indexed priority queue.
+//! The event queue: pending deliveries, source spikes and samples in a monotone radix heap
+//! ([`radix::RadixQueue`]), and each neuron's predicted next spike in an indexed priority
+//! queue.
 //!
 //! Order is total and deterministic: events sort by `(time, class, seq)`, where `class`
 //! fixes what happens first at one instant (see `docs/semantics.md`) and `seq` is an
@@ -11,6 +12,7 @@
 pub mod indexed;
 pub mod radix;
 
+use crate::ids::{NeuronId, SourceId};
 use indexed::IndexedHeap;
 use radix::RadixQueue;
 
@@ -41,15 +43,15 @@ pub enum Event {
         /// Weight-probe index.
         probe: u32,
     },
-    /// Neuron `neuron` (global index) reaches threshold.
+    /// Neuron `neuron` reaches threshold.
     Crossing {
-        /// Global neuron index.
-        neuron: u32,
+        /// The neuron.
+        neuron: NeuronId,
     },
-    /// Source `source` (global source index) emits a spike.
+    /// Source `source` emits a spike.
     Source {
-        /// Global source index.
-        source: u32,
+        /// The source.
+        source: SourceId,
     },
     /// Deliver the synapses `start..end` of the connectivity (one delay group).
     Deliver {
@@ -132,15 +134,15 @@ impl EventQueue {
     }
 
     /// Sets (or, with `None`, clears) the predicted crossing of `neuron`. O(log n).
-    pub fn set_crossing(&mut self, neuron: u32, time: Option<f64>) {
+    pub fn set_crossing(&mut self, neuron: NeuronId, time: Option<f64>) {
         match time {
             Some(t) => {
                 assert!(t.is_finite(), "internal error: crossing at time {t}");
                 self.seq += 1;
-                self.crossings.set(neuron, t, self.seq);
+                self.crossings.set(neuron.0, t, self.seq);
                 self.peak = self.peak.max(self.len());
             }
-            None => self.crossings.remove(neuron),
+            None => self.crossings.remove(neuron.0),
         }
     }
 
@@ -170,7 +172,7 @@ impl EventQueue {
     pub fn pop(&mut self) -> Option<(f64, Event)> {
         let (key, crossing) = self.next_key()?;
         if crossing {
-            let neuron = self.crossings.pop()?;
+            let neuron = NeuronId(self.crossings.pop()?);
             return Some((unpack_time(key), Event::Crossing { neuron }));
         }
         let (key, event) = self.heap.pop()?;
@@ -208,8 +210,13 @@ mod tests {
                 distinct: true,
             },
         );
-        q.push(1.0, Event::Source { source: 3 });
-        q.set_crossing(7, Some(1.0));
+        q.push(
+            1.0,
+            Event::Source {
+                source: SourceId(3),
+            },
+        );
+        q.set_crossing(NeuronId(7), Some(1.0));
         q.push(1.0, Event::Sample { probe: 0 });
         q.push(
             1.0,
@@ -240,8 +247,18 @@ mod tests {
                     }
                 ),
                 (1.0, Event::Sample { probe: 0 }),
-                (1.0, Event::Crossing { neuron: 7 }),
-                (1.0, Event::Source { source: 3 }),
+                (
+                    1.0,
+                    Event::Crossing {
+                        neuron: NeuronId(7)
+                    }
+                ),
+                (
+                    1.0,
+                    Event::Source {
+                        source: SourceId(3)
+                    }
+                ),
                 (
                     1.0,
                     Event::Deliver {
@@ -265,11 +282,19 @@ mod tests {
     #[test]
     fn crossing_updates_replace_the_old_prediction() {
         let mut q = EventQueue::default();
-        q.set_crossing(1, Some(5.0));
-        q.set_crossing(1, Some(2.0));
-        q.set_crossing(2, Some(3.0));
-        q.set_crossing(2, None);
-        assert_eq!(q.pop(), Some((2.0, Event::Crossing { neuron: 1 })));
+        q.set_crossing(NeuronId(1), Some(5.0));
+        q.set_crossing(NeuronId(1), Some(2.0));
+        q.set_crossing(NeuronId(2), Some(3.0));
+        q.set_crossing(NeuronId(2), None);
+        assert_eq!(
+            q.pop(),
+            Some((
+                2.0,
+                Event::Crossing {
+                    neuron: NeuronId(1)
+                }
+            ))
+        );
         assert_eq!(q.pop(), None);
     }
 }

@@ -1,53 +1,61 @@
-//! The JSON scenario front end, in two stages (as ripgrep turns raw arguments into a
-//! high-level form):
+//! The description layer: the JSON scenario format as Rust types ([`schema`]), parsed
+//! with path-named errors, and a builder for scenarios written in code ([`builder`]).
 //!
-//! 1. [`parse_str`]: JSON text → [`Scenario`], mirroring the file exactly. Unknown keys,
-//!    wrong types and missing fields are reported with their JSON path.
-//! 2. [`build`](build::build): [`Scenario`] → [`Network`](crate::network::Network): names
-//!    resolved, ranges checked, random values drawn.
-//!
-//! [`load`] does both for a file.
+//! [`parse_str`] turns JSON text into a [`Scenario`] that mirrors the file exactly: unknown
+//! keys, wrong types, duplicate keys and missing fields are reported with their JSON path.
+//! Ranges, names and random draws are checked by the build layer ([`crate::build`]), which
+//! turns a `Scenario` into a runnable network. Nothing here depends on the runtime.
 
-pub mod build;
+pub mod builder;
 pub mod schema;
+mod strict;
 
+pub use builder::ScenarioBuilder;
 pub use schema::*;
 
 use crate::error::ScenarioError;
-use crate::network::Network;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::Path;
 
-/// Reads, parses and builds a scenario file with default limits.
-pub fn load(path: &Path) -> Result<(Scenario, Network), ScenarioError> {
-    load_with(path, &build::BuildOptions::default())
-}
-
-/// Reads, parses and builds a scenario file within `limits`.
-pub fn load_with(
-    path: &Path,
-    limits: &build::BuildOptions,
-) -> Result<(Scenario, Network), ScenarioError> {
-    let sc = read(path)?;
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("scenario");
-    let net = build::build_with(&sc, stem, limits)?;
-    Ok((sc, net))
-}
-
-/// Reads and parses (stage 1 only) a scenario file.
+/// Reads and parses a scenario file (read once; see [`read_bytes`] to keep the bytes).
 pub fn read(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+    let bytes = read_bytes(path)?;
+    parse_bytes(&bytes, &path.display().to_string())
+}
+
+/// Reads a scenario file's bytes (a pipe such as `/dev/stdin` works: it is read once).
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ScenarioError> {
+    std::fs::read(path).map_err(|source| ScenarioError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    parse_named(&text, &path.display().to_string())
+    })
 }
 
-/// Parses scenario JSON text (stage 1).
+/// Parses scenario bytes read from `file` (named in errors): UTF-8, an optional byte-order
+/// mark, then JSON.
+pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Scenario, ScenarioError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| ScenarioError::Syntax {
+        location: file.to_string(),
+        message: format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ),
+    })?;
+    parse_named(text, file)
+}
+
+/// The default scenario name for a file: its stem (`scenario` when it has none).
+pub fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty())
+        .unwrap_or("scenario")
+        .to_string()
+}
+
+/// Parses scenario JSON text.
 pub fn parse_str(text: &str) -> Result<Scenario, ScenarioError> {
     parse_named(text, "<scenario>")
 }
@@ -59,7 +67,7 @@ fn parse_named(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
             message: "the file is empty; a scenario is a JSON object".into(),
         });
     }
-    let mut doc: Value = serde_json::from_str(text).map_err(|e| ScenarioError::Syntax {
+    let mut doc: Value = strict::parse(text).map_err(|e| ScenarioError::Syntax {
         location: format!("{file}:{}:{}", e.line(), e.column()),
         message: strip_position(&e.to_string()),
     })?;
@@ -128,7 +136,7 @@ fn parse_population(v: Value, path: &str) -> Result<Population, ScenarioError> {
     };
     const KEYS: [&str; 4] = ["name", "size", "model", "params"];
     if let Some(k) = m.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        let hint = build::did_you_mean(k, KEYS.into_iter());
+        let hint = did_you_mean(k, KEYS.into_iter());
         return Err(ScenarioError::invalid(
             format!("{path}.{k}"),
             format!("unknown key \"{k}\" (allowed: {}){hint}", quoted(&KEYS)),
@@ -136,23 +144,18 @@ fn parse_population(v: Value, path: &str) -> Result<Population, ScenarioError> {
     }
     let name: String = typed(take(&mut m, "name", path, "")?, &format!("{path}.name"))?;
     let size: usize = typed(take(&mut m, "size", path, "")?, &format!("{path}.size"))?;
-    const MODELS: [&str; 2] = ["lif", "qif"];
     let model: String = typed(take(&mut m, "model", path, "")?, &format!("{path}.model"))?;
     let params = take(&mut m, "params", path, "")?;
     let pp = format!("{path}.params");
-    let model = match model.as_str() {
-        "lif" => Model::Lif(typed(params, &pp)?),
-        "qif" => Model::Qif(typed(params, &pp)?),
-        other => {
-            let hint = build::did_you_mean(other, MODELS.into_iter());
-            return Err(ScenarioError::invalid(
-                format!("{path}.model"),
-                format!(
-                    "unknown model \"{other}\", expected one of {}{hint}",
-                    quoted(&MODELS)
-                ),
-            ));
-        }
+    let Some(model) = Model::parse(&model, params, &pp)? else {
+        let hint = did_you_mean(&model, Model::NAMES.iter().copied());
+        return Err(ScenarioError::invalid(
+            format!("{path}.model"),
+            format!(
+                "unknown model \"{model}\", expected one of {}{hint}",
+                quoted(Model::NAMES)
+            ),
+        ));
     };
     Ok(Population { name, size, model })
 }
@@ -165,34 +168,26 @@ fn parse_input(v: Value, path: &str) -> Result<Input, ScenarioError> {
         ));
     };
     let name: String = typed(take(&mut m, "name", path, "")?, &format!("{path}.name"))?;
-    const KINDS: [&str; 4] = ["spike_times", "poisson", "periodic", "phase_locked"];
-    let one_of = format!(" (one of {})", quoted(&KINDS));
+    let one_of = format!(" (one of {})", quoted(InputKind::NAMES));
     let kind: String = typed(
         take(&mut m, "kind", path, &one_of)?,
         &format!("{path}.kind"),
     )?;
-    let body = Value::Object(m);
-    let kind = match kind.as_str() {
-        "spike_times" => InputKind::SpikeTimes(typed(body, path)?),
-        "poisson" => InputKind::Poisson(typed(body, path)?),
-        "periodic" => InputKind::Periodic(typed(body, path)?),
-        "phase_locked" => InputKind::PhaseLocked(typed(body, path)?),
-        other => {
-            let hint = build::did_you_mean(other, KINDS.into_iter());
-            return Err(ScenarioError::invalid(
-                format!("{path}.kind"),
-                format!(
-                    "unknown input kind \"{other}\", expected one of {}{hint}",
-                    quoted(&KINDS)
-                ),
-            ));
-        }
+    let Some(kind) = InputKind::parse(&kind, Value::Object(m), path)? else {
+        let hint = did_you_mean(&kind, InputKind::NAMES.iter().copied());
+        return Err(ScenarioError::invalid(
+            format!("{path}.kind"),
+            format!(
+                "unknown input kind \"{kind}\", expected one of {}{hint}",
+                quoted(InputKind::NAMES)
+            ),
+        ));
     };
     Ok(Input { name, kind })
 }
 
 /// Deserializes `v` into `T`, turning serde's message into a path-named error.
-fn typed<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, ScenarioError> {
+pub(crate) fn typed<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, ScenarioError> {
     serde_path_to_error::deserialize(v).map_err(|e| {
         let inner = e.path().to_string();
         let mut path = match (prefix.is_empty(), inner.as_str()) {
@@ -207,7 +202,7 @@ fn typed<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, ScenarioError
         if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some((field, expected)) = rest.split_once('`') {
                 let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-                let hint = build::did_you_mean(field, valid.iter().copied());
+                let hint = did_you_mean(field, valid.iter().copied());
                 // serde_path_to_error already ends the path with the unknown key.
                 if !(path == field || path.ends_with(&format!(".{field}"))) {
                     path = if path == "." {
@@ -224,6 +219,22 @@ fn typed<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, ScenarioError
         }
         ScenarioError::invalid(path, message)
     })
+}
+
+/// `; did you mean "x"?` for the closest candidate, or nothing when none is close.
+pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    closest(name, candidates)
+        .map(|c| format!("; did you mean \"{c}\"?"))
+        .unwrap_or_default()
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a likely typo.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| c)
 }
 
 fn quoted(items: &[&str]) -> String {

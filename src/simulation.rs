@@ -17,13 +17,14 @@
 //! All events at one instant are applied before any threshold test (simultaneous
 //! excitation and inhibition cancel); see `docs/semantics.md` for the tie rules.
 
-use crate::monitor::{Spike, VoltageSample, WeightSample};
+use crate::ids::{NeuronId, NodeId, PopulationId, SourceId};
 use crate::network::connectivity::STATIC;
 use crate::network::Network;
-use crate::neuron::Next;
+use crate::neuron::{NeuronModel, Next};
 use crate::queue::{Event, EventQueue};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use crate::records::{
+    sort_records, Output, Spike, Stats, Stop, StopFlag, VoltageSample, WeightSample,
+};
 use std::time::Instant;
 
 /// Times a check may be answered with a tightened bound before the exact solver runs
@@ -32,76 +33,38 @@ use std::time::Instant;
 /// see docs/performance.md).
 const MAX_REBOUNDS: u8 = 8;
 
-/// Limits that stop a run early, checked between instants (every 256 of them).
+/// Limits that stop a run early. They are checked between instants (every 256 of them)
+/// and, within one instant, every [`GUARD_EVERY`] events, so a neuron that fires without
+/// end at one instant is stopped too.
 #[derive(Clone, Debug, Default)]
 pub struct Guards {
-    /// Stop once this many synaptic events have been delivered.
+    /// Stop once this many events have happened: synaptic events delivered plus spikes
+    /// emitted by neurons and sources.
     pub max_events: Option<u64>,
     /// Stop at this wall-clock time.
     pub deadline: Option<Instant>,
-    /// Stop when this flag is set (e.g. by a SIGINT handler).
-    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Stop when this flag is raised (by a signal handler, another thread, ...).
+    pub interrupt: Option<StopFlag>,
 }
 
-/// Why a run stopped before its end.
+/// Events processed within one instant between two guard checks.
+pub const GUARD_EVERY: u32 = 4096;
+
+/// How far [`Simulation::advance_until`] got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// `max_events` was reached.
-    MaxEvents,
-    /// The wall-clock deadline passed.
-    MaxWall,
-    /// The interrupt flag was set.
-    Interrupted,
-}
-
-impl std::fmt::Display for Stop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Stop::MaxEvents => "max_events",
-            Stop::MaxWall => "max_wall",
-            Stop::Interrupted => "interrupted",
-        })
-    }
-}
-
-/// Counters of one run.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Stats {
-    /// Synaptic events delivered (one per synapse per presynaptic spike).
-    pub events: u64,
-    /// Spikes emitted by neurons (recorded or not).
-    pub neuron_spikes: u64,
-    /// Spikes emitted by sources.
-    pub source_spikes: u64,
-    /// Threshold-crossing predictions computed.
-    pub predictions: u64,
-    /// Lower-bound checks reached without an input in between (each tightens the bound or
-    /// runs the exact solver).
-    pub checks: u64,
-    /// Largest number of pending queue entries.
-    pub peak_queue: usize,
-    /// Wall-clock seconds spent in the event loop.
-    pub simulate_seconds: f64,
-}
-
-/// What a run produced.
-#[derive(Clone, Debug, Default)]
-pub struct Output {
-    /// Recorded spikes, sorted by time, then population order, then neuron index.
-    pub spikes: Vec<Spike>,
-    /// Voltage samples, sorted by time, then probe order, then neuron order.
-    pub voltages: Vec<VoltageSample>,
-    /// Weight samples, sorted by time, then probe order, then synapse order.
-    pub weights: Vec<WeightSample>,
-    /// Counters.
-    pub stats: Stats,
+pub enum Advance {
+    /// Every event before the requested time has been processed.
+    Reached,
+    /// It stopped between two instants because the recorded results in memory reached the
+    /// buffer limit ([`Simulation::set_buffer_limit`]): drain them and call again.
+    BufferFull,
 }
 
 /// The event loop's per-neuron bookkeeping.
 #[derive(Clone, Copy, Debug, Default)]
 struct Meta {
-    /// Population index.
-    pop: u32,
+    /// Population.
+    pop: PopulationId,
     /// Listed in `dirty` for the end of the current instant.
     dirty: bool,
     /// Its queued crossing is exact (fire) rather than a lower bound (look again).
@@ -117,14 +80,21 @@ pub struct Simulation {
     /// Per neuron: the loop's bookkeeping, in one 8-byte record (one cache access per
     /// delivery instead of four).
     meta: Vec<Meta>,
-    /// Global source index → input index.
+    /// Source → input index.
     input_of: Vec<u32>,
-    dirty: Vec<u32>,
+    /// Number of neurons (sources' connectivity rows follow them).
+    n_neurons: u32,
+    dirty: Vec<NeuronId>,
     probe_next: Vec<usize>,
     weight_probe_next: Vec<usize>,
     now: f64,
     out: Output,
     guards: Guards,
+    /// Recorded rows kept in memory before [`advance_until`](Self::advance_until) returns
+    /// [`Advance::BufferFull`].
+    buffer_limit: usize,
+    /// Events popped in the current instant since its last guard check.
+    instant_events: u32,
 }
 
 impl Simulation {
@@ -135,7 +105,7 @@ impl Simulation {
         for (p, pop) in net.populations.iter().enumerate() {
             meta.extend(std::iter::repeat_n(
                 Meta {
-                    pop: p as u32,
+                    pop: PopulationId::new(p),
                     dirty: true,
                     ..Meta::default()
                 },
@@ -150,19 +120,24 @@ impl Simulation {
             queue: EventQueue::with_capacity(1024 + net.n_sources(), n),
             meta,
             input_of,
-            dirty: (0..n as u32).collect(),
+            n_neurons: n as u32,
+            dirty: (0..n as u32).map(NeuronId).collect(),
             probe_next: vec![0; net.probes.len()],
             weight_probe_next: vec![0; net.weight_probes.len()],
             now: 0.0,
-            out: Output::default(),
+            out: Output {
+                names: net.record_names().into_iter().map(String::from).collect(),
+                ..Output::default()
+            },
             guards: Guards::default(),
+            buffer_limit: usize::MAX,
+            instant_events: 0,
             net,
         };
-        let n_neurons = n;
         for inp in 0..sim.net.inputs.len() {
             for s in 0..sim.net.inputs[inp].sources.len() {
-                let global = sim.net.inputs[inp].offset + s;
-                sim.schedule_source(inp, s, (n_neurons + global) as u32);
+                let source = SourceId(sim.net.inputs[inp].offset.0 + s as u32);
+                sim.schedule_source(inp, s, source);
             }
         }
         for p in 0..sim.net.probes.len() {
@@ -179,19 +154,24 @@ impl Simulation {
         &self.net
     }
 
+    /// Counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.out.stats
+    }
+
     /// Current simulation time [ms]: every event before it has been processed.
     pub fn now(&self) -> f64 {
         self.now
     }
 
-    fn schedule_source(&mut self, inp: usize, s: usize, node: u32) {
+    fn schedule_source(&mut self, inp: usize, s: usize, source: SourceId) {
         let duration = self.net.duration;
         if let Some(mut t) = self.net.inputs[inp].sources[s].next_spike() {
             if let Some(dt) = self.net.inputs[inp].grid {
                 t = (t / dt).round() * dt; // monotone, so trains stay sorted
             }
             if t < duration {
-                self.queue.push(t, Event::Source { source: node });
+                self.queue.push(t, Event::Source { source });
             }
         }
     }
@@ -213,16 +193,16 @@ impl Simulation {
 
     fn sample_weights(&mut self, probe: usize, t: f64) {
         let pr = &self.net.weight_probes[probe];
-        for (order, &(idx, k, src, tgt)) in pr.synapses.iter().enumerate() {
+        for (order, ps) in pr.synapses.iter().enumerate() {
             self.out.weights.push(WeightSample {
                 probe: probe as u32,
                 order: order as u32,
-                connection: pr.connection as u32,
-                synapse: idx,
-                source: src,
-                target: tgt,
+                connection: pr.connection.0,
+                synapse: ps.index,
+                source: ps.source,
+                target: ps.target,
                 time: t,
-                weight: self.net.connectivity.weight[k as usize],
+                weight: self.net.connectivity.weight[ps.synapse.index()],
             });
         }
         self.weight_probe_next[probe] += 1;
@@ -246,51 +226,79 @@ impl Simulation {
         self.guards = guards;
     }
 
+    /// Keeps at most about `rows` recorded spikes and samples in memory during
+    /// [`advance_until`](Self::advance_until), which then returns
+    /// [`Advance::BufferFull`] so the caller can [`drain`](Self::drain) them.
+    pub fn set_buffer_limit(&mut self, rows: usize) {
+        self.buffer_limit = rows.max(1);
+    }
+
+    fn buffered(&self) -> usize {
+        self.out.spikes.len() + self.out.voltages.len() + self.out.weights.len()
+    }
+
     /// Processes every event before `t` (clamped to the duration). Can be called repeatedly
     /// with increasing `t`. Returns early with the reason when a guard fires; the state is
-    /// then complete up to [`now`](Self::now) (every instant before it, and the instant
-    /// itself, fully processed).
+    /// then complete up to [`now`](Self::now) (every instant before it processed; the
+    /// instant itself too, unless a guard fired within it).
     pub fn run_until(&mut self, t: f64) -> Result<(), Stop> {
+        let limit = std::mem::replace(&mut self.buffer_limit, usize::MAX);
+        let result = self.advance_until(t).map(|_| ());
+        self.buffer_limit = limit;
+        result
+    }
+
+    /// [`run_until`](Self::run_until) that also returns between two instants once the
+    /// buffer limit is reached, with everything before [`now`](Self::now) final.
+    pub fn advance_until(&mut self, t: f64) -> Result<Advance, Stop> {
         let end = t.min(self.net.duration);
         let start = Instant::now();
+        let result = self.event_loop(end);
+        self.out.stats.simulate_seconds += start.elapsed().as_secs_f64();
+        result
+    }
+
+    fn event_loop(&mut self, end: f64) -> Result<Advance, Stop> {
         if self.now == 0.0 && !self.dirty.is_empty() {
             // t = 0: initial threshold tests and predictions, together with events at 0.
-            self.batch(0.0);
+            self.batch(0.0)?;
         }
         let mut instants = 0u32;
         while let Some(t) = self.queue.peek_time() {
             if t >= end {
                 break;
             }
-            self.batch(t);
+            self.batch(t)?;
             instants = instants.wrapping_add(1);
             if instants % 256 == 0 {
-                if let Err(stop) = self.check_guards() {
-                    self.out.stats.simulate_seconds += start.elapsed().as_secs_f64();
-                    return Err(stop);
-                }
+                self.check_guards()?;
+            }
+            if self.buffered() >= self.buffer_limit {
+                return Ok(Advance::BufferFull);
             }
         }
         self.now = self.now.max(end);
-        self.out.stats.simulate_seconds += start.elapsed().as_secs_f64();
-        self.check_guards()
+        self.check_guards().map(|_| Advance::Reached)
+    }
+
+    /// Total count the `max_events` guard compares: deliveries plus spikes.
+    fn guarded_events(&self) -> u64 {
+        let s = &self.out.stats;
+        s.events + s.neuron_spikes + s.source_spikes
     }
 
     fn check_guards(&self) -> Result<(), Stop> {
         let g = &self.guards;
-        if g.max_events.is_some_and(|m| self.out.stats.events >= m) {
+        if g.max_events.is_some_and(|m| self.guarded_events() >= m) {
             return Err(Stop::MaxEvents);
         }
         if g.deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(Stop::MaxWall);
         }
-        if g.interrupt
-            .as_ref()
-            .is_some_and(|f| f.load(Ordering::Relaxed))
-        {
-            return Err(Stop::Interrupted);
+        match g.interrupt.as_ref().and_then(StopFlag::requested) {
+            Some(stop) => Err(stop),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Removes and returns, sorted, the spikes and samples recorded so far: all of them are
@@ -314,25 +322,32 @@ impl Simulation {
         (self.net, self.out)
     }
 
-    /// Processes all events at time `t`, then threshold tests and predictions.
-    fn batch(&mut self, t: f64) {
+    /// Processes all events at time `t`, then threshold tests and predictions. Checks the
+    /// guards every [`GUARD_EVERY`] events, so that an instant without end is stopped.
+    fn batch(&mut self, t: f64) -> Result<(), Stop> {
         debug_assert!(
             t >= self.now,
             "internal error: event at {t} before now {}",
             self.now
         );
         self.now = t;
+        self.instant_events = 0;
         while self.queue.peek_time() == Some(t) {
             let Some((_, ev)) = self.queue.pop() else {
                 break;
             };
+            self.instant_events += 1;
+            if self.instant_events == GUARD_EVERY {
+                self.instant_events = 0;
+                self.check_guards()?;
+            }
             match ev {
                 Event::Sample { probe } => self.sample(probe as usize, t),
                 Event::WeightSample { probe } => self.sample_weights(probe as usize, t),
                 Event::Crossing { neuron } => {
                     let (p, i) = self.locate(neuron);
                     self.net.populations[p].neurons.advance(i, t);
-                    if self.meta[neuron as usize].exact {
+                    if self.meta[neuron.index()].exact {
                         self.fire(neuron, p, i, t);
                         self.mark(neuron);
                     } else {
@@ -341,10 +356,10 @@ impl Simulation {
                         // (cheap; often far enough that an input comes first), at most
                         // MAX_REBOUNDS times, then solve exactly.
                         let pop = &self.net.populations[p].neurons;
-                        let rebound = self.meta[neuron as usize].rebounded < MAX_REBOUNDS;
+                        let rebound = self.meta[neuron.index()].rebounded < MAX_REBOUNDS;
                         match pop.next_bound(i, self.net.duration) {
                             Next::Check(tc) if rebound && tc > t => {
-                                self.meta[neuron as usize].rebounded += 1;
+                                self.meta[neuron.index()].rebounded += 1;
                                 self.queue.set_crossing(neuron, Some(tc));
                             }
                             Next::Never => self.queue.set_crossing(neuron, None),
@@ -356,23 +371,21 @@ impl Simulation {
                                     && t.next_up() < self.net.duration
                                     && pop.reached_at(i, t.next_up()) =>
                             {
-                                self.meta[neuron as usize].exact = true;
+                                self.meta[neuron.index()].exact = true;
                                 self.queue.set_crossing(neuron, Some(t.next_up()));
                             }
                             _ => {
                                 let next = pop.next_spike(i, self.net.duration);
                                 self.out.stats.predictions += 1;
-                                self.meta[neuron as usize].exact = true;
+                                self.meta[neuron.index()].exact = true;
                                 self.queue.set_crossing(neuron, next);
                             }
                         }
                     }
                 }
                 Event::Source { source } => {
-                    let n_neurons = self.meta.len();
-                    let global_src = source as usize - n_neurons;
-                    let inp = self.input_of[global_src] as usize;
-                    let s = global_src - self.net.inputs[inp].offset;
+                    let inp = self.input_of[source.index()] as usize;
+                    let s = source.index() - self.net.inputs[inp].offset.index();
                     self.out.stats.source_spikes += 1;
                     if self.net.record_inputs[inp] {
                         self.out.spikes.push(Spike {
@@ -381,7 +394,7 @@ impl Simulation {
                             neuron: s as u32,
                         });
                     }
-                    self.fan_out(source as usize, t);
+                    self.fan_out(NodeId(self.n_neurons + source.0), t);
                     self.schedule_source(inp, s, source);
                 }
                 Event::Deliver {
@@ -396,7 +409,7 @@ impl Simulation {
         while k < self.dirty.len() {
             let g = self.dirty[k];
             k += 1;
-            self.meta[g as usize].dirty = false;
+            self.meta[g.index()].dirty = false;
             let (p, i) = self.locate(g);
             self.net.populations[p].neurons.advance(i, t);
             self.settle(g, p, i, t);
@@ -412,12 +425,13 @@ impl Simulation {
                 );
             }
         }
+        Ok(())
     }
 
     /// Threshold test and next prediction for neuron `g` (population `p`, index `i`) once
     /// every input of instant `t` has been applied to it.
     #[inline]
-    fn settle(&mut self, g: u32, p: usize, i: usize, t: f64) {
+    fn settle(&mut self, g: NeuronId, p: usize, i: usize, t: f64) {
         let pop = &mut self.net.populations[p].neurons;
         if pop.above_threshold(i) {
             self.fire(g, p, i, t);
@@ -432,26 +446,26 @@ impl Simulation {
             Next::Check(tc) => (Some(tc), false),
             Next::Spike(ts) => (Some(ts), true),
         };
-        self.meta[g as usize].exact = exact;
-        self.meta[g as usize].rebounded = 0;
+        self.meta[g.index()].exact = exact;
+        self.meta[g.index()].rebounded = 0;
         self.queue.set_crossing(g, time);
     }
 
     #[inline]
-    fn locate(&self, neuron: u32) -> (usize, usize) {
-        let p = self.meta[neuron as usize].pop as usize;
-        (p, neuron as usize - self.net.populations[p].offset)
+    fn locate(&self, neuron: NeuronId) -> (usize, usize) {
+        let p = self.meta[neuron.index()].pop.index();
+        (p, neuron.index() - self.net.populations[p].offset.index())
     }
 
     #[inline]
-    fn mark(&mut self, neuron: u32) {
-        if !self.meta[neuron as usize].dirty {
-            self.meta[neuron as usize].dirty = true;
+    fn mark(&mut self, neuron: NeuronId) {
+        if !self.meta[neuron.index()].dirty {
+            self.meta[neuron.index()].dirty = true;
             self.dirty.push(neuron);
         }
     }
 
-    fn fire(&mut self, g: u32, p: usize, i: usize, t: f64) {
+    fn fire(&mut self, g: NeuronId, p: usize, i: usize, t: f64) {
         self.net.populations[p].neurons.fire(i);
         if let Some(pl) = &mut self.net.plasticity {
             pl.on_post(g);
@@ -464,10 +478,10 @@ impl Simulation {
                 neuron: i as u32,
             });
         }
-        self.fan_out(g as usize, t);
+        self.fan_out(g.into(), t);
     }
 
-    fn fan_out(&mut self, node: usize, t: f64) {
+    fn fan_out(&mut self, node: NodeId, t: f64) {
         let end = self.net.duration;
         for (delay, start, stop, distinct) in self.net.connectivity.groups_distinct(node) {
             // A positive delay below the float resolution at t would land at t itself and
@@ -510,7 +524,7 @@ impl Simulation {
                 self.net.connectivity.receptor[k] as usize,
                 self.net.connectivity.weight[k],
             );
-            if last && !self.meta[g as usize].dirty {
+            if last && !self.meta[g.index()].dirty {
                 self.settle(g, p, i, t);
             } else {
                 self.mark(g);
@@ -526,8 +540,8 @@ impl Simulation {
         let pl = net.plasticity.as_mut().expect("plastic network");
         for k in start..end {
             let g = net.connectivity.target[k];
-            let p = self.meta[g as usize].pop as usize;
-            let i = g as usize - net.populations[p].offset;
+            let p = self.meta[g.index()].pop.index();
+            let i = g.index() - net.populations[p].offset.index();
             let rule = net.connectivity.rule[k];
             let amplitude = if rule == STATIC {
                 net.connectivity.weight[k]
@@ -537,8 +551,8 @@ impl Simulation {
             let pop = &mut net.populations[p].neurons;
             pop.advance(i, t);
             pop.receive(i, net.connectivity.receptor[k] as usize, amplitude);
-            if !self.meta[g as usize].dirty {
-                self.meta[g as usize].dirty = true;
+            if !self.meta[g.index()].dirty {
+                self.meta[g.index()].dirty = true;
                 self.dirty.push(g);
             }
         }
@@ -546,12 +560,12 @@ impl Simulation {
 
     fn sample(&mut self, probe: usize, t: f64) {
         let pr = &self.net.probes[probe];
-        let pop = &self.net.populations[pr.population].neurons;
+        let pop = &self.net.populations[pr.population.index()].neurons;
         for (order, &i) in pr.neurons.iter().enumerate() {
             self.out.voltages.push(VoltageSample {
                 probe: probe as u32,
                 order: order as u32,
-                population: pr.population as u32,
+                population: pr.population.0,
                 neuron: i as u32,
                 time: t,
                 v: pop.v_at(i, t),
@@ -560,26 +574,4 @@ impl Simulation {
         self.probe_next[probe] += 1;
         self.schedule_probe(probe);
     }
-}
-
-/// Spikes by (time, population, neuron); samples by (time, probe, order in the probe).
-fn sort_records(spikes: &mut [Spike], samples: &mut [VoltageSample], weights: &mut [WeightSample]) {
-    weights.sort_by(|a, b| {
-        a.time
-            .total_cmp(&b.time)
-            .then(a.probe.cmp(&b.probe))
-            .then(a.order.cmp(&b.order))
-    });
-    spikes.sort_by(|a, b| {
-        a.time
-            .total_cmp(&b.time)
-            .then(a.population.cmp(&b.population))
-            .then(a.neuron.cmp(&b.neuron))
-    });
-    samples.sort_by(|a, b| {
-        a.time
-            .total_cmp(&b.time)
-            .then(a.probe.cmp(&b.probe))
-            .then(a.order.cmp(&b.order))
-    });
 }

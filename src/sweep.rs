@@ -1,14 +1,21 @@
 //! Parameter sweeps: run one scenario for every combination of values of some JSON fields,
-//! in parallel, one output folder per point, plus `sweep.csv` with the summaries.
+//! in parallel, one output folder per point (`point-NNNN/`, each written by the one run
+//! pipeline, with its guards and stop flag), plus `sweep.csv` with the summaries.
+//!
+//! Points are generated from their index (the last axis varies fastest), so a sweep holds
+//! in memory only the points being run. Every point is checked before any is simulated.
 
-use crate::monitor;
-use crate::scenario::{self, build::BuildOptions};
-use crate::simulation::Simulation;
+use crate::error::RunError;
+use crate::output::OutputDir;
+use crate::pipeline::{self, RunOptions, Source};
+use crate::records::Summary;
 use rayon::prelude::*;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+
+/// Most points in one sweep (the product over all axes).
+pub const MAX_POINTS: u64 = 100_000;
 
 /// One swept field: a JSON pointer (RFC 6901, e.g. `/inputs/1/delay`) and its values.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,56 +26,89 @@ pub struct Axis {
     pub values: Vec<Value>,
 }
 
-/// Parses `POINTER=VALUES`, where VALUES is a comma-separated list of JSON values
-/// (`1,2.5,"x"`) or a numeric range `start:stop:step` (stop included when hit to within a
-/// millionth of a step).
-pub fn parse_axis(spec: &str) -> Result<Axis, String> {
+fn opt_err(spec: &str, msg: impl std::fmt::Display) -> RunError {
+    RunError::Option(format!("--set {spec:?}: {msg}"))
+}
+
+/// Parses `POINTER=VALUES`, where VALUES is a numeric range `start:stop:step` (stop
+/// included when hit to within a millionth of a step), a JSON list (`[1, 2.5, "x"]`), or a
+/// comma-separated list of JSON values (`1,2.5,"x"`; a bare word is a string).
+pub fn parse_axis(spec: &str) -> Result<Axis, RunError> {
     let (pointer, values) = spec.split_once('=').ok_or_else(|| {
-        format!("--set {spec:?}: expected POINTER=VALUES, e.g. /inputs/1/delay=-0.3:0.3:0.01")
+        opt_err(
+            spec,
+            "expected POINTER=VALUES, e.g. /inputs/1/delay=-0.3:0.3:0.01",
+        )
     })?;
     if !pointer.starts_with('/') {
-        return Err(format!(
-            "--set {spec:?}: the pointer must start with '/', e.g. /duration"
+        return Err(opt_err(
+            spec,
+            "the pointer must start with '/', e.g. /duration",
         ));
     }
+    let values = values.trim();
     let parts: Vec<&str> = values.split(':').collect();
-    let vals = if parts.len() == 3 && parts.iter().all(|p| p.trim().parse::<f64>().is_ok()) {
-        let [a, b, s] = [parts[0], parts[1], parts[2]].map(|p| p.trim().parse::<f64>().unwrap());
-        if !(s != 0.0 && s.is_finite() && a.is_finite() && b.is_finite() && (b - a) / s >= 0.0) {
-            return Err(format!(
-                "--set {spec:?}: range start:stop:step must step from start towards stop"
-            ));
+    let nums: Vec<f64> = parts.iter().filter_map(|p| p.trim().parse().ok()).collect();
+    let vals = if parts.len() == 3 && nums.len() == 3 {
+        range(spec, nums[0], nums[1], nums[2])?
+    } else if values.starts_with('[') {
+        match serde_json::from_str::<Value>(values) {
+            Ok(Value::Array(items)) => items,
+            _ => return Err(opt_err(spec, "not a JSON list")),
         }
-        let n = ((b - a) / s + 1e-6).floor() as u64;
-        if n > 1_000_000 {
-            return Err(format!("--set {spec:?}: {n} points is too many"));
-        }
-        // start + k·step, rounded to six decimals below the step's so that 0.01-steps give
-        // 0.0 and 0.07, not 5.55e-17 and 0.07000000000000001
-        let decimals = (6 - s.abs().log10().floor() as i64).clamp(0, 17) as usize;
-        (0..=n)
-            .map(|k| {
-                let v = a + k as f64 * s;
-                let r: f64 = format!("{v:.decimals$}").parse().unwrap_or(v);
-                serde_json::json!(if r == 0.0 { 0.0 } else { r })
-            })
-            .collect()
     } else {
         values
             .split(',')
             .map(|v| {
-                serde_json::from_str::<Value>(v.trim())
-                    .or_else(|_| Ok::<_, String>(Value::String(v.trim().to_string())))
+                let v = v.trim();
+                serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.into()))
             })
-            .collect::<Result<Vec<_>, _>>()?
+            .collect()
     };
     if vals.is_empty() {
-        return Err(format!("--set {spec:?}: no values"));
+        return Err(opt_err(spec, "no values"));
+    }
+    if vals.len() as u64 > MAX_POINTS {
+        return Err(opt_err(
+            spec,
+            format!("{} values; at most {MAX_POINTS}", vals.len()),
+        ));
     }
     Ok(Axis {
         pointer: pointer.to_string(),
         values: vals,
     })
+}
+
+/// `start, start + step, …` up to `stop`; whole numbers when start and step are whole.
+fn range(spec: &str, a: f64, b: f64, s: f64) -> Result<Vec<Value>, RunError> {
+    if !(s != 0.0 && s.is_finite() && a.is_finite() && b.is_finite() && (b - a) / s >= 0.0) {
+        return Err(opt_err(
+            spec,
+            "range start:stop:step must step from start towards stop",
+        ));
+    }
+    let n = ((b - a) / s + 1e-6).floor();
+    if n + 1.0 > MAX_POINTS as f64 {
+        return Err(opt_err(
+            spec,
+            format!("{} points; at most {MAX_POINTS}", n + 1.0),
+        ));
+    }
+    let whole = a.fract() == 0.0 && s.fract() == 0.0 && a.abs() < 9e15 && b.abs() < 9e15;
+    // start + k·step, rounded to six decimals below the step's so that 0.01-steps give
+    // 0.0 and 0.07, not 5.55e-17 and 0.07000000000000001
+    let decimals = (6 - s.abs().log10().floor() as i64).clamp(0, 17) as usize;
+    Ok((0..=n as u64)
+        .map(|k| {
+            let v = a + k as f64 * s;
+            if whole {
+                return serde_json::json!(v as i64);
+            }
+            let r: f64 = format!("{v:.decimals$}").parse().unwrap_or(v);
+            serde_json::json!(if r == 0.0 { 0.0 } else { r })
+        })
+        .collect())
 }
 
 /// One point of a sweep and what it produced.
@@ -80,124 +120,193 @@ pub struct PointResult {
     pub values: Vec<Value>,
     /// Output folder.
     pub dir: PathBuf,
-    /// The run's summary.json.
-    pub summary: Value,
+    /// The run's summary.
+    pub summary: Summary,
 }
 
-fn set_pointer(doc: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
+/// Sets the value at `pointer`, which must name an existing field (or list element) or a
+/// new key of an existing object. A whole number replaces a field that holds a whole
+/// number as an integer, so integer fields (`/seed`, sizes) can be range-swept.
+fn set_pointer(doc: &mut Value, pointer: &str, mut value: Value) -> Result<(), String> {
+    if let (Some(old), Some(v)) = (doc.pointer(pointer), value.as_f64()) {
+        if old.is_u64() && v >= 0.0 && v.fract() == 0.0 && v < 1.8e19 {
+            value = serde_json::json!(v as u64);
+        }
+    }
+    if let Some(slot) = doc.pointer_mut(pointer) {
+        *slot = value;
+        return Ok(());
+    }
     let (parent, key) = pointer.rsplit_once('/').unwrap_or(("", pointer));
     let key = key.replace("~1", "/").replace("~0", "~");
-    let target = if parent.is_empty() {
-        Some(&mut *doc)
-    } else {
-        doc.pointer_mut(parent)
-    };
-    match target {
+    match doc.pointer_mut(parent) {
         Some(Value::Object(m)) => {
             m.insert(key, value);
             Ok(())
         }
-        Some(Value::Array(a)) => {
-            let i: usize = key.parse().map_err(|_| format!("{pointer}: {key:?} is not a list index"))?;
-            let len = a.len();
-            let slot = a.get_mut(i).ok_or_else(|| format!("{pointer}: index {i} out of range (list of {len})"))?;
-            *slot = value;
-            Ok(())
-        }
-        _ => Err(format!("{pointer}: no such place in the scenario (its parent {parent:?} is missing or not an object/list)")),
+        Some(Value::Array(a)) => Err(format!("{pointer}: index {key:?} out of range (list of {})", a.len())),
+        _ => Err(format!(
+            "{pointer}: no such place in the scenario (its parent {parent:?} is missing or not an object/list)"
+        )),
     }
 }
 
-/// Runs the sweep; every point is checked before any is simulated (an invalid point fails
-/// the whole sweep with its error and nothing is run).
+/// A sweep being run.
+struct Plan<'a> {
+    base: Value,
+    axes: &'a [Axis],
+    vary_seed: bool,
+    n: u64,
+}
+
+impl Plan<'_> {
+    /// The values of point `i` (mixed radix, last axis fastest).
+    fn values(&self, mut i: u64) -> Vec<Value> {
+        let mut out = vec![Value::Null; self.axes.len()];
+        for (k, a) in self.axes.iter().enumerate().rev() {
+            let len = a.values.len() as u64;
+            out[k] = a.values[(i % len) as usize].clone();
+            i /= len;
+        }
+        out
+    }
+
+    /// The scenario text of point `i`.
+    fn doc(&self, i: u64, values: &[Value]) -> Result<Vec<u8>, RunError> {
+        let mut doc = self.base.clone();
+        for (axis, v) in self.axes.iter().zip(values) {
+            set_pointer(&mut doc, &axis.pointer, v.clone()).map_err(RunError::Option)?;
+        }
+        if self.vary_seed {
+            let base_seed = doc.get("seed").and_then(Value::as_u64).unwrap_or(0);
+            doc["seed"] = serde_json::json!(base_seed.wrapping_add(i));
+        }
+        serde_json::to_vec_pretty(&doc).map_err(|e| RunError::Option(e.to_string()))
+    }
+}
+
+fn describe(axes: &[Axis], values: &[Value]) -> String {
+    let parts: Vec<String> = axes
+        .iter()
+        .zip(values)
+        .map(|(a, v)| format!("{}={v}", a.pointer))
+        .collect();
+    parts.join(", ")
+}
+
+/// Runs the sweep into `out` with `opts` for every point (their guards and stop flag;
+/// a stopped point stops the sweep: the points not run are left out of `sweep.csv`).
 /// With `vary_seed`, point k runs with seed `seed + k`.
 pub fn run(
     scenario_path: &Path,
     axes: &[Axis],
     out: &Path,
-    limits: &BuildOptions,
+    opts: &RunOptions,
     vary_seed: bool,
-) -> Result<Vec<PointResult>, String> {
-    let text = std::fs::read_to_string(scenario_path)
-        .map_err(|e| format!("cannot read {}: {e}", scenario_path.display()))?;
-    let base: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: invalid JSON: {e}", scenario_path.display()))?;
-    // cartesian product, last axis fastest
-    let mut combos: Vec<Vec<Value>> = vec![vec![]];
-    for axis in axes {
-        combos = combos
-            .into_iter()
-            .flat_map(|c| {
-                axis.values
-                    .iter()
-                    .map(move |v| [c.clone(), vec![v.clone()]].concat())
-            })
-            .collect();
-    }
-    let stem = scenario_path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("scenario")
-        .to_string();
-    let mut points = Vec::with_capacity(combos.len());
-    for (i, values) in combos.into_iter().enumerate() {
-        let mut doc = base.clone();
-        for (axis, v) in axes.iter().zip(&values) {
-            set_pointer(&mut doc, &axis.pointer, v.clone())?;
+) -> Result<Vec<PointResult>, RunError> {
+    for (k, a) in axes.iter().enumerate() {
+        if axes[..k].iter().any(|b| b.pointer == a.pointer) {
+            return Err(RunError::Option(format!(
+                "--set {}: given twice",
+                a.pointer
+            )));
         }
-        if vary_seed {
-            let base_seed = doc.get("seed").and_then(Value::as_u64).unwrap_or(0);
-            doc["seed"] = serde_json::json!(base_seed.wrapping_add(i as u64));
-        }
-        let sc = scenario::parse_str(&doc.to_string())
-            .map_err(|e| format!("point {i} ({}): {e}", describe(axes, &values)))?;
-        // Build once now to validate every point before running any; the networks are
-        // dropped and rebuilt per point below, so a sweep holds at most one network per
-        // thread in memory (keeping them would hold every point's at once).
-        scenario::build::build_with(&sc, &stem, limits)
-            .map_err(|e| format!("point {i} ({}): {e}", describe(axes, &values)))?;
-        points.push((i, values, doc, sc));
     }
-    std::fs::create_dir_all(out)
-        .map_err(|e| format!("--out {}: cannot create directory: {e}", out.display()))?;
-    let results: Vec<Result<PointResult, String>> = points
+    let n = axes
+        .iter()
+        .try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64));
+    let n = n.filter(|&n| n <= MAX_POINTS).ok_or_else(|| {
+        RunError::Option(format!(
+            "the sweep has more than {MAX_POINTS} points in total"
+        ))
+    })?;
+    let bytes = crate::scenario::read_bytes(scenario_path)?;
+    let name = scenario_path.display().to_string();
+    crate::scenario::parse_bytes(&bytes, &name)?;
+    let base: Value = serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes))
+        .map_err(|e| RunError::Option(format!("{name}: {e}")))?;
+    let plan = Plan {
+        base,
+        axes,
+        vary_seed,
+        n,
+    };
+    let stem = crate::scenario::file_stem(scenario_path);
+    // every point checked before any runs (built and dropped: bounded memory)
+    (0..plan.n).into_par_iter().try_for_each(|i| {
+        let values = plan.values(i);
+        let doc = plan.doc(i, &values)?;
+        let source = Source::Bytes {
+            bytes: &doc,
+            name: &stem,
+        };
+        pipeline::prepare(source, &opts.limits)
+            .map(drop)
+            .map_err(|e| RunError::Option(format!("point {i} ({}): {e}", describe(axes, &values))))
+    })?;
+    let root = OutputDir::open(out)?;
+    clear_old_points(out)?;
+    let results: Vec<Option<PointResult>> = (0..plan.n)
         .into_par_iter()
-        .map(|(i, values, doc, sc)| {
-            let dir = out.join(format!("point-{i:04}"));
-            let t0 = Instant::now();
-            let net = scenario::build::build_with(&sc, &stem, limits).map_err(|e| e.to_string())?;
-            let build_seconds = t0.elapsed().as_secs_f64();
-            let (net, output) = Simulation::new(net).run_to_end();
-            let summary = monitor::write_outputs(&dir, &net, &output, build_seconds)
-                .map_err(|e| e.to_string())?;
-            monitor::write_file(
-                &dir,
-                "scenario.json",
-                serde_json::to_string_pretty(&doc)
-                    .unwrap_or_default()
-                    .as_bytes(),
-            )
-            .map_err(|e| e.to_string())?;
-            Ok(PointResult {
-                index: i,
-                values,
-                dir,
-                summary,
-            })
-        })
-        .collect();
-    let results: Vec<PointResult> = results.into_iter().collect::<Result<_, _>>()?;
-    monitor::write_file(out, "sweep.csv", sweep_csv(axes, &results).as_bytes())
-        .map_err(|e| e.to_string())?;
+        .map(|i| run_point(&plan, i, out, &stem, opts))
+        .collect::<Result<_, _>>()?;
+    let results: Vec<PointResult> = results.into_iter().flatten().collect();
+    root.write("sweep.csv", sweep_csv(axes, &results).as_bytes())?;
     Ok(results)
 }
 
-fn describe(axes: &[Axis], values: &[Value]) -> String {
-    axes.iter()
-        .zip(values)
-        .map(|(a, v)| format!("{}={v}", a.pointer))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Runs point `i`, unless the sweep has been stopped.
+fn run_point(
+    plan: &Plan,
+    i: u64,
+    out: &Path,
+    stem: &str,
+    opts: &RunOptions,
+) -> Result<Option<PointResult>, RunError> {
+    if opts.stop.as_ref().is_some_and(|s| s.requested().is_some()) {
+        return Ok(None);
+    }
+    let values = plan.values(i);
+    let doc = plan.doc(i, &values)?;
+    let dir = out.join(format!("point-{i:04}"));
+    let source = Source::Bytes {
+        bytes: &doc,
+        name: stem,
+    };
+    let summary = pipeline::run_scenario(source, &dir, opts, &mut |_| {})?;
+    Ok(Some(PointResult {
+        index: i as usize,
+        values,
+        dir,
+        summary,
+    }))
+}
+
+/// Removes the `point-*` folders of an earlier sweep into `out` (only exactspike output
+/// folders: they hold the lock file) and its tables.
+fn clear_old_points(out: &Path) -> Result<(), RunError> {
+    let io = |e: std::io::Error| {
+        RunError::Output(crate::error::OutputError::Io {
+            path: out.to_path_buf(),
+            source: e,
+        })
+    };
+    for entry in std::fs::read_dir(out).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name();
+        let is_point = name.to_str().is_some_and(|n| n.starts_with("point-"));
+        let ours = entry.path().join(crate::output::LOCK_FILE).is_file();
+        if is_point && entry.file_type().map_err(io)?.is_dir() && ours {
+            std::fs::remove_dir_all(entry.path()).map_err(io)?;
+        }
+    }
+    for f in ["sweep.csv", "readout.csv"] {
+        match std::fs::remove_file(out.join(f)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The combined table: point, one column per axis, then summary counters.
@@ -206,32 +315,76 @@ pub fn sweep_csv(axes: &[Axis], results: &[PointResult]) -> String {
     for a in axes {
         let _ = write!(s, ",{}", a.pointer);
     }
-    s.push_str(",spikes,events,neuron_spikes,wall_seconds,events_per_second,dir\n");
+    s.push_str(",spikes,events,neuron_spikes,wall_seconds,events_per_second,complete,dir\n");
     for r in results {
         let _ = write!(s, "{}", r.index);
         for v in &r.values {
             let _ = write!(s, ",{}", csv_value(v));
         }
-        let g = |k: &str| r.summary.get(k).cloned().unwrap_or(Value::Null);
+        let m = &r.summary;
         let _ = writeln!(
             s,
-            ",{},{},{},{},{},{}",
-            g("spikes"),
-            g("events"),
-            g("neuron_spikes"),
-            g("wall_seconds"),
-            g("events_per_second"),
+            ",{},{},{},{},{},{},{}",
+            m.spikes,
+            m.events,
+            m.neuron_spikes,
+            m.wall_seconds,
+            m.events_per_second,
+            m.complete,
             r.dir.file_name().and_then(|d| d.to_str()).unwrap_or("")
         );
     }
     s
 }
 
+/// A value as one CSV field (commas and quotes would split or confuse it).
 fn csv_value(v: &Value) -> String {
-    match v {
+    let s = match v {
         Value::String(s) => s.clone(),
-        other => other.to_string().replace(',', ";"),
+        other => other.to_string(),
+    };
+    s.replace([',', '"', '\n'], ";")
+}
+
+/// The point folders and axis values listed in a sweep's `sweep.csv`.
+pub fn read_sweep_csv(dir: &Path) -> Result<(Vec<String>, Vec<(String, Vec<String>)>), RunError> {
+    let path = dir.join("sweep.csv");
+    let bad = |m: String| RunError::Results(crate::error::ResultsError::new(&path, m));
+    let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let Some(n_axes) = header
+        .iter()
+        .position(|h| *h == "spikes")
+        .and_then(|p| p.checked_sub(1))
+    else {
+        return Err(bad("no \"spikes\" column: not a sweep table".into()));
+    };
+    let axes = header[1..=n_axes].iter().map(|s| s.to_string()).collect();
+    let mut points = Vec::new();
+    for (k, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != header.len() {
+            return Err(bad(format!(
+                "line {}: expected {} fields, got {}",
+                k + 2,
+                header.len(),
+                f.len()
+            )));
+        }
+        let point = f[f.len() - 1];
+        if !point.starts_with("point-") || point.contains(['/', '\\']) {
+            return Err(bad(format!(
+                "line {}: {point:?} is not a point folder",
+                k + 2
+            )));
+        }
+        points.push((
+            point.to_string(),
+            f[1..=n_axes].iter().map(|s| s.to_string()).collect(),
+        ));
     }
+    Ok((axes, points))
 }
 
 #[cfg(test)]
@@ -248,5 +401,30 @@ mod tests {
         assert_eq!(b.values.len(), 3);
         assert!(parse_axis("seed=1").is_err());
         assert!(parse_axis("/x=1:0:0.1").is_err());
+        let c = parse_axis("/seed=1:4:1").unwrap();
+        assert_eq!(
+            c.values,
+            vec![
+                serde_json::json!(1),
+                serde_json::json!(2),
+                serde_json::json!(3),
+                serde_json::json!(4)
+            ]
+        );
+        let d = parse_axis("/x=[[1, 2], 3]").unwrap();
+        assert_eq!(
+            d.values,
+            vec![serde_json::json!([1, 2]), serde_json::json!(3)]
+        );
+        assert!(parse_axis("/x=0:1e9:1").is_err());
+    }
+
+    #[test]
+    fn whole_numbers_fill_integer_fields_as_integers() {
+        let mut doc = serde_json::json!({"seed": 3, "duration": 10.0});
+        set_pointer(&mut doc, "/seed", serde_json::json!(7.0)).unwrap();
+        set_pointer(&mut doc, "/duration", serde_json::json!(20)).unwrap();
+        assert_eq!(doc, serde_json::json!({"seed": 7, "duration": 20}));
+        assert!(set_pointer(&mut doc, "/a/b", serde_json::json!(1)).is_err());
     }
 }

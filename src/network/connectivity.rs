@@ -1,5 +1,7 @@
 //! Compressed sparse rows of synapses, struct of arrays, rows grouped by delay.
 
+use crate::ids::{NeuronId, NodeId};
+
 /// Values of one connection: one for every synapse, or one shared by all (stored once).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
@@ -65,7 +67,7 @@ pub struct Connectivity {
     /// The delay groups, plus a final end marker.
     groups: Vec<Group>,
     /// Per synapse: target neuron.
-    pub target: Vec<u32>,
+    pub target: Vec<NeuronId>,
     /// Per synapse: weight [mV].
     pub weight: Vec<f64>,
     /// Per synapse: receptor index.
@@ -113,7 +115,7 @@ impl Connectivity {
             _ => None,
         };
         let mut c = Connectivity {
-            target: vec![0; total],
+            target: vec![NeuronId(0); total],
             weight: vec![0.0; total],
             receptor: vec![0; total],
             rule: if plastic { vec![STATIC; total] } else { vec![] },
@@ -124,21 +126,38 @@ impl Connectivity {
         } else {
             vec![]
         };
+        let mut positions = c.scatter(blocks, &mut cursor, &mut delay, plastic);
+        if uniform_delay.is_none() {
+            c.sort_rows_by_delay(&row_start, &mut delay, &mut positions);
+        }
+        c.make_groups(&row_start, |k| uniform_delay.unwrap_or_else(|| delay[k]));
+        (c, positions)
+    }
+
+    /// Pass 2 of [`from_blocks`](Self::from_blocks): scatters each block into its rows
+    /// (`cursor` holds each row's next free slot), then frees it. Returns the positions the
+    /// blocks asked for.
+    fn scatter(
+        &mut self,
+        blocks: Vec<Block>,
+        cursor: &mut [u32],
+        delay: &mut [f64],
+        plastic: bool,
+    ) -> Vec<Option<Vec<u32>>> {
         let mut positions = Vec::with_capacity(blocks.len());
-        // pass 2: scatter each block into its rows, then free it
         for b in blocks {
             let mut pos = b.want_position.then(|| Vec::with_capacity(b.pairs.len()));
             for (m, &(i, j)) in b.pairs.iter().enumerate() {
                 let row = &mut cursor[(b.source_base + i) as usize];
                 let k = *row as usize;
                 *row += 1;
-                c.target[k] = b.target_base + j;
-                c.weight[k] = b.weights.get(m);
-                c.receptor[k] = b.receptor;
+                self.target[k] = NeuronId(b.target_base + j);
+                self.weight[k] = b.weights.get(m);
+                self.receptor[k] = b.receptor;
                 if plastic {
-                    c.rule[k] = b.rule;
+                    self.rule[k] = b.rule;
                 }
-                if uniform_delay.is_none() {
+                if !delay.is_empty() {
                     delay[k] = b.delays.get(m);
                 }
                 if let Some(p) = &mut pos {
@@ -147,60 +166,71 @@ impl Connectivity {
             }
             positions.push(pos);
         }
-        // order each row by delay (stable), carrying the positions along
+        positions
+    }
+
+    /// Orders each row by delay (stable), carrying the blocks' positions along.
+    fn sort_rows_by_delay(
+        &mut self,
+        row_start: &[u32],
+        delay: &mut [f64],
+        positions: &mut [Option<Vec<u32>>],
+    ) {
+        let total = self.target.len();
+        let plastic = !self.rule.is_empty();
         let tracked = positions.iter().any(|p| p.is_some());
-        if uniform_delay.is_none() {
-            let mut moved: Vec<u32> = if tracked {
-                (0..total as u32).collect()
-            } else {
-                vec![]
-            };
-            let mut perm: Vec<u32> = Vec::new();
-            for n in 0..nodes {
-                let (a, z) = (row_start[n] as usize, row_start[n + 1] as usize);
-                if delay[a..z].is_sorted_by(|x, y| x <= y) {
-                    continue;
-                }
-                perm.clear();
-                perm.extend(a as u32..z as u32);
-                perm.sort_by(|&x, &y| delay[x as usize].total_cmp(&delay[y as usize]));
-                permute(&mut c.target[a..z], &perm, a);
-                permute(&mut c.weight[a..z], &perm, a);
-                permute(&mut c.receptor[a..z], &perm, a);
-                permute(&mut delay[a..z], &perm, a);
-                if plastic {
-                    permute(&mut c.rule[a..z], &perm, a);
-                }
-                if tracked {
-                    permute(&mut moved[a..z], &perm, a);
-                }
+        let mut moved: Vec<u32> = if tracked {
+            (0..total as u32).collect()
+        } else {
+            vec![]
+        };
+        let mut perm: Vec<u32> = Vec::new();
+        for n in 0..row_start.len() - 1 {
+            let (a, z) = (row_start[n] as usize, row_start[n + 1] as usize);
+            if delay[a..z].is_sorted_by(|x, y| x <= y) {
+                continue;
+            }
+            perm.clear();
+            perm.extend(a as u32..z as u32);
+            perm.sort_by(|&x, &y| delay[x as usize].total_cmp(&delay[y as usize]));
+            permute(&mut self.target[a..z], &perm, a);
+            permute(&mut self.weight[a..z], &perm, a);
+            permute(&mut self.receptor[a..z], &perm, a);
+            permute(&mut delay[a..z], &perm, a);
+            if plastic {
+                permute(&mut self.rule[a..z], &perm, a);
             }
             if tracked {
-                // moved[new] = old  →  where[old] = new
-                let mut place = vec![0u32; total];
-                for (new, &old) in moved.iter().enumerate() {
-                    place[old as usize] = new as u32;
-                }
-                for p in positions.iter_mut().flatten() {
-                    for k in p.iter_mut() {
-                        *k = place[*k as usize];
-                    }
+                permute(&mut moved[a..z], &perm, a);
+            }
+        }
+        if tracked {
+            // moved[new] = old  →  where[old] = new
+            let mut place = vec![0u32; total];
+            for (new, &old) in moved.iter().enumerate() {
+                place[old as usize] = new as u32;
+            }
+            for p in positions.iter_mut().flatten() {
+                for k in p.iter_mut() {
+                    *k = place[*k as usize];
                 }
             }
         }
-        // delay groups
-        c.group_offsets = Vec::with_capacity(nodes + 1);
+    }
+
+    /// Splits each row into delay groups (`delay_of(k)` is synapse k's delay) and marks
+    /// the groups whose targets are all distinct.
+    fn make_groups(&mut self, row_start: &[u32], delay_of: impl Fn(usize) -> f64) {
+        let total = self.target.len();
+        let nodes = row_start.len() - 1;
+        self.group_offsets = Vec::with_capacity(nodes + 1);
         for n in 0..nodes {
-            c.group_offsets.push(c.groups.len() as u32);
+            self.group_offsets.push(self.groups.len() as u32);
             let (a, z) = (row_start[n] as usize, row_start[n + 1] as usize);
             let mut last = f64::NAN;
-            let delay_of = |k: usize| match uniform_delay {
-                Some(d) => d,
-                None => delay[k],
-            };
             for (k, d) in (a..z).map(|k| (k, delay_of(k))) {
                 if d != last {
-                    c.groups.push(Group {
+                    self.groups.push(Group {
                         delay: d,
                         start: k as u32,
                         distinct: true,
@@ -209,23 +239,26 @@ impl Connectivity {
                 }
             }
         }
-        c.group_offsets.push(c.groups.len() as u32);
-        c.groups.push(Group {
+        self.group_offsets.push(self.groups.len() as u32);
+        self.groups.push(Group {
             delay: f64::NAN,
             start: total as u32,
             distinct: true,
         });
         // a target seen twice within one group: stamp each target with its latest group
-        let mut seen = vec![u32::MAX; c.target.iter().map(|&t| t as usize + 1).max().unwrap_or(0)];
-        for g in 0..c.groups.len() - 1 {
-            let (a, z) = (c.groups[g].start as usize, c.groups[g + 1].start as usize);
-            c.groups[g].distinct = c.target[a..z].iter().all(|&t| {
-                let fresh = seen[t as usize] != g as u32;
-                seen[t as usize] = g as u32;
+        let n_targets = self.target.iter().map(|t| t.index() + 1).max().unwrap_or(0);
+        let mut seen = vec![u32::MAX; n_targets];
+        for g in 0..self.groups.len() - 1 {
+            let (a, z) = (
+                self.groups[g].start as usize,
+                self.groups[g + 1].start as usize,
+            );
+            self.groups[g].distinct = self.target[a..z].iter().all(|t| {
+                let fresh = seen[t.index()] != g as u32;
+                seen[t.index()] = g as u32;
                 fresh
             });
         }
-        (c, positions)
     }
 
     /// True if any synapse is plastic.
@@ -235,15 +268,18 @@ impl Connectivity {
 
     /// The delay groups of `node`: `(delay, start, end)` synapse ranges.
     #[inline]
-    pub fn groups(&self, node: usize) -> impl Iterator<Item = (f64, u32, u32)> + '_ {
+    pub fn groups(&self, node: NodeId) -> impl Iterator<Item = (f64, u32, u32)> + '_ {
         self.groups_distinct(node).map(|(d, a, z, _)| (d, a, z))
     }
 
     /// The delay groups of `node` with, for each, whether its targets are all distinct.
     #[inline]
-    pub fn groups_distinct(&self, node: usize) -> impl Iterator<Item = (f64, u32, u32, bool)> + '_ {
-        let a = self.group_offsets[node] as usize;
-        let b = self.group_offsets[node + 1] as usize;
+    pub fn groups_distinct(
+        &self,
+        node: NodeId,
+    ) -> impl Iterator<Item = (f64, u32, u32, bool)> + '_ {
+        let a = self.group_offsets[node.index()] as usize;
+        let b = self.group_offsets[node.index() + 1] as usize;
         self.groups[a..b]
             .iter()
             .zip(&self.groups[a + 1..=b])
@@ -300,12 +336,12 @@ mod tests {
                 ),
             ],
         );
-        let g0: Vec<_> = c.groups(0).collect();
+        let g0: Vec<_> = c.groups(NodeId(0)).collect();
         assert_eq!(g0, vec![(1.0, 0, 1), (2.0, 1, 3)]);
-        assert_eq!(&c.target[..3], &[2, 1, 3]);
+        assert_eq!(&c.target[..3], &[NeuronId(2), NeuronId(1), NeuronId(3)]);
         assert_eq!(&c.weight[..3], &[2.0, 1.0, 3.0]);
-        assert_eq!(c.groups(1).count(), 0);
-        assert_eq!(c.groups(2).collect::<Vec<_>>(), vec![(1.0, 3, 4)]);
+        assert_eq!(c.groups(NodeId(1)).count(), 0);
+        assert_eq!(c.groups(NodeId(2)).collect::<Vec<_>>(), vec![(1.0, 3, 4)]);
         // each block's synapses, in generation order, are found where they landed
         assert_eq!(pos, vec![Some(vec![3]), Some(vec![1, 0, 2])]);
     }
@@ -319,8 +355,8 @@ mod tests {
                 block(0, vec![(0, 7), (1, 6)], Values::Const(0.5)),
             ],
         );
-        assert_eq!(c.target, vec![7, 5, 6]);
-        assert_eq!(c.groups(0).collect::<Vec<_>>(), vec![(0.5, 0, 1)]);
-        assert_eq!(c.groups(1).collect::<Vec<_>>(), vec![(0.5, 1, 3)]);
+        assert_eq!(c.target, vec![NeuronId(7), NeuronId(5), NeuronId(6)]);
+        assert_eq!(c.groups(NodeId(0)).collect::<Vec<_>>(), vec![(0.5, 0, 1)]);
+        assert_eq!(c.groups(NodeId(1)).collect::<Vec<_>>(), vec![(0.5, 1, 3)]);
     }
 }

@@ -25,8 +25,8 @@
 
 /// Highest number of distinct rates in one [`ExpPoly`].
 pub const MAX_TERMS: usize = 18;
-/// Coefficients per term: polynomial degree at most 3.
-pub const DEGREE: usize = 4;
+/// Coefficients per term (a count, not a degree: polynomials of degree at most 3).
+pub const N_COEFFS: usize = 4;
 
 /// One term `(c[0] + c[1] t + c[2] t² + c[3] t³) · exp(-rate · t)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -34,12 +34,12 @@ pub struct Term {
     /// Decay rate λ ≥ 0 [1/ms].
     pub rate: f64,
     /// Polynomial coefficients, lowest degree first.
-    pub c: [f64; DEGREE],
+    pub c: [f64; N_COEFFS],
 }
 
 impl Term {
     fn degree(&self) -> Option<usize> {
-        (0..DEGREE).rev().find(|&k| self.c[k] != 0.0)
+        (0..N_COEFFS).rev().find(|&k| self.c[k] != 0.0)
     }
 
     /// Value at `t` times `exp(shift · t)`.
@@ -73,7 +73,7 @@ impl ExpPoly {
         ExpPoly {
             terms: [Term {
                 rate: 0.0,
-                c: [0.0; DEGREE],
+                c: [0.0; N_COEFFS],
             }; MAX_TERMS],
             len: 0,
         }
@@ -83,7 +83,7 @@ impl ExpPoly {
     /// is what makes degenerate time constants (tau == tau_m) exact rather than perturbed.
     ///
     /// # Panics
-    /// If more than [`MAX_TERMS`] distinct rates are added or `power >= DEGREE`; model
+    /// If more than [`MAX_TERMS`] distinct rates are added or `power >= N_COEFFS`; model
     /// construction checks both limits, so this is an internal error.
     pub fn add(&mut self, rate: f64, power: usize, coef: f64) {
         debug_assert!(rate >= 0.0 && rate.is_finite());
@@ -102,7 +102,7 @@ impl ExpPoly {
         );
         self.terms[self.len] = Term {
             rate,
-            c: [0.0; DEGREE],
+            c: [0.0; N_COEFFS],
         };
         self.terms[self.len].c[power] = coef;
         self.len += 1;
@@ -183,15 +183,15 @@ impl ExpPoly {
     /// tabulated). Infinite if a polynomial term does not decay.
     pub fn slope_bound(&self) -> f64 {
         // sup and -inf of x^{k-1}(k-x)e^{-x} over x ≥ 0 for k = 1, 2, 3 (rounded up).
-        const SUP: [f64; DEGREE] = [0.0, 1.0, 0.4613, 0.7839];
-        const NEG: [f64; DEGREE] = [0.0, 0.1354, 0.1590, 0.3418];
+        const SUP: [f64; N_COEFFS] = [0.0, 1.0, 0.4613, 0.7839];
+        const NEG: [f64; N_COEFFS] = [0.0, 0.1354, 0.1590, 0.3418];
         let mut m = 0.0;
         for term in self.terms() {
             let lam = term.rate;
             if term.c[0] < 0.0 {
                 m += -lam * term.c[0];
             }
-            for k in 1..DEGREE {
+            for k in 1..N_COEFFS {
                 let c = term.c[k];
                 if c == 0.0 {
                     continue;
@@ -216,10 +216,10 @@ impl ExpPoly {
             // d/dt P(t) e^{-λt} + rate P e^{-λt} = (P' + (rate-λ) P) e^{-λt}
             let mut n = Term {
                 rate: term.rate,
-                c: [0.0; DEGREE],
+                c: [0.0; N_COEFFS],
             };
-            for k in 0..DEGREE {
-                let deriv = if k + 1 < DEGREE {
+            for k in 0..N_COEFFS {
+                let deriv = if k + 1 < N_COEFFS {
                     (k + 1) as f64 * c[k + 1]
                 } else {
                     0.0
@@ -241,14 +241,14 @@ impl ExpPoly {
         a: f64,
         b: f64,
         scale: f64,
-        out: &mut [f64; MAX_TERMS * DEGREE],
+        out: &mut [f64; MAX_TERMS * N_COEFFS],
     ) -> usize {
-        // The count drops by one per level, so the recursion depth is at most MAX_TERMS·DEGREE;
+        // The count drops by one per level, so the recursion depth is at most MAX_TERMS·N_COEFFS;
         // non-finite coefficients (which validation keeps out) would break that, so stop.
         if self.count() <= 1 || !self.is_finite() {
             return 0; // c·t^k·e^{-λt} with one coefficient: no sign change for t > 0
         }
-        let mut crit = [0.0; MAX_TERMS * DEGREE];
+        let mut crit = [0.0; MAX_TERMS * N_COEFFS];
         let lead = self.terms().iter().find(|t| t.degree().is_some());
         let Some(lead) = lead else { return 0 };
         let ncrit = self.reduce(lead.rate).sign_changes(a, b, scale, &mut crit);
@@ -263,7 +263,7 @@ impl ExpPoly {
                     out[n] = hi;
                     n += 1;
                 } else if (glo < 0.0 && ghi > 0.0) || (glo > 0.0 && ghi < 0.0) {
-                    out[n] = bisect(|t| self.eval_scaled(t), lo, hi, glo, ghi, scale);
+                    out[n] = false_position(|t| self.eval_scaled(t), lo, hi, glo, ghi, scale);
                     n += 1;
                 }
             }
@@ -299,7 +299,7 @@ fn max_monomial(k: usize, rate: f64, horizon: f64) -> f64 {
 /// need not be narrower than a fraction of that sum's ulp (without it, a crossing found a
 /// hair after a check, `t ~ 1e-13` ms, was refined to 1e-28 ms through 50 steps of rounding
 /// noise).
-fn bisect(
+fn false_position(
     f: impl Fn(f64) -> f64,
     mut lo: f64,
     mut hi: f64,
@@ -391,7 +391,7 @@ pub fn first_crossing_after(
     } else {
         settle_time(poly)
     };
-    let mut crit = [0.0; MAX_TERMS * DEGREE];
+    let mut crit = [0.0; MAX_TERMS * N_COEFFS];
     let lead = poly.terms().iter().find(|t| t.degree().is_some())?;
     let ncrit = poly
         .reduce(lead.rate)
@@ -414,7 +414,7 @@ pub fn first_crossing_after(
 }
 
 /// The sign change of `f` in `[lo, hi]` (`f(lo) < 0 ≤ f(hi)`, no other sign change inside),
-/// with the same contract as [`bisect`]: the right end of a final bracket no wider than
+/// with the same contract as [`false_position`]: the right end of a final bracket no wider than
 /// [`root_tolerance`]. Newton steps from the derivative that `fd` returns alongside the value,
 /// kept inside the bracket; a step that would leave it, a missing derivative, or a step not
 /// at most half the one before last (rtsafe's guard) falls back to bisection. When Newton has
@@ -479,7 +479,7 @@ fn newton(
     // Not resolved in 100 steps (the guard can keep Newton out when the root hugs one end of
     // a wide bracket, e.g. near t = 0): finish with guarded false position.
     if hi - lo > root_tolerance(lo, hi, scale) {
-        return bisect(|t| fd(t).0, lo, hi, fl, fh, scale);
+        return false_position(|t| fd(t).0, lo, hi, fl, fh, scale);
     }
     hi
 }

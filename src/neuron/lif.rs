@@ -9,121 +9,20 @@
 //! event because all derived constants are computed once at build time (it does forgo the
 //! shared exponentials, which need equal rates).
 
+mod bounds;
+mod layout;
 mod shared;
+
+pub use layout::{ChannelKind, Layout, NeuronInit, Scalars, Slot};
 
 use super::crossing::{first_crossing_after, ExpPoly};
 use super::kernels::{d1_with, d2_with};
+use super::{NeuronModel, Next};
+use bounds::{near_degenerate, quadratic_bound};
 use shared::Shared;
 
 /// Most current channels (exp/alpha receptors + adaptation) plus threshold terms per neuron.
 pub const MAX_CHANNELS: usize = 16;
-
-/// What a neuron expects next without further input.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Next {
-    /// It cannot reach threshold before the end of the run.
-    Never,
-    /// It cannot reach threshold before this time; look again then.
-    Check(f64),
-    /// It reaches threshold exactly at this time.
-    Spike(f64),
-}
-
-/// Where an arriving weight goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Slot {
-    /// V jumps by w (discarded while refractory).
-    Delta,
-    /// Exponential current: channel index.
-    Exp(u16),
-    /// Alpha current: channel index (state I, J; J jumps by w·e/tau).
-    Alpha(u16),
-}
-
-/// Shape of one current channel of a population.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChannelKind {
-    /// One state variable I, dI/dt = -I/tau.
-    Exp,
-    /// Two state variables: dI/dt = -I/tau + J, dJ/dt = -J/tau.
-    Alpha,
-}
-
-/// Per-neuron scalar parameters, already validated.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Scalars {
-    /// 1/tau_m [1/ms].
-    pub rate_m: f64,
-    /// v_rest + i_bias [mV]: the potential V relaxes to.
-    pub v_inf: f64,
-    /// Threshold without adaptation [mV].
-    pub v_th: f64,
-    /// Reset [mV].
-    pub v_reset: f64,
-    /// Refractory period [ms].
-    pub t_ref: f64,
-}
-
-/// The layout shared by all neurons of one population.
-#[derive(Clone, Debug, Default)]
-pub struct Layout {
-    /// Current channels: receptors of kind exp/alpha first, then adaptation currents.
-    pub channels: Vec<ChannelKind>,
-    /// Offset of each channel's state in a neuron's state block.
-    pub offsets: Vec<usize>,
-    /// State variables per neuron for the channels.
-    pub n_state: usize,
-    /// Receptor index → slot.
-    pub receptors: Vec<Slot>,
-    /// Channels that are adaptation currents (the last ones).
-    pub n_adapt: usize,
-    /// Threshold-adaptation terms per neuron.
-    pub n_thr: usize,
-}
-
-impl Layout {
-    /// Builds a layout from receptor kinds (`None` = delta, `Some(false)` = exp,
-    /// `Some(true)` = alpha), and the numbers of adaptation and threshold terms.
-    pub fn new(receptors: &[Option<bool>], n_adapt: usize, n_thr: usize) -> Layout {
-        let mut l = Layout {
-            n_adapt,
-            n_thr,
-            ..Layout::default()
-        };
-        for r in receptors {
-            let slot = match r {
-                None => Slot::Delta,
-                Some(alpha) => {
-                    let ch = l.channels.len() as u16;
-                    l.push(if *alpha {
-                        ChannelKind::Alpha
-                    } else {
-                        ChannelKind::Exp
-                    });
-                    if *alpha {
-                        Slot::Alpha(ch)
-                    } else {
-                        Slot::Exp(ch)
-                    }
-                }
-            };
-            l.receptors.push(slot);
-        }
-        for _ in 0..n_adapt {
-            l.push(ChannelKind::Exp);
-        }
-        l
-    }
-
-    fn push(&mut self, k: ChannelKind) {
-        self.offsets.push(self.n_state);
-        self.n_state += match k {
-            ChannelKind::Exp => 1,
-            ChannelKind::Alpha => 2,
-        };
-        self.channels.push(k);
-    }
-}
 
 /// A population of `lif` neurons: constants and state.
 #[derive(Clone, Debug)]
@@ -153,23 +52,6 @@ pub struct LifPopulation {
     /// Every channel is exp, no threshold adaptation and no rate within the near-degenerate
     /// band: the bound is computed without building the solver's polynomial.
     simple_bound: bool,
-}
-
-/// Per-neuron values for building a population.
-#[derive(Clone, Debug)]
-pub struct NeuronInit {
-    /// Scalars.
-    pub scalars: Scalars,
-    /// Initial potential [mV].
-    pub v_init: f64,
-    /// One rate per channel (1/tau) [1/ms].
-    pub chan_rate: Vec<f64>,
-    /// Adaptation increments [mV].
-    pub adapt_inc: Vec<f64>,
-    /// Threshold-adaptation rates [1/ms].
-    pub thr_rate: Vec<f64>,
-    /// Threshold-adaptation increments [mV].
-    pub thr_inc: Vec<f64>,
 }
 
 /// The per-neuron scalars touched by every event: one aligned cache line per neuron.
@@ -704,40 +586,6 @@ impl LifPopulation {
     }
 }
 
-/// A time before which `g(s) = g0 + g1 s + ∫∫ g''` stays negative, given `g0 < 0`, the slope
-/// `g1 = g'(0)` and `curv ≥ sup g''` on `[0, ∞)` (for `Σ c_k e^{-λ_k s}`, the positive
-/// terms' `Σ λ_k² c_k`): the first root of `g0 + g1 s + curv s²/2`, which bounds `g` from
-/// above (Taylor with remainder). Far tighter than the slope bound near a crossing, where it
-/// closes in like Newton's method from below. Shrunk by 1e-9 so that rounding cannot place
-/// it past the true root. Infinite when the bound never reaches zero.
-fn quadratic_bound(g0: f64, g1: f64, curv: f64) -> f64 {
-    let s = if curv > 0.0 {
-        let root = (g1 * g1 - 2.0 * curv * g0).sqrt();
-        if g1 > 0.0 {
-            // rationalised: no cancellation between g1 and the root
-            -2.0 * g0 / (g1 + root)
-        } else {
-            (root - g1) / curv
-        }
-    } else if g1 > 0.0 {
-        -g0 / g1
-    } else {
-        f64::INFINITY
-    };
-    if s.is_nan() {
-        0.0
-    } else {
-        s * (1.0 - 1e-9)
-    }
-}
-
-/// Rates within a relative 1e-5 of `mu` over the time scale that matters (see
-/// `distance_poly`).
-fn near_degenerate(mu: f64, lam: f64) -> bool {
-    let d = lam - mu;
-    d != 0.0 && (d * 10.0 / mu.min(lam)).abs() < 1e-5
-}
-
 /// Exact evolution by `dt` ≥ 0 of one neuron's state (V, channel states, threshold terms);
 /// `frozen` keeps V fixed (refractory). A free function over the population's parts so that
 /// [`LifPopulation::advance`] can work in place.
@@ -792,99 +640,49 @@ fn evolve_parts(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn quadratic_bound_respects_convexity() {
-        // g = 8.9 + e^{-5s} - 10 e^{-s}: rising (g' = 5) and convex (g'' = 15) at 0, so the
-        // crossing (s ≈ 0.01946) comes before the tangent's (0.02): the bound must be earlier.
-        let (g0, g1, curv) = (8.9 + 1.0 - 10.0, -5.0 + 10.0, 25.0);
-        let b = quadratic_bound(g0, g1, curv);
-        let g = |s: f64| 8.9 + (-5.0 * s).exp() - 10.0 * (-s).exp();
-        assert!(g(0.019459) < 0.0 && g(0.01946) > 0.0);
-        assert!(b > 0.019 && b < 0.019459, "{b}");
+/// The event loop's view; the inherent methods above are the implementation.
+impl NeuronModel for LifPopulation {
+    #[inline]
+    fn len(&self) -> usize {
+        LifPopulation::len(self)
     }
-
-    proptest! {
-        /// The quadratic bound never passes the first crossing: random sums
-        /// `c0 + Σ c_k e^{-λ_k s}` below zero at s = 0, against the exact solver and a dense
-        /// sampling of `[0, bound]`.
-        #[test]
-        fn quadratic_bound_is_before_the_first_crossing(
-            c0 in -5.0f64..15.0,
-            terms in prop::collection::vec((0.01f64..5.0, -20.0f64..20.0), 1..4),
-        ) {
-            let mut p = ExpPoly::new();
-            p.add(0.0, 0, c0);
-            for &(rate, c) in &terms {
-                p.add(rate, 0, c);
-            }
-            let g0 = p.eval(0.0);
-            prop_assume!(g0 < -1e-9);
-            let g1: f64 = p.terms().iter().map(|t| -t.rate * t.c[0]).sum();
-            let curv: f64 = p.terms().iter().filter(|t| t.c[0] > 0.0).map(|t| t.rate * t.rate * t.c[0]).sum();
-            let b = quadratic_bound(g0, g1, curv);
-            prop_assert!(b > 0.0);
-            if let Some(root) = super::super::crossing::first_crossing(&p, 1e4, |t| p.eval(t)) {
-                prop_assert!(b <= root, "bound {b} after the crossing {root}");
-            }
-            if b.is_finite() {
-                for k in 0..=2000 {
-                    let s = b * k as f64 / 2000.0;
-                    prop_assert!(p.eval(s) < 0.0, "g({s}) = {} >= 0 before the bound {b}", p.eval(s));
-                }
-            }
-        }
+    #[inline]
+    fn n_receptors(&self) -> usize {
+        self.layout().receptors.len()
     }
-
-    fn single(receptors: &[Option<bool>], rates: Vec<f64>, v_inf: f64) -> LifPopulation {
-        let layout = Layout::new(receptors, 0, 0);
-        LifPopulation::new(
-            layout,
-            vec![NeuronInit {
-                scalars: Scalars {
-                    rate_m: 0.1,
-                    v_inf,
-                    v_th: -55.0,
-                    v_reset: -70.0,
-                    t_ref: 2.0,
-                },
-                v_init: -70.0,
-                chan_rate: rates,
-                adapt_inc: vec![],
-                thr_rate: vec![],
-                thr_inc: vec![],
-            }],
-        )
+    #[inline]
+    fn advance(&mut self, i: usize, t: f64) {
+        LifPopulation::advance(self, i, t)
     }
-
-    #[test]
-    fn free_decay_matches_closed_form() {
-        let mut p = single(&[None], vec![], -70.0);
-        p.receive(0, 0, 10.0);
-        let v = p.v_at(0, 7.3);
-        let want = -70.0 + 10.0 * (-0.73f64).exp();
-        assert!((v - want).abs() < 1e-13, "{v} {want}");
+    #[inline]
+    fn receive(&mut self, i: usize, r: usize, w: f64) {
+        LifPopulation::receive(self, i, r, w)
     }
-
-    #[test]
-    fn dc_drive_first_spike_closed_form() {
-        // V_inf = -50 > v_th: first spike at tau_m ln((V_inf - v0)/(V_inf - v_th)).
-        let p = single(&[None], vec![], -50.0);
-        let t = p.next_spike(0, 1e9).unwrap();
-        let want = 10.0 * (20.0f64 / 5.0).ln();
-        assert!((t - want).abs() < 1e-12, "{t} {want}");
+    #[inline]
+    fn above_threshold(&self, i: usize) -> bool {
+        LifPopulation::above_threshold(self, i)
     }
-
-    #[test]
-    fn exp_psp_peak_degenerate_tau() {
-        // tau_syn == tau_m: V - v_rest = w (t/tau) e^{-t/tau}, peak w/e at t = tau.
-        let mut p = single(&[Some(false)], vec![0.1], -70.0);
-        p.receive(0, 0, 10.0);
-        let v = p.v_at(0, 10.0);
-        assert!((v - (-70.0 + 10.0 / std::f64::consts::E)).abs() < 1e-13);
+    #[inline]
+    fn fire(&mut self, i: usize) {
+        LifPopulation::fire(self, i)
+    }
+    #[inline]
+    fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
+        LifPopulation::next_spike(self, i, end)
+    }
+    #[inline]
+    fn next_bound(&self, i: usize, end: f64) -> Next {
+        LifPopulation::next_bound(self, i, end)
+    }
+    #[inline]
+    fn reached_at(&self, i: usize, t: f64) -> bool {
+        LifPopulation::reached_at(self, i, t)
+    }
+    #[inline]
+    fn v_at(&self, i: usize, t: f64) -> f64 {
+        LifPopulation::v_at(self, i, t)
     }
 }
+
+#[cfg(test)]
+mod tests;

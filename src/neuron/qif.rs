@@ -16,7 +16,7 @@
 //!   no spike; for x0 > k, x(t) = −k·coth(k·t/τ' − acoth(x0/k)), a spike after
 //!   `τ'/k·(acoth(x0/k) − acoth(x_p/k))`; for x0 < −k it relaxes to −k.
 
-use super::lif::Next;
+use super::NeuronModel;
 
 /// Per-neuron constants.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -103,16 +103,6 @@ impl QifPopulation {
         }
     }
 
-    /// Number of neurons.
-    pub fn len(&self) -> usize {
-        self.consts.len()
-    }
-
-    /// True for an empty population.
-    pub fn is_empty(&self) -> bool {
-        self.consts.is_empty()
-    }
-
     fn v_after(&self, i: usize, t: f64) -> f64 {
         let (t0, r) = (self.t_last[i], self.ref_until[i]);
         let k = &self.consts[i];
@@ -124,9 +114,20 @@ impl QifPopulation {
         // engine fires first.
         k.mid + k.evolve(self.v[i] - k.mid, t - free_from)
     }
+}
+
+/// The next spike is closed form, so the default bound (the exact answer) is used.
+impl NeuronModel for QifPopulation {
+    fn len(&self) -> usize {
+        self.consts.len()
+    }
+
+    fn n_receptors(&self) -> usize {
+        1
+    }
 
     /// Brings neuron `i` to time `t`.
-    pub fn advance(&mut self, i: usize, t: f64) {
+    fn advance(&mut self, i: usize, t: f64) {
         if t > self.t_last[i] {
             self.v[i] = self.v_after(i, t).min(self.consts[i].v_peak);
             self.t_last[i] = t;
@@ -134,25 +135,25 @@ impl QifPopulation {
     }
 
     /// Membrane potential at `t`, state unchanged.
-    pub fn v_at(&self, i: usize, t: f64) -> f64 {
+    fn v_at(&self, i: usize, t: f64) -> f64 {
         self.v_after(i, t.max(self.t_last[i]))
             .min(self.consts[i].v_peak)
     }
 
     /// A delta input of `w` mV (discarded while refractory).
-    pub fn receive(&mut self, i: usize, _receptor: usize, w: f64) {
+    fn receive(&mut self, i: usize, _receptor: usize, w: f64) {
         if self.t_last[i] >= self.ref_until[i] {
             self.v[i] += w;
         }
     }
 
     /// True if the neuron is at or above its peak and not refractory.
-    pub fn above_threshold(&self, i: usize) -> bool {
+    fn above_threshold(&self, i: usize) -> bool {
         self.t_last[i] >= self.ref_until[i] && self.v[i] >= self.consts[i].v_peak
     }
 
     /// Spike at the current time: reset and refractoriness.
-    pub fn fire(&mut self, i: usize) {
+    fn fire(&mut self, i: usize) {
         let k = self.consts[i];
         self.v[i] = k.v_reset;
         self.ref_until[i] = if k.t_ref > 0.0 {
@@ -163,7 +164,7 @@ impl QifPopulation {
     }
 
     /// The exact next spike time in `[now, end)`, or None.
-    pub fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
+    fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
         let k = &self.consts[i];
         let t0 = self.t_last[i].max(self.ref_until[i]);
         if self.v[i] >= k.v_peak {
@@ -171,14 +172,6 @@ impl QifPopulation {
         }
         let t = t0 + k.time_to_peak(self.v[i] - k.mid)?;
         (t < end).then_some(t)
-    }
-
-    /// The next spike is closed form, so no bound is needed.
-    pub fn next_bound(&self, i: usize, end: f64) -> Next {
-        match self.next_spike(i, end) {
-            Some(t) => Next::Spike(t),
-            None => Next::Never,
-        }
     }
 }
 

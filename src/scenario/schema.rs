@@ -47,14 +47,54 @@ pub struct Population {
     pub model: Model,
 }
 
-/// Neuron models with their parameters: `"model": "lif"` or `"qif"`, and `"params"`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(tag = "model", content = "params", rename_all = "snake_case")]
-pub enum Model {
-    /// Leaky integrate-and-fire with delta/exp/alpha receptors.
-    Lif(LifParams),
-    /// Quadratic integrate-and-fire with delta inputs (extension).
-    Qif(QifParams),
+/// A registration table of the description layer: one line per variant, `Variant(Type) =
+/// "json name"`. It defines the enum (serde tag, schema) and, from the same list,
+/// `NAMES` (the tag values, for messages) and `parse` (dispatch on the tag, errors with
+/// their JSON path).
+macro_rules! registry {
+    (
+        $(#[$meta:meta])*
+        pub enum $enum:ident {
+            $($(#[$doc:meta])* $variant:ident($ty:ty) = $name:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $enum {
+            $($(#[$doc])* #[serde(rename = $name)] $variant($ty),)+
+        }
+
+        impl $enum {
+            /// The JSON names, in table order.
+            pub const NAMES: &'static [&'static str] = &[$($name),+];
+
+            /// The variant named `name`, its content parsed from `value` (errors name
+            /// `path`); `None` for an unknown name.
+            pub(crate) fn parse(
+                name: &str,
+                value: serde_json::Value,
+                path: &str,
+            ) -> Result<Option<Self>, crate::error::ScenarioError> {
+                Ok(Some(match name {
+                    $($name => $enum::$variant(super::typed(value, path)?),)+
+                    _ => return Ok(None),
+                }))
+            }
+        }
+    };
+}
+
+registry! {
+    /// Neuron models with their parameters: `"model"` names one, `"params"` holds its
+    /// parameters. The model registration of the description layer (see
+    /// docs/architecture.md, "Adding a neuron model").
+    #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+    #[serde(tag = "model", content = "params")]
+    pub enum Model {
+        /// Leaky integrate-and-fire with delta/exp/alpha receptors.
+        Lif(LifParams) = "lif",
+        /// Quadratic integrate-and-fire with delta inputs (extension).
+        Qif(QifParams) = "qif",
+    }
 }
 
 /// Parameters of the `qif` model (extension; see docs/models.md):
@@ -183,18 +223,21 @@ pub struct Input {
     pub kind: InputKind,
 }
 
-/// Input kinds; the JSON key `kind` selects one.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum InputKind {
-    /// Given spike times, one list per source.
-    SpikeTimes(SpikeTimes),
-    /// Independent Poisson trains (homogeneous or sinusoidally modulated).
-    Poisson(Poisson),
-    /// Regular trains.
-    Periodic(Periodic),
-    /// Tone-locked trains (ear inputs).
-    PhaseLocked(PhaseLocked),
+registry! {
+    /// Input kinds; the JSON key `kind` selects one. The input registration of the
+    /// description layer (see docs/architecture.md, "Adding an input kind").
+    #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+    #[serde(tag = "kind")]
+    pub enum InputKind {
+        /// Given spike times, one list per source.
+        SpikeTimes(SpikeTimes) = "spike_times",
+        /// Independent Poisson trains (homogeneous or sinusoidally modulated).
+        Poisson(Poisson) = "poisson",
+        /// Regular trains.
+        Periodic(Periodic) = "periodic",
+        /// Tone-locked trains (ear inputs).
+        PhaseLocked(PhaseLocked) = "phase_locked",
+    }
 }
 
 /// `spike_times` input.

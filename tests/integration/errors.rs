@@ -247,7 +247,7 @@ fn delays() {
         set(
             base(),
             "/connections/1/delay",
-            json!({"normal": [1.0, 2.0]}),
+            json!({"normal": [-5.0, 1.0]}),
         ),
         "connections[1].delay",
         "\"min\"",

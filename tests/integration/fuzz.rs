@@ -4,7 +4,8 @@
 //! CI short; raise PROPTEST_CASES locally for longer campaigns.
 
 use crate::util::*;
-use exactspike::scenario::{self, build::BuildOptions};
+use exactspike::build::{self, BuildOptions};
+use exactspike::scenario;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -145,7 +146,7 @@ fn exercise(text: &str) {
         max_memory: 64 << 20,
         ..BuildOptions::default()
     };
-    if let Ok(net) = scenario::build::build_with(&sc, "fuzz", &limits) {
+    if let Ok(net) = build::build_with(&sc, "fuzz", &limits) {
         let out = exactspike::Simulation::new(net).run();
         for s in &out.spikes {
             assert!(s.time.is_finite() && s.time >= 0.0 && s.time < 20.0 + 1e-9);

@@ -413,7 +413,7 @@ proptest! {
             "inputs": [{"name": "drive", "kind": "poisson", "size": 40, "rate": rate}],
             "connections": conns});
         let sc = parse_str(&sc.to_string()).unwrap();
-        let net = exactspike::scenario::build::build(&sc, "shared").unwrap();
+        let net = exactspike::build::build(&sc, "shared").unwrap();
         let mut general = net.clone();
         general.use_general_propagator();
         let shared_used = match &net.populations[0].neurons {

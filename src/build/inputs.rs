@@ -1,0 +1,255 @@
+//! Inputs (spike-source populations): the build side of the input registration. Each input
+//! kind's description type implements [`BuildInput`]; [`builder`] maps an [`InputKind`] to
+//! it (one line per kind; the match is exhaustive).
+
+use super::values::{check, err, Check, Res, MAX_ELEMENTS};
+use super::Budget;
+use crate::input::{self, Itd, Rate, SourceTrain};
+use crate::scenario::{self, InputKind, SpikeTimes};
+use crate::scenario::{
+    Periodic as PeriodicInput, PhaseLocked as PhaseLockedInput, Poisson as PoissonInput,
+};
+
+/// Most spike times (or candidate cycles) drawn for one input before simulating.
+pub const MAX_DRAWS: f64 = 2e8;
+
+/// Bytes each source costs beyond its spikes: its train, its pending queue entry (with
+/// the radix queue's slack), its input index and its connectivity row.
+pub(crate) const BYTES_PER_SOURCE: f64 = std::mem::size_of::<SourceTrain>() as f64 + 96.0;
+
+/// What building one input needs to know.
+pub struct InputContext<'a> {
+    /// JSON path of the input (`inputs[k]`).
+    pub path: &'a str,
+    /// Input name (keys its sources' random streams).
+    pub name: &'a str,
+    /// Scenario seed.
+    pub seed: u64,
+    /// Scenario duration [ms].
+    pub duration: f64,
+}
+
+impl InputContext<'_> {
+    fn size(&self, size: usize) -> Res<()> {
+        if size == 0 {
+            return err(format!("{}.size", self.path), "must be >= 1");
+        }
+        if size as u64 > MAX_ELEMENTS {
+            return err(
+                format!("{}.size", self.path),
+                format!("must be <= {MAX_ELEMENTS}"),
+            );
+        }
+        Ok(())
+    }
+
+    fn check(&self, key: &str, v: f64, c: Check, unit: &str) -> Res<f64> {
+        check(&format!("{}.{key}", self.path), v, c, unit)
+    }
+
+    /// Refuses trains whose generation would take too long (`cycles` drawn) or too much
+    /// memory (`spikes` kept), before any of it happens.
+    fn guard(&self, budget: &mut Budget, cycles: f64, spikes: f64, key: &str) -> Res<()> {
+        if cycles > MAX_DRAWS {
+            return err(
+                format!("{}.{key}", self.path),
+                format!(
+                    "would draw about {cycles:.3e} spike times (duration, rate, period and \
+                     jitter together); at most {MAX_DRAWS:.0e}"
+                ),
+            );
+        }
+        budget.charge(spikes * 8.0, self.path, "the pregenerated input spikes")
+    }
+}
+
+/// The build side of an input kind.
+pub trait BuildInput {
+    /// Checks the description, charges its memory and generates the sources' trains.
+    fn build(&self, ctx: &InputContext, budget: &mut Budget) -> Res<Vec<SourceTrain>>;
+}
+
+/// The registration of each input kind's build side: one line per kind.
+pub fn builder(kind: &InputKind) -> &dyn BuildInput {
+    match kind {
+        InputKind::SpikeTimes(k) => k,
+        InputKind::Poisson(k) => k,
+        InputKind::Periodic(k) => k,
+        InputKind::PhaseLocked(k) => k,
+    }
+}
+
+impl BuildInput for SpikeTimes {
+    fn build(&self, ctx: &InputContext, budget: &mut Budget) -> Res<Vec<SourceTrain>> {
+        let path = ctx.path;
+        if self.times.is_empty() {
+            return err(
+                format!("{path}.times"),
+                "needs at least one list (one per source)",
+            );
+        }
+        if self.times.len() as u64 > MAX_ELEMENTS {
+            return err(
+                format!("{path}.times"),
+                format!("at most {MAX_ELEMENTS} sources"),
+            );
+        }
+        let spikes: usize = self.times.iter().map(Vec::len).sum();
+        budget.charge(
+            spikes as f64 * 8.0 + self.times.len() as f64 * BYTES_PER_SOURCE,
+            &format!("{path}.times"),
+            "the listed spike times",
+        )?;
+        let mut out = Vec::with_capacity(self.times.len());
+        for (i, list) in self.times.iter().enumerate() {
+            for (k, &t) in list.iter().enumerate() {
+                check(
+                    &format!("{path}.times[{i}][{k}]"),
+                    t,
+                    Check::NonNegative,
+                    " ms",
+                )?;
+            }
+            let kept = list.iter().copied().filter(|&t| t < ctx.duration).collect();
+            out.push(SourceTrain::list(kept));
+        }
+        Ok(out)
+    }
+}
+
+/// The runtime rate of a checked description.
+fn rate(ctx: &InputContext, r: &scenario::Rate) -> Res<Rate> {
+    Ok(match r {
+        scenario::Rate::Constant(r) => {
+            Rate::Constant(ctx.check("rate", *r, Check::NonNegative, " Hz")?)
+        }
+        scenario::Rate::Sinusoidal(s) => Rate::Sinusoidal {
+            mean: ctx.check("rate.mean", s.mean, Check::NonNegative, " Hz")?,
+            amplitude: ctx.check("rate.amplitude", s.amplitude, Check::Finite, " Hz")?,
+            frequency: ctx.check("rate.frequency", s.frequency, Check::NonNegative, " Hz")?,
+            phase: ctx.check("rate.phase", s.phase, Check::Finite, " rad")?,
+        },
+    })
+}
+
+/// Largest number of Poisson spikes expected per input (the documented limit: more are
+/// almost always a mistake in units, and would take hours).
+pub const MAX_POISSON_SPIKES: f64 = 1e10;
+
+impl BuildInput for PoissonInput {
+    fn build(&self, ctx: &InputContext, budget: &mut Budget) -> Res<Vec<SourceTrain>> {
+        ctx.size(self.size)?;
+        let rate = rate(ctx, &self.rate)?;
+        let start = ctx.check(
+            "start",
+            self.start.unwrap_or(0.0),
+            Check::NonNegative,
+            " ms",
+        )?;
+        let stop = ctx
+            .check(
+                "stop",
+                self.stop.unwrap_or(ctx.duration),
+                Check::NonNegative,
+                " ms",
+            )?
+            .min(ctx.duration);
+        if self.stop.is_some_and(|s| s < start) {
+            return err(
+                format!("{}.stop", ctx.path),
+                format!("must be >= start ({start} ms)"),
+            );
+        }
+        let peak = match rate {
+            Rate::Constant(r) => r,
+            Rate::Sinusoidal {
+                mean, amplitude, ..
+            } => mean + amplitude.abs(),
+        };
+        let expected = peak / 1000.0 * (stop - start).max(0.0) * self.size as f64;
+        if expected > MAX_POISSON_SPIKES {
+            return err(
+                format!("{}.rate", ctx.path),
+                format!(
+                    "would emit about {expected:.3e} spikes (rate × duration × size); at most \
+                     {MAX_POISSON_SPIKES:.0e} per input"
+                ),
+            );
+        }
+        // Poisson trains are drawn lazily during the run: only their state is kept.
+        budget.charge(
+            BYTES_PER_SOURCE * self.size as f64,
+            &format!("{}.size", ctx.path),
+            &format!("{} Poisson sources", self.size),
+        )?;
+        Ok(input::poisson(
+            ctx.seed, ctx.name, self.size, &rate, start, stop,
+        ))
+    }
+}
+
+impl BuildInput for PeriodicInput {
+    fn build(&self, ctx: &InputContext, budget: &mut Budget) -> Res<Vec<SourceTrain>> {
+        ctx.size(self.size)?;
+        let period = ctx.check("period", self.period, Check::Positive, " ms")?;
+        let phase = ctx.check("phase", self.phase.unwrap_or(0.0), Check::Finite, " ms")?;
+        let jitter = ctx.check(
+            "jitter",
+            self.jitter.unwrap_or(0.0),
+            Check::NonNegative,
+            " ms",
+        )?;
+        let d = ctx.duration;
+        let cycles = ((d + 20.0 * jitter) / period + 1.0) * self.size as f64;
+        let spikes = (d / period + 1.0) * self.size as f64;
+        ctx.guard(budget, cycles, spikes, "period")?;
+        budget.charge(BYTES_PER_SOURCE * self.size as f64, ctx.path, "the sources")?;
+        Ok(input::periodic(
+            ctx.seed, ctx.name, self.size, period, phase, jitter, d,
+        ))
+    }
+}
+
+/// The runtime delay of a checked description.
+fn itd(ctx: &InputContext, d: &Option<scenario::Itd>) -> Res<Itd> {
+    Ok(match d {
+        None => Itd::Constant(0.0),
+        Some(scenario::Itd::Constant(d)) => {
+            Itd::Constant(ctx.check("delay", *d, Check::Finite, " ms")?)
+        }
+        Some(scenario::Itd::Moving(m)) => Itd::Moving {
+            offset: ctx.check("delay.offset", m.offset, Check::Finite, " ms")?,
+            amplitude: ctx.check("delay.amplitude", m.amplitude, Check::Finite, " ms")?,
+            period: ctx.check("delay.period", m.period, Check::Positive, " ms")?,
+            phase: ctx.check("delay.phase", m.phase, Check::Finite, " rad")?,
+        },
+    })
+}
+
+impl BuildInput for PhaseLockedInput {
+    fn build(&self, ctx: &InputContext, budget: &mut Budget) -> Res<Vec<SourceTrain>> {
+        ctx.size(self.size)?;
+        let freq = ctx.check("frequency", self.frequency, Check::Positive, " Hz")?;
+        let rate = ctx.check("rate", self.rate, Check::NonNegative, " Hz")?;
+        if rate > freq {
+            return err(
+                format!("{}.rate", ctx.path),
+                format!(
+                    "must be <= frequency ({freq} Hz): at most one spike per cycle, got {rate}"
+                ),
+            );
+        }
+        let jitter = ctx.check("jitter", self.jitter, Check::NonNegative, " ms")?;
+        let phase = ctx.check("phase", self.phase.unwrap_or(0.0), Check::Finite, " rad")?;
+        let delay = itd(ctx, &self.delay)?;
+        let reach = delay.reach() + 10.0 * jitter;
+        let d = ctx.duration;
+        let cycles = ((d + 2.0 * reach) * freq / 1000.0 + 1.0) * self.size as f64;
+        let spikes = (d * rate / 1000.0 + 1.0) * self.size as f64;
+        ctx.guard(budget, cycles, spikes, "frequency")?;
+        budget.charge(BYTES_PER_SOURCE * self.size as f64, ctx.path, "the sources")?;
+        Ok(input::phase_locked(
+            ctx.seed, ctx.name, self.size, freq, rate, jitter, phase, &delay, d,
+        ))
+    }
+}

@@ -1,0 +1,94 @@
+//! Unit tests of the lif model against closed forms and dense sampling.
+use super::*;
+use proptest::prelude::*;
+
+#[test]
+fn quadratic_bound_respects_convexity() {
+    // g = 8.9 + e^{-5s} - 10 e^{-s}: rising (g' = 5) and convex (g'' = 15) at 0, so the
+    // crossing (s ≈ 0.01946) comes before the tangent's (0.02): the bound must be earlier.
+    let (g0, g1, curv) = (8.9 + 1.0 - 10.0, -5.0 + 10.0, 25.0);
+    let b = quadratic_bound(g0, g1, curv);
+    let g = |s: f64| 8.9 + (-5.0 * s).exp() - 10.0 * (-s).exp();
+    assert!(g(0.019459) < 0.0 && g(0.01946) > 0.0);
+    assert!(b > 0.019 && b < 0.019459, "{b}");
+}
+
+proptest! {
+    /// The quadratic bound never passes the first crossing: random sums
+    /// `c0 + Σ c_k e^{-λ_k s}` below zero at s = 0, against the exact solver and a dense
+    /// sampling of `[0, bound]`.
+    #[test]
+    fn quadratic_bound_is_before_the_first_crossing(
+        c0 in -5.0f64..15.0,
+        terms in prop::collection::vec((0.01f64..5.0, -20.0f64..20.0), 1..4),
+    ) {
+        let mut p = ExpPoly::new();
+        p.add(0.0, 0, c0);
+        for &(rate, c) in &terms {
+            p.add(rate, 0, c);
+        }
+        let g0 = p.eval(0.0);
+        prop_assume!(g0 < -1e-9);
+        let g1: f64 = p.terms().iter().map(|t| -t.rate * t.c[0]).sum();
+        let curv: f64 = p.terms().iter().filter(|t| t.c[0] > 0.0).map(|t| t.rate * t.rate * t.c[0]).sum();
+        let b = quadratic_bound(g0, g1, curv);
+        prop_assert!(b > 0.0);
+        if let Some(root) = super::super::crossing::first_crossing(&p, 1e4, |t| p.eval(t)) {
+            prop_assert!(b <= root, "bound {b} after the crossing {root}");
+        }
+        if b.is_finite() {
+            for k in 0..=2000 {
+                let s = b * k as f64 / 2000.0;
+                prop_assert!(p.eval(s) < 0.0, "g({s}) = {} >= 0 before the bound {b}", p.eval(s));
+            }
+        }
+    }
+}
+
+fn single(receptors: &[Option<bool>], rates: Vec<f64>, v_inf: f64) -> LifPopulation {
+    let layout = Layout::new(receptors, 0, 0);
+    LifPopulation::new(
+        layout,
+        vec![NeuronInit {
+            scalars: Scalars {
+                rate_m: 0.1,
+                v_inf,
+                v_th: -55.0,
+                v_reset: -70.0,
+                t_ref: 2.0,
+            },
+            v_init: -70.0,
+            chan_rate: rates,
+            adapt_inc: vec![],
+            thr_rate: vec![],
+            thr_inc: vec![],
+        }],
+    )
+}
+
+#[test]
+fn free_decay_matches_closed_form() {
+    let mut p = single(&[None], vec![], -70.0);
+    p.receive(0, 0, 10.0);
+    let v = p.v_at(0, 7.3);
+    let want = -70.0 + 10.0 * (-0.73f64).exp();
+    assert!((v - want).abs() < 1e-13, "{v} {want}");
+}
+
+#[test]
+fn dc_drive_first_spike_closed_form() {
+    // V_inf = -50 > v_th: first spike at tau_m ln((V_inf - v0)/(V_inf - v_th)).
+    let p = single(&[None], vec![], -50.0);
+    let t = p.next_spike(0, 1e9).unwrap();
+    let want = 10.0 * (20.0f64 / 5.0).ln();
+    assert!((t - want).abs() < 1e-12, "{t} {want}");
+}
+
+#[test]
+fn exp_psp_peak_degenerate_tau() {
+    // tau_syn == tau_m: V - v_rest = w (t/tau) e^{-t/tau}, peak w/e at t = tau.
+    let mut p = single(&[Some(false)], vec![0.1], -70.0);
+    p.receive(0, 0, 10.0);
+    let v = p.v_at(0, 10.0);
+    assert!((v - (-70.0 + 10.0 / std::f64::consts::E)).abs() < 1e-13);
+}

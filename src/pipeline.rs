@@ -1,0 +1,182 @@
+//! The one run pipeline shared by every front end (`run`, `sweep`, the Rust API, the
+//! Python package): read the scenario once, build and check it before touching the output
+//! directory, then simulate in slices, streaming the records to a [`Sink`](crate::output::Sink)
+//! under the guards (event and wall-clock limits, a stop flag raised by signals or the
+//! caller), and write `summary.json` last.
+
+use crate::build::{self, BuildOptions};
+use crate::error::RunError;
+use crate::network::Network;
+use crate::output::{Ending, Format, OutputDir, Writer};
+use crate::records::{StopFlag, Summary};
+use crate::scenario::{self, Scenario};
+use crate::simulation::{Advance, Guards, Simulation};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Where the scenario comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// A JSON file (read once; `/dev/stdin` works).
+    File(&'a Path),
+    /// JSON bytes, with the name used in error messages and as the default scenario name.
+    Bytes {
+        /// The JSON text.
+        bytes: &'a [u8],
+        /// Its name (a file stem, `sweep point 3`, ...).
+        name: &'a str,
+    },
+    /// A scenario built in code.
+    Scenario(&'a Scenario),
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Resource limits and clock-grid emulation.
+    pub limits: BuildOptions,
+    /// Format of the record files.
+    pub format: Format,
+    /// Stop after this many events (deliveries plus spikes).
+    pub max_events: Option<u64>,
+    /// Stop after this much wall-clock time (counted from the start of the simulation).
+    pub max_wall: Option<Duration>,
+    /// Stop when this flag is raised (by signal handlers or the caller).
+    pub stop: Option<StopFlag>,
+    /// Recorded rows kept in memory before they are written out.
+    pub buffer_rows: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            limits: BuildOptions::default(),
+            format: Format::Csv,
+            max_events: None,
+            max_wall: None,
+            stop: None,
+            buffer_rows: 1 << 20,
+        }
+    }
+}
+
+/// Where a run is, for progress displays.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Simulated time reached [ms].
+    pub now: f64,
+    /// Scenario duration [ms].
+    pub duration: f64,
+    /// Events so far (deliveries).
+    pub events: u64,
+    /// Wall-clock time since the simulation started.
+    pub elapsed: Duration,
+}
+
+/// Slices of simulated time between progress reports and flushes.
+const SLICES: u32 = 1000;
+
+/// A scenario read, parsed and built: what a run needs before touching any file.
+pub struct Prepared {
+    /// The network.
+    pub network: Network,
+    /// The scenario text to save beside the results (exactly the bytes that were parsed).
+    pub text: Vec<u8>,
+    /// Time to build [s].
+    pub build_seconds: f64,
+}
+
+/// Reads (once), parses and builds the scenario.
+pub fn prepare(source: Source, limits: &BuildOptions) -> Result<Prepared, RunError> {
+    let t0 = Instant::now();
+    let (sc, text, name) = match source {
+        Source::File(path) => {
+            let bytes = scenario::read_bytes(path)?;
+            let sc = scenario::parse_bytes(&bytes, &path.display().to_string())?;
+            (sc, bytes, scenario::file_stem(path))
+        }
+        Source::Bytes { bytes, name } => (
+            scenario::parse_bytes(bytes, name)?,
+            bytes.to_vec(),
+            name.to_string(),
+        ),
+        Source::Scenario(sc) => {
+            let text = serde_json::to_vec_pretty(sc)
+                .map_err(|e| RunError::Option(format!("scenario does not serialize: {e}")))?;
+            (sc.clone(), text, "scenario".to_string())
+        }
+    };
+    let network = build::build_with(&sc, &name, limits)?;
+    Ok(Prepared {
+        network,
+        text,
+        build_seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Runs a scenario into the output directory `out`; see the module documentation. A run
+/// stopped by a guard or the stop flag is not an error: its summary says `complete: false`.
+pub fn run_scenario(
+    source: Source,
+    out: &Path,
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Summary, RunError> {
+    let prepared = prepare(source, &opts.limits)?;
+    run_prepared(prepared, out, opts, progress)
+}
+
+/// [`run_scenario`] for a scenario already prepared.
+pub fn run_prepared(
+    prepared: Prepared,
+    out: &Path,
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Summary, RunError> {
+    let Prepared {
+        network,
+        text,
+        build_seconds,
+    } = prepared;
+    let dir = OutputDir::open(out)?;
+    dir.write("scenario.json", &text)?;
+    let mut writer = Writer::in_dir(dir, &network, opts.format)?;
+    let duration = network.duration;
+    let mut sim = Simulation::new(network);
+    let started = Instant::now();
+    sim.set_guards(Guards {
+        max_events: opts.max_events,
+        deadline: opts.max_wall.and_then(|w| started.checked_add(w)),
+        interrupt: opts.stop.clone(),
+    });
+    sim.set_buffer_limit(opts.buffer_rows);
+    let mut stop = None;
+    let mut k = 1;
+    while k <= SLICES {
+        let result = sim.advance_until(duration * f64::from(k) / f64::from(SLICES));
+        let (spikes, samples, weights) = sim.drain();
+        writer.append(&spikes, &samples, &weights)?;
+        match result {
+            Err(s) => {
+                stop = Some(s);
+                break;
+            }
+            Ok(Advance::BufferFull) => continue,
+            Ok(Advance::Reached) => k += 1,
+        }
+        progress(&Progress {
+            now: sim.now(),
+            duration,
+            events: sim.stats().events,
+            elapsed: started.elapsed(),
+        });
+    }
+    let simulated_until = sim.now();
+    let (net, output) = sim.finish();
+    writer.append(&output.spikes, &output.voltages, &output.weights)?;
+    let ending = Ending {
+        stop,
+        simulated_until,
+    };
+    Ok(writer.finish(&net, &output.stats, build_seconds, ending)?)
+}
