@@ -8,6 +8,7 @@ mod fuzz;
 mod jeffress;
 mod plasticity;
 mod properties;
+mod redesign;
 mod refs;
 mod reliability;
 mod util;
