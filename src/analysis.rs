@@ -28,7 +28,7 @@ impl Default for JeffressNames {
     }
 }
 
-/// The best ITD [ms] of each detector: `d_left(j) - d_right(j)`, the axonal delays from the
+/// The best ITD \[ms\] of each detector: `d_left(j) - d_right(j)`, the axonal delays from the
 /// first fibre of each ear to detector j. A sound whose right-ear signal lags the left by
 /// this ITD makes both ears' spikes arrive at detector j together. `None` for a detector
 /// that the first fibre of either ear does not reach.
@@ -65,7 +65,7 @@ pub fn best_itds(net: &Network, names: &JeffressNames) -> Result<Vec<Option<f64>
 /// The read-out of one run directory.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Readout {
-    /// Estimated ITD [ms], or `None` when no detector fired.
+    /// Estimated ITD \[ms\], or `None` when no detector fired.
     pub itd: Option<f64>,
     /// Spikes of the detectors.
     pub detector_spikes: u64,

@@ -34,9 +34,9 @@ pub use values::{MAX_MAGNITUDE, MAX_POTENTIAL, MIN_TAU};
 #[derive(Clone, Copy, Debug)]
 pub struct BuildOptions {
     /// Largest estimated memory for the network, its pregenerated inputs and recordings
-    /// [bytes]. Checked before anything large is allocated.
+    /// \[bytes\]. Checked before anything large is allocated.
     pub max_memory: u64,
-    /// Round every input spike time to the nearest multiple of this step [ms], as a
+    /// Round every input spike time to the nearest multiple of this step \[ms\], as a
     /// clock-driven simulator would (for comparisons; default none).
     pub input_grid: Option<f64>,
     /// With `input_grid`, also round synaptic delays to the grid (at least one step between

@@ -28,45 +28,45 @@ pub fn stream(seed: u64, label: &str, index: u64) -> Pcg64 {
     Pcg64::seed_from_u64(mix(mix(mix(seed) ^ h) ^ index))
 }
 
-/// A Poisson rate [Hz]: constant, or `max(0, mean + amplitude·sin(2π f t/1000 + phase))`.
+/// A Poisson rate \[Hz\]: constant, or `max(0, mean + amplitude·sin(2π f t/1000 + phase))`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rate {
-    /// Constant rate [Hz].
+    /// Constant rate \[Hz\].
     Constant(f64),
     /// Sinusoidally modulated rate.
     Sinusoidal {
-        /// Mean rate [Hz].
+        /// Mean rate \[Hz\].
         mean: f64,
-        /// Amplitude [Hz].
+        /// Amplitude \[Hz\].
         amplitude: f64,
-        /// Modulation frequency [Hz].
+        /// Modulation frequency \[Hz\].
         frequency: f64,
-        /// Phase [rad].
+        /// Phase \[rad\].
         phase: f64,
     },
 }
 
-/// An extra delay of a phase-locked train [ms]: constant, or
+/// An extra delay of a phase-locked train \[ms\]: constant, or
 /// `offset + amplitude·sin(2π t / period + phase)` (a moving source).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Itd {
-    /// Constant delay [ms].
+    /// Constant delay \[ms\].
     Constant(f64),
     /// A sinusoidally moving delay.
     Moving {
-        /// Mean delay [ms].
+        /// Mean delay \[ms\].
         offset: f64,
-        /// Amplitude [ms].
+        /// Amplitude \[ms\].
         amplitude: f64,
-        /// Period of the movement [ms].
+        /// Period of the movement \[ms\].
         period: f64,
-        /// Phase [rad].
+        /// Phase \[rad\].
         phase: f64,
     },
 }
 
 impl Itd {
-    /// Largest magnitude the delay reaches [ms].
+    /// Largest magnitude the delay reaches \[ms\].
     pub fn reach(&self) -> f64 {
         match self {
             Itd::Constant(d) => d.abs(),
@@ -82,7 +82,7 @@ impl Itd {
 pub enum SourceTrain {
     /// Precomputed ascending times.
     List {
-        /// Spike times [ms], ascending.
+        /// Spike times \[ms\], ascending.
         times: Vec<f64>,
         /// Next index to emit.
         next: usize,
@@ -93,9 +93,9 @@ pub enum SourceTrain {
         rng: Pcg64,
         /// Constant or sinusoidal rate.
         rate: Rate,
-        /// Time of the last candidate [ms].
+        /// Time of the last candidate \[ms\].
         t: f64,
-        /// End of firing [ms].
+        /// End of firing \[ms\].
         stop: f64,
     },
 }
@@ -220,7 +220,7 @@ pub fn cycle_range(offset: f64, period: f64, reach: f64, duration: f64) -> (u64,
     (first as u64, last as u64)
 }
 
-/// Evaluates an interaural delay at time `t` [ms].
+/// Evaluates an interaural delay at time `t` \[ms\].
 pub fn itd_at(itd: &Itd, t: f64) -> f64 {
     match *itd {
         Itd::Constant(d) => d,

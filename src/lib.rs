@@ -35,7 +35,7 @@
 //! ```
 //! use exactspike::scenario::{LifParams, Scenario};
 //!
-//! let mut params = LifParams::new(10.0, -55.0); // tau_m [ms], v_th [mV]; v_rest = -70
+//! let mut params = LifParams::new(10.0, -55.0); // tau_m \[ms\], v_th \[mV\]; v_rest = -70
 //! params.i_bias = Some(20.0.into());            // V relaxes to -50 mV
 //! let scenario = Scenario::builder(20.0).population("n", 1, params).finish();
 //! let out = exactspike::run(&scenario).unwrap();

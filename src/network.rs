@@ -33,7 +33,7 @@ pub struct InputEntry {
     pub offset: SourceId,
     /// One spike train per source.
     pub sources: Vec<SourceTrain>,
-    /// Emulated clock: spike times are rounded to multiples of this step [ms].
+    /// Emulated clock: spike times are rounded to multiples of this step \[ms\].
     pub grid: Option<f64>,
 }
 
@@ -77,7 +77,7 @@ pub struct ProbedSynapse {
 pub struct Network {
     /// Scenario name.
     pub name: String,
-    /// Simulated interval [0, duration) [ms].
+    /// Simulated interval [0, duration) \[ms\].
     pub duration: f64,
     /// Neuron populations.
     pub populations: Vec<PopulationEntry>,

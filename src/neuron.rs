@@ -2,7 +2,7 @@
 //!
 //! Every model is a population type holding its neurons' constants and state in flat
 //! arrays and implementing [`NeuronModel`]. The registration table at the bottom of this
-//! file ([`neuron_models!`]) lists the models once; from it follow the closed enum
+//! file (`neuron_models!`) lists the models once; from it follow the closed enum
 //! [`Population`] and its dispatch, a `match` per delivered event (a cheap, predictable
 //! branch), never a `dyn` call.
 //!

@@ -265,7 +265,7 @@ fn create_new(path: &Path) -> Result<File, OutputError> {
 pub struct Ending {
     /// `None` for a complete run, or why it stopped early.
     pub stop: Option<Stop>,
-    /// Simulated time reached [ms].
+    /// Simulated time reached \[ms\].
     pub simulated_until: f64,
 }
 

@@ -63,9 +63,9 @@ impl Default for RunOptions {
 /// Where a run is, for progress displays.
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
-    /// Simulated time reached [ms].
+    /// Simulated time reached \[ms\].
     pub now: f64,
-    /// Scenario duration [ms].
+    /// Scenario duration \[ms\].
     pub duration: f64,
     /// Events so far (deliveries).
     pub events: u64,
@@ -82,7 +82,7 @@ pub struct Prepared {
     pub network: Network,
     /// The scenario text to save beside the results (exactly the bytes that were parsed).
     pub text: Vec<u8>,
-    /// Time to build [s].
+    /// Time to build \[s\].
     pub build_seconds: f64,
 }
 

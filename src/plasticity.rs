@@ -19,17 +19,17 @@ use crate::network::connectivity::STATIC;
 /// Pair-based STDP parameters (times in ms, weights in mV).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stdp {
-    /// Potentiation time constant [ms].
+    /// Potentiation time constant \[ms\].
     pub tau_plus: f64,
-    /// Depression time constant [ms].
+    /// Depression time constant \[ms\].
     pub tau_minus: f64,
-    /// Potentiation amplitude [mV] (additive) or factor (multiplicative).
+    /// Potentiation amplitude \[mV\] (additive) or factor (multiplicative).
     pub a_plus: f64,
-    /// Depression amplitude [mV] (additive) or factor (multiplicative).
+    /// Depression amplitude \[mV\] (additive) or factor (multiplicative).
     pub a_minus: f64,
-    /// Lower weight bound [mV].
+    /// Lower weight bound \[mV\].
     pub w_min: f64,
-    /// Upper weight bound [mV].
+    /// Upper weight bound \[mV\].
     pub w_max: f64,
     /// How a change scales with the weight.
     pub rule: StdpRule,
@@ -60,9 +60,9 @@ pub enum Pairing {
 pub struct TsodyksMarkram {
     /// Utilization U, in (0, 1].
     pub u: f64,
-    /// Recovery time constant [ms].
+    /// Recovery time constant \[ms\].
     pub tau_rec: f64,
-    /// Facilitation time constant [ms] (0: none).
+    /// Facilitation time constant \[ms\] (0: none).
     pub tau_fac: f64,
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// One recorded spike.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Spike {
-    /// Time [ms].
+    /// Time \[ms\].
     pub time: f64,
     /// Index into the run's population list ([`Summary::populations`]): neuron populations
     /// in scenario order, then inputs.
@@ -30,9 +30,9 @@ pub struct VoltageSample {
     pub population: u32,
     /// Neuron index within the population.
     pub neuron: u32,
-    /// Time [ms].
+    /// Time \[ms\].
     pub time: f64,
-    /// Membrane potential [mV].
+    /// Membrane potential \[mV\].
     pub v: f64,
 }
 
@@ -51,9 +51,9 @@ pub struct WeightSample {
     pub source: u32,
     /// Target index within its population.
     pub target: u32,
-    /// Time [ms].
+    /// Time \[ms\].
     pub time: f64,
-    /// Weight [mV].
+    /// Weight \[mV\].
     pub weight: f64,
 }
 
@@ -165,15 +165,15 @@ impl Output {
     }
 
     /// The recorded spikes of population (or input) `name`, as parallel arrays of neuron
-    /// indices and times [ms], in time order; `None` for an unknown name.
+    /// indices and times \[ms\], in time order; `None` for an unknown name.
     pub fn spikes_of(&self, name: &str) -> Option<(Vec<u32>, Vec<f64>)> {
         let p = self.population_index(name)?;
         let it = self.spikes.iter().filter(|s| s.population == p);
         Some(it.map(|s| (s.neuron, s.time)).unzip())
     }
 
-    /// The voltage samples of population `name`: neuron indices, times [ms] and potentials
-    /// [mV], in time order; `None` for an unknown name.
+    /// The voltage samples of population `name`: neuron indices, times \[ms\] and potentials
+    /// \[mV\], in time order; `None` for an unknown name.
     pub fn voltage_of(&self, name: &str) -> Option<(Vec<u32>, Vec<f64>, Vec<f64>)> {
         let p = self.population_index(name)?;
         let mut out = (vec![], vec![], vec![]);
@@ -225,7 +225,7 @@ pub struct PopulationSummary {
     pub recorded: bool,
     /// Recorded spikes (0 when not recorded).
     pub spikes: u64,
-    /// Mean rate over the simulated time [Hz] (spikes / size / simulated seconds).
+    /// Mean rate over the simulated time \[Hz\] (spikes / size / simulated seconds).
     pub rate_hz: f64,
 }
 
@@ -236,7 +236,7 @@ pub struct PopulationSummary {
 pub struct Summary {
     /// Scenario name.
     pub name: String,
-    /// Scenario duration [ms].
+    /// Scenario duration \[ms\].
     pub duration: f64,
     /// Recorded spikes in total.
     pub spikes: u64,
@@ -247,11 +247,11 @@ pub struct Summary {
     pub populations: Vec<PopulationSummary>,
     /// Synaptic events delivered.
     pub events: u64,
-    /// Build plus simulation time [s] (varies from run to run).
+    /// Build plus simulation time \[s\] (varies from run to run).
     pub wall_seconds: f64,
-    /// Time to build the network [s].
+    /// Time to build the network \[s\].
     pub build_seconds: f64,
-    /// Time in the event loop [s].
+    /// Time in the event loop \[s\].
     pub simulate_seconds: f64,
     /// `events / simulate_seconds`.
     pub events_per_second: f64,
@@ -276,7 +276,7 @@ pub struct Summary {
     /// Why it stopped early (`"max_events"`, `"max_wall"`, `"interrupted"`, `"SIGINT"`,
     /// `"SIGTERM"`, `"SIGHUP"`), or null.
     pub stopped: Option<String>,
-    /// Simulated time reached [ms].
+    /// Simulated time reached \[ms\].
     pub simulated_until: f64,
     /// Output format of the record files: `"csv"` or `"npy"`.
     pub format: String,

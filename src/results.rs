@@ -79,7 +79,7 @@ impl Results {
         Ok(out)
     }
 
-    /// The spikes of population `name`: neuron indices and times [ms].
+    /// The spikes of population `name`: neuron indices and times \[ms\].
     pub fn spikes_of(&self, name: &str) -> Res<(Vec<u32>, Vec<f64>)> {
         let p = self.population_index(name)?;
         Ok(self

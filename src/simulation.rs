@@ -159,7 +159,7 @@ impl Simulation {
         &self.out.stats
     }
 
-    /// Current simulation time [ms]: every event before it has been processed.
+    /// Current simulation time \[ms\]: every event before it has been processed.
     pub fn now(&self) -> f64 {
         self.now
     }
@@ -270,7 +270,7 @@ impl Simulation {
             }
             self.batch(t)?;
             instants = instants.wrapping_add(1);
-            if instants % 256 == 0 {
+            if instants.is_multiple_of(256) {
                 self.check_guards()?;
             }
             if self.buffered() >= self.buffer_limit {

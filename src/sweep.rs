@@ -346,8 +346,12 @@ fn csv_value(v: &Value) -> String {
     s.replace([',', '"', '\n'], ";")
 }
 
+/// A sweep's table read back: the axis pointers, and per point its folder name and the
+/// axis values as written.
+pub type SweepTable = (Vec<String>, Vec<(String, Vec<String>)>);
+
 /// The point folders and axis values listed in a sweep's `sweep.csv`.
-pub fn read_sweep_csv(dir: &Path) -> Result<(Vec<String>, Vec<(String, Vec<String>)>), RunError> {
+pub fn read_sweep_csv(dir: &Path) -> Result<SweepTable, RunError> {
     let path = dir.join("sweep.csv");
     let bad = |m: String| RunError::Results(crate::error::ResultsError::new(&path, m));
     let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("cannot read: {e}")))?;

@@ -46,13 +46,16 @@ impl Streams {
     }
 }
 
+/// A probed connection's pairs (generation order) and each one's CSR index.
+pub(crate) type Probed = (Vec<(u32, u32)>, Vec<u32>);
+
 /// What the connections stage produces.
 pub(crate) struct Built {
     pub connectivity: Connectivity,
     pub plasticity: Option<plasticity::State>,
     /// For each connection a weight probe samples: its pairs (generation order) and where
     /// each landed in the CSR.
-    pub probed: HashMap<usize, (Vec<(u32, u32)>, Vec<u32>)>,
+    pub probed: HashMap<usize, Probed>,
 }
 
 /// The populations and inputs connections refer to.
@@ -340,7 +343,8 @@ fn bernoulli_sources(
         // U in (0, 1]: ln U ≤ 0, so the gap is ≥ 0 (U = 1 − uniform[0, 1))
         let u: f64 = 1.0 - rng.random::<f64>();
         let gap = (u.ln() / log_q).floor();
-        if !(gap < (m - i) as f64) {
+        // (a NaN gap cannot occur: u > 0 and log_q < 0)
+        if gap >= (m - i) as f64 {
             return;
         }
         i += gap as usize;

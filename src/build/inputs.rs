@@ -25,7 +25,7 @@ pub struct InputContext<'a> {
     pub name: &'a str,
     /// Scenario seed.
     pub seed: u64,
-    /// Scenario duration [ms].
+    /// Scenario duration \[ms\].
     pub duration: f64,
 }
 

@@ -19,11 +19,11 @@ pub(crate) fn err<T>(path: impl Into<String>, msg: impl Into<String>) -> Res<T> 
     Err(ScenarioError::invalid(path, msg))
 }
 
-/// Largest magnitude accepted for any time [ms] or rate [Hz].
+/// Largest magnitude accepted for any time \[ms\] or rate \[Hz\].
 pub const MAX_MAGNITUDE: f64 = 1e12;
-/// Largest magnitude accepted for potentials, biases and weights [mV].
+/// Largest magnitude accepted for potentials, biases and weights \[mV\].
 pub const MAX_POTENTIAL: f64 = 1e6;
-/// Smallest time constant accepted [ms].
+/// Smallest time constant accepted \[ms\].
 pub const MIN_TAU: f64 = 1e-6;
 
 /// A range constraint on numbers, with the message it gives. Every check also bounds the

@@ -31,9 +31,9 @@ pub struct Block {
     pub target_base: u32,
     /// `(local source, local target)` pairs.
     pub pairs: Vec<(u32, u32)>,
-    /// Weights [mV].
+    /// Weights \[mV\].
     pub weights: Values,
-    /// Delays [ms].
+    /// Delays \[ms\].
     pub delays: Values,
     /// Receptor index at the targets.
     pub receptor: u8,
@@ -50,7 +50,7 @@ pub const STATIC: u16 = u16::MAX;
 /// than three arrays) so that a spike reads its groups from one cache line.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Group {
-    /// Delay [ms].
+    /// Delay \[ms\].
     delay: f64,
     /// First synapse; the group ends where the next one starts.
     start: u32,
@@ -68,7 +68,7 @@ pub struct Connectivity {
     groups: Vec<Group>,
     /// Per synapse: target neuron.
     pub target: Vec<NeuronId>,
-    /// Per synapse: weight [mV].
+    /// Per synapse: weight \[mV\].
     pub weight: Vec<f64>,
     /// Per synapse: receptor index.
     pub receptor: Vec<u8>,

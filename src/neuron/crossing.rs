@@ -31,7 +31,7 @@ pub const N_COEFFS: usize = 4;
 /// One term `(c[0] + c[1] t + c[2] t² + c[3] t³) · exp(-rate · t)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Term {
-    /// Decay rate λ ≥ 0 [1/ms].
+    /// Decay rate λ ≥ 0 \[1/ms\].
     pub rate: f64,
     /// Polynomial coefficients, lowest degree first.
     pub c: [f64; N_COEFFS],

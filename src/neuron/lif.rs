@@ -58,11 +58,11 @@ pub struct LifPopulation {
 #[derive(Clone, Copy, Debug)]
 #[repr(align(64))]
 struct Hot {
-    /// Time of the last update [ms]; the state below is for this time.
+    /// Time of the last update \[ms\]; the state below is for this time.
     t_last: f64,
-    /// Membrane potential [mV].
+    /// Membrane potential \[mV\].
     v: f64,
-    /// End of the refractory period [ms].
+    /// End of the refractory period \[ms\].
     ref_until: f64,
     /// Epoch of the shared factors stored in the neuron's state block.
     epoch: u64,

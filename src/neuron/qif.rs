@@ -23,15 +23,15 @@ use super::NeuronModel;
 pub struct QifConsts {
     /// τ' = tau_m·(v_crit − v_rest) [ms·mV].
     pub tau: f64,
-    /// m = (v_rest + v_crit)/2 [mV].
+    /// m = (v_rest + v_crit)/2 \[mV\].
     pub mid: f64,
-    /// c = i_bias·d − d²/4 [mV²].
+    /// c = i_bias·d − d²/4 \[mV²\].
     pub c: f64,
-    /// Spike cut-off [mV].
+    /// Spike cut-off \[mV\].
     pub v_peak: f64,
-    /// Reset [mV].
+    /// Reset \[mV\].
     pub v_reset: f64,
-    /// Refractory period [ms].
+    /// Refractory period \[ms\].
     pub t_ref: f64,
 }
 

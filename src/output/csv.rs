@@ -50,7 +50,7 @@ impl Table {
     }
 }
 
-/// Writes records as CSV into an [`OutputDir`].
+/// Writes records as CSV into an output directory.
 pub struct CsvSink {
     dir: PathBuf,
     names: Vec<String>,

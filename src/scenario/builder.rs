@@ -5,13 +5,13 @@
 //! ```
 //! use exactspike::scenario::{LifParams, Periodic, Rule, Scenario};
 //!
-//! let mut lif = LifParams::new(10.0, -55.0); // tau_m [ms], v_th [mV]
+//! let mut lif = LifParams::new(10.0, -55.0); // tau_m \[ms\], v_th \[mV\]
 //! lif.i_bias = Some(10.0.into());
-//! let sc = Scenario::builder(100.0)          // duration [ms]
+//! let sc = Scenario::builder(100.0)          // duration \[ms\]
 //!     .seed(1)
 //!     .population("cells", 10, lif)
 //!     .input("clock", Periodic::new(1, 5.0))  // one source, every 5 ms
-//!     .connect("clock", "cells", Rule::AllToAll, 6.0, 1.0) // weight [mV], delay [ms]
+//!     .connect("clock", "cells", Rule::AllToAll, 6.0, 1.0) // weight \[mV\], delay \[ms\]
 //!     .record_voltage("cells", 0.5)
 //!     .finish();
 //! let run = exactspike::run(&sc).unwrap();
@@ -78,7 +78,7 @@ impl ScenarioBuilder {
     }
 
     /// Connects `from` (a population or input) to population `to` with `rule`, weights
-    /// [mV] and delays [ms] (numbers, per-synapse lists or distributions), on receptor 0.
+    /// \[mV\] and delays \[ms\] (numbers, per-synapse lists or distributions), on receptor 0.
     pub fn connect(
         self,
         from: &str,

@@ -2,7 +2,7 @@
 //! API's way to describe a network in code.
 //!
 //! Everything here only says what the user wrote. Range checks, name resolution and random
-//! draws happen in [`crate::scenario::build`]. Units: ms, mV, Hz.
+//! draws happen in [`crate::build`]. Units: ms, mV, Hz.
 
 use schemars::JsonSchema;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
@@ -19,7 +19,7 @@ pub struct Scenario {
     /// Seed of every random choice (default 0).
     #[serde(default)]
     pub seed: u64,
-    /// Simulate the interval [0, duration) [ms].
+    /// Simulate the interval [0, duration) \[ms\].
     pub duration: f64,
     /// Neuron populations.
     pub populations: Vec<Population>,
@@ -103,25 +103,25 @@ registry! {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QifParams {
-    /// Time constant [ms], > 0. Required.
+    /// Time constant \[ms\], > 0. Required.
     pub tau_m: ParamValue,
-    /// Stable rest [mV] (default -70).
+    /// Stable rest \[mV\] (default -70).
     #[serde(default)]
     pub v_rest: Option<ParamValue>,
-    /// Unstable critical potential [mV], > v_rest. Required.
+    /// Unstable critical potential \[mV\], > v_rest. Required.
     pub v_crit: ParamValue,
-    /// Spike cut-off [mV], > v_crit. Required.
+    /// Spike cut-off \[mV\], > v_crit. Required.
     pub v_peak: ParamValue,
-    /// Reset [mV] (default v_rest), < v_peak.
+    /// Reset \[mV\] (default v_rest), < v_peak.
     #[serde(default)]
     pub v_reset: Option<ParamValue>,
-    /// Refractory period [ms] (default 0).
+    /// Refractory period \[ms\] (default 0).
     #[serde(default)]
     pub t_ref: Option<ParamValue>,
-    /// Constant drive [mV] (default 0).
+    /// Constant drive \[mV\] (default 0).
     #[serde(default)]
     pub i_bias: Option<ParamValue>,
-    /// Initial potential [mV] (default v_rest).
+    /// Initial potential \[mV\] (default v_rest).
     #[serde(default)]
     pub v_init: Option<ParamValue>,
 }
@@ -130,23 +130,23 @@ pub struct QifParams {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifParams {
-    /// Membrane time constant [ms], > 0. Required.
+    /// Membrane time constant \[ms\], > 0. Required.
     pub tau_m: ParamValue,
-    /// Resting potential [mV] (default -70).
+    /// Resting potential \[mV\] (default -70).
     #[serde(default)]
     pub v_rest: Option<ParamValue>,
-    /// Threshold [mV]. Required.
+    /// Threshold \[mV\]. Required.
     pub v_th: ParamValue,
-    /// Reset potential [mV] (default v_rest), < v_th.
+    /// Reset potential \[mV\] (default v_rest), < v_th.
     #[serde(default)]
     pub v_reset: Option<ParamValue>,
-    /// Refractory period [ms] (default 0), ≥ 0.
+    /// Refractory period \[ms\] (default 0), ≥ 0.
     #[serde(default)]
     pub t_ref: Option<ParamValue>,
-    /// Bias drive [mV] added to v_rest (default 0).
+    /// Bias drive \[mV\] added to v_rest (default 0).
     #[serde(default)]
     pub i_bias: Option<ParamValue>,
-    /// Initial potential [mV] (default v_rest).
+    /// Initial potential \[mV\] (default v_rest).
     #[serde(default)]
     pub v_init: Option<ParamValue>,
     /// Receptors, indexed by a connection's `receptor` (default `[{"kind": "delta"}]`).
@@ -196,7 +196,7 @@ pub enum ReceptorKind {
 pub struct Receptor {
     /// Kind.
     pub kind: ReceptorKind,
-    /// Time constant [ms] (exp and alpha only), > 0.
+    /// Time constant \[ms\] (exp and alpha only), > 0.
     #[serde(default)]
     pub tau: Option<ParamValue>,
 }
@@ -206,9 +206,9 @@ pub struct Receptor {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Adaptation {
-    /// Time constant [ms], > 0.
+    /// Time constant \[ms\], > 0.
     pub tau: ParamValue,
-    /// Jump at each spike [mV].
+    /// Jump at each spike \[mV\].
     pub increment: ParamValue,
 }
 
@@ -244,7 +244,7 @@ registry! {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpikeTimes {
-    /// One list of times [ms] per source.
+    /// One list of times \[ms\] per source.
     pub times: Vec<Vec<f64>>,
 }
 
@@ -254,12 +254,12 @@ pub struct SpikeTimes {
 pub struct Poisson {
     /// Number of sources.
     pub size: usize,
-    /// Rate [Hz]: a number or a sinusoidal modulation.
+    /// Rate \[Hz\]: a number or a sinusoidal modulation.
     pub rate: Rate,
-    /// Start of firing [ms] (default 0).
+    /// Start of firing \[ms\] (default 0).
     #[serde(default)]
     pub start: Option<f64>,
-    /// End of firing [ms] (default: duration).
+    /// End of firing \[ms\] (default: duration).
     #[serde(default)]
     pub stop: Option<f64>,
 }
@@ -270,12 +270,12 @@ pub struct Poisson {
 pub struct Periodic {
     /// Number of sources.
     pub size: usize,
-    /// Period [ms], > 0.
+    /// Period \[ms\], > 0.
     pub period: f64,
-    /// Time of the first spike [ms] (default 0).
+    /// Time of the first spike \[ms\] (default 0).
     #[serde(default)]
     pub phase: Option<f64>,
-    /// Gaussian jitter sd [ms] (default 0).
+    /// Gaussian jitter sd \[ms\] (default 0).
     #[serde(default)]
     pub jitter: Option<f64>,
 }
@@ -286,16 +286,16 @@ pub struct Periodic {
 pub struct PhaseLocked {
     /// Number of sources.
     pub size: usize,
-    /// Tone frequency [Hz], > 0.
+    /// Tone frequency \[Hz\], > 0.
     pub frequency: f64,
-    /// Mean rate [Hz], ≤ frequency.
+    /// Mean rate \[Hz\], ≤ frequency.
     pub rate: f64,
-    /// Gaussian jitter sd [ms], ≥ 0.
+    /// Gaussian jitter sd \[ms\], ≥ 0.
     pub jitter: f64,
-    /// Phase of the tone [rad] (default 0).
+    /// Phase of the tone \[rad\] (default 0).
     #[serde(default)]
     pub phase: Option<f64>,
-    /// Extra delay [ms] (default 0): a number, or a moving source (extension).
+    /// Extra delay \[ms\] (default 0): a number, or a moving source (extension).
     #[serde(default)]
     pub delay: Option<Itd>,
 }
@@ -304,7 +304,7 @@ pub struct PhaseLocked {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Rate {
-    /// Constant rate [Hz].
+    /// Constant rate \[Hz\].
     Constant(f64),
     /// Sinusoidally modulated rate.
     Sinusoidal(SinusoidalRate),
@@ -314,13 +314,13 @@ pub enum Rate {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SinusoidalRate {
-    /// Mean rate [Hz].
+    /// Mean rate \[Hz\].
     pub mean: f64,
-    /// Amplitude [Hz].
+    /// Amplitude \[Hz\].
     pub amplitude: f64,
-    /// Modulation frequency [Hz].
+    /// Modulation frequency \[Hz\].
     pub frequency: f64,
-    /// Phase [rad] (default 0).
+    /// Phase \[rad\] (default 0).
     #[serde(default)]
     pub phase: f64,
 }
@@ -355,9 +355,9 @@ impl<'de> Deserialize<'de> for Rate {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Itd {
-    /// Constant delay [ms].
+    /// Constant delay \[ms\].
     Constant(f64),
-    /// `delay(t) = offset + amplitude·sin(2π t / period + phase)` [ms].
+    /// `delay(t) = offset + amplitude·sin(2π t / period + phase)` \[ms\].
     Moving(MovingDelay),
 }
 
@@ -365,14 +365,14 @@ pub enum Itd {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MovingDelay {
-    /// Mean delay [ms] (default 0).
+    /// Mean delay \[ms\] (default 0).
     #[serde(default)]
     pub offset: f64,
-    /// Amplitude [ms].
+    /// Amplitude \[ms\].
     pub amplitude: f64,
-    /// Period of the movement [ms], > 0.
+    /// Period of the movement \[ms\], > 0.
     pub period: f64,
-    /// Phase [rad] (default 0).
+    /// Phase \[rad\] (default 0).
     #[serde(default)]
     pub phase: f64,
 }
@@ -413,9 +413,9 @@ pub struct Connection {
     pub to: String,
     /// Connectivity rule.
     pub rule: Rule,
-    /// Weight [mV] per synapse.
+    /// Weight \[mV\] per synapse.
     pub weight: ParamValue,
-    /// Delay [ms] per synapse: ≥ 0 from an input, > 0 between neuron populations.
+    /// Delay \[ms\] per synapse: ≥ 0 from an input, > 0 between neuron populations.
     pub delay: ParamValue,
     /// Index into the target's receptors (default 0).
     #[serde(default)]
@@ -443,17 +443,17 @@ pub enum Plasticity {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Stdp {
-    /// Potentiation time constant [ms], > 0.
+    /// Potentiation time constant \[ms\], > 0.
     pub tau_plus: f64,
-    /// Depression time constant [ms], > 0.
+    /// Depression time constant \[ms\], > 0.
     pub tau_minus: f64,
-    /// Potentiation amplitude [mV] (additive) or factor (multiplicative), ≥ 0.
+    /// Potentiation amplitude \[mV\] (additive) or factor (multiplicative), ≥ 0.
     pub a_plus: f64,
-    /// Depression amplitude [mV] (additive) or factor (multiplicative), ≥ 0.
+    /// Depression amplitude \[mV\] (additive) or factor (multiplicative), ≥ 0.
     pub a_minus: f64,
-    /// Lower weight bound [mV].
+    /// Lower weight bound \[mV\].
     pub w_min: f64,
-    /// Upper weight bound [mV], ≥ w_min.
+    /// Upper weight bound \[mV\], ≥ w_min.
     pub w_max: f64,
     /// `additive` (default) or `multiplicative`.
     #[serde(default)]
@@ -493,9 +493,9 @@ pub enum Pairing {
 pub struct TsodyksMarkram {
     /// Utilization U, in (0, 1].
     pub u: f64,
-    /// Recovery time constant [ms], > 0.
+    /// Recovery time constant \[ms\], > 0.
     pub tau_rec: f64,
-    /// Facilitation time constant [ms], ≥ 0 (0: no facilitation).
+    /// Facilitation time constant \[ms\], ≥ 0 (0: no facilitation).
     pub tau_fac: f64,
 }
 
@@ -695,7 +695,7 @@ pub struct WeightProbe {
     /// Sample every this many ms from 0.
     #[serde(default)]
     pub every: Option<f64>,
-    /// Or sample at these times [ms].
+    /// Or sample at these times \[ms\].
     #[serde(default)]
     pub times: Option<Vec<f64>>,
 }
@@ -712,7 +712,7 @@ pub struct VoltageProbe {
     /// Sample every this many ms from 0.
     #[serde(default)]
     pub every: Option<f64>,
-    /// Or sample at these times [ms].
+    /// Or sample at these times \[ms\].
     #[serde(default)]
     pub times: Option<Vec<f64>>,
 }

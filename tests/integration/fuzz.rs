@@ -97,7 +97,7 @@ fn mutate(v: &mut Value, which: usize, op: usize, val: usize) {
     pointers(v, String::new(), &mut ps);
     let p = ps[which % ps.len()].clone();
     if p.is_empty() {
-        if op % 7 == 0 {
+        if op.is_multiple_of(7) {
             *v = interesting(val);
         }
         return;

@@ -24,15 +24,15 @@ pub enum ChannelKind {
 /// Per-neuron scalar parameters, already validated.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scalars {
-    /// 1/tau_m [1/ms].
+    /// 1/tau_m \[1/ms\].
     pub rate_m: f64,
-    /// v_rest + i_bias [mV]: the potential V relaxes to.
+    /// v_rest + i_bias \[mV\]: the potential V relaxes to.
     pub v_inf: f64,
-    /// Threshold without adaptation [mV].
+    /// Threshold without adaptation \[mV\].
     pub v_th: f64,
-    /// Reset [mV].
+    /// Reset \[mV\].
     pub v_reset: f64,
-    /// Refractory period [ms].
+    /// Refractory period \[ms\].
     pub t_ref: f64,
 }
 
@@ -102,14 +102,14 @@ impl Layout {
 pub struct NeuronInit {
     /// Scalars.
     pub scalars: Scalars,
-    /// Initial potential [mV].
+    /// Initial potential \[mV\].
     pub v_init: f64,
-    /// One rate per channel (1/tau) [1/ms].
+    /// One rate per channel (1/tau) \[1/ms\].
     pub chan_rate: Vec<f64>,
-    /// Adaptation increments [mV].
+    /// Adaptation increments \[mV\].
     pub adapt_inc: Vec<f64>,
-    /// Threshold-adaptation rates [1/ms].
+    /// Threshold-adaptation rates \[1/ms\].
     pub thr_rate: Vec<f64>,
-    /// Threshold-adaptation increments [mV].
+    /// Threshold-adaptation increments \[mV\].
     pub thr_inc: Vec<f64>,
 }

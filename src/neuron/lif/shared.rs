@@ -24,7 +24,7 @@ pub(super) struct Shared {
     pub rates: Vec<f64>,
     /// Per channel: `1 / (λ - μ)`.
     pub inv_d: Vec<f64>,
-    /// Epoch width [ms], a power of two.
+    /// Epoch width \[ms\], a power of two.
     width: f64,
     /// `e^{-λW}` per rate: carries a factor over one epoch boundary.
     pub step: Vec<f64>,
