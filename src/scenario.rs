@@ -7,6 +7,7 @@
 //! turns a `Scenario` into a runnable network. Nothing here depends on the runtime.
 
 pub mod builder;
+mod param;
 pub mod schema;
 mod strict;
 

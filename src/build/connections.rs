@@ -423,6 +423,55 @@ fn generate_pairs(
             // generated target by target; stored source-major, targets ascending
             out = sort_by_source(out, ns);
         }
+        Rule::FixedIndegree(_) | Rule::FixedOutdegree(_) => {
+            out = degree_pairs(rule, path, ns, nt, same && !autapses, streams)?;
+        }
+        Rule::Pairs(pairs) => {
+            for (m, &[i, j]) in pairs.iter().enumerate() {
+                if i >= ns {
+                    return err(
+                        format!("{path}.pairs[{m}][0]"),
+                        format!("source index {i} out of range (0..{})", ns - 1),
+                    );
+                }
+                if j >= nt {
+                    return err(
+                        format!("{path}.pairs[{m}][1]"),
+                        format!("target index {j} out of range (0..{})", nt - 1),
+                    );
+                }
+                if skip(i, j) {
+                    return err(format!("{path}.pairs[{m}]"), "an autapse (i -> i within one population); set \"autapses\": true to allow it");
+                }
+                out.push((i as u32, j as u32));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Pairs of the `fixed_indegree` (per-target streams) and `fixed_outdegree` (per-source
+/// streams) rules; `no_self` excludes i == j.
+fn degree_pairs(
+    rule: &Rule,
+    path: &str,
+    ns: usize,
+    nt: usize,
+    no_self: bool,
+    streams: &Streams,
+) -> Res<Vec<(u32, u32)>> {
+    let (same, autapses) = (no_self, false);
+    let guard = |count: f64| -> Res<()> {
+        if count > MAX_ELEMENTS as f64 {
+            return err(
+                path,
+                format!("would create about {count:.3e} synapses; at most {MAX_ELEMENTS}"),
+            );
+        }
+        Ok(())
+    };
+    let mut out = Vec::new();
+    match rule {
         Rule::FixedIndegree(k) => {
             let avail = if same && !autapses { ns - 1 } else { ns };
             if *k > avail {
@@ -470,26 +519,7 @@ fn generate_pairs(
                 out.extend(js.into_iter().map(|j| (i as u32, j as u32)));
             }
         }
-        Rule::Pairs(pairs) => {
-            for (m, &[i, j]) in pairs.iter().enumerate() {
-                if i >= ns {
-                    return err(
-                        format!("{path}.pairs[{m}][0]"),
-                        format!("source index {i} out of range (0..{})", ns - 1),
-                    );
-                }
-                if j >= nt {
-                    return err(
-                        format!("{path}.pairs[{m}][1]"),
-                        format!("target index {j} out of range (0..{})", nt - 1),
-                    );
-                }
-                if skip(i, j) {
-                    return err(format!("{path}.pairs[{m}]"), "an autapse (i -> i within one population); set \"autapses\": true to allow it");
-                }
-                out.push((i as u32, j as u32));
-            }
-        }
+        _ => {}
     }
     Ok(out)
 }
