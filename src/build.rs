@@ -164,6 +164,7 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
         probes: rec.probes,
         weight_probes: rec.weight_probes,
         plasticity: conns.plasticity,
+        memory_estimate: budget.used as u64,
     })
 }
 

@@ -334,11 +334,15 @@ fn report(s: &Summary, out: &Path) {
         .iter()
         .filter(|p| p.kind == "neurons" && p.recorded);
     let neurons: u64 = fired.clone().map(|p| p.size).sum();
+    let events = if s.events >= 1_000_000 {
+        format!("{:.2} M", s.events as f64 / 1e6)
+    } else {
+        s.events.to_string()
+    };
     eprintln!(
-        "{} spikes from {} neurons, {:.3} M events in {:.2} s -> {}/",
+        "{} spikes from {} neurons, {events} events in {:.2} s -> {}/",
         s.spikes,
         neurons,
-        s.events as f64 / 1e6,
         s.wall_seconds,
         out.display()
     );

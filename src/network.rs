@@ -95,6 +95,9 @@ pub struct Network {
     pub weight_probes: Vec<WeightProbe>,
     /// Plasticity state, when any connection is plastic.
     pub plasticity: Option<crate::plasticity::State>,
+    /// The builder's estimate of the memory the network, its inputs and recordings need
+    /// \[bytes\] (checked against `--max-memory`).
+    pub memory_estimate: u64,
 }
 
 impl Network {

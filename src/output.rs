@@ -337,9 +337,21 @@ pub fn summary(
         complete: ending.stop.is_none(),
         stopped: ending.stop.map(|s| s.to_string()),
         simulated_until: ending.simulated_until,
+        memory_estimate_bytes: net.memory_estimate,
+        peak_rss_bytes: peak_rss(),
         format: format.name().into(),
         version: env!("CARGO_PKG_VERSION").into(),
     }
+}
+
+/// Peak resident memory of this process \[bytes\] (`VmHWM` in /proc/self/status), or 0.
+pub fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024)
 }
 
 /// Streams a run's records into an [`OutputDir`] through a [`Sink`] and writes

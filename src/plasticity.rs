@@ -14,7 +14,10 @@
 //!   potentiation, Δw = a_plus (the arrival may have caused the spike).
 
 use crate::ids::NeuronId;
-use crate::network::connectivity::STATIC;
+
+/// The rule index of a synapse without plasticity (here, not in the connectivity that
+/// stores rule indices, so that plasticity does not depend on the network that holds it).
+pub const STATIC: u16 = u16::MAX;
 
 /// Pair-based STDP parameters (times in ms, weights in mV).
 #[derive(Clone, Debug, PartialEq)]

@@ -67,12 +67,29 @@ fn both(
     Ok(vec![svg, png])
 }
 
-/// A raster of spikes.csv: one row per neuron, populations stacked in file order.
+/// A raster: one row per neuron, recorded populations stacked in scenario order, each as
+/// tall as its size; and the population rates (PSTH) under it.
 struct Raster {
     points: Vec<(f64, f64, usize)>,
-    pops: Vec<(String, usize, usize)>, // name, first row, size seen
-    t_max: f64,
+    /// Name, first row, size.
+    pops: Vec<(String, usize, usize)>,
+    /// End of the simulated time [ms].
+    t_end: f64,
     truncated: bool,
+    /// Bin width of the rates [ms].
+    bin: f64,
+    /// Per population: its rate [Hz] in each bin.
+    rates: Vec<Vec<f64>>,
+}
+
+/// A 1-2-5 step near `x`.
+fn nice(x: f64) -> f64 {
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|&v| v >= x)
+        .unwrap_or(10.0 * p)
 }
 
 /// Populations stacked in scenario order (recorded ones only), each as tall as its size.
@@ -85,22 +102,82 @@ fn raster_data(res: &Results) -> Result<Raster, String> {
     for (k, p) in summary.populations.iter().enumerate() {
         if p.recorded {
             first[k] = Some((row, pops.len()));
-            pops.push((p.name.clone(), row, p.size as usize));
-            row += p.size as usize;
+            pops.push((p.name.clone(), row, p.size.max(1) as usize));
+            row += p.size.max(1) as usize;
         }
     }
+    let t_end = if summary.simulated_until > 0.0 {
+        summary.simulated_until
+    } else {
+        summary.duration.max(1.0)
+    };
+    let bin = nice(t_end / 100.0);
+    let n_bins = (t_end / bin).ceil().max(1.0) as usize;
+    let mut counts = vec![vec![0u64; n_bins]; pops.len()];
     let mut points = Vec::with_capacity(spikes.len().min(MAX_SPIKES));
-    for sp in spikes.iter().take(MAX_SPIKES) {
+    for sp in &spikes {
         if let Some(Some((base, p))) = first.get(sp.population as usize) {
-            points.push((sp.time, (base + sp.neuron as usize) as f64, *p));
+            if points.len() < MAX_SPIKES {
+                points.push((sp.time, (base + sp.neuron as usize) as f64, *p));
+            }
+            counts[*p][((sp.time / bin) as usize).min(n_bins - 1)] += 1;
         }
     }
+    let rates = counts
+        .iter()
+        .zip(&pops)
+        .map(|(c, (_, _, size))| {
+            c.iter()
+                .map(|&n| n as f64 / *size as f64 / (bin / 1000.0))
+                .collect()
+        })
+        .collect();
     Ok(Raster {
         points,
         pops,
-        t_max: summary.simulated_until.max(f64::MIN_POSITIVE),
+        t_end,
         truncated: spikes.len() > MAX_SPIKES,
+        bin,
+        rates,
     })
+}
+
+/// Colours that read well on white and stay apart (the "tab10" set).
+fn color_of(k: usize) -> RGBAColor {
+    const C: [(u8, u8, u8); 10] = [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+    ];
+    let (r, g, b) = C[k % C.len()];
+    RGBColor(r, g, b).to_rgba()
+}
+
+/// Tick labels as people write numbers: `5`, `2000`, `0.25`, not `5.0` or `2000.0`.
+fn tick_label(v: &f64) -> String {
+    let s = format!("{:.4}", v);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+/// Integer tick labels only (a neuron index is never "60.0" or "2.5").
+fn integer_label(y: &f64) -> String {
+    if (y - y.round()).abs() < 1e-9 {
+        format!("{}", y.round() as i64)
+    } else {
+        String::new()
+    }
 }
 
 fn draw_raster<DB: DrawingBackend>(
@@ -110,33 +187,41 @@ fn draw_raster<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     root.fill(&WHITE).map_err(e)?;
-    let rows = r.pops.iter().map(|p| p.1 + p.2).max().unwrap_or(1).max(1) as f64;
-    let t_max = if r.t_max > 0.0 { r.t_max * 1.02 } else { 1.0 };
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            if r.truncated {
-                format!("{title} (first {MAX_SPIKES} spikes)")
+    let root = root
+        .titled(
+            &if r.truncated {
+                format!("{title} (raster: first {MAX_SPIKES} spikes; rates: all)")
             } else {
                 title.to_string()
             },
             ("sans-serif", 22),
         )
-        .margin(12)
-        .x_label_area_size(40)
+        .map_err(e)?;
+    // the legend gets a strip of its own, so it never covers data
+    let (plots, key) = root.split_horizontally(W - 160);
+    let (top, bottom) = plots.split_vertically((H as f64 * 0.62) as u32);
+    let rows = r.pops.iter().map(|p| p.1 + p.2).max().unwrap_or(1).max(1);
+    let mut chart = ChartBuilder::on(&top)
+        .margin(8)
+        .margin_right(24)
+        .x_label_area_size(20)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..t_max, -0.5..rows - 0.5)
+        .build_cartesian_2d(0.0..r.t_end, -0.5..rows as f64 - 0.5)
         .map_err(e)?;
     chart
         .configure_mesh()
-        .x_desc("time (ms)")
         .y_desc("neuron")
+        .y_labels(rows.min(10))
+        .y_label_formatter(&integer_label)
+        .x_label_formatter(&|_| String::new())
         .label_style(("sans-serif", 14))
+        .light_line_style(TRANSPARENT)
         .disable_y_mesh()
         .draw()
         .map_err(e)?;
     let size = if r.points.len() > 20_000 { 1 } else { 2 };
-    for (k, (name, _, _)) in r.pops.iter().enumerate() {
-        let color = Palette99::pick(k).to_rgba();
+    for (k, (_, first, _)) in r.pops.iter().enumerate() {
+        let color = color_of(k).to_rgba();
         chart
             .draw_series(
                 r.points
@@ -144,39 +229,69 @@ fn draw_raster<DB: DrawingBackend>(
                     .filter(|p| p.2 == k)
                     .map(|&(t, y, _)| Circle::new((t, y), size, color.filled())),
             )
-            .map_err(e)?
-            .label(name.clone())
-            .legend(move |(x, y)| Circle::new((x, y), 4, color.filled()));
+            .map_err(e)?;
+        if *first > 0 {
+            let y = *first as f64 - 0.5;
+            chart
+                .draw_series(LineSeries::new([(0.0, y), (r.t_end, y)], BLACK.mix(0.3)))
+                .map_err(e)?;
+        }
     }
-    if r.pops.len() > 1 {
-        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    let top_rate = r.rates.iter().flatten().copied().fold(0.0, f64::max);
+    let mut psth = ChartBuilder::on(&bottom)
+        .margin(8)
+        .margin_right(24)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..r.t_end, 0.0..(top_rate * 1.1).max(1.0))
+        .map_err(e)?;
+    psth.configure_mesh()
+        .x_desc("time (ms)")
+        .y_desc(format!("rate (Hz), {} ms bins", tick_label(&r.bin)))
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&tick_label)
+        .y_labels(5)
+        .light_line_style(TRANSPARENT)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(e)?;
+    for (k, rate) in r.rates.iter().enumerate() {
+        let color = color_of(k).to_rgba();
+        // a step line: each bin's rate held over the bin
+        let steps = rate.iter().enumerate().flat_map(|(b, &v)| {
+            let t0 = b as f64 * r.bin;
+            [(t0, v), ((t0 + r.bin).min(r.t_end), v)]
+        });
+        psth.draw_series(LineSeries::new(steps, color.stroke_width(2)))
+            .map_err(e)?;
+    }
+    let names: Vec<&str> = r.pops.iter().map(|p| p.0.as_str()).collect();
+    draw_key(&key, &names, |k| color_of(k).to_rgba())
+}
+
+/// A list of names with their colours, in the key strip beside a figure.
+fn draw_key<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    names: &[&str],
+    color: impl Fn(usize) -> RGBAColor,
+) -> Result<(), String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    let style = ("sans-serif", 14).into_font().color(&BLACK);
+    for (k, name) in names.iter().enumerate() {
+        let y = 30 + 22 * k as i32;
+        area.draw(&Circle::new((14, y), 5, color(k).filled()))
+            .map_err(e)?;
+        area.draw(&Text::new(name.to_string(), (26, y - 8), style.clone()))
+            .map_err(e)?;
     }
     Ok(())
 }
 
-/// The series labels, in one style for every figure.
-fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<
-        'a,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-    position: SeriesLabelPosition,
-) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(|x| x.to_string())
-}
-
 type Traces = Vec<(String, Vec<(f64, f64)>)>;
 
-/// Up to 12 voltage traces, one per (population, neuron), in first-sample order.
-fn voltage_data(res: &Results) -> Result<Traces, String> {
+/// Up to 12 voltage traces, one per (population, neuron), in first-sample order, and each
+/// traced neuron's exact spike times.
+fn voltage_data(res: &Results) -> Result<(Traces, Vec<Vec<f64>>), String> {
     let names = res.names();
     let mut traces: Traces = vec![];
     let mut index: BTreeMap<(u32, u32), usize> = BTreeMap::new();
@@ -193,12 +308,21 @@ fn voltage_data(res: &Results) -> Result<Traces, String> {
         };
         traces[k].1.push((v.time, v.v));
     }
-    Ok(traces)
+    let mut marks = vec![vec![]; traces.len()];
+    for sp in res.spikes().map_err(|e| e.to_string())? {
+        if let Some(&k) = index.get(&(sp.population, sp.neuron)) {
+            marks[k].push(sp.time);
+        }
+    }
+    Ok((traces, marks))
 }
 
+/// Line series (voltage traces, tuning curves). `marks[k]` are times drawn as ticks along
+/// the top in series k's colour (exact spike times); `identity` adds the y = x line.
 fn draw_lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     series: &Traces,
+    marks: &[Vec<f64>],
     title: &str,
     (x_desc, y_desc): (&str, &str),
     identity: bool,
@@ -223,17 +347,25 @@ fn draw_lines<DB: DrawingBackend>(
     }
     let pad = |a: f64, b: f64| if b > a { (b - a) * 0.05 } else { 1.0 };
     let (px, py) = (pad(x0, x1), pad(y0, y1));
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 22))
+    let has_marks = marks.iter().any(|m| !m.is_empty());
+    let y_top = y1 + py * if has_marks { 3.0 } else { 1.0 };
+    let root = root.titled(title, ("sans-serif", 22)).map_err(e)?;
+    // the legend gets a strip of its own, so it never covers data
+    let (plot, key) = root.split_horizontally(W - 160);
+    let mut chart = ChartBuilder::on(&plot)
         .margin(12)
+        .margin_right(24)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
+        .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y_top)
         .map_err(e)?;
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&tick_label)
+        .light_line_style(TRANSPARENT)
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(e)?;
@@ -244,24 +376,50 @@ fn draw_lines<DB: DrawingBackend>(
                 [(a, a), (b, b)],
                 BLACK.mix(0.4).stroke_width(1),
             ))
-            .map_err(e)?
-            .label("estimate = truth")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
+            .map_err(e)?;
     }
-    for (k, (name, pts)) in series.iter().enumerate() {
-        let color = Palette99::pick(k).to_rgba();
+    let tick = (y_top - y1) * 0.4;
+    for (k, (_, pts)) in series.iter().enumerate() {
+        let color = color_of(k).to_rgba();
         chart
             .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
-            .map_err(e)?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+            .map_err(e)?;
         if identity {
             chart
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .map_err(e)?;
         }
+        if let Some(ts) = marks.get(k) {
+            let y = y_top - tick * (0.5 + (k % 2) as f64);
+            chart
+                .draw_series(ts.iter().map(|&t| {
+                    PathElement::new(
+                        [(t, y - tick * 0.45), (t, y + tick * 0.45)],
+                        color.stroke_width(2),
+                    )
+                }))
+                .map_err(e)?;
+        }
     }
-    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    let mut names: Vec<&str> = series.iter().map(|s| s.0.as_str()).collect();
+    if identity {
+        names.push("estimate = truth");
+    }
+    draw_key(&key, &names, |k| {
+        if k < series.len() {
+            color_of(k).to_rgba()
+        } else {
+            BLACK.mix(0.4)
+        }
+    })?;
+    if has_marks {
+        let style = ("sans-serif", 12).into_font().color(&BLACK.mix(0.7));
+        let y = 40 + 22 * names.len() as i32;
+        key.draw(&Text::new("ticks at top:", (8, y), style.clone()))
+            .map_err(e)?;
+        key.draw(&Text::new("exact spike times", (8, y + 16), style))
+            .map_err(e)?;
+    }
     Ok(())
 }
 
@@ -301,8 +459,8 @@ pub fn plot_compare(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, String
     both(
         out,
         "tuning-compare",
-        |a: &DrawingArea<_, _>| draw_lines(a, &series, title, labels, false),
-        |a: &DrawingArea<_, _>| draw_lines(a, &series, title, labels, false),
+        |a: &DrawingArea<_, _>| draw_lines(a, &series, &[], title, labels, false),
+        |a: &DrawingArea<_, _>| draw_lines(a, &series, &[], title, labels, false),
     )
 }
 
@@ -342,9 +500,11 @@ fn draw_weight_histogram<DB: DrawingBackend>(
     };
     let (c0, c1) = (count(first), count(last));
     let top = c0.iter().chain(&c1).copied().max().unwrap_or(1).max(1) as f64;
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 22))
+    let root = root.titled(title, ("sans-serif", 22)).map_err(e)?;
+    let (plot, key) = root.split_horizontally(W - 160);
+    let mut chart = ChartBuilder::on(&plot)
         .margin(12)
+        .margin_right(24)
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(lo..hi, 0.0..top * 1.08)
@@ -353,23 +513,25 @@ fn draw_weight_histogram<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc("weight (mV)")
         .y_desc("synapses")
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&integer_label)
+        .light_line_style(TRANSPARENT)
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(e)?;
-    for (k, (c, t)) in [(&c0, t0), (&c1, t1)].into_iter().enumerate() {
-        let color = Palette99::pick(k + 1).to_rgba();
+    for (k, c) in [&c0, &c1].into_iter().enumerate() {
+        let color = color_of(k + 1).to_rgba();
         let fill = color.mix(if k == 0 { 0.35 } else { 0.8 });
         chart
             .draw_series(c.iter().enumerate().map(|(b, &n)| {
                 let x0 = lo + b as f64 * width;
                 Rectangle::new([(x0, 0.0), (x0 + width, n as f64)], fill.filled())
             }))
-            .map_err(e)?
-            .label(format!("t = {:.0} ms", t))
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+            .map_err(e)?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperMiddle)?;
-    Ok(())
+    let names = [format!("t = {t0} ms"), format!("t = {t1} ms")];
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    draw_key(&key, &names, |k| color_of(k + 1).to_rgba())
 }
 
 /// The pictures of one run: raster, voltage traces, weight histogram.
@@ -385,14 +547,14 @@ fn plot_run(res: &Results, name: &str) -> Result<Vec<PathBuf>, String> {
         |a: &DrawingArea<_, _>| draw_raster(a, &r, &title),
     )?);
     if res.has("voltage") {
-        let v = voltage_data(res)?;
+        let (v, marks) = voltage_data(res)?;
         let title = format!("{name}: membrane potential");
         let d = ("time (ms)", "V (mV)");
         written.extend(both(
             dir,
             "voltage",
-            |a: &DrawingArea<_, _>| draw_lines(a, &v, &title, d, false),
-            |a: &DrawingArea<_, _>| draw_lines(a, &v, &title, d, false),
+            |a: &DrawingArea<_, _>| draw_lines(a, &v, &marks, &title, d, false),
+            |a: &DrawingArea<_, _>| draw_lines(a, &v, &marks, &title, d, false),
         )?);
     }
     if res.has("weights") {
@@ -439,8 +601,8 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
         written.extend(both(
             dir,
             "tuning",
-            |a: &DrawingArea<_, _>| draw_lines(a, &series, &title, d, true),
-            |a: &DrawingArea<_, _>| draw_lines(a, &series, &title, d, true),
+            |a: &DrawingArea<_, _>| draw_lines(a, &series, &[], &title, d, true),
+            |a: &DrawingArea<_, _>| draw_lines(a, &series, &[], &title, d, true),
         )?);
     }
     if written.is_empty() {

@@ -278,6 +278,10 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Simulated time reached \[ms\].
     pub simulated_until: f64,
+    /// The builder's memory estimate for the network, inputs and recordings \[bytes\].
+    pub memory_estimate_bytes: u64,
+    /// Peak resident memory of the process \[bytes\] (Linux `VmHWM`; 0 where unknown).
+    pub peak_rss_bytes: u64,
     /// Output format of the record files: `"csv"` or `"npy"`.
     pub format: String,
     /// exactspike version.

@@ -192,30 +192,42 @@ impl Results {
     }
 
     /// Calls `row` with the fields of every data line of CSV file `name` (which must have
-    /// `width` fields per line) and a location for messages.
+    /// `width` fields per line) and the line number for messages. The file is streamed:
+    /// memory is the records, not the text.
     fn csv(
         &self,
         name: &str,
         width: usize,
-        mut row: impl FnMut(&[&str], &str) -> Result<(), String>,
+        mut row: impl FnMut(&[&str], Line) -> Result<(), String>,
     ) -> Res<()> {
+        use std::io::BufRead;
         let path = self.dir.join(name);
-        let text = std::fs::read_to_string(&path)
+        let file = std::fs::File::open(&path)
             .map_err(|e| ResultsError::new(&path, format!("cannot read: {e}")))?;
-        let mut fields = Vec::with_capacity(width);
-        for (k, line) in text.lines().enumerate().skip(1) {
-            let at = format!("line {}", k + 1);
-            fields.clear();
-            fields.extend(line.split(','));
+        let reader = std::io::BufReader::with_capacity(1 << 16, file);
+        for (k, line) in reader.lines().enumerate().skip(1) {
+            let at = Line(k + 1);
+            let line = line.map_err(|e| ResultsError::new(&path, format!("{at}: {e}")))?;
+            let fields: Vec<&str> = line.split(',').collect();
             if fields.len() != width {
                 return Err(ResultsError::new(
                     &path,
                     format!("{at}: expected {width} fields, got {}", fields.len()),
                 ));
             }
-            row(&fields, &at).map_err(|m| ResultsError::new(&path, m))?;
+            row(&fields, at).map_err(|m| ResultsError::new(&path, m))?;
         }
         Ok(())
+    }
+}
+
+/// A line number in a CSV file, for messages (`line 7`).
+#[derive(Clone, Copy, Debug)]
+struct Line(usize);
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}", self.0)
     }
 }
 
@@ -251,7 +263,7 @@ impl Table {
     }
 }
 
-fn index_of(names: &[String], name: &str, at: &str) -> Result<u32, String> {
+fn index_of(names: &[String], name: &str, at: Line) -> Result<u32, String> {
     names
         .iter()
         .position(|n| n == name)
@@ -259,12 +271,12 @@ fn index_of(names: &[String], name: &str, at: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("{at}: unknown population \"{name}\""))
 }
 
-fn int(s: &str, at: &str) -> Result<u32, String> {
+fn int(s: &str, at: Line) -> Result<u32, String> {
     s.parse()
         .map_err(|_| format!("{at}: {s:?} is not an index"))
 }
 
-fn finite(s: &str, at: &str) -> Result<f64, String> {
+fn finite(s: &str, at: Line) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         _ => Err(format!("{at}: {s:?} is not a finite number")),

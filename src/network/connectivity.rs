@@ -43,8 +43,7 @@ pub struct Block {
     pub want_position: bool,
 }
 
-/// The rule index of a synapse without plasticity.
-pub const STATIC: u16 = u16::MAX;
+pub use crate::plasticity::STATIC;
 
 /// One delay group: a run of a node's synapses with one delay. A record of its own (rather
 /// than three arrays) so that a spike reads its groups from one cache line.

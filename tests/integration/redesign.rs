@@ -376,3 +376,72 @@ fn geometric_skipping_draws_each_pair_with_probability_p() {
     let want = 399.0 * 0.05 * 0.95;
     assert!((var - want).abs() < 0.35 * want, "variance {var} vs {want}");
 }
+
+#[test]
+fn plots_refuse_non_finite_values_and_read_both_formats() {
+    let tmp = TempDir::new("plot");
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, golden().to_string()).unwrap();
+    for format in ["csv", "npy"] {
+        let out = tmp.path().join(format);
+        assert_success(&run_file(&f, &out, &["--format", format]));
+        let o = bin()
+            .args(["plot", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_success(&o);
+        for pic in ["raster.svg", "raster.png", "voltage.svg", "voltage.png"] {
+            assert!(out.join(pic).is_file(), "{format}: {pic}");
+        }
+    }
+    // an infinite time in a results file once made `plot` loop forever
+    let out = tmp.path().join("csv");
+    let text = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+    let broken = text.replacen("\nexc,", "\nexc,0,inf\nexc,", 1);
+    std::fs::write(out.join("spikes.csv"), broken).unwrap();
+    let started = std::time::Instant::now();
+    let o = bin()
+        .args(["plot", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("spikes.csv") && err.contains("finite"),
+        "{err}"
+    );
+    assert!(started.elapsed().as_secs() < 10);
+}
+
+#[test]
+fn the_summary_states_rates_and_memory_and_warns_about_silent_populations() {
+    let tmp = TempDir::new("silent");
+    let mut sc = golden();
+    sc["populations"][1]["params"]["v_th"] = json!(50.0); // inh can never fire
+    let (o, out) = run_json(tmp.path(), &sc);
+    assert!(o.status.success());
+    let s = Results::open(&out).unwrap().summary;
+    let inh = s.population("inh").unwrap();
+    assert_eq!((inh.spikes, inh.rate_hz, inh.size), (0, 0.0, 2));
+    let exc = s.population("exc").unwrap();
+    assert!(exc.spikes > 0);
+    assert!((exc.rate_hz - exc.spikes as f64 / 5.0 / 0.04).abs() < 1e-9);
+    assert!(s.memory_estimate_bytes > 0 && s.peak_rss_bytes > 0);
+    // without --quiet the closing summary names the silent population
+    let o = bin()
+        .args([
+            "run",
+            tmp.path().join("scenario.json").to_str().unwrap(),
+            "--out",
+        ])
+        .arg(tmp.path().join("out2"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("spikes from 7 neurons"), "{err}");
+    assert!(err.contains("population \"inh\" never fired"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no colour codes when stderr is not a terminal"
+    );
+}
