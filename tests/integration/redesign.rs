@@ -445,3 +445,72 @@ fn the_summary_states_rates_and_memory_and_warns_about_silent_populations() {
         "no colour codes when stderr is not a terminal"
     );
 }
+
+#[test]
+fn the_documented_demo_output_is_the_real_output() {
+    let doc = std::fs::read_to_string(repo().join("docs/scenario-format.md")).unwrap();
+    let at = doc.find("### A complete example").unwrap();
+    let json_start = doc[at..].find("```json\n").unwrap() + at + 8;
+    let json_end = doc[json_start..].find("```").unwrap() + json_start;
+    let text_start = doc[json_end..].find("```text\n").unwrap() + json_end + 8;
+    let text_end = doc[text_start..].find("```").unwrap() + text_start;
+    let tmp = TempDir::new("demo");
+    let f = tmp.path().join("demo.json");
+    std::fs::write(&f, &doc[json_start..json_end]).unwrap();
+    let out = tmp.path().join("out");
+    assert_success(&run_file(&f, &out, &[]));
+    let got = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+    assert_eq!(
+        got,
+        &doc[text_start..text_end],
+        "docs/scenario-format.md §1 is out of date"
+    );
+}
+
+#[test]
+fn the_memory_estimate_covers_what_inputs_allocate() {
+    // input-dominated networks: peak RSS within 1.5x of the builder's estimate
+    let tmp = TempDir::new("memest");
+    let pop =
+        json!([{"name": "n", "size": 1, "model": "lif", "params": {"tau_m": 10.0, "v_th": -55.0}}]);
+    let times: Vec<Vec<f64>> = (0..300_000)
+        .map(|i| {
+            (0..10)
+                .map(|j| (i % 1000) as f64 * 0.001 + j as f64 * 0.01)
+                .collect()
+        })
+        .collect();
+    let cases = [
+        json!({"duration": 10.0, "populations": pop,
+               "inputs": [{"name": "p", "kind": "poisson", "size": 2_000_000, "rate": 1.0}]}),
+        json!({"duration": 100.0, "populations": pop,
+               "inputs": [{"name": "s", "kind": "spike_times", "times": times}]}),
+    ];
+    for (k, sc) in cases.iter().enumerate() {
+        let f = tmp.path().join(format!("{k}.json"));
+        std::fs::write(&f, sc.to_string()).unwrap();
+        let out = tmp.path().join(format!("out{k}"));
+        assert_success(&run_file(&f, &out, &[]));
+        let s = Results::open(&out).unwrap().summary;
+        let (est, peak) = (s.memory_estimate_bytes as f64, s.peak_rss_bytes as f64);
+        assert!(
+            peak <= 1.5 * est && est <= 1.5 * peak,
+            "case {k}: estimate {est}, peak {peak}"
+        );
+    }
+    // the documented Poisson limit is enforced
+    let big = json!({"duration": 1e9, "populations": pop,
+        "inputs": [{"name": "p", "kind": "poisson", "size": 1000, "rate": 1000.0}]});
+    let f = tmp.path().join("big.json");
+    std::fs::write(&f, big.to_string()).unwrap();
+    let o = bin()
+        .args(["validate", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("inputs[0].rate") && err.contains("spikes"),
+        "{err}"
+    );
+}
