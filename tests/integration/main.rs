@@ -5,6 +5,7 @@ mod cli;
 mod determinism;
 mod errors;
 mod fuzz;
+mod fuzz_cli;
 mod jeffress;
 mod plasticity;
 mod properties;
