@@ -411,6 +411,13 @@ fn plots_refuse_non_finite_values_and_read_both_formats() {
         "{err}"
     );
     assert!(started.elapsed().as_secs() < 10);
+    // a huge duration is reported at `duration`, not at a key the user never wrote
+    let mut sc = golden();
+    sc["duration"] = json!(1e308);
+    let (o, _) = run_json(tmp.path(), &sc);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("error: duration: must be <= 1e12 ms"), "{err}");
 }
 
 #[test]
