@@ -68,10 +68,16 @@ fn parse_named(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
             message: "the file is empty; a scenario is a JSON object".into(),
         });
     }
-    let mut doc: Value = strict::parse(text).map_err(|e| ScenarioError::Syntax {
+    let doc: Value = strict::parse(text).map_err(|e| ScenarioError::Syntax {
         location: format!("{file}:{}:{}", e.line(), e.column()),
         message: strip_position(&e.to_string()),
     })?;
+    parse_value(doc)
+}
+
+/// Parses a scenario already in the form of a JSON value (front ends that assemble one,
+/// such as the Python package, skip the text).
+pub fn parse_value(mut doc: Value) -> Result<Scenario, ScenarioError> {
     let Some(obj) = doc.as_object_mut() else {
         return Err(ScenarioError::invalid(
             ".",

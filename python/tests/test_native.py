@@ -1,0 +1,127 @@
+"""The native API: es.run on dicts, JSON text and paths; results; errors; equality with the
+command line; the GIL released; Ctrl-C."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import exactspike as es
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def ref_cases():
+    # our copy of shared/refs, our own cases, and the live shared/refs beside the checkout
+    for d in ("tests/data/shared_refs", "tests/data/refs", "../shared/refs"):
+        for p in sorted((REPO / d).glob("*.json")):
+            case = json.loads(p.read_text())
+            if "expected" in case:
+                yield pytest.param(case, id=f"{d.split('/')[-1]}/{p.stem}")
+
+
+@pytest.mark.parametrize("case", list(ref_cases()))
+def test_reference_cases_match_to_the_tolerance(case):
+    res = es.run(case["scenario"])
+    tol = case.get("tolerance_ms", 1e-9)
+    for pop, want in case["expected"].items():
+        _, times = res.spikes(pop)
+        assert len(times) == len(want), (pop, times, want)
+        assert np.all(np.abs(times - np.asarray(want, dtype=float)) <= tol), (times, want)
+
+
+def test_dict_text_and_path_give_the_same_run(tmp_path):
+    sc = json.loads((REPO / "tests/data/golden/small/scenario.json").read_text())
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(sc))
+    a, b, c = es.run(sc), es.run(json.dumps(sc)), es.run(path)
+    for r in (b, c):
+        for x, y in zip(a.spikes(), r.spikes()):
+            assert np.array_equal(x, y)
+    assert c.summary["name"] == "golden-small"
+    assert a.populations == ["exc", "inh", "drive", "clock"]
+    n, t, v = a.voltage("exc")
+    assert n.dtype == np.uint32 and t.dtype == np.float64 and len(v) == len(t) > 0
+    with pytest.raises(KeyError, match="known: exc"):
+        a.spikes("nope")
+
+
+def test_errors_name_the_json_path():
+    bad = {"duration": 10, "populations": [
+        {"name": "a", "size": 1, "model": "lif", "params": {"tau_m": -1, "v_th": -55}}]}
+    with pytest.raises(es.ScenarioError) as e:
+        es.run(bad)
+    assert str(e.value) == "populations[0].params.tau_m: must be > 0 ms, got -1"
+    assert e.value.path == "populations[0].params.tau_m"
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(es.ScenarioError) as e:
+        es.run('{"duration": 1,')
+    assert e.value.path is None
+    with pytest.raises(TypeError):
+        es.run(42)
+    with pytest.raises(es.ScenarioError, match="duplicate key"):
+        es.validate('{"duration": 1, "duration": 2, "populations": []}')
+
+
+def cli():
+    exe = REPO / "target" / "release" / "exactspike"
+    if not exe.exists():
+        pytest.skip("the command line is not built (cargo build --release)")
+    return exe
+
+
+@pytest.mark.parametrize("example", ["jeffress.json", "cuba.json", "stdp_song2000.json"])
+def test_spikes_equal_the_command_line_bit_for_bit(example, tmp_path):
+    out = tmp_path / "out"
+    subprocess.run([str(cli()), "run", str(REPO / "examples" / example), "--out", str(out), "--quiet"],
+                   check=True)
+    res = es.run(REPO / "examples" / example)
+    names = res.populations
+    lines = (out / "spikes.csv").read_text().splitlines()[1:]
+    pops, neurons, times = res.spikes()
+    assert len(lines) == len(times)
+    for line, p, n, t in zip(lines, pops, neurons, times):
+        name, neuron, time_text = line.split(",")
+        assert (name, int(neuron)) == (names[p], n)
+        # the CSV holds the shortest round-trip decimal: parsing it gives the same bits
+        assert float(time_text) == t and np.float64(time_text).tobytes() == t.tobytes()
+
+
+def test_the_gil_is_released_while_simulating():
+    sc = json.loads((REPO / "examples/cuba.json").read_text())
+    sc["duration"] = 3000.0
+    ticks = []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    t = threading.Thread(target=count)
+    t.start()
+    start = time.perf_counter()
+    es.run(sc)
+    elapsed = time.perf_counter() - start
+    done.set()
+    t.join()
+    during = [x for x in ticks if start < x < start + elapsed]
+    # with the GIL held the counting thread would not run at all during the simulation
+    assert elapsed > 0.2 and len(during) > 0.3 * elapsed / 0.0015, (elapsed, len(during))
+
+
+def test_ctrl_c_raises_keyboard_interrupt_promptly():
+    sc = json.loads((REPO / "examples/cuba.json").read_text())
+    sc["duration"] = 600_000.0
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        es.run(sc)
+    assert time.perf_counter() - start < 20
