@@ -21,6 +21,11 @@ create_exception!(
      also in the `path` attribute (None for syntax and file errors)."
 );
 
+/// A numpy array of indices handed to Python.
+type U32s<'py> = Bound<'py, PyArray1<u32>>;
+/// A numpy array of times or values handed to Python.
+type F64s<'py> = Bound<'py, PyArray1<f64>>;
+
 /// Slices of simulated time between checks for Ctrl-C.
 const SLICES: u32 = 200;
 
@@ -57,11 +62,7 @@ impl NativeResult {
     }
 
     /// Spikes of one population: (neurons uint32, times float64 in ms), time order.
-    fn spikes<'py>(
-        &self,
-        py: Python<'py>,
-        population: &str,
-    ) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f64>>)> {
+    fn spikes<'py>(&self, py: Python<'py>, population: &str) -> PyResult<(U32s<'py>, F64s<'py>)> {
         let (n, t) = self
             .out
             .spikes_of(population)
@@ -70,15 +71,7 @@ impl NativeResult {
     }
 
     /// Every spike: (population index, neuron, time), in spikes.csv order.
-    #[allow(clippy::type_complexity)]
-    fn all_spikes<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> (
-        Bound<'py, PyArray1<u32>>,
-        Bound<'py, PyArray1<u32>>,
-        Bound<'py, PyArray1<f64>>,
-    ) {
+    fn all_spikes<'py>(&self, py: Python<'py>) -> (U32s<'py>, U32s<'py>, F64s<'py>) {
         let s = &self.out.spikes;
         let p: Vec<u32> = s.iter().map(|x| x.population).collect();
         let n: Vec<u32> = s.iter().map(|x| x.neuron).collect();
@@ -87,16 +80,11 @@ impl NativeResult {
     }
 
     /// Voltage samples of one population: (neurons, times in ms, v in mV).
-    #[allow(clippy::type_complexity)]
     fn voltage<'py>(
         &self,
         py: Python<'py>,
         population: &str,
-    ) -> PyResult<(
-        Bound<'py, PyArray1<u32>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-    )> {
+    ) -> PyResult<(U32s<'py>, F64s<'py>, F64s<'py>)> {
         let (n, t, v) = self
             .out
             .voltage_of(population)
@@ -105,17 +93,16 @@ impl NativeResult {
     }
 
     /// Weight samples: (connection, synapse, source, target, time in ms, weight in mV).
-    #[allow(clippy::type_complexity)]
     fn weights<'py>(
         &self,
         py: Python<'py>,
     ) -> (
-        Bound<'py, PyArray1<u32>>,
-        Bound<'py, PyArray1<u32>>,
-        Bound<'py, PyArray1<u32>>,
-        Bound<'py, PyArray1<u32>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
+        U32s<'py>,
+        U32s<'py>,
+        U32s<'py>,
+        U32s<'py>,
+        F64s<'py>,
+        F64s<'py>,
     ) {
         let w = &self.out.weights;
         let col = |f: fn(&exactspike::records::WeightSample) -> u32| -> Vec<u32> {
