@@ -371,15 +371,7 @@ fn generate_pairs(
     streams: &Streams,
 ) -> Res<Vec<(u32, u32)>> {
     let skip = |i: usize, j: usize| same && !autapses && i == j;
-    let guard = |count: f64| -> Res<()> {
-        if count > MAX_ELEMENTS as f64 {
-            return err(
-                path,
-                format!("would create about {count:.3e} synapses; at most {MAX_ELEMENTS}"),
-            );
-        }
-        Ok(())
-    };
+    let guard = |count: f64| synapse_limit(path, count);
     let mut out = Vec::new();
     match rule {
         Rule::AllToAll => {
@@ -460,68 +452,50 @@ fn degree_pairs(
     no_self: bool,
     streams: &Streams,
 ) -> Res<Vec<(u32, u32)>> {
-    let (same, autapses) = (no_self, false);
-    let guard = |count: f64| -> Res<()> {
-        if count > MAX_ELEMENTS as f64 {
-            return err(
-                path,
-                format!("would create about {count:.3e} synapses; at most {MAX_ELEMENTS}"),
-            );
-        }
-        Ok(())
+    let guard = |count: f64| synapse_limit(path, count);
+    // indegree: for each target, k of the sources; outdegree: for each source, k targets
+    let (k, per, from, key, noun) = match rule {
+        Rule::FixedIndegree(k) => (*k, nt, ns, "fixed_indegree", "sources"),
+        Rule::FixedOutdegree(k) => (*k, ns, nt, "fixed_outdegree", "targets"),
+        _ => return Ok(vec![]),
     };
-    let mut out = Vec::new();
-    match rule {
-        Rule::FixedIndegree(k) => {
-            let avail = if same && !autapses { ns - 1 } else { ns };
-            if *k > avail {
-                return err(
-                    format!("{path}.fixed_indegree"),
-                    format!(
-                        "{k} is more than the {avail} distinct sources available{}",
-                        if same && !autapses {
-                            " (autapses excluded)"
-                        } else {
-                            ""
-                        }
-                    ),
-                );
-            }
-            guard(nt as f64 * *k as f64)?;
-            out.reserve(nt * k);
-            for j in 0..nt {
-                for i in choose(&mut streams.rng(j), ns, *k, same && !autapses, j) {
-                    out.push((i as u32, j as u32));
-                }
-            }
-            // source-major order: a stable counting sort by source keeps targets ascending
-            out = sort_by_source(out, ns);
+    let avail = if no_self { from - 1 } else { from };
+    if k > avail {
+        let why = if no_self { " (autapses excluded)" } else { "" };
+        return err(
+            format!("{path}.{key}"),
+            format!("{k} is more than the {avail} distinct {noun} available{why}"),
+        );
+    }
+    guard(per as f64 * k as f64)?;
+    let mut out = Vec::with_capacity(per * k);
+    let indegree = matches!(rule, Rule::FixedIndegree(_));
+    for x in 0..per {
+        // ascending, excluding x itself when no_self
+        for y in choose(&mut streams.rng(x), from, k, no_self, x) {
+            out.push(if indegree {
+                (y as u32, x as u32)
+            } else {
+                (x as u32, y as u32)
+            });
         }
-        Rule::FixedOutdegree(k) => {
-            let avail = if same && !autapses { nt - 1 } else { nt };
-            if *k > avail {
-                return err(
-                    format!("{path}.fixed_outdegree"),
-                    format!(
-                        "{k} is more than the {avail} distinct targets available{}",
-                        if same && !autapses {
-                            " (autapses excluded)"
-                        } else {
-                            ""
-                        }
-                    ),
-                );
-            }
-            guard(ns as f64 * *k as f64)?;
-            for i in 0..ns {
-                let mut js = choose(&mut streams.rng(i), nt, *k, same && !autapses, i);
-                js.sort_unstable();
-                out.extend(js.into_iter().map(|j| (i as u32, j as u32)));
-            }
-        }
-        _ => {}
+    }
+    if indegree {
+        // source-major order: a stable counting sort by source keeps targets ascending
+        out = sort_by_source(out, ns);
     }
     Ok(out)
+}
+
+/// Refuses a rule that would create more than MAX_ELEMENTS synapses.
+fn synapse_limit(path: &str, count: f64) -> Res<()> {
+    if count > MAX_ELEMENTS as f64 {
+        return err(
+            path,
+            format!("would create about {count:.3e} synapses; at most {MAX_ELEMENTS}"),
+        );
+    }
+    Ok(())
 }
 
 /// Pairs reordered by source, stably (counting sort: O(n), one extra buffer).

@@ -160,14 +160,9 @@ impl Sink for NpySink {
             spikes,
             voltage,
             weights,
+            ..
         } = *self;
-        spikes.commit(&dir)?;
-        if let Some(v) = voltage {
-            v.commit(&dir)?;
-        }
-        if let Some(w) = weights {
-            w.commit(&dir)?;
-        }
-        Ok(())
+        let files = std::iter::once(spikes).chain(voltage).chain(weights);
+        files.into_iter().try_for_each(|f| f.commit(&dir))
     }
 }
