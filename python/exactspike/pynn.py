@@ -1,0 +1,570 @@
+"""A PyNN backend for exactspike: ``import exactspike.pynn as sim``.
+
+PyNN (0.13, ``pip install PyNN==0.13.0``; CeCILL licensed, imported here, not copied)
+provides the API; exactspike simulates it event by event, so spike times come back exact
+(unrounded to any grid), also for ``IF_curr_alpha``.
+
+How it runs: each ``run``/``run_until`` builds the whole network as an exactspike scenario
+and simulates it from t = 0 to the new current time. Simulation is deterministic, so the
+result up to an earlier time is what an earlier call gave, to rounding (the exact solution
+is evaluated at other intermediate times when the run is longer: differences of a few ulp,
+~1e-14 ms); a network changed between calls (new projections, parameters) is simulated as
+changed from the start.
+
+Units follow PyNN: currents and current-based weights in nA, ``cm`` in nF, so a weight of
+w nA onto a cell with ``tau_m`` (ms) and ``cm`` (nF) becomes ``w * tau_m / cm`` mV of
+exactspike's current (docs/scenario-format.md §7.4); ``i_offset`` likewise. ``IF_curr_delta``
+weights are jumps of V in mV. ``timestep`` only sets the sampling interval of recorded ``v``.
+
+Supported: cells ``IF_curr_exp``, ``IF_curr_alpha``, ``IF_curr_delta``, sources
+``SpikeSourceArray`` and ``SpikeSourcePoisson`` (one rate, start and duration per
+population); every connector of PyNN (they generate explicit synapse lists here);
+``StaticSynapse``, ``TsodyksMarkramSynapse``, ``STDPMechanism`` with ``SpikePairRule`` and
+additive or multiplicative weight dependence; ``record('spikes' | 'v')`` and ``get_data()``
+(Neo). Everything else raises ``NotImplementedError`` rather than being approximated:
+conductance-based cells, current sources, heterogeneous Poisson rates, STDP onto a
+population whose ``tau_m/cm`` varies from neuron to neuron, MPI.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    from pyNN import common, errors, random, space  # noqa: F401
+    from pyNN import recording as _recording
+    from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
+    from pyNN.connectors import *  # noqa: F401,F403
+    from pyNN.connectors import FixedProbabilityConnector
+    from pyNN.parameters import ParameterSpace, Sequence, simplify  # noqa: F401
+    from pyNN.random import NumpyRNG, RandomDistribution  # noqa: F401
+    from pyNN.recording import *  # noqa: F401,F403
+    from pyNN.space import Space
+    from pyNN.standardmodels import build_translations, cells, synapses
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "exactspike.pynn needs PyNN 0.13: pip install 'PyNN==0.13.0'"
+    ) from e
+
+import exactspike as es
+
+name = "exactspike"
+
+
+# ---------------------------------------------------------------------------------------
+# simulator state
+
+
+class ID(int, common.IDMixin):
+    """A cell id."""
+
+    def __init__(self, n):
+        int.__init__(n)
+        common.IDMixin.__init__(self)
+
+
+class _State(common.control.BaseState):
+    """The network being built, the current time, and the latest results."""
+
+    def __init__(self):
+        common.control.BaseState.__init__(self)
+        self.mpi_rank, self.num_processes = 0, 1
+        self.dt = DEFAULT_TIMESTEP
+        self.min_delay, self.max_delay = DEFAULT_MIN_DELAY, DEFAULT_MAX_DELAY
+        self.clear()
+
+    def clear(self):
+        self.recorders = set()
+        self.populations: list = []
+        self.projections: list = []
+        self.id_counter = 0
+        self.segment_counter = -1
+        self.seed = 0
+        self.reset()
+
+    def reset(self):
+        self.running = False
+        self.t = 0.0
+        self.t_start = 0.0
+        self.segment_counter += 1
+        self.result = None
+
+    def run(self, simtime):
+        self.run_until(self.t + simtime)
+
+    def run_until(self, tstop):
+        self.t = tstop
+        self.running = True
+        self.result = _simulate(self) if self.t > 0 else None
+
+
+state = _State()
+simulator = state  # what PyNN's helpers look up as `_simulator.state`
+
+
+class _SimulatorModule:
+    """What PyNN's common classes expect as `_simulator`."""
+
+    state = state
+    ID = ID
+    name = name
+
+
+_sim = _SimulatorModule()
+
+
+# ---------------------------------------------------------------------------------------
+# standard models: PyNN names kept as native names; units converted when building
+
+
+def _identity(*names):
+    return build_translations(*[(n, n) for n in names])
+
+
+class IF_curr_exp(cells.IF_curr_exp):
+    __doc__ = cells.IF_curr_exp.__doc__
+    translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
+                             "i_offset", "tau_syn_E", "tau_syn_I")
+
+
+class IF_curr_alpha(cells.IF_curr_alpha):
+    __doc__ = cells.IF_curr_alpha.__doc__
+    translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
+                             "i_offset", "tau_syn_E", "tau_syn_I")
+
+
+class IF_curr_delta(cells.IF_curr_delta):
+    __doc__ = cells.IF_curr_delta.__doc__
+    translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
+                             "i_offset")
+
+
+class SpikeSourceArray(cells.SpikeSourceArray):
+    __doc__ = cells.SpikeSourceArray.__doc__
+    translations = _identity("spike_times")
+
+
+class SpikeSourcePoisson(cells.SpikeSourcePoisson):
+    __doc__ = cells.SpikeSourcePoisson.__doc__
+    translations = _identity("rate", "start", "duration")
+
+
+class StaticSynapse(synapses.StaticSynapse):
+    __doc__ = synapses.StaticSynapse.__doc__
+    translations = _identity("weight", "delay")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
+    __doc__ = synapses.TsodyksMarkramSynapse.__doc__
+    translations = _identity("weight", "delay", "U", "tau_rec", "tau_facil")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+class AdditiveWeightDependence(synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+
+
+class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__
+    translations = _identity("tau_plus", "tau_minus", "A_plus", "A_minus")
+
+
+class STDPMechanism(synapses.STDPMechanism):
+    __doc__ = synapses.STDPMechanism.__doc__
+    base_translations = _identity("weight", "delay", "dendritic_delay_fraction")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+# ---------------------------------------------------------------------------------------
+# populations and recording
+
+
+class Recorder(_recording.Recorder):
+    """Reads recorded spikes and membrane potentials from the latest run."""
+
+    _simulator = _sim
+
+    def _record(self, variable, new_ids, sampling_interval=None):
+        pass
+
+    def _key(self):
+        return state.result, _name_of(_root(self.population))
+
+    def _get_spiketimes(self, ids, clear=False):
+        result, pname = self._key()
+        out = {int(i): np.array([]) for i in ids}
+        if result is None:
+            return out
+        neurons, times = result.spikes(pname)
+        pop = _root(self.population)
+        first = int(pop.first_id)
+        for i in ids:
+            out[int(i)] = times[neurons == int(i) - first]
+        return out
+
+    def _get_all_signals(self, variable, ids, clear=False):
+        result, pname = self._key()
+        if result is None or not len(ids):
+            return np.zeros((0, len(ids))), None
+        neurons, times, v = result.voltage(pname)
+        pop = _root(self.population)
+        first = int(pop.first_id)
+        columns = []
+        for i in ids:
+            columns.append(v[neurons == int(i) - first])
+        n = min(len(c) for c in columns)
+        return np.column_stack([c[:n] for c in columns]), None
+
+    def _local_count(self, variable, filter_ids=None):
+        result, pname = self._key()
+        counts = {int(i): 0 for i in self.filter_recorded(variable, filter_ids)}
+        if result is not None and variable.name == "spikes":
+            neurons, _ = result.spikes(pname)
+            first = int(_root(self.population).first_id)
+            for i in counts:
+                counts[i] = int(np.count_nonzero(neurons == i - first))
+        return counts
+
+    def _clear_simulator(self):
+        pass
+
+    def _reset(self):
+        pass
+
+
+def _root(p):
+    while hasattr(p, "parent") and not isinstance(p, Population):
+        p = p.parent
+    return p
+
+
+class Assembly(common.Assembly):
+    _simulator = _sim
+
+
+class PopulationView(common.PopulationView):
+    _assembly_class = Assembly
+    _simulator = _sim
+
+    def _get_parameters(self, *names):
+        return _view_parameters(self, names)
+
+    def _set_parameters(self, parameter_space):
+        for pname, value in parameter_space.items():
+            self.parent._parameters[pname][self.mask] = value.evaluate(simplify=True)
+
+    def _set_initial_value_array(self, variable, initial_values):
+        pass
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+def _view_parameters(view, names):
+    out = {}
+    for n in names:
+        value = view.parent._parameters[n]
+        if isinstance(value, np.ndarray):
+            value = value[view.mask]
+        out[n] = simplify(value)
+    return ParameterSpace(out, shape=(view.size,))
+
+
+class Population(common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = _sim
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def _create_cells(self):
+        ids = np.arange(state.id_counter, state.id_counter + self.size)
+        self.all_cells = np.array([ID(i) for i in ids], dtype=ID)
+        self._mask_local = np.ones(self.size, dtype=bool)
+        ps = self.celltype.native_parameters
+        ps.shape = (self.size,)
+        ps.evaluate(simplify=False)
+        self._parameters = ps.as_dict()
+        for i in self.all_cells:
+            i.parent = self
+        state.id_counter += self.size
+        state.populations.append(self)
+
+    def _set_initial_value_array(self, variable, initial_values):
+        pass
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+    def _get_parameters(self, *names):
+        return ParameterSpace({n: simplify(self._parameters[n]) for n in names},
+                              shape=(self.local_size,))
+
+    def _set_parameters(self, parameter_space):
+        parameter_space.evaluate(simplify=False)
+        for pname, value in parameter_space.items():
+            self._parameters[pname] = value
+
+
+# ---------------------------------------------------------------------------------------
+# projections
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = _sim
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector,
+                 synapse_type=None, source=None, receptor_type=None, space=Space(), label=None):
+        common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
+                                   connector, synapse_type, source, receptor_type, space, label)
+        if self.synapse_type.__class__ not in (StaticSynapse, TsodyksMarkramSynapse, STDPMechanism):
+            raise NotImplementedError(f"exactspike.pynn does not support {type(self.synapse_type).__name__}")
+        self._pre, self._post, self._weight, self._delay = [], [], [], []
+        connector.connect(self)
+        state.projections.append(self)
+
+    def __len__(self):
+        return sum(len(p) for p in self._pre)
+
+    def set(self, **attributes):
+        raise NotImplementedError("exactspike.pynn: Projection.set is not supported yet")
+
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
+                            location_selector=None, **connection_parameters):
+        if location_selector is not None:
+            raise NotImplementedError("exactspike.pynn has no multicompartment models")
+        pre = np.asarray(presynaptic_indices, dtype=np.int64)
+        n = len(pre)
+        self._pre.append(pre)
+        self._post.append(np.full(n, int(postsynaptic_index), dtype=np.int64))
+        for key, store in (("weight", self._weight), ("delay", self._delay)):
+            value = connection_parameters.get(key, 0.0 if key == "weight" else state.min_delay)
+            store.append(np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy())
+
+    def _arrays(self):
+        cat = lambda xs, t: np.concatenate(xs).astype(t) if xs else np.zeros(0, t)  # noqa: E731
+        return cat(self._pre, np.int64), cat(self._post, np.int64), cat(self._weight, float), cat(self._delay, float)
+
+    def _get_attributes_as_list(self, names):
+        pre, post, w, d = self._arrays()
+        cols = {"presynaptic_index": pre, "postsynaptic_index": post, "weight": w, "delay": d,
+                "sources": pre, "targets": post}
+        return list(zip(*[cols[n] for n in names]))
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        pre, post, w, d = self._arrays()
+        out = []
+        for n in names:
+            n = n[:-1] if n.endswith("s") else n
+            values = np.full((self.pre.size, self.post.size), np.nan)
+            col = {"weight": w, "delay": d}[n]
+            for a, b, v in zip(pre, post, col):
+                values[a, b] = v if np.isnan(values[a, b]) else values[a, b] + v
+            out.append(values)
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# the scenario
+
+
+def _name_of(pop) -> str:
+    return f"p{state.populations.index(pop)}"
+
+
+def _value(pop, key):
+    """Per-neuron values of a parameter (array of the population's size)."""
+    v = pop._parameters[key]
+    v = v.evaluate(simplify=False) if hasattr(v, "evaluate") else v
+    return np.broadcast_to(np.asarray(v, dtype=float), (pop.size,)).copy()
+
+
+def _initial(pop, key, default):
+    iv = pop.initial_values.get(key)
+    if iv is None:
+        return np.full(pop.size, default)
+    return np.broadcast_to(np.asarray(iv.evaluate(simplify=False), dtype=float), (pop.size,)).copy()
+
+
+def _scale(pop):
+    """mV of exactspike's weight per unit of PyNN weight: tau_m / cm for current-based
+    synapses (nA), 1 for IF_curr_delta (whose weights are jumps in mV)."""
+    if isinstance(pop.celltype, IF_curr_delta):
+        return np.ones(pop.size)
+    return _value(pop, "tau_m") / _value(pop, "cm")
+
+
+def _one(values, what, pop):
+    if not np.all(values == values[0]):
+        raise NotImplementedError(f"exactspike.pynn: {what} must be the same for every cell of {pop.label}")
+    return float(values[0])
+
+
+def _cell(pop) -> dict:
+    """The population (or input) entry of one PyNN population."""
+    ct, n, name = pop.celltype, pop.size, _name_of(pop)
+    if isinstance(ct, SpikeSourceArray):
+        seqs = pop._parameters["spike_times"]
+        seqs = seqs.evaluate(simplify=False) if hasattr(seqs, "evaluate") else seqs
+        times = [np.asarray(getattr(s, "value", s), dtype=float).ravel() for s in np.broadcast_to(seqs, (n,))]
+        return {"input": {"name": name, "kind": "spike_times", "times": [t.tolist() for t in times]}}
+    if isinstance(ct, SpikeSourcePoisson):
+        rate = _one(_value(pop, "rate"), "rate", pop)
+        start = _one(_value(pop, "start"), "start", pop)
+        duration = _one(_value(pop, "duration"), "duration", pop)
+        return {"input": {"name": name, "kind": "poisson", "size": n, "rate": rate,
+                          "start": start, "stop": min(start + duration, 1e12)}}
+    if not isinstance(ct, (IF_curr_exp, IF_curr_alpha, IF_curr_delta)):
+        raise NotImplementedError(f"exactspike.pynn does not support {type(ct).__name__}")
+    tau_m = _value(pop, "tau_m")
+    params = {
+        "tau_m": tau_m.tolist(), "v_rest": _value(pop, "v_rest").tolist(),
+        "v_th": _value(pop, "v_thresh").tolist(), "v_reset": _value(pop, "v_reset").tolist(),
+        "t_ref": _value(pop, "tau_refrac").tolist(),
+        "i_bias": (_value(pop, "i_offset") * tau_m / _value(pop, "cm")).tolist(),
+        "v_init": _initial(pop, "v", -65.0).tolist(),
+    }
+    if isinstance(ct, IF_curr_delta):
+        params["receptors"] = [{"kind": "delta"}, {"kind": "delta"}]
+    else:
+        kind = "exp" if isinstance(ct, IF_curr_exp) else "alpha"
+        params["receptors"] = [{"kind": kind, "tau": _value(pop, "tau_syn_E").tolist()},
+                               {"kind": kind, "tau": _value(pop, "tau_syn_I").tolist()}]
+    return {"population": {"name": name, "size": n, "model": "lif", "params": params}}
+
+
+def _cells_of(p, indices):
+    """(root population, index in it) of `indices` of a Population, view or Assembly."""
+    ids = p.all_cells[indices]
+    roots = [_root(i.parent) for i in ids]
+    return roots, np.array([int(i) - int(r.first_id) for i, r in zip(ids, roots)], dtype=np.int64)
+
+
+def _plasticity(syn, factor):
+    if isinstance(syn, TsodyksMarkramSynapse):
+        ps = syn.native_parameters
+        ps.evaluate(simplify=True)
+        get = lambda k: float(np.asarray(ps[k]).ravel()[0])  # noqa: E731
+        return {"tsodyks_markram": {"u": get("U"), "tau_rec": get("tau_rec"), "tau_fac": get("tau_facil")}}
+    if isinstance(syn, STDPMechanism):
+        td, wd = syn.timing_dependence, syn.weight_dependence
+        if not isinstance(td, SpikePairRule) or not isinstance(
+                wd, (AdditiveWeightDependence, MultiplicativeWeightDependence)):
+            raise NotImplementedError("exactspike.pynn: STDP needs SpikePairRule and additive or "
+                                      "multiplicative weight dependence")
+        t = {k: float(np.asarray(simplify(td.parameter_space[k].base_value))) for k in ("tau_plus", "tau_minus", "A_plus", "A_minus")}
+        w = {k: float(np.asarray(simplify(wd.parameter_space[k].base_value))) for k in ("w_min", "w_max")}
+        additive = isinstance(wd, AdditiveWeightDependence)
+        w_min, w_max = w["w_min"] * factor, w["w_max"] * factor
+        # PyNN's additive amplitudes are fractions of w_max; multiplicative ones are factors
+        a_plus = t["A_plus"] * (w_max if additive else 1.0)
+        a_minus = t["A_minus"] * (w_max if additive else 1.0)
+        return {"stdp": {"tau_plus": t["tau_plus"], "tau_minus": t["tau_minus"], "a_plus": a_plus,
+                         "a_minus": a_minus, "w_min": w_min, "w_max": w_max,
+                         "rule": "additive" if additive else "multiplicative"}}
+    return None
+
+
+def _connections(proj) -> list:
+    pre, post, w, d = proj._arrays()
+    if not len(pre):
+        return []
+    src_roots, src_idx = _cells_of(proj.pre, pre)
+    tgt_roots, tgt_idx = _cells_of(proj.post, post)
+    receptor = 1 if proj.receptor_type == "inhibitory" else 0
+    out = []
+    keys = [(state.populations.index(a), state.populations.index(b)) for a, b in zip(src_roots, tgt_roots)]
+    for key in sorted(set(keys)):
+        mask = np.array([k == key for k in keys])
+        src, tgt = state.populations[key[0]], state.populations[key[1]]
+        factor = _scale(tgt)[tgt_idx[mask]]
+        conn = {"from": _name_of(src), "to": _name_of(tgt),
+                "rule": {"pairs": np.column_stack([src_idx[mask], tgt_idx[mask]]).tolist()},
+                "weight": (w[mask] * factor).tolist(), "delay": d[mask].tolist(),
+                "receptor": receptor, "autapses": True}
+        pl = _plasticity(proj.synapse_type, _one(factor, "tau_m/cm", tgt) if isinstance(proj.synapse_type, STDPMechanism) else 1.0)
+        if pl is not None:
+            conn["plasticity"] = pl
+        out.append(conn)
+    return out
+
+
+def _scenario(st) -> dict:
+    pops, inputs, record_spikes, voltage = [], [], [], []
+    for p in st.populations:
+        entry = _cell(p)
+        if "input" in entry:
+            inputs.append(entry["input"])
+        else:
+            pops.append(entry["population"])
+        rec = {v.name: ids for v, ids in p.recorder.recorded.items()}
+        if rec.get("spikes"):
+            record_spikes.append(_name_of(p))
+        if rec.get("v"):
+            idx = sorted(int(i) - int(p.first_id) for i in rec["v"])
+            voltage.append({"population": _name_of(p), "neurons": idx, "every": st.dt})
+    conns = [c for proj in st.projections for c in _connections(proj)]
+    sc = {"name": "pynn", "seed": st.seed, "duration": st.t, "populations": pops,
+          "inputs": inputs, "connections": conns,
+          "record": {"spikes": record_spikes, "voltage": voltage}}
+    return sc
+
+
+def _simulate(st):
+    return es.run(_scenario(st))
+
+
+# ---------------------------------------------------------------------------------------
+# control
+
+
+def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
+    """Start a new network. ``timestep`` is the sampling interval of recorded ``v`` (ms);
+    ``seed`` (extra) seeds Poisson sources."""
+    if extra_params.get("num_processes", 1) != 1:
+        raise NotImplementedError("exactspike.pynn runs in one process")
+    if min_delay == "auto":
+        min_delay = timestep
+    common.setup(timestep, min_delay, **{k: v for k, v in extra_params.items() if k != "seed"})
+    state.clear()
+    state.dt, state.min_delay = timestep, min_delay
+    state.max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
+    state.seed = int(extra_params.get("seed", 0))
+    return 0
+
+
+def end(compatible_output=True):
+    """Write what was asked to be written on end."""
+    for population, variables, filename in state.write_on_end:
+        population.write_data(_recording.get_io(filename), variables)
+    state.write_on_end = []
+
+
+run, run_until = common.build_run(_sim)
+run_for = run
+reset = common.build_reset(_sim)
+initialize = common.initialize
+get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes, rank = \
+    common.build_state_queries(_sim)
+
+create = common.build_create(Population)
+connect = common.build_connect(Projection, FixedProbabilityConnector, StaticSynapse)
+record = common.build_record(_sim)
+
+
+def list_standard_models():
+    """The cell types this backend supports."""
+    return ["IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "SpikeSourceArray", "SpikeSourcePoisson"]
