@@ -453,11 +453,17 @@ def _cells_of(p, indices):
     return roots, np.array([int(i) - int(r.first_id) for i, r in zip(ids, roots)], dtype=np.int64)
 
 
+def _scalar(model, key) -> float:
+    """A plasticity parameter, which must be one number for the whole projection."""
+    v = np.asarray(simplify(model.parameter_space[key].base_value), dtype=float)
+    if v.size != 1:
+        raise NotImplementedError(f"exactspike.pynn: {key} must be one number per projection")
+    return float(v.ravel()[0])
+
+
 def _plasticity(syn, factor):
     if isinstance(syn, TsodyksMarkramSynapse):
-        ps = syn.native_parameters
-        ps.evaluate(simplify=True)
-        get = lambda k: float(np.asarray(ps[k]).ravel()[0])  # noqa: E731
+        get = lambda k: _scalar(syn, k)  # noqa: E731
         return {"tsodyks_markram": {"u": get("U"), "tau_rec": get("tau_rec"), "tau_fac": get("tau_facil")}}
     if isinstance(syn, STDPMechanism):
         td, wd = syn.timing_dependence, syn.weight_dependence
@@ -465,8 +471,8 @@ def _plasticity(syn, factor):
                 wd, (AdditiveWeightDependence, MultiplicativeWeightDependence)):
             raise NotImplementedError("exactspike.pynn: STDP needs SpikePairRule and additive or "
                                       "multiplicative weight dependence")
-        t = {k: float(np.asarray(simplify(td.parameter_space[k].base_value))) for k in ("tau_plus", "tau_minus", "A_plus", "A_minus")}
-        w = {k: float(np.asarray(simplify(wd.parameter_space[k].base_value))) for k in ("w_min", "w_max")}
+        t = {k: _scalar(td, k) for k in ("tau_plus", "tau_minus", "A_plus", "A_minus")}
+        w = {k: _scalar(wd, k) for k in ("w_min", "w_max")}
         additive = isinstance(wd, AdditiveWeightDependence)
         w_min, w_max = w["w_min"] * factor, w["w_max"] * factor
         # PyNN's additive amplitudes are fractions of w_max; multiplicative ones are factors

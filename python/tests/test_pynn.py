@@ -114,3 +114,30 @@ def test_unsupported_features_raise_not_implemented():
     with pytest.raises(NotImplementedError, match="rate"):
         sim.run(10.0)
     assert p.size == 3
+
+
+def test_plastic_synapses_translate_to_exactspike_rules():
+    sim.setup(timestep=0.1)
+    src = sim.Population(5, sim.SpikeSourcePoisson(rate=20.0))
+    post = sim.Population(2, sim.IF_curr_exp(tau_m=20.0, cm=0.5))
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=16.8, tau_minus=33.7, A_plus=0.005, A_minus=0.0025),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=0.1),
+        weight=0.05, delay=1.0)
+    tm = sim.TsodyksMarkramSynapse(U=0.5, tau_rec=800.0, tau_facil=0.0, weight=-0.1, delay=1.0)
+    sim.Projection(src, post, sim.AllToAllConnector(), stdp)
+    sim.Projection(src, post, sim.AllToAllConnector(), tm, receptor_type="inhibitory")
+    sim.state.t = 100.0
+    sc = sim._scenario(sim.state)
+    factor = 20.0 / 0.5  # mV per nA
+    rule = sc["connections"][0]["plasticity"]["stdp"]
+    assert rule["w_max"] == pytest.approx(0.1 * factor) and rule["w_min"] == 0.0
+    # PyNN's additive amplitudes are fractions of w_max
+    assert rule["a_plus"] == pytest.approx(0.005 * 0.1 * factor)
+    assert rule["a_minus"] == pytest.approx(0.0025 * 0.1 * factor)
+    assert rule["rule"] == "additive"
+    assert sc["connections"][0]["weight"][0] == pytest.approx(0.05 * factor)
+    assert sc["connections"][1]["plasticity"] == {"tsodyks_markram": {"u": 0.5, "tau_rec": 800.0, "tau_fac": 0.0}}
+    assert sc["connections"][1]["receptor"] == 1
+    sim.run(100.0)  # and it runs
+    sim.end()
