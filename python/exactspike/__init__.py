@@ -62,8 +62,26 @@ __all__ = [
     "Pairs",
     "Uniform",
     "Normal",
+    "from_nir",
+    "run_nir",
     "__version__",
 ]
+
+
+def from_nir(graph: Any, **options: Any) -> "Network":
+    """A :class:`Network` from a NIR graph (``nir`` 1.0.x); see :mod:`exactspike.nir_graph`
+    for the mapping and the ``time_scale`` (ms per NIR time unit, default 1000: seconds)."""
+    from . import nir_graph
+
+    return nir_graph.from_nir(graph, **options)
+
+
+def run_nir(graph: Any, inputs: Mapping[str, Any], **options: Any) -> dict:
+    """Runs a NIR graph on ``nir.data_ir.EventData`` inputs (one run per sample) and returns
+    the recorded neuron nodes' spikes as ``EventData`` (exact times, NIR time units)."""
+    from . import nir_graph
+
+    return nir_graph.run_nir(graph, inputs, **options)
 
 
 # ---------------------------------------------------------------------------------------
@@ -494,6 +512,12 @@ class Network:
     def to_scenario(self) -> dict:
         """The scenario as a (new) dict in the JSON contract: plain lists and numbers."""
         return _plain(self._dict())
+
+    def to_nir(self, *, time_scale: float = 1000.0) -> Any:
+        """This network as a NIR graph (``nir`` 1.0.x); see :mod:`exactspike.nir_graph`."""
+        from . import nir_graph
+
+        return nir_graph.to_nir(self, time_scale=time_scale)
 
     def run(self, duration: float | None = None, **options: Any) -> Result:
         """Runs the network (for ``duration`` ms when given, else the constructor's)."""

@@ -447,10 +447,25 @@ def _cell(pop) -> dict:
 
 
 def _cells_of(p, indices):
-    """(root population, index in it) of `indices` of a Population, view or Assembly."""
-    ids = p.all_cells[indices]
-    roots = [_root(i.parent) for i in ids]
-    return roots, np.array([int(i) - int(r.first_id) for i, r in zip(ids, roots)], dtype=np.int64)
+    """(index of the root population in state.populations, index within it) per element of
+    `indices` into a Population, a PopulationView or an Assembly (vectorised)."""
+    indices = np.asarray(indices, dtype=np.int64)
+    if isinstance(p, Population):
+        return np.full(len(indices), state.populations.index(p)), indices
+    if isinstance(p, common.PopulationView):
+        root = p.grandparent
+        return np.full(len(indices), state.populations.index(root)), np.asarray(
+            p.index_in_grandparent(indices), dtype=np.int64)
+    if isinstance(p, common.Assembly):
+        roots = np.empty(len(indices), dtype=np.int64)
+        local = np.empty(len(indices), dtype=np.int64)
+        start = 0
+        for member in p.populations:
+            sel = (indices >= start) & (indices < start + member.size)
+            roots[sel], local[sel] = _cells_of(member, indices[sel] - start)
+            start += member.size
+        return roots, local
+    raise NotImplementedError(f"exactspike.pynn: cannot connect {type(p).__name__}")
 
 
 def _scalar(model, key) -> float:
@@ -491,17 +506,17 @@ def _connections(proj) -> list:
     src_roots, src_idx = _cells_of(proj.pre, pre)
     tgt_roots, tgt_idx = _cells_of(proj.post, post)
     receptor = 1 if proj.receptor_type == "inhibitory" else 0
+    stdp = isinstance(proj.synapse_type, STDPMechanism)
     out = []
-    keys = [(state.populations.index(a), state.populations.index(b)) for a, b in zip(src_roots, tgt_roots)]
-    for key in sorted(set(keys)):
-        mask = np.array([k == key for k in keys])
-        src, tgt = state.populations[key[0]], state.populations[key[1]]
+    for a, b in sorted(set(zip(src_roots.tolist(), tgt_roots.tolist()))):
+        mask = (src_roots == a) & (tgt_roots == b)
+        src, tgt = state.populations[a], state.populations[b]
         factor = _scale(tgt)[tgt_idx[mask]]
         conn = {"from": _name_of(src), "to": _name_of(tgt),
-                "rule": {"pairs": np.column_stack([src_idx[mask], tgt_idx[mask]]).tolist()},
-                "weight": (w[mask] * factor).tolist(), "delay": d[mask].tolist(),
+                "rule": es.Pairs(np.column_stack([src_idx[mask], tgt_idx[mask]])),
+                "weight": w[mask] * factor, "delay": d[mask],
                 "receptor": receptor, "autapses": True}
-        pl = _plasticity(proj.synapse_type, _one(factor, "tau_m/cm", tgt) if isinstance(proj.synapse_type, STDPMechanism) else 1.0)
+        pl = _plasticity(proj.synapse_type, _one(factor, "tau_m/cm", tgt) if stdp else 1.0)
         if pl is not None:
             conn["plasticity"] = pl
         out.append(conn)
@@ -530,7 +545,12 @@ def _scenario(st) -> dict:
 
 
 def _simulate(st):
-    return es.run(_scenario(st))
+    # numpy arrays (synapse lists, weights) reach the engine without JSON text
+    net = es.Network(duration=st.t, seed=st.seed, name="pynn")
+    sc = _scenario(st)
+    net._populations, net._inputs = sc["populations"], sc["inputs"]
+    net._connections, net._record = sc["connections"], sc["record"]
+    return es.run(net)
 
 
 # ---------------------------------------------------------------------------------------

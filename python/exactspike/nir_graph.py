@@ -1,0 +1,303 @@
+"""NIR (Neuromorphic Intermediate Representation, the ``nir`` package 1.0.x) in and out:
+:func:`from_nir` turns a graph of ``Input``, ``Affine``/``Linear``, ``Delay``, ``LIF``,
+``CubaLIF`` and ``Output`` nodes into an :class:`exactspike.Network`; :func:`to_nir` does the
+reverse; :func:`run_nir` runs a graph on ``nir.data_ir.EventData`` inputs and returns the
+outputs as ``EventData``, with continuous (exact) spike times.
+
+NIR's equations are continuous-time, in its own time unit. ``time_scale`` says how many ms
+one NIR time unit is: 1000 for graphs in seconds (the NIR convention; snnTorch exports
+time constants in seconds already divided by its dt, so pass ``time_scale = 1000 * dt`` to
+read them in steps), 1 for graphs in ms. Potentials are taken as mV.
+
+The mapping (NIR → exactspike), per target neuron j with input weights ``W[j, i]``:
+
+* ``LIF``: ``tau dv/dt = (v_leak - v) + r I``, with spikes as Dirac pulses in I: each spike
+  makes v jump by ``r_j W[j, i] / tau_j`` — a ``delta`` receptor with that weight [mV];
+* ``CubaLIF``: ``tau_syn dI/dt = -I + w_in S``: each spike makes ``r I`` jump by
+  ``r_j w_in_j W[j, i] / tau_syn_j`` — an ``exp`` receptor (tau_syn) with that weight;
+* an ``Affine`` bias ``b_j`` is a constant input: ``i_bias = r_j b_j`` (LIF) or
+  ``r_j w_in_j b_j`` (CubaLIF);
+* ``Delay`` nodes before a weight node delay each source, after it each target;
+* neurons start at ``v_leak``; NIR's "spike when v > threshold" is exactspike's "v ≥ θ"
+  (they differ only on a set of measure zero).
+
+exactspike forbids zero delays between neuron populations (no spike may cause another at
+the same instant): where a graph has none between two neuron nodes, give
+``default_delay`` (ms).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+try:
+    import nir
+    from nir.data_ir import EventData
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError("NIR support needs the nir package: pip install 'nir==1.0.8'") from e
+
+import exactspike as es
+
+_NEURONS = (nir.LIF, nir.CubaLIF)
+
+
+def _arr(x, n=None) -> np.ndarray:
+    a = np.asarray(x, dtype=float)
+    return a.reshape(-1) if n is None else np.broadcast_to(a.reshape(-1) if a.size == n else a, (n,)).astype(float)
+
+
+def _size(node) -> int:
+    if isinstance(node, nir.Input):
+        return int(np.prod(node.input_type["input"]))
+    return int(np.asarray(node.v_threshold).size)
+
+
+def _paths(graph):
+    """For every weight node: its source (Input or neuron) with the delays met on the way
+    (per source channel), and its targets (neuron nodes) with theirs (per target channel);
+    plus direct source → neuron edges."""
+    succ: dict = {}
+    pred: dict = {}
+    for a, b in graph.edges:
+        succ.setdefault(a, []).append(b)
+        pred.setdefault(b, []).append(a)
+
+    def upstream(name, delay):
+        node = graph.nodes[name]
+        if isinstance(node, (nir.Input, *_NEURONS)):
+            return [(name, delay)]
+        if isinstance(node, nir.Delay):
+            d = delay + _arr(node.delay)
+            return [u for p in pred.get(name, []) for u in upstream(p, d)]
+        raise NotImplementedError(f"NIR node {name!r} ({type(node).__name__}) is not supported here")
+
+    def downstream(name, delay, after_weights=True):
+        out = []
+        for s in succ.get(name, []):
+            node = graph.nodes[s]
+            if isinstance(node, _NEURONS):
+                out.append((s, delay))
+            elif isinstance(node, nir.Delay):
+                out.extend(downstream(s, delay + _arr(node.delay), after_weights))
+            elif isinstance(node, nir.Output) or (not after_weights and isinstance(node, (nir.Affine, nir.Linear))):
+                continue  # a weight node is a path of its own
+            else:
+                raise NotImplementedError(f"NIR node {s!r} ({type(node).__name__}) after a weight node")
+        return out
+
+    for name, node in graph.nodes.items():
+        if isinstance(node, (nir.Affine, nir.Linear)):
+            sources = [u for p in pred.get(name, []) for u in upstream(p, 0.0)]
+            yield name, node, sources, downstream(name, 0.0)
+        elif isinstance(node, (nir.Input, *_NEURONS)):
+            # a direct edge is an identity weight
+            direct = downstream(name, 0.0, after_weights=False)
+            if direct:
+                n = _size(node)
+                yield f"{name}->direct", nir.Linear(weight=np.eye(n)), [(name, 0.0)], direct
+
+
+def from_nir(graph, *, time_scale: float = 1000.0, duration: float = 1000.0,
+             inputs: Mapping[str, Any] | None = None, default_delay: float | None = None,
+             seed: int = 0) -> "es.Network":
+    """An :class:`exactspike.Network` from a NIR graph (see the module documentation).
+
+    ``duration`` is in ms. ``inputs`` maps ``Input`` node names to their spikes: an
+    ``EventData`` (its first sample; times in NIR units) or a list of spike-time arrays per
+    channel in ms. Inputs not given emit no spikes. Every neuron node that feeds an
+    ``Output`` node is recorded (all of them when there is no ``Output``)."""
+    net = es.Network(duration=duration, seed=seed, name="nir")
+    bias = {}
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.Input):
+            n = _size(node)
+            times = _input_times(inputs.get(name) if inputs else None, n, time_scale)
+            net.input(name, es.SpikeTimes(times))
+        elif isinstance(node, _NEURONS):
+            bias[name] = np.zeros(_size(node))
+        elif not isinstance(node, (nir.Affine, nir.Linear, nir.Delay, nir.Output)):
+            raise NotImplementedError(f"NIR node {name!r}: {type(node).__name__} is not supported")
+    connections = []
+    for wname, wnode, sources, targets in _paths(graph):
+        W = np.atleast_2d(np.asarray(wnode.weight, dtype=float))
+        for tname, tdelay in targets:
+            t = graph.nodes[tname]
+            n_t = _size(t)
+            r, gain = _gain(t, n_t)
+            if isinstance(wnode, nir.Affine):
+                bias[tname] = bias[tname] + r * _arr(getattr(t, "w_in", 1.0), n_t) * _arr(wnode.bias, n_t)
+            for sname, sdelay in sources:
+                s = graph.nodes[sname]
+                i, j = np.nonzero(W.T)  # W is (targets, sources)
+                weights = W[j, i] * gain[j]
+                d = (np.broadcast_to(sdelay, (_size(s),))[i] + np.broadcast_to(tdelay, (n_t,))[j]) * time_scale
+                if isinstance(s, _NEURONS) and np.any(d <= 0):
+                    if default_delay is None:
+                        raise ValueError(
+                            f"NIR edge {sname} -> {wname} -> {tname} has no delay; exactspike needs "
+                            "delays > 0 between neurons: pass default_delay=... (ms)")
+                    d = np.where(d <= 0, default_delay, d)
+                connections.append((sname, tname, i, j, weights, d))
+    for name, node in graph.nodes.items():
+        if isinstance(node, _NEURONS):
+            net.population(name, _size(node), _model(node, bias[name], time_scale))
+    for sname, tname, i, j, w, d in connections:
+        net.connect(sname, tname, es.Pairs(np.column_stack([i, j])), weight=w, delay=d,
+                    autapses=True)
+    outputs = _recorded(graph)
+    if outputs:
+        net.record(outputs)
+    return net
+
+
+def _gain(node, n):
+    """(r, mV per unit of NIR weight) of a neuron node: r/tau (LIF), r w_in/tau_syn (CubaLIF)."""
+    r = _arr(node.r, n)
+    if isinstance(node, nir.LIF):
+        return r, r / _arr(node.tau, n)
+    return r, r * _arr(node.w_in, n) / _arr(node.tau_syn, n)
+
+
+def _model(node, i_bias, time_scale) -> "es.LIF":
+    n = _size(node)
+    v_leak = _arr(node.v_leak, n)
+    common = dict(v_th=_arr(node.v_threshold, n), v_rest=v_leak,
+                  v_reset=_arr(node.v_reset if node.v_reset is not None else 0.0, n),
+                  v_init=v_leak, i_bias=i_bias)
+    if isinstance(node, nir.LIF):
+        return es.LIF(tau_m=_arr(node.tau, n) * time_scale, receptors=[es.Delta()], **common)
+    return es.LIF(tau_m=_arr(node.tau_mem, n) * time_scale,
+                  receptors=[es.Exp(_arr(node.tau_syn, n) * time_scale)], **common)
+
+
+def _recorded(graph) -> list:
+    """Neuron nodes feeding an Output node (through Linear/Delay nodes too)."""
+    out = []
+    for a, b in graph.edges:
+        if isinstance(graph.nodes[b], nir.Output) and isinstance(graph.nodes[a], _NEURONS):
+            out.append(a)
+    return out
+
+
+def _input_times(data, n, time_scale):
+    if data is None:
+        return [[] for _ in range(n)]
+    if isinstance(data, EventData):
+        idx, time = np.asarray(data.idx)[0], np.asarray(data.time)[0]
+        ok = (idx >= 0) & np.isfinite(time)
+        return [np.sort(time[ok & (idx == c)]) * time_scale for c in range(n)]
+    return [np.asarray(t, dtype=float) for t in data]
+
+
+def run_nir(graph, inputs: Mapping[str, "EventData"], *, time_scale: float = 1000.0,
+            default_delay: float | None = None) -> dict:
+    """Runs a NIR graph once per sample of the ``EventData`` inputs and returns, per
+    recorded neuron node, an ``EventData`` of its spikes (times in NIR units, exact)."""
+    if not inputs:
+        raise ValueError("run_nir needs the inputs as EventData")
+    n_samples = max(d.n_samples for d in inputs.values())
+    t_max = max(d.t_max for d in inputs.values())
+    rows: dict = {}
+    for k in range(n_samples):
+        sample = {name: EventData(np.asarray(d.idx)[k:k + 1], np.asarray(d.time)[k:k + 1],
+                                  d.n_neurons, d.t_max) for name, d in inputs.items()}
+        net = from_nir(graph, time_scale=time_scale, duration=t_max * time_scale,
+                       inputs=sample, default_delay=default_delay)
+        res = net.run()
+        for name in _recorded(graph) or [n for n, v in graph.nodes.items() if isinstance(v, _NEURONS)]:
+            neurons, times = res.spikes(name)
+            rows.setdefault(name, []).append((neurons.astype(np.int64), times / time_scale))
+    out = {}
+    for name, samples in rows.items():
+        width = max((len(t) for _, t in samples), default=0)
+        idx = np.full((len(samples), width), -1, dtype=np.int64)
+        time = np.full((len(samples), width), np.inf)
+        for k, (nn, tt) in enumerate(samples):
+            idx[k, :len(nn)], time[k, :len(tt)] = nn, tt
+        out[name] = EventData(idx, time, _size(graph.nodes[name]), t_max)
+    return out
+
+
+def to_nir(net: "es.Network", *, time_scale: float = 1000.0):
+    """A NIR graph of a network of ``lif`` populations with delta receptors (→ ``LIF``) or
+    one ``exp`` receptor (→ ``CubaLIF``), inputs (→ ``Input``) and connections with
+    explicit synapses (``all_to_all``, ``one_to_one``, ``pairs``; one delay per
+    connection → ``Linear`` + ``Delay``). Biases become ``Affine`` biases. Random rules,
+    adaptation, refractoriness and plasticity have no NIR equivalent and raise."""
+    sc = net.to_scenario()
+    nodes, edges = {}, []
+    size = {}
+    for inp in sc["inputs"]:
+        n = len(inp["times"]) if inp["kind"] == "spike_times" else inp["size"]
+        size[inp["name"]] = n
+        nodes[inp["name"]] = nir.Input(input_type={"input": np.array([n])})
+    gains = {}
+    for pop in sc["populations"]:
+        name, n, p = pop["name"], pop["size"], pop["params"]
+        if pop["model"] != "lif" or p.get("adaptation") or p.get("threshold_adaptation") or p.get("t_ref"):
+            raise NotImplementedError(f"population {name}: no NIR equivalent")
+        get = lambda k, d=None: _arr(p.get(k, d), n)  # noqa: E731
+        v_rest = get("v_rest", -70.0)
+        kinds = [r["kind"] for r in p.get("receptors", [{"kind": "delta"}])]
+        tau_m = get("tau_m") / time_scale
+        if set(kinds) == {"delta"}:
+            nodes[name] = nir.LIF(tau=tau_m, r=np.ones(n), v_leak=v_rest,
+                                  v_threshold=get("v_th"), v_reset=get("v_reset", v_rest))
+            gains[name] = 1.0 / tau_m
+        elif kinds == ["exp"]:
+            tau_syn = _arr(p["receptors"][0]["tau"], n) / time_scale
+            nodes[name] = nir.CubaLIF(tau_syn=tau_syn, tau_mem=tau_m, r=np.ones(n), v_leak=v_rest,
+                                      v_threshold=get("v_th"), v_reset=get("v_reset", v_rest),
+                                      w_in=np.ones(n))
+            gains[name] = 1.0 / tau_syn
+        else:
+            raise NotImplementedError(f"population {name}: receptors {kinds} have no NIR equivalent")
+        size[name] = n
+    biased = {pop["name"]: _arr(pop["params"].get("i_bias", 0.0), pop["size"]) for pop in sc["populations"]}
+    for k, c in enumerate(sc["connections"]):
+        src, tgt = c["from"], c["to"]
+        ns, nt = size[src], size[tgt]
+        i, j = _synapses(c, ns, nt)
+        w = np.broadcast_to(np.asarray(c["weight"], dtype=float), (len(i),))
+        W = np.zeros((nt, ns))
+        np.add.at(W, (j, i), w / np.asarray(gains[tgt] * np.ones(nt))[j])
+        delays = np.unique(np.asarray(c["delay"], dtype=float))
+        if delays.size != 1:
+            raise NotImplementedError(f"connections[{k}]: one delay per connection in NIR")
+        wname = f"w{k}"
+        b = biased.pop(tgt, None)
+        nodes[wname] = nir.Affine(weight=W, bias=b) if b is not None and np.any(b) else nir.Linear(weight=W)
+        edges.append((src, wname))
+        if delays[0] > 0:
+            nodes[f"d{k}"] = nir.Delay(delay=np.full(nt, delays[0] / time_scale))
+            edges += [(wname, f"d{k}"), (f"d{k}", tgt)]
+        else:
+            edges.append((wname, tgt))
+    for name, b in biased.items():
+        if np.any(b):
+            raise NotImplementedError(f"population {name}: a bias needs an incoming connection in NIR")
+    record = sc.get("record", {}).get("spikes") or [p["name"] for p in sc["populations"]]
+    for name in record:
+        if name in gains:
+            nodes[f"{name}_out"] = nir.Output(output_type={"output": np.array([size[name]])})
+            edges.append((name, f"{name}_out"))
+    return nir.NIRGraph(nodes=nodes, edges=edges)
+
+
+def _synapses(c, ns, nt):
+    rule = c["rule"]
+    if rule == "all_to_all":
+        i, j = np.meshgrid(np.arange(ns), np.arange(nt), indexing="ij")
+        i, j = i.ravel(), j.ravel()
+        if c["from"] == c["to"] and not c.get("autapses"):
+            keep = i != j
+            i, j = i[keep], j[keep]
+        return i, j
+    if rule == "one_to_one":
+        return np.arange(ns), np.arange(nt)
+    if isinstance(rule, dict) and "pairs" in rule:
+        pairs = np.asarray(rule["pairs"], dtype=np.int64).reshape(-1, 2)
+        return pairs[:, 0], pairs[:, 1]
+    raise NotImplementedError(f"rule {rule}: random rules have no fixed NIR weight matrix")
