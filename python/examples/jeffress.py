@@ -29,8 +29,9 @@ def jeffress(itd: float, duration: float = 1000.0, seed: int = 20240) -> es.Netw
     net.input("left", es.PhaseLocked(N_FIBRES, delay=0.0, **ear))
     net.input("right", es.PhaseLocked(N_FIBRES, delay=itd, **ear))
     # all_to_all generates source-major: fibre i's synapses to detectors 0..80 in order
-    left = np.tile(D0 + BEST / 2, N_FIBRES)
-    right = np.tile(D0 - BEST / 2, N_FIBRES)
+    # rounded to 1e-12 ms, as the decimal delays of examples/jeffress.json
+    left = np.tile(np.round(D0 + BEST / 2, 12), N_FIBRES)
+    right = np.tile(np.round(D0 - BEST / 2, 12), N_FIBRES)
     net.connect("left", "detectors", es.AllToAll(), weight=1.3, delay=left)
     net.connect("right", "detectors", es.AllToAll(), weight=1.3, delay=right)
     net.record(["detectors"])
