@@ -141,3 +141,22 @@ def test_plastic_synapses_translate_to_exactspike_rules():
     assert sc["connections"][1]["receptor"] == 1
     sim.run(100.0)  # and it runs
     sim.end()
+
+
+def test_reset_starts_a_new_segment_and_fixed_number_post_connects():
+    sim.setup(timestep=1.0)
+    src = sim.Population(4, sim.SpikeSourceArray(spike_times=[sim.Sequence([2.0, 9.0])] * 4))
+    cells = sim.Population(6, sim.IF_curr_delta(tau_m=10.0, v_thresh=-60.0, v_rest=-65.0, v_reset=-65.0))
+    prj = sim.Projection(src, cells, sim.FixedNumberPostConnector(3, rng=sim.NumpyRNG(seed=2)),
+                         sim.StaticSynapse(weight=3.0, delay=0.5))
+    assert len(prj) == 12
+    cells.record("spikes")
+    sim.run(20.0)
+    sim.reset()
+    sim.run(20.0)
+    segs = cells.get_data().segments
+    assert len(segs) == 2
+    for a, b in zip(segs[0].spiketrains, segs[1].spiketrains):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert sum(len(t) for t in segs[0].spiketrains) > 0
+    sim.end()
