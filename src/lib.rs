@@ -53,6 +53,7 @@ pub mod network;
 pub mod neuron;
 pub mod npy;
 pub mod output;
+pub mod parallel;
 pub mod pipeline;
 pub mod plasticity;
 #[cfg(feature = "plot")]

@@ -58,6 +58,10 @@ struct RunArgs {
     /// structured arrays).
     #[arg(long, default_value = "csv", value_parser = parse_format)]
     format: Format,
+    /// Threads simulating the network (0: one per core). The results are identical, bit for
+    /// bit, for any number.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    threads: u16,
 }
 
 #[derive(Subcommand)]
@@ -289,6 +293,10 @@ fn run_options(args: &RunArgs, limits: &BuildOptions, stop: StopFlag) -> RunOpti
         max_events: args.max_events,
         max_wall: args.max_wall,
         stop: Some(stop),
+        threads: match args.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => usize::from(n),
+        },
         ..RunOptions::default()
     }
 }

@@ -8,6 +8,8 @@ use crate::build::{self, BuildOptions};
 use crate::error::RunError;
 use crate::network::Network;
 use crate::output::{Ending, Format, OutputDir, Writer};
+use crate::parallel::Parallel;
+use crate::records::{Output, Spike, Stats, Stop, VoltageSample, WeightSample};
 use crate::records::{StopFlag, Summary};
 use crate::scenario::{self, Scenario};
 use crate::simulation::{Advance, Guards, Simulation};
@@ -45,6 +47,9 @@ pub struct RunOptions {
     pub stop: Option<StopFlag>,
     /// Recorded rows kept in memory before they are written out.
     pub buffer_rows: usize,
+    /// Threads simulating the network (1: the serial engine). The results are the same,
+    /// bit for bit, for any number.
+    pub threads: usize,
 }
 
 impl Default for RunOptions {
@@ -56,6 +61,7 @@ impl Default for RunOptions {
             max_wall: None,
             stop: None,
             buffer_rows: 1 << 20,
+            threads: 1,
         }
     }
 }
@@ -142,7 +148,7 @@ pub fn run_prepared(
     dir.write("scenario.json", &text)?;
     let mut writer = Writer::in_dir(dir, &network, opts.format)?;
     let duration = network.duration;
-    let mut sim = Simulation::new(network);
+    let mut sim = Runner::new(network, opts.threads);
     let started = Instant::now();
     sim.set_guards(Guards {
         max_events: opts.max_events,
@@ -167,7 +173,7 @@ pub fn run_prepared(
         progress(&Progress {
             now: sim.now(),
             duration,
-            events: sim.stats().events,
+            events: sim.events(),
             elapsed: started.elapsed(),
         });
     }
@@ -179,4 +185,81 @@ pub fn run_prepared(
         simulated_until,
     };
     Ok(writer.finish(&net, &output.stats, build_seconds, ending)?)
+}
+
+/// The serial engine or the threaded one, behind one interface.
+// One value per run: boxing the larger variant would only add an indirection.
+#[allow(clippy::large_enum_variant)]
+pub enum Runner {
+    /// One thread.
+    One(Simulation),
+    /// Several threads.
+    Many(Parallel),
+}
+
+impl Runner {
+    /// `threads` = 1 runs the serial engine.
+    pub fn new(net: Network, threads: usize) -> Runner {
+        if threads > 1 {
+            Runner::Many(Parallel::new(net, threads))
+        } else {
+            Runner::One(Simulation::new(net))
+        }
+    }
+    /// See [`Simulation::set_guards`].
+    pub fn set_guards(&mut self, g: Guards) {
+        match self {
+            Runner::One(s) => s.set_guards(g),
+            Runner::Many(p) => p.set_guards(g),
+        }
+    }
+    /// See [`Simulation::set_buffer_limit`].
+    pub fn set_buffer_limit(&mut self, rows: usize) {
+        match self {
+            Runner::One(s) => s.set_buffer_limit(rows),
+            Runner::Many(p) => p.set_buffer_limit(rows),
+        }
+    }
+    /// See [`Simulation::advance_until`].
+    pub fn advance_until(&mut self, t: f64) -> Result<Advance, Stop> {
+        match self {
+            Runner::One(s) => s.advance_until(t),
+            Runner::Many(p) => p.advance_until(t),
+        }
+    }
+    /// See [`Simulation::drain`].
+    pub fn drain(&mut self) -> (Vec<Spike>, Vec<VoltageSample>, Vec<WeightSample>) {
+        match self {
+            Runner::One(s) => s.drain(),
+            Runner::Many(p) => p.drain(),
+        }
+    }
+    /// Simulated time reached \[ms\].
+    pub fn now(&self) -> f64 {
+        match self {
+            Runner::One(s) => s.now(),
+            Runner::Many(p) => p.now(),
+        }
+    }
+    /// Synaptic events so far.
+    pub fn events(&self) -> u64 {
+        match self {
+            Runner::One(s) => s.stats().events,
+            Runner::Many(p) => p.stats().events,
+        }
+    }
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        match self {
+            Runner::One(s) => s.stats().clone(),
+            Runner::Many(p) => p.stats(),
+        }
+    }
+    /// See [`Simulation::finish`].
+    pub fn finish(self) -> (Network, Output) {
+        match self {
+            Runner::One(s) => s.finish(),
+            Runner::Many(p) => p.finish(),
+        }
+    }
 }

@@ -2,8 +2,12 @@
 //! ([`radix::RadixQueue`]), and each neuron's predicted next spike in an indexed priority
 //! queue.
 //!
-//! Order is total and deterministic: events sort by `(time, class, seq)`, where `class`
-//! fixes what happens first at one instant (see `docs/semantics.md`) and `seq` is an
+//! Order is total and deterministic: events sort by `(time, class, key)`, where `class`
+//! fixes what happens first at one instant (see `docs/semantics.md`). A delivery's key is
+//! its first synapse in the connectivity: deliveries at one instant are applied in synapse
+//! order (source node, then delay group), whatever order they were scheduled in, so the
+//! sums of simultaneous inputs do not depend on how the network is split or in which order
+//! spikes were exchanged. For the other events `key` is an
 //! insertion counter (FIFO among equals, as nexosim's epoch). Predictions live in a
 //! separate indexed heap ([`indexed::IndexedHeap`], one entry per neuron) so a prediction
 //! that changes when an input arrives is updated in place in O(log n) rather than left
@@ -129,7 +133,12 @@ impl EventQueue {
         assert!(time.is_finite(), "internal error: event at time {time}");
         debug_assert!(!matches!(event, Event::Crossing { .. }));
         self.seq += 1;
-        self.heap.push(pack(time, event.class(), self.seq), event);
+        // canonical order for deliveries (module docs): their first synapse
+        let key = match event {
+            Event::Deliver { start, .. } => u64::from(start),
+            _ => self.seq,
+        };
+        self.heap.push(pack(time, event.class(), key), event);
         self.peak = self.peak.max(self.len());
     }
 

@@ -95,18 +95,28 @@ pub struct Simulation {
     buffer_limit: usize,
     /// Events popped in the current instant since its last guard check.
     instant_events: u32,
+    /// In a partition of a parallel run: the spikes of this window, for the others.
+    emitted: Option<Vec<(f64, NeuronId)>>,
+    /// The neurons this simulation owns (all of them, unless it is a partition).
+    owned: std::ops::Range<u32>,
 }
 
 impl Simulation {
     /// Prepares a simulation of `net` starting at t = 0.
     pub fn new(net: Network) -> Self {
+        let n = net.n_neurons() as u32;
+        Self::owning(net, 0..n)
+    }
+
+    /// A simulation that owns only the neurons `owned` (a partition of a parallel run: the
+    /// others never receive input here and are never tested or predicted).
+    pub(crate) fn owning(net: Network, owned: std::ops::Range<u32>) -> Self {
         let n = net.n_neurons();
         let mut meta = Vec::with_capacity(n);
         for (p, pop) in net.populations.iter().enumerate() {
             meta.extend(std::iter::repeat_n(
                 Meta {
                     pop: PopulationId::new(p),
-                    dirty: true,
                     ..Meta::default()
                 },
                 pop.neurons.len(),
@@ -121,7 +131,7 @@ impl Simulation {
             meta,
             input_of,
             n_neurons: n as u32,
-            dirty: (0..n as u32).map(NeuronId).collect(),
+            dirty: owned.clone().map(NeuronId).collect(),
             probe_next: vec![0; net.probes.len()],
             weight_probe_next: vec![0; net.weight_probes.len()],
             now: 0.0,
@@ -132,8 +142,13 @@ impl Simulation {
             guards: Guards::default(),
             buffer_limit: usize::MAX,
             instant_events: 0,
+            emitted: None,
+            owned: owned.clone(),
             net,
         };
+        for g in owned {
+            sim.meta[g as usize].dirty = true;
+        }
         for inp in 0..sim.net.inputs.len() {
             for s in 0..sim.net.inputs[inp].sources.len() {
                 let source = SourceId(sim.net.inputs[inp].offset.0 + s as u32);
@@ -194,6 +209,9 @@ impl Simulation {
     fn sample_weights(&mut self, probe: usize, t: f64) {
         let pr = &self.net.weight_probes[probe];
         for (order, ps) in pr.synapses.iter().enumerate() {
+            if ps.synapse.0 == u32::MAX {
+                continue; // stored in another partition
+            }
             self.out.weights.push(WeightSample {
                 probe: probe as u32,
                 order: order as u32,
@@ -233,7 +251,7 @@ impl Simulation {
         self.buffer_limit = rows.max(1);
     }
 
-    fn buffered(&self) -> usize {
+    pub(crate) fn buffered(&self) -> usize {
         self.out.spikes.len() + self.out.voltages.len() + self.out.weights.len()
     }
 
@@ -471,6 +489,9 @@ impl Simulation {
             pl.on_post(g);
         }
         self.out.stats.neuron_spikes += 1;
+        if let Some(e) = &mut self.emitted {
+            e.push((t, g));
+        }
         if self.net.record_populations[p] {
             self.out.spikes.push(Spike {
                 time: t,
@@ -478,6 +499,26 @@ impl Simulation {
                 neuron: i as u32,
             });
         }
+        self.fan_out(g.into(), t);
+    }
+
+    /// Collects this partition's spikes for the others from now on.
+    pub(crate) fn collect_emitted(&mut self) {
+        self.emitted = Some(Vec::new());
+    }
+
+    /// The spikes emitted since the last call (time order within an instant is the order
+    /// of firing; the receiver's canonical delivery order makes it irrelevant).
+    pub(crate) fn take_emitted(&mut self) -> Vec<(f64, NeuronId)> {
+        self.emitted
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// A spike of neuron `g` at `t` from another partition: its deliveries to this one's
+    /// neurons (all at or after the current window's end).
+    pub(crate) fn inject(&mut self, g: NeuronId, t: f64) {
         self.fan_out(g.into(), t);
     }
 
@@ -561,7 +602,11 @@ impl Simulation {
     fn sample(&mut self, probe: usize, t: f64) {
         let pr = &self.net.probes[probe];
         let pop = &self.net.populations[pr.population.index()].neurons;
+        let first = self.net.populations[pr.population.index()].offset.0;
         for (order, &i) in pr.neurons.iter().enumerate() {
+            if !self.owned.contains(&(first + i as u32)) {
+                continue; // owned by another partition
+            }
             self.out.voltages.push(VoltageSample {
                 probe: probe as u32,
                 order: order as u32,

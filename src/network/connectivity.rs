@@ -260,6 +260,58 @@ impl Connectivity {
         }
     }
 
+    /// The synapses onto neurons in `owned`, in the same order and delay groups
+    /// (target-side storage for one partition of a parallel run), and for every synapse its
+    /// index in the result (`u32::MAX` where dropped).
+    pub fn restrict(&self, owned: std::ops::Range<u32>) -> (Connectivity, Vec<u32>) {
+        let mut c = Connectivity::default();
+        let mut map = vec![u32::MAX; self.len()];
+        let plastic = self.is_plastic();
+        let nodes = self.group_offsets.len().saturating_sub(1);
+        c.group_offsets.reserve(nodes + 1);
+        for node in 0..nodes {
+            c.group_offsets.push(c.groups.len() as u32);
+            for (delay, a, z, distinct) in self.groups_distinct(NodeId(node as u32)) {
+                let start = c.target.len();
+                #[allow(clippy::needless_range_loop)] // k indexes five arrays
+                for k in a as usize..z as usize {
+                    if owned.contains(&self.target[k].0) {
+                        map[k] = c.target.len() as u32;
+                        c.target.push(self.target[k]);
+                        c.weight.push(self.weight[k]);
+                        c.receptor.push(self.receptor[k]);
+                        if plastic {
+                            c.rule.push(self.rule[k]);
+                        }
+                    }
+                }
+                if c.target.len() > start {
+                    // a subset of distinct targets is distinct
+                    c.groups.push(Group {
+                        delay,
+                        start: start as u32,
+                        distinct,
+                    });
+                }
+            }
+        }
+        c.group_offsets.push(c.groups.len() as u32);
+        c.groups.push(Group {
+            delay: f64::NAN,
+            start: c.target.len() as u32,
+            distinct: true,
+        });
+        (c, map)
+    }
+
+    /// The smallest delay of any synapse from the first `n_neurons` nodes (the neurons), or
+    /// `None` without such synapses: no spike can reach a neuron sooner after it was fired.
+    pub fn min_neuron_delay(&self, n_neurons: usize) -> Option<f64> {
+        (0..n_neurons.min(self.group_offsets.len().saturating_sub(1)))
+            .flat_map(|n| self.groups(NodeId(n as u32)).map(|g| g.0))
+            .min_by(f64::total_cmp)
+    }
+
     /// True if any synapse is plastic.
     pub fn is_plastic(&self) -> bool {
         !self.rule.is_empty()

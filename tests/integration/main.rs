@@ -12,4 +12,5 @@ mod properties;
 mod redesign;
 mod refs;
 mod reliability;
+mod threads;
 mod util;

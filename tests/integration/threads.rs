@@ -1,0 +1,129 @@
+//! Threads: `--threads N` gives the same files as one thread, byte for byte, on CUBA (exp and
+//! delta, with voltage recording), the Jeffress example, STDP with weight recording, the
+//! golden scenario and every reference case; and the guards still stop a threaded run.
+
+use crate::util::*;
+use serde_json::{json, Value};
+
+fn example(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(repo().join("examples").join(name)).unwrap())
+        .unwrap()
+}
+
+/// Runs `sc` with each thread count and checks that every record file is identical.
+fn same_for_any_thread_count(tag: &str, sc: &Value, threads: &[&str]) {
+    let tmp = TempDir::new(tag);
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    let one = tmp.path().join("t1");
+    assert_success(&run_file(&f, &one, &[]));
+    for t in threads {
+        let many = tmp.path().join(format!("t{t}"));
+        assert_success(&run_file(&f, &many, &["--threads", t]));
+        for file in ["spikes.csv", "voltage.csv", "weights.csv"] {
+            let (a, b) = (one.join(file), many.join(file));
+            if a.exists() {
+                let (x, y) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+                assert!(x == y, "{tag}: {file} differs between 1 and {t} threads");
+            }
+        }
+        let s: Value =
+            serde_json::from_str(&std::fs::read_to_string(many.join("summary.json")).unwrap())
+                .unwrap();
+        let r: Value =
+            serde_json::from_str(&std::fs::read_to_string(one.join("summary.json")).unwrap())
+                .unwrap();
+        for key in [
+            "spikes",
+            "events",
+            "neuron_spikes",
+            "source_spikes",
+            "predictions",
+            "checks",
+        ] {
+            assert_eq!(s[key], r[key], "{tag}: summary {key} with {t} threads");
+        }
+    }
+}
+
+#[test]
+fn cuba_with_voltage_recording() {
+    for file in ["cuba.json", "cuba_delta.json"] {
+        let mut sc = example(file);
+        sc["duration"] = json!(300.0);
+        sc["record"]["voltage"] = json!([{"population": "exc", "neurons": [0, 1, 3199], "every": 0.7},
+                                          {"population": "inh", "every": 25.0}]);
+        same_for_any_thread_count(file, &sc, &["2", "3"]);
+    }
+}
+
+#[test]
+fn jeffress_and_stdp() {
+    same_for_any_thread_count("jeffress", &example("jeffress.json"), &["2"]);
+    let mut stdp = example("stdp_song2000.json");
+    stdp["duration"] = json!(20_000.0);
+    same_for_any_thread_count("stdp", &stdp, &["2", "4"]);
+}
+
+#[test]
+fn golden_and_reference_cases() {
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/data/golden/small/scenario.json")).unwrap(),
+    )
+    .unwrap();
+    same_for_any_thread_count("golden", &golden, &["2", "5"]);
+    for dir in ["tests/data/shared_refs", "tests/data/refs"] {
+        for e in std::fs::read_dir(repo().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "json") {
+                let case: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+                same_for_any_thread_count("ref", &case["scenario"], &["2"]);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_threaded_run_stops_on_its_guards() {
+    let tmp = TempDir::new("thrstop");
+    let mut sc = example("cuba.json");
+    sc["duration"] = json!(100_000.0);
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    let out = tmp.path().join("o");
+    let o = run_file(&f, &out, &["--threads", "2", "--max-events", "500000"]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["stopped"], "max_events");
+    // what was written is what a single thread writes: both stopped runs agree on
+    // everything before the earlier of their stopping times
+    let one = tmp.path().join("one");
+    let o = run_file(&f, &one, &["--max-events", "500000"]);
+    assert_eq!(o.status.code(), Some(3));
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(one.join("summary.json")).unwrap()).unwrap();
+    let until = s["simulated_until"]
+        .as_f64()
+        .unwrap()
+        .min(r["simulated_until"].as_f64().unwrap());
+    assert!(until > 10.0, "{until}");
+    let before = |dir: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(dir.join("spikes.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap() < until)
+            .map(String::from)
+            .collect()
+    };
+    let (a, b) = (before(&one), before(&out));
+    assert!(a.len() > 1000);
+    assert_eq!(a, b);
+}
