@@ -24,15 +24,154 @@ use crate::ids::{NeuronId, SynapseId};
 use crate::network::Network;
 use crate::records::{sort_records, Output, Spike, Stats, Stop, VoltageSample, WeightSample};
 use crate::simulation::{Advance, Guards, Simulation};
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
+
+/// What every partition decides, identically, at a window's end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Decision {
+    Done,
+    Full,
+    Stop(Stop),
+}
+
+/// What a partition reports at a window's end.
+#[derive(Clone, Copy, Debug, Default)]
+struct Status {
+    stop: Option<Stop>,
+    /// Deliveries plus spikes so far (sources counted by the first partition only).
+    events: u64,
+    buffered: usize,
+    now: f64,
+}
+
+/// A barrier for a fixed number of threads that spins (then yields) instead of sleeping:
+/// windows are short, and waking a sleeping thread costs more than a window's work.
+struct SpinBarrier {
+    n: usize,
+    count: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+impl SpinBarrier {
+    fn new(n: usize) -> Self {
+        SpinBarrier {
+            n,
+            count: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+        }
+    }
+
+    fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
+            self.count.store(0, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::Release);
+            return;
+        }
+        let mut spins = 0u32;
+        while self.generation.load(Ordering::Acquire) == generation {
+            spins += 1;
+            if spins < 1 << 14 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// What the threads of one call share. Outboxes and statuses are double-buffered by window
+/// parity: a slot written in window w is read by the others before they pass the barrier of
+/// window w + 1, and rewritten only after it.
+struct Shared {
+    barrier: SpinBarrier,
+    outbox: Vec<[Mutex<Vec<(f64, NeuronId)>>; 2]>,
+    status: Vec<[Mutex<Status>; 2]>,
+}
+
+/// Locks `m` (a poisoned lock only means another partition panicked, which the join reports).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The parameters of one call, the same for every thread.
+struct Session {
+    start: f64,
+    end_total: f64,
+    window: f64,
+    max_events: Option<u64>,
+    buffer_limit: usize,
+}
+
+impl Session {
+    /// Partition `k`'s loop over windows; returns the common decision, the time reached
+    /// and the number of windows run.
+    fn run(
+        &self,
+        k: usize,
+        p: &mut Simulation,
+        shared: &Shared,
+        pending: &[(f64, NeuronId, usize)],
+    ) -> (Decision, f64, usize) {
+        for &(t, g, from) in pending {
+            if from != k {
+                p.inject(g, t);
+            }
+        }
+        let mut now = self.start;
+        let mut w = 0usize;
+        loop {
+            let end = (now + self.window).max(now.next_up()).min(self.end_total);
+            if w > 0 {
+                for (j, slots) in shared.outbox.iter().enumerate() {
+                    if j != k {
+                        for &(t, g) in lock(&slots[(w - 1) % 2]).iter() {
+                            p.inject(g, t);
+                        }
+                    }
+                }
+            }
+            let result = p.run_until(end);
+            *lock(&shared.outbox[k][w % 2]) = p.take_emitted();
+            let s = p.stats();
+            *lock(&shared.status[k][w % 2]) = Status {
+                stop: result.err(),
+                events: s.events + s.neuron_spikes + if k == 0 { s.source_spikes } else { 0 },
+                buffered: p.buffered(),
+                now: p.now(),
+            };
+            shared.barrier.wait();
+            let all: Vec<Status> = shared.status.iter().map(|st| *lock(&st[w % 2])).collect();
+            w += 1;
+            if let Some(stop) = all.iter().find_map(|s| s.stop) {
+                // every partition is exact up to where the earliest one stopped
+                let at = all.iter().map(|s| s.now).fold(end, f64::min);
+                return (Decision::Stop(stop), at, w);
+            }
+            if self
+                .max_events
+                .is_some_and(|m| all.iter().map(|s| s.events).sum::<u64>() >= m)
+            {
+                return (Decision::Stop(Stop::MaxEvents), end, w);
+            }
+            now = end;
+            if now >= self.end_total {
+                return (Decision::Done, now, w);
+            }
+            if all.iter().map(|s| s.buffered).sum::<usize>() >= self.buffer_limit {
+                return (Decision::Full, now, w);
+            }
+        }
+    }
+}
 
 /// A network simulated by several threads.
 pub struct Parallel {
     parts: Vec<Simulation>,
     /// The network as built (names, sizes, counts for the summary; its state is not used).
     meta: Network,
-    pool: rayon::ThreadPool,
     /// Window length: the smallest neuron → neuron delay (the whole run without one).
     window: f64,
     now: f64,
@@ -92,10 +231,7 @@ fn split(net: &Network, k: usize) -> Vec<Simulation> {
 }
 
 impl Parallel {
-    /// Prepares `net` for `threads` threads (at least 2; see [`Simulation`] for one).
-    ///
-    /// # Panics
-    /// If the thread pool cannot be created.
+    /// Prepares `net` for `threads` threads (see [`Simulation`] for one).
     pub fn new(net: Network, threads: usize) -> Self {
         let k = threads.max(1);
         let window = net
@@ -104,14 +240,9 @@ impl Parallel {
             .unwrap_or(net.duration)
             .max(f64::MIN_POSITIVE);
         let parts = split(&net, k);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(k)
-            .build()
-            .expect("internal error: cannot start threads");
         Parallel {
             parts,
             meta: net,
-            pool,
             window,
             now: 0.0,
             pending: Vec::new(),
@@ -162,10 +293,6 @@ impl Parallel {
         s
     }
 
-    fn buffered(&self) -> usize {
-        self.parts.iter().map(|p| p.buffered()).sum()
-    }
-
     /// Simulates up to `t` (clamped to the duration) window by window. Like
     /// [`Simulation::advance_until`]: returns early between windows when the buffer is full,
     /// or with the reason a guard stopped the run (everything before [`now`](Self::now) is
@@ -178,48 +305,60 @@ impl Parallel {
     }
 
     fn windows(&mut self, end_total: f64) -> Result<Advance, Stop> {
-        while self.now < end_total {
-            let end = (self.now + self.window)
-                .max(self.now.next_up())
-                .min(end_total);
-            let pending = std::mem::take(&mut self.pending);
-            let parts = &mut self.parts;
-            let results: Vec<Result<Advance, Stop>> = self.pool.install(|| {
-                parts
-                    .par_iter_mut()
-                    .enumerate()
-                    .map(|(k, p)| {
-                        for &(t, g, from) in &pending {
-                            if from != k {
-                                p.inject(g, t);
-                            }
-                        }
-                        p.run_until(end).map(|_| Advance::Reached)
-                    })
-                    .collect()
-            });
-            for (k, p) in self.parts.iter_mut().enumerate() {
-                self.pending
-                    .extend(p.take_emitted().into_iter().map(|(t, g)| (t, g, k)));
-            }
-            if let Some(stop) = results.into_iter().find_map(Result::err) {
-                // every partition is exact up to where the earliest one stopped
-                self.now = self.parts.iter().map(Simulation::now).fold(end, f64::min);
-                return Err(stop);
-            }
-            self.now = end;
-            let s = self.stats();
-            if self
-                .max_events
-                .is_some_and(|m| s.events + s.neuron_spikes + s.source_spikes >= m)
-            {
-                return Err(Stop::MaxEvents);
-            }
-            if self.buffered() >= self.buffer_limit && self.now < end_total {
-                return Ok(Advance::BufferFull);
-            }
+        if self.now >= end_total {
+            return Ok(Advance::Reached);
         }
-        Ok(Advance::Reached)
+        let k = self.parts.len();
+        let shared = Shared {
+            barrier: SpinBarrier::new(k),
+            outbox: (0..k).map(|_| Default::default()).collect(),
+            status: (0..k).map(|_| Default::default()).collect(),
+        };
+        let session = Session {
+            start: self.now,
+            end_total,
+            window: self.window,
+            max_events: self.max_events,
+            buffer_limit: self.buffer_limit,
+        };
+        let pending = std::mem::take(&mut self.pending);
+        // one thread per partition (this one runs the first), kept for the whole call and
+        // synchronised by a spinning barrier at each window's end
+        let outcomes: Vec<(Decision, f64, usize)> = std::thread::scope(|scope| {
+            let (first, rest) = self
+                .parts
+                .split_first_mut()
+                .expect("at least one partition");
+            let handles: Vec<_> = rest
+                .iter_mut()
+                .enumerate()
+                .map(|(j, p)| {
+                    let (shared, session, pending) = (&shared, &session, &pending);
+                    scope.spawn(move || session.run(j + 1, p, shared, pending))
+                })
+                .collect();
+            let mut out = vec![session.run(0, first, &shared, &pending)];
+            out.extend(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a partition panicked")),
+            );
+            out
+        });
+        // the last window's spikes go to the others at the start of the next call
+        // (the slot written last; every partition ran the same number of windows)
+        for (j, slots) in shared.outbox.iter().enumerate() {
+            let w = outcomes[j].2;
+            let mut v = lock(&slots[(w - 1) % 2]);
+            self.pending.extend(v.drain(..).map(|(t, g)| (t, g, j)));
+        }
+        let (decision, now, _) = outcomes[0];
+        self.now = now;
+        match decision {
+            Decision::Done => Ok(Advance::Reached),
+            Decision::Full => Ok(Advance::BufferFull),
+            Decision::Stop(stop) => Err(stop),
+        }
     }
 
     /// Removes and returns, merged and sorted as one run sorts them, the records before
