@@ -73,7 +73,7 @@ impl SpinBarrier {
         let mut spins = 0u32;
         while self.generation.load(Ordering::Acquire) == generation {
             spins += 1;
-            if spins < 1 << 14 {
+            if spins < 1 << 10 {
                 std::hint::spin_loop();
             } else {
                 std::thread::yield_now();
@@ -82,12 +82,15 @@ impl SpinBarrier {
     }
 }
 
+/// Spikes of one partition in one window.
+type Spikes = Vec<(f64, NeuronId)>;
+
 /// What the threads of one call share. Outboxes and statuses are double-buffered by window
 /// parity: a slot written in window w is read by the others before they pass the barrier of
 /// window w + 1, and rewritten only after it.
 struct Shared {
     barrier: SpinBarrier,
-    outbox: Vec<[Mutex<Vec<(f64, NeuronId)>>; 2]>,
+    outbox: Vec<[Mutex<Spikes>; 2]>,
     status: Vec<[Mutex<Status>; 2]>,
 }
 
