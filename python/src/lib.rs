@@ -3,9 +3,10 @@
 //! come back as numpy arrays moved out of the engine's vectors (no copy).
 
 use exactspike::output::{self, Ending, Format};
+use exactspike::pipeline::Runner;
 use exactspike::pipeline::{self, Source};
 use exactspike::records::{Output, StopFlag};
-use exactspike::simulation::{Guards, Simulation};
+use exactspike::simulation::Guards;
 use exactspike::RunError;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::create_exception;
@@ -156,32 +157,34 @@ fn limits(max_memory: Option<u64>) -> exactspike::build::BuildOptions {
 /// simulating; Ctrl-C raises KeyboardInterrupt between slices of the run and the partial
 /// results are discarded.
 #[pyfunction]
-#[pyo3(signature = (text, name, max_memory=None))]
+#[pyo3(signature = (text, name, max_memory=None, threads=1))]
 fn run_json(
     py: Python<'_>,
     text: &str,
     name: &str,
     max_memory: Option<u64>,
+    threads: usize,
 ) -> PyResult<NativeResult> {
     let limits = limits(max_memory);
     let bytes = text.as_bytes();
     let prepared = py
         .detach(|| pipeline::prepare(Source::Bytes { bytes, name }, &limits))
         .map_err(|e| to_py(py, e))?;
-    simulate(py, prepared.network, prepared.build_seconds)
+    simulate(py, prepared.network, prepared.build_seconds, threads)
 }
 
 /// [`run_json`] for a scenario whose large numeric arrays travel as numpy arrays: `text`
 /// holds `{"$array": k}` where `arrays[k]` goes (a 1-D array becomes a list of numbers, an
 /// `(n, 2)` integer array a list of pairs). No JSON text is made of them.
 #[pyfunction]
-#[pyo3(signature = (text, name, arrays, max_memory=None))]
+#[pyo3(signature = (text, name, arrays, max_memory=None, threads=1))]
 fn run_parts(
     py: Python<'_>,
     text: &str,
     name: &str,
     arrays: Vec<PyReadonlyArrayDyn<'_, f64>>,
     max_memory: Option<u64>,
+    threads: usize,
 ) -> PyResult<NativeResult> {
     let limits = limits(max_memory);
     let mut doc: Value = serde_json::from_str(text)
@@ -195,7 +198,7 @@ fn run_parts(
             exactspike::build::build_with(&sc, name, &limits)
         })
         .map_err(|e| to_py(py, RunError::Scenario(e)))?;
-    simulate(py, net, t0.elapsed().as_secs_f64())
+    simulate(py, net, t0.elapsed().as_secs_f64(), threads)
 }
 
 /// A numpy array as a JSON value: 1-D → numbers, 2-D → rows (NaN/inf → null, refused later
@@ -245,14 +248,16 @@ fn insert_arrays(doc: &mut Value, values: &[Value]) -> PyResult<()> {
     Ok(())
 }
 
-/// Simulates `net` in slices with the GIL released, checking for Ctrl-C between slices.
+/// Simulates `net` (with `threads` threads) in slices with the GIL released, checking for
+/// Ctrl-C between slices.
 fn simulate(
     py: Python<'_>,
     net: exactspike::Network,
     build_seconds: f64,
+    threads: usize,
 ) -> PyResult<NativeResult> {
     let duration = net.duration;
-    let mut sim = Simulation::new(net);
+    let mut sim = Runner::new(net, threads.max(1));
     let stop = StopFlag::new();
     sim.set_guards(Guards {
         interrupt: Some(stop.clone()),
@@ -260,8 +265,8 @@ fn simulate(
     });
     for k in 1..=SLICES {
         let end = duration * f64::from(k) / f64::from(SLICES);
-        // a stop can only come from the flag, which nobody raises: run_until cannot fail
-        let _ = py.detach(|| sim.run_until(end));
+        // a stop can only come from the flag, which nobody raises: it cannot fail
+        let _ = py.detach(|| sim.advance_until(end));
         py.check_signals()?;
     }
     let simulated_until = sim.now();

@@ -125,3 +125,12 @@ def test_ctrl_c_raises_keyboard_interrupt_promptly():
     with pytest.raises(KeyboardInterrupt):
         es.run(sc)
     assert time.perf_counter() - start < 20
+
+
+def test_threads_give_the_same_spikes_bit_for_bit():
+    sc = json.loads((REPO / "examples/cuba.json").read_text())
+    sc["duration"] = 200.0
+    one, two = es.run(sc), es.run(sc, threads=2)
+    for a, b in zip(one.spikes(), two.spikes()):
+        assert np.array_equal(a, b)
+    assert one.summary["events"] == two.summary["events"]
