@@ -10,6 +10,18 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::process::Stdio;
 
+/// Runs the binary with `args`, expects exit 2 and every `needle` in stderr; returns stderr.
+fn fails_with(args: &[&str], needles: &[&str]) -> String {
+    let o = bin().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: expected {n:?} in: {err}");
+    }
+    err
+}
+
 fn golden() -> Value {
     let text =
         std::fs::read_to_string(repo().join("tests/data/golden/small/scenario.json")).unwrap();
@@ -200,11 +212,10 @@ fn bad_command_line_values_are_refused_before_any_file_is_touched() {
         assert_success(&run_file(&f, &out, &["--max-memory", good]));
     }
     for frac in ["1", "nan", "-0.1"] {
-        let o = bin()
-            .args(["jeffress-readout", out.to_str().unwrap(), "--frac", frac])
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(2), "--frac {frac}");
+        fails_with(
+            &["jeffress-readout", out.to_str().unwrap(), "--frac", frac],
+            &["--frac"],
+        );
     }
     // a closed pipe is not a panic
     let mut child = bin().arg("schema").stdout(Stdio::piped()).spawn().unwrap();
@@ -400,16 +411,7 @@ fn plots_refuse_non_finite_values_and_read_both_formats() {
     let broken = text.replacen("\nexc,", "\nexc,0,inf\nexc,", 1);
     std::fs::write(out.join("spikes.csv"), broken).unwrap();
     let started = std::time::Instant::now();
-    let o = bin()
-        .args(["plot", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("spikes.csv") && err.contains("finite"),
-        "{err}"
-    );
+    fails_with(&["plot", out.to_str().unwrap()], &["spikes.csv", "finite"]);
     assert!(started.elapsed().as_secs() < 10);
     // a huge duration is reported at `duration`, not at a key the user never wrote
     let mut sc = golden();
@@ -510,14 +512,8 @@ fn the_memory_estimate_covers_what_inputs_allocate() {
         "inputs": [{"name": "p", "kind": "poisson", "size": 1000, "rate": 1000.0}]});
     let f = tmp.path().join("big.json");
     std::fs::write(&f, big.to_string()).unwrap();
-    let o = bin()
-        .args(["validate", f.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("inputs[0].rate") && err.contains("spikes"),
-        "{err}"
+    fails_with(
+        &["validate", f.to_str().unwrap()],
+        &["inputs[0].rate", "spikes"],
     );
 }
