@@ -211,9 +211,9 @@ fn bad_command_line_values_are_refused_before_any_file_is_touched() {
     for good in ["1GB", "1GiB", "512M", "2048K"] {
         assert_success(&run_file(&f, &out, &["--max-memory", good]));
     }
-    for frac in ["1", "nan", "-0.1"] {
+    for frac in ["--frac=1", "--frac=nan", "--frac=-0.1"] {
         fails_with(
-            &["jeffress-readout", out.to_str().unwrap(), "--frac", frac],
+            &["jeffress-readout", out.to_str().unwrap(), frac],
             &["--frac"],
         );
     }
