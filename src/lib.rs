@@ -46,6 +46,8 @@
 
 pub mod analysis;
 pub mod build;
+#[cfg(feature = "mpi")]
+pub mod distributed;
 pub mod error;
 pub mod ids;
 pub mod input;

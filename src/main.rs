@@ -146,7 +146,24 @@ enum Outcome {
     Stopped,
 }
 
+/// The MPI world when launched by `mpirun` with more than one process (feature `mpi`).
+#[cfg(feature = "mpi")]
+type World = Option<mpi::topology::SimpleCommunicator>;
+#[cfg(not(feature = "mpi"))]
+type World = Option<()>;
+
 fn main() -> ExitCode {
+    // MPI first (it may rewrite the environment); dropped, so finalized, when main returns
+    #[cfg(feature = "mpi")]
+    let universe = mpi::initialize();
+    #[cfg(feature = "mpi")]
+    let world: World = universe.as_ref().and_then(|u| {
+        use mpi::traits::Communicator;
+        let w = u.world();
+        (w.size() > 1).then_some(w)
+    });
+    #[cfg(not(feature = "mpi"))]
+    let world: World = None;
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -162,7 +179,7 @@ fn main() -> ExitCode {
     }
     limits.input_grid = cli.grid_dt;
     limits.grid_delays = cli.grid_delays;
-    match dispatch(cli.command, cli.quiet, &limits) {
+    match dispatch(cli.command, cli.quiet, &limits, world) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Stopped) => ExitCode::from(3),
         Err(e) => {
@@ -189,7 +206,17 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-fn dispatch(cmd: Command, quiet: bool, limits: &BuildOptions) -> Result<Outcome, RunError> {
+fn dispatch(
+    cmd: Command,
+    quiet: bool,
+    limits: &BuildOptions,
+    world: World,
+) -> Result<Outcome, RunError> {
+    if world.is_some() && !matches!(cmd, Command::Run { .. }) {
+        return Err(RunError::Option(
+            "under mpirun only `run` is distributed; run the other commands in one process".into(),
+        ));
+    }
     match cmd {
         Command::Schema => {
             let s = serde_json::to_string_pretty(&exactspike::scenario::json_schema())
@@ -257,7 +284,7 @@ fn dispatch(cmd: Command, quiet: bool, limits: &BuildOptions) -> Result<Outcome,
             scenario: path,
             out,
             run,
-        } => return run_one(&stdin_alias(&path), &out, &run, quiet, limits),
+        } => return run_one(&stdin_alias(&path), &out, &run, quiet, limits, world),
     }
     Ok(Outcome::Done)
 }
@@ -307,8 +334,14 @@ fn run_one(
     args: &RunArgs,
     quiet: bool,
     limits: &BuildOptions,
+    world: World,
 ) -> Result<Outcome, RunError> {
     let opts = run_options(args, limits, signal_flag());
+    #[cfg(feature = "mpi")]
+    if let Some(world) = world {
+        return run_mpi(path, out, &opts, quiet, world);
+    }
+    let _ = world;
     let prepared = pipeline::prepare(Source::File(path), &opts.limits)?;
     tracing::info!(
         neurons = prepared.network.n_neurons(),
@@ -317,12 +350,8 @@ fn run_one(
         "network built"
     );
     let mut bar = ProgressBar::new(quiet);
-    let summary = pipeline::run_prepared(prepared, out, &opts, &mut |p| bar.update(p)).map_err(
-        |e| match e {
-            RunError::Output(e) => RunError::Option(format!("--out {}: {e}", out.display())),
-            e => e,
-        },
-    )?;
+    let summary = pipeline::run_prepared(prepared, out, &opts, &mut |p| bar.update(p))
+        .map_err(|e| out_error(out, e))?;
     bar.finish();
     if !quiet {
         report(&summary, out);
@@ -332,6 +361,56 @@ fn run_one(
     } else {
         Outcome::Stopped
     })
+}
+
+/// `run` as one rank of an MPI job: every rank simulates its partition, rank 0 writes the
+/// files and reports. An error on any rank aborts the whole job (no rank is left waiting).
+#[cfg(feature = "mpi")]
+fn run_mpi(
+    path: &Path,
+    out: &Path,
+    opts: &RunOptions,
+    quiet: bool,
+    world: mpi::topology::SimpleCommunicator,
+) -> Result<Outcome, RunError> {
+    use mpi::traits::Communicator;
+    let root = world.rank() == 0;
+    let abort = world.duplicate();
+    let result = pipeline::prepare(Source::File(path), &opts.limits).and_then(|prepared| {
+        let mut bar = ProgressBar::new(quiet || !root);
+        let make = move |net| {
+            pipeline::Runner::Mpi(Box::new(exactspike::distributed::Distributed::new(
+                net, world,
+            )))
+        };
+        let summary = pipeline::run_on(prepared, out, opts, &mut |p| bar.update(p), make, root);
+        bar.finish();
+        summary.map_err(|e| out_error(out, e))
+    });
+    match result {
+        Ok(summary) => {
+            if root && !quiet {
+                report(&summary, out);
+            }
+            Ok(if summary.complete {
+                Outcome::Done
+            } else {
+                Outcome::Stopped
+            })
+        }
+        Err(e) => {
+            eprintln!("error (MPI rank {}): {e}", abort.rank());
+            abort.abort(i32::from(e.exit_code()))
+        }
+    }
+}
+
+/// An output error names the `--out` directory it is about.
+fn out_error(out: &Path, e: RunError) -> RunError {
+    match e {
+        RunError::Output(e) => RunError::Option(format!("--out {}: {e}", out.display())),
+        e => e,
+    }
 }
 
 /// The closing lines on stderr: one summary line, spikes and rates per population, a

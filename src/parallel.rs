@@ -126,7 +126,7 @@ impl Session {
         let mut now = self.start;
         let mut w = 0usize;
         loop {
-            let end = (now + self.window).max(now.next_up()).min(self.end_total);
+            let end = window_end(now, self.window, self.end_total);
             if w > 0 {
                 for (j, slots) in shared.outbox.iter().enumerate() {
                     if j != k {
@@ -185,63 +185,74 @@ pub struct Parallel {
     simulate_seconds: f64,
 }
 
-/// Splits `net` into `k` partitions of contiguous neurons (each with the synapses onto its
-/// neurons and the probes' entries it owns).
+/// Splits `net` into `k` partitions of contiguous neurons.
 fn split(net: &Network, k: usize) -> Vec<Simulation> {
+    (0..k).map(|p| partition(net, k, p)).collect()
+}
+
+/// Partition `p` of `k`: the simulation of neurons `[n p / k, n (p + 1) / k)` with the
+/// synapses onto them, the probes' entries they own, and (for `p = 0` only) the recording
+/// of the sources, which every partition replays.
+pub(crate) fn partition(net: &Network, k: usize, p: usize) -> Simulation {
     let n = net.n_neurons() as u64;
-    let rules = net.plasticity.as_ref().map(|p| p.rules.clone());
-    (0..k)
-        .map(|p| {
-            let owned = (n * p as u64 / k as u64) as u32..(n * (p as u64 + 1) / k as u64) as u32;
-            let (connectivity, map) = net.connectivity.restrict(owned.clone());
-            let mut weight_probes = net.weight_probes.clone();
-            for probe in &mut weight_probes {
-                for s in &mut probe.synapses {
-                    s.synapse = SynapseId(map[s.synapse.index()]);
-                }
-            }
-            let plasticity = rules.clone().map(|rules| {
-                crate::plasticity::State::new(
-                    rules,
-                    &connectivity.rule,
-                    &connectivity.target,
-                    n as usize,
-                )
-            });
-            let part = Network {
-                name: net.name.clone(),
-                duration: net.duration,
-                populations: net.populations.clone(),
-                inputs: net.inputs.clone(),
-                connectivity,
-                record_populations: net.record_populations.clone(),
-                // sources are replayed everywhere; the first partition records them
-                record_inputs: if p == 0 {
-                    net.record_inputs.clone()
-                } else {
-                    vec![false; net.inputs.len()]
-                },
-                probes: net.probes.clone(),
-                weight_probes,
-                plasticity,
-                memory_estimate: net.memory_estimate,
-            };
-            let mut sim = Simulation::owning(part, owned);
-            sim.collect_emitted();
-            sim
-        })
-        .collect()
+    let owned = (n * p as u64 / k as u64) as u32..(n * (p as u64 + 1) / k as u64) as u32;
+    let (connectivity, map) = net.connectivity.restrict(owned.clone());
+    let mut weight_probes = net.weight_probes.clone();
+    for probe in &mut weight_probes {
+        for s in &mut probe.synapses {
+            s.synapse = SynapseId(map[s.synapse.index()]);
+        }
+    }
+    let plasticity = net.plasticity.as_ref().map(|pl| {
+        crate::plasticity::State::new(
+            pl.rules.clone(),
+            &connectivity.rule,
+            &connectivity.target,
+            n as usize,
+        )
+    });
+    let part = Network {
+        name: net.name.clone(),
+        duration: net.duration,
+        populations: net.populations.clone(),
+        inputs: net.inputs.clone(),
+        connectivity,
+        record_populations: net.record_populations.clone(),
+        record_inputs: if p == 0 {
+            net.record_inputs.clone()
+        } else {
+            vec![false; net.inputs.len()]
+        },
+        probes: net.probes.clone(),
+        weight_probes,
+        plasticity,
+        memory_estimate: net.memory_estimate,
+    };
+    let mut sim = Simulation::owning(part, owned);
+    sim.collect_emitted();
+    sim
+}
+
+/// The window length of `net`: its smallest neuron → neuron delay (the whole run without
+/// one).
+pub(crate) fn window_of(net: &Network) -> f64 {
+    net.connectivity
+        .min_neuron_delay(net.n_neurons())
+        .unwrap_or(net.duration)
+        .max(f64::MIN_POSITIVE)
+}
+
+/// The end of the window starting at `now`: `now + L`, at least one float later, at most
+/// `limit`.
+pub(crate) fn window_end(now: f64, window: f64, limit: f64) -> f64 {
+    (now + window).max(now.next_up()).min(limit)
 }
 
 impl Parallel {
     /// Prepares `net` for `threads` threads (see [`Simulation`] for one).
     pub fn new(net: Network, threads: usize) -> Self {
         let k = threads.max(1);
-        let window = net
-            .connectivity
-            .min_neuron_delay(net.n_neurons())
-            .unwrap_or(net.duration)
-            .max(f64::MIN_POSITIVE);
+        let window = window_of(&net);
         let parts = split(&net, k);
         Parallel {
             parts,

@@ -139,16 +139,42 @@ pub fn run_prepared(
     opts: &RunOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Summary, RunError> {
+    let threads = opts.threads;
+    run_on(
+        prepared,
+        out,
+        opts,
+        progress,
+        |net| Runner::new(net, threads),
+        true,
+    )
+}
+
+/// [`run_prepared`] on the runner `make` returns. Only the process that `writes` opens the
+/// output directory and writes the files (the others of an MPI run only simulate and take
+/// part in the collectives); they return a summary of their counters.
+pub fn run_on(
+    prepared: Prepared,
+    out: &Path,
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(&Progress),
+    make: impl FnOnce(Network) -> Runner,
+    writes: bool,
+) -> Result<Summary, RunError> {
     let Prepared {
         network,
         text,
         build_seconds,
     } = prepared;
-    let dir = OutputDir::open(out)?;
-    dir.write("scenario.json", &text)?;
-    let mut writer = Writer::in_dir(dir, &network, opts.format)?;
+    let mut writer = if writes {
+        let dir = OutputDir::open(out)?;
+        dir.write("scenario.json", &text)?;
+        Some(Writer::in_dir(dir, &network, opts.format)?)
+    } else {
+        None
+    };
     let duration = network.duration;
-    let mut sim = Runner::new(network, opts.threads);
+    let mut sim = make(network);
     let started = Instant::now();
     sim.set_guards(Guards {
         max_events: opts.max_events,
@@ -161,7 +187,9 @@ pub fn run_prepared(
     while k <= SLICES {
         let result = sim.advance_until(duration * f64::from(k) / f64::from(SLICES));
         let (spikes, samples, weights) = sim.drain();
-        writer.append(&spikes, &samples, &weights)?;
+        if let Some(w) = &mut writer {
+            w.append(&spikes, &samples, &weights)?;
+        }
         match result {
             Err(s) => {
                 stop = Some(s);
@@ -179,12 +207,24 @@ pub fn run_prepared(
     }
     let simulated_until = sim.now();
     let (net, output) = sim.finish();
-    writer.append(&output.spikes, &output.voltages, &output.weights)?;
     let ending = Ending {
         stop,
         simulated_until,
     };
-    Ok(writer.finish(&net, &output.stats, build_seconds, ending)?)
+    match writer {
+        Some(mut w) => {
+            w.append(&output.spikes, &output.voltages, &output.weights)?;
+            Ok(w.finish(&net, &output.stats, build_seconds, ending)?)
+        }
+        None => Ok(crate::output::summary(
+            &net,
+            &output.stats,
+            &[],
+            build_seconds,
+            ending,
+            opts.format,
+        )),
+    }
 }
 
 /// The serial engine or the threaded one, behind one interface.
@@ -195,6 +235,9 @@ pub enum Runner {
     One(Simulation),
     /// Several threads.
     Many(Parallel),
+    /// This process's part of an MPI run.
+    #[cfg(feature = "mpi")]
+    Mpi(Box<crate::distributed::Distributed>),
 }
 
 impl Runner {
@@ -211,6 +254,8 @@ impl Runner {
         match self {
             Runner::One(s) => s.set_guards(g),
             Runner::Many(p) => p.set_guards(g),
+            #[cfg(feature = "mpi")]
+            Runner::Mpi(d) => d.set_guards(g),
         }
     }
     /// See [`Simulation::set_buffer_limit`].
@@ -218,6 +263,8 @@ impl Runner {
         match self {
             Runner::One(s) => s.set_buffer_limit(rows),
             Runner::Many(p) => p.set_buffer_limit(rows),
+            #[cfg(feature = "mpi")]
+            Runner::Mpi(d) => d.set_buffer_limit(rows),
         }
     }
     /// See [`Simulation::advance_until`].
@@ -225,6 +272,8 @@ impl Runner {
         match self {
             Runner::One(s) => s.advance_until(t),
             Runner::Many(p) => p.advance_until(t),
+            #[cfg(feature = "mpi")]
+            Runner::Mpi(d) => d.advance_until(t),
         }
     }
     /// See [`Simulation::drain`].
@@ -232,6 +281,8 @@ impl Runner {
         match self {
             Runner::One(s) => s.drain(),
             Runner::Many(p) => p.drain(),
+            #[cfg(feature = "mpi")]
+            Runner::Mpi(d) => d.drain(),
         }
     }
     /// Simulated time reached \[ms\].
@@ -239,20 +290,26 @@ impl Runner {
         match self {
             Runner::One(s) => s.now(),
             Runner::Many(p) => p.now(),
+            #[cfg(feature = "mpi")]
+            Runner::Mpi(d) => d.now(),
         }
     }
-    /// Synaptic events so far.
+    /// Synaptic events so far (this process's, in an MPI run).
     pub fn events(&self) -> u64 {
         match self {
             Runner::One(s) => s.stats().events,
             Runner::Many(p) => p.stats().events,
+            #[cfg(feature = "mpi")]
+            Runner::Mpi(d) => d.local_stats().events,
         }
     }
-    /// Counters so far.
+    /// Counters so far (in an MPI run a collective: every process must call it).
     pub fn stats(&self) -> Stats {
         match self {
             Runner::One(s) => s.stats().clone(),
             Runner::Many(p) => p.stats(),
+            #[cfg(feature = "mpi")]
+            Runner::Mpi(d) => d.stats(),
         }
     }
     /// See [`Simulation::finish`].
@@ -260,6 +317,8 @@ impl Runner {
         match self {
             Runner::One(s) => s.finish(),
             Runner::Many(p) => p.finish(),
+            #[cfg(feature = "mpi")]
+            Runner::Mpi(d) => d.finish(),
         }
     }
 }

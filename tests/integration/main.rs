@@ -7,6 +7,8 @@ mod errors;
 mod fuzz;
 mod fuzz_cli;
 mod jeffress;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod plasticity;
 mod properties;
 mod redesign;

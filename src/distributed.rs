@@ -1,0 +1,340 @@
+//! MPI (feature `mpi`): `mpirun -np K exactspike run ...` gives each rank one partition of
+//! the neurons, with the same conservative windows as the threads (see [`crate::parallel`]):
+//! each rank runs its queue to the window's end, then the window's spikes are all-gathered
+//! and every rank delivers the others' spikes to its neurons. Records are gathered to rank 0,
+//! which writes the files: the same bytes as one process, for any K.
+//!
+//! Every rank builds the network from the same scenario and seed (identical by
+//! construction), then keeps only the synapses onto its neurons; the neuron and source
+//! state is replicated. Guards and signals are agreed on at each window's end, so every rank
+//! stops at the same time; an error on one rank aborts all (`MPI_Abort`), never a hang.
+
+use crate::ids::NeuronId;
+use crate::network::Network;
+use crate::parallel::{partition, window_end, window_of};
+use crate::records::{sort_records, Output, Spike, Stats, Stop, VoltageSample, WeightSample};
+use crate::simulation::{Advance, Guards, Simulation};
+use mpi::collective::SystemOperation;
+use mpi::datatype::PartitionMut;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use mpi::Count;
+use std::time::Instant;
+
+/// This rank's part of a network simulated by several MPI processes.
+pub struct Distributed {
+    sim: Simulation,
+    meta: Network,
+    world: SimpleCommunicator,
+    rank: usize,
+    window: f64,
+    now: f64,
+    /// The other ranks' spikes of the last window, delivered at the next one's start.
+    pending: Vec<(f64, NeuronId)>,
+    max_events: Option<u64>,
+    buffer_limit: usize,
+    simulate_seconds: f64,
+}
+
+fn code(stop: Option<Stop>) -> i64 {
+    match stop {
+        None => 0,
+        Some(Stop::MaxEvents) => 1,
+        Some(Stop::MaxWall) => 2,
+        Some(Stop::Interrupted) => 3,
+        Some(Stop::Signal(n)) => 100 + i64::from(n),
+    }
+}
+
+fn decode(c: i64) -> Option<Stop> {
+    match c {
+        0 => None,
+        1 => Some(Stop::MaxEvents),
+        2 => Some(Stop::MaxWall),
+        3 => Some(Stop::Interrupted),
+        n => Some(Stop::Signal(i32::try_from(n - 100).unwrap_or(i32::MAX))),
+    }
+}
+
+/// Counts and displacements of a variable-count collective.
+fn layout(counts: &[Count]) -> Vec<Count> {
+    counts
+        .iter()
+        .scan(0, |acc, &c| {
+            let d = *acc;
+            *acc += c;
+            Some(d)
+        })
+        .collect()
+}
+
+impl Distributed {
+    /// This rank's partition of `net` (every rank passes the same network).
+    pub fn new(net: Network, world: SimpleCommunicator) -> Self {
+        let (rank, size) = (world.rank() as usize, world.size() as usize);
+        let sim = partition(&net, size, rank);
+        Distributed {
+            window: window_of(&net),
+            sim,
+            meta: net,
+            world,
+            rank,
+            now: 0.0,
+            pending: Vec::new(),
+            max_events: None,
+            buffer_limit: usize::MAX,
+            simulate_seconds: 0.0,
+        }
+    }
+
+    /// True on the rank that writes the files.
+    pub fn is_root(&self) -> bool {
+        self.rank == 0
+    }
+
+    /// Sets the limits (agreed on at each window's end).
+    pub fn set_guards(&mut self, guards: Guards) {
+        self.max_events = guards.max_events;
+        self.sim.set_guards(Guards {
+            max_events: None,
+            ..guards
+        });
+    }
+
+    /// Returns between windows once about `rows` records are buffered on any rank.
+    pub fn set_buffer_limit(&mut self, rows: usize) {
+        self.buffer_limit = rows.max(1);
+    }
+
+    /// Simulated time reached \[ms\] (the same on every rank).
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    /// This rank's own counters (not a collective).
+    pub fn local_stats(&self) -> &Stats {
+        self.sim.stats()
+    }
+
+    fn local_events(&self) -> u64 {
+        let s = self.sim.stats();
+        s.events + s.neuron_spikes + if self.rank == 0 { s.source_spikes } else { 0 }
+    }
+
+    /// Counters summed over the ranks (a collective: every rank must call it).
+    pub fn stats(&self) -> Stats {
+        let s = self.sim.stats();
+        let mine = [
+            s.events,
+            s.neuron_spikes,
+            if self.rank == 0 { s.source_spikes } else { 0 },
+            s.predictions,
+            s.checks,
+        ];
+        let mut sum = [0u64; 5];
+        self.world
+            .all_reduce_into(&mine[..], &mut sum[..], SystemOperation::sum());
+        let mut peak = 0u64;
+        self.world
+            .all_reduce_into(&(s.peak_queue as u64), &mut peak, SystemOperation::max());
+        Stats {
+            events: sum[0],
+            neuron_spikes: sum[1],
+            source_spikes: sum[2],
+            predictions: sum[3],
+            checks: sum[4],
+            peak_queue: peak as usize,
+            simulate_seconds: self.simulate_seconds,
+        }
+    }
+
+    /// All-gathers this window's spikes; keeps the other ranks' for the next window.
+    fn exchange(&mut self, mine: &[(f64, NeuronId)]) {
+        let size = self.world.size() as usize;
+        let n = Count::try_from(2 * mine.len()).expect("too many spikes in one window");
+        let mut counts = vec![0 as Count; size];
+        self.world.all_gather_into(&n, &mut counts[..]);
+        let send: Vec<f64> = mine
+            .iter()
+            .flat_map(|&(t, g)| [t, f64::from(g.0)])
+            .collect();
+        let displs = layout(&counts);
+        let total: usize = counts.iter().map(|&c| c as usize).sum();
+        let mut buf = vec![0.0f64; total];
+        {
+            let mut part = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
+            self.world.all_gather_varcount_into(&send[..], &mut part);
+        }
+        for (r, (&c, &d)) in counts.iter().zip(&displs).enumerate() {
+            if r != self.rank {
+                let chunk = &buf[d as usize..(d + c) as usize];
+                self.pending
+                    .extend(chunk.chunks_exact(2).map(|x| (x[0], NeuronId(x[1] as u32))));
+            }
+        }
+    }
+
+    /// Like [`Simulation::advance_until`], window by window, in step with the other ranks.
+    pub fn advance_until(&mut self, t: f64) -> Result<Advance, Stop> {
+        let started = Instant::now();
+        let end_total = t.min(self.meta.duration);
+        let result = self.windows(end_total);
+        self.simulate_seconds += started.elapsed().as_secs_f64();
+        result
+    }
+
+    fn windows(&mut self, end_total: f64) -> Result<Advance, Stop> {
+        while self.now < end_total {
+            let end = window_end(self.now, self.window, end_total);
+            for (t, g) in std::mem::take(&mut self.pending) {
+                self.sim.inject(g, t);
+            }
+            let result = self.sim.run_until(end);
+            let mine = self.sim.take_emitted();
+            self.exchange(&mine);
+            // the same decision on every rank: the lowest rank's stop wins
+            let size = self.world.size() as usize;
+            let mut codes = vec![0i64; size];
+            self.world
+                .all_gather_into(&code(result.err()), &mut codes[..]);
+            let mut at = 0.0f64;
+            self.world
+                .all_reduce_into(&self.sim.now(), &mut at, SystemOperation::min());
+            if let Some(stop) = codes.iter().find_map(|&c| decode(c)) {
+                self.now = at.min(end);
+                return Err(stop);
+            }
+            let mine = [self.local_events(), self.sim.buffered() as u64];
+            let mut sum = [0u64; 2];
+            self.world
+                .all_reduce_into(&mine[..], &mut sum[..], SystemOperation::sum());
+            self.now = end;
+            if self.max_events.is_some_and(|m| sum[0] >= m) {
+                return Err(Stop::MaxEvents);
+            }
+            if sum[1] as usize >= self.buffer_limit && self.now < end_total {
+                return Ok(Advance::BufferFull);
+            }
+        }
+        Ok(Advance::Reached)
+    }
+
+    /// Gathers `rows` (each `width` numbers) to rank 0; returns them there, nothing elsewhere.
+    fn gather(&self, rows: Vec<f64>) -> Vec<f64> {
+        let root = self.world.process_at_rank(0);
+        let n = Count::try_from(rows.len()).expect("too many records in one slice");
+        if self.rank == 0 {
+            let size = self.world.size() as usize;
+            let mut counts = vec![0 as Count; size];
+            root.gather_into_root(&n, &mut counts[..]);
+            let displs = layout(&counts);
+            let mut buf = vec![0.0f64; counts.iter().map(|&c| c as usize).sum()];
+            {
+                let mut part = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
+                root.gather_varcount_into_root(&rows[..], &mut part);
+            }
+            buf
+        } else {
+            root.gather_into(&n);
+            root.gather_varcount_into(&rows[..]);
+            Vec::new()
+        }
+    }
+
+    /// The records before [`now`](Self::now), gathered, merged and sorted on rank 0 (empty
+    /// elsewhere). A collective: every rank must call it.
+    pub fn drain(&mut self) -> (Vec<Spike>, Vec<VoltageSample>, Vec<WeightSample>) {
+        let (s, v, w) = self.sim.drain();
+        let now = self.now;
+        let stopped = |t: f64| t >= now && now < self.meta.duration;
+        let s: Vec<f64> = s
+            .iter()
+            .filter(|x| !stopped(x.time))
+            .flat_map(|x| [x.time, f64::from(x.population), f64::from(x.neuron)])
+            .collect();
+        let v: Vec<f64> = v
+            .iter()
+            .filter(|x| !stopped(x.time))
+            .flat_map(|x| {
+                [x.probe, x.order, x.population, x.neuron]
+                    .map(f64::from)
+                    .into_iter()
+                    .chain([x.time, x.v])
+            })
+            .collect();
+        let w: Vec<f64> = w
+            .iter()
+            .filter(|x| !stopped(x.time))
+            .flat_map(|x| {
+                [
+                    x.probe,
+                    x.order,
+                    x.connection,
+                    x.synapse,
+                    x.source,
+                    x.target,
+                ]
+                .map(f64::from)
+                .into_iter()
+                .chain([x.time, x.weight])
+            })
+            .collect();
+        let (s, v, w) = (self.gather(s), self.gather(v), self.gather(w));
+        let mut spikes: Vec<Spike> = s
+            .chunks_exact(3)
+            .map(|x| Spike {
+                time: x[0],
+                population: x[1] as u32,
+                neuron: x[2] as u32,
+            })
+            .collect();
+        let mut samples: Vec<VoltageSample> = v
+            .chunks_exact(6)
+            .map(|x| VoltageSample {
+                probe: x[0] as u32,
+                order: x[1] as u32,
+                population: x[2] as u32,
+                neuron: x[3] as u32,
+                time: x[4],
+                v: x[5],
+            })
+            .collect();
+        let mut weights: Vec<WeightSample> = w
+            .chunks_exact(8)
+            .map(|x| WeightSample {
+                probe: x[0] as u32,
+                order: x[1] as u32,
+                connection: x[2] as u32,
+                synapse: x[3] as u32,
+                source: x[4] as u32,
+                target: x[5] as u32,
+                time: x[6],
+                weight: x[7],
+            })
+            .collect();
+        sort_records(&mut spikes, &mut samples, &mut weights);
+        (spikes, samples, weights)
+    }
+
+    /// The results (complete on rank 0), with the network as built.
+    pub fn finish(mut self) -> (Network, Output) {
+        let stats = self.stats();
+        let (spikes, voltages, weights) = self.drain();
+        let names = self
+            .meta
+            .record_names()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        (
+            self.meta,
+            Output {
+                names,
+                spikes,
+                voltages,
+                weights,
+                stats,
+            },
+        )
+    }
+}

@@ -1,0 +1,94 @@
+//! MPI (feature `mpi`): `mpirun -np 2` writes the same files as one process, byte for byte,
+//! and an error on the root rank ends the whole job with exit status 2 (no hang).
+//! Run: `cargo test --release --features mpi --test integration mpi`.
+
+use crate::util::*;
+use serde_json::{json, Value};
+use std::process::Command;
+
+fn mpirun(np: &str, args: &[&str]) -> std::process::Output {
+    Command::new("timeout")
+        .arg("300")
+        .args([
+            "mpirun",
+            "--allow-run-as-root",
+            "--oversubscribe",
+            "-np",
+            np,
+        ])
+        .arg(env!("CARGO_BIN_EXE_exactspike"))
+        .args(args)
+        .output()
+        .expect("mpirun (apt-get install openmpi-bin)")
+}
+
+fn same_files(tag: &str, sc: &Value) {
+    let tmp = TempDir::new(tag);
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    let one = tmp.path().join("one");
+    assert_success(&run_file(&f, &one, &[]));
+    for np in ["2", "3"] {
+        let many = tmp.path().join(format!("np{np}"));
+        let o = mpirun(
+            np,
+            &[
+                "run",
+                f.to_str().unwrap(),
+                "--out",
+                many.to_str().unwrap(),
+                "--quiet",
+            ],
+        );
+        assert!(
+            o.status.success(),
+            "{tag} -np {np}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for file in ["spikes.csv", "voltage.csv", "weights.csv"] {
+            if one.join(file).exists() {
+                assert!(
+                    std::fs::read(one.join(file)).unwrap()
+                        == std::fs::read(many.join(file)).unwrap(),
+                    "{tag}: {file} differs with -np {np}"
+                );
+            }
+        }
+    }
+}
+
+fn example(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(repo().join("examples").join(name)).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn ranks_write_the_files_of_one_process() {
+    let mut cuba = example("cuba.json");
+    cuba["duration"] = json!(200.0);
+    cuba["record"]["voltage"] = json!([{"population": "exc", "neurons": [0, 3199], "every": 0.5},
+                                        {"population": "inh", "every": 10.0}]);
+    same_files("mpi-cuba", &cuba);
+    same_files("mpi-jeffress", &example("jeffress.json"));
+    let mut stdp = example("stdp_song2000.json");
+    stdp["duration"] = json!(10_000.0);
+    same_files("mpi-stdp", &stdp);
+}
+
+#[test]
+fn an_error_on_the_root_ends_every_rank() {
+    let tmp = TempDir::new("mpi-err");
+    let f = tmp.path().join("s.json");
+    std::fs::copy(repo().join("tests/data/golden/small/scenario.json"), &f).unwrap();
+    let blocker = tmp.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let out = blocker.join("sub");
+    let o = mpirun(
+        "2",
+        &["run", f.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert_ne!(o.status.code(), Some(124), "the job hung: {err}");
+    assert!(err.contains("--out"), "{err}");
+}
