@@ -42,6 +42,10 @@ pub struct BuildOptions {
     /// With `input_grid`, also round synaptic delays to the grid (at least one step between
     /// neuron populations).
     pub grid_delays: bool,
+    /// Keep only the synapses onto partition `p` of `k` (`Some((k, p))`): the neurons
+    /// `[n p / k, n (p + 1) / k)`. For an MPI rank, whose memory then falls with `k`; the
+    /// network is drawn exactly as whole (randomness is per target) and only then filtered.
+    pub partition: Option<(u32, u32)>,
 }
 
 impl Default for BuildOptions {
@@ -57,6 +61,7 @@ impl Default for BuildOptions {
             max_memory: total.map_or(8 << 30, |t| t / 2),
             input_grid: None,
             grid_delays: false,
+            partition: None,
         }
     }
 }
@@ -145,11 +150,16 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
             format!("more than {MAX_ELEMENTS} neurons and sources in total"),
         );
     }
+    let owned = limits.partition.map(|(k, p)| {
+        let (n, k, p) = (n_neurons as u64, u64::from(k.max(1)), u64::from(p));
+        (n * p / k) as u32..(n * (p + 1) / k) as u32
+    });
     let nodes = connections::Nodes {
         names: &names,
         populations: &populations,
         inputs: &inputs,
         n_neurons,
+        owned,
     };
     let conns = connections::build_all(sc, &nodes, limits, &mut budget)?;
     let rec = record::build(sc, &names, &populations, &conns, &mut budget)?;
@@ -165,6 +175,7 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
         weight_probes: rec.weight_probes,
         plasticity: conns.plasticity,
         memory_estimate: budget.used as u64,
+        synapse_count: conns.total,
     })
 }
 

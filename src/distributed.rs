@@ -11,7 +11,7 @@
 
 use crate::ids::NeuronId;
 use crate::network::Network;
-use crate::parallel::{partition, window_end, window_of};
+use crate::parallel::{partition_built, window_end, window_of};
 use crate::records::{sort_records, Output, Spike, Stats, Stop, VoltageSample, WeightSample};
 use crate::simulation::{Advance, Guards, Simulation};
 use mpi::collective::SystemOperation;
@@ -69,12 +69,20 @@ fn layout(counts: &[Count]) -> Vec<Count> {
 }
 
 impl Distributed {
-    /// This rank's partition of `net` (every rank passes the same network).
-    pub fn new(net: Network, world: SimpleCommunicator) -> Self {
+    /// This rank's partition of `net`, built with `BuildOptions::partition` =
+    /// `(size, rank)` (only the synapses onto this rank's neurons; every rank builds from the
+    /// same scenario).
+    pub fn new(mut net: Network, world: SimpleCommunicator) -> Self {
         let (rank, size) = (world.rank() as usize, world.size() as usize);
-        let sim = partition(&net, size, rank);
+        // the smallest delay over all ranks' synapses: the same windows everywhere
+        let mine = window_of(&net);
+        let mut window = mine;
+        world.all_reduce_into(&mine, &mut window, SystemOperation::min());
+        let sim = partition_built(&mut net, size, rank);
+        // the rank's copy for the summary keeps the description, not the synapses
+        net.plasticity = None;
         Distributed {
-            window: window_of(&net),
+            window,
             sim,
             meta: net,
             world,

@@ -233,7 +233,7 @@ fn dispatch(
                 net.n_neurons(),
                 net.inputs.len(),
                 net.n_sources(),
-                net.connectivity.len(),
+                net.synapse_count,
                 net.duration
             ))?;
         }
@@ -345,7 +345,7 @@ fn run_one(
     let prepared = pipeline::prepare(Source::File(path), &opts.limits)?;
     tracing::info!(
         neurons = prepared.network.n_neurons(),
-        synapses = prepared.network.connectivity.len(),
+        synapses = prepared.network.synapse_count,
         build_seconds = prepared.build_seconds,
         "network built"
     );
@@ -376,7 +376,10 @@ fn run_mpi(
     use mpi::traits::Communicator;
     let root = world.rank() == 0;
     let abort = world.duplicate();
-    let result = pipeline::prepare(Source::File(path), &opts.limits).and_then(|prepared| {
+    // each rank builds only the synapses onto its neurons: memory per rank falls with K
+    let mut limits = opts.limits;
+    limits.partition = Some((world.size() as u32, world.rank() as u32));
+    let result = pipeline::prepare(Source::File(path), &limits).and_then(|prepared| {
         let mut bar = ProgressBar::new(quiet || !root);
         let make = move |net| {
             pipeline::Runner::Mpi(Box::new(exactspike::distributed::Distributed::new(

@@ -98,6 +98,8 @@ pub struct Network {
     /// The builder's estimate of the memory the network, its inputs and recordings need
     /// \[bytes\] (checked against `--max-memory`).
     pub memory_estimate: u64,
+    /// Synapses in the whole network (the connectivity may hold only a partition's).
+    pub synapse_count: u64,
 }
 
 impl Network {

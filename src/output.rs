@@ -328,7 +328,7 @@ pub fn summary(
         },
         neurons: net.n_neurons() as u64,
         sources: net.n_sources() as u64,
-        synapses: net.connectivity.len() as u64,
+        synapses: net.synapse_count,
         neuron_spikes: stats.neuron_spikes,
         source_spikes: stats.source_spikes,
         predictions: stats.predictions,

@@ -190,12 +190,17 @@ fn split(net: &Network, k: usize) -> Vec<Simulation> {
     (0..k).map(|p| partition(net, k, p)).collect()
 }
 
-/// Partition `p` of `k`: the simulation of neurons `[n p / k, n (p + 1) / k)` with the
-/// synapses onto them, the probes' entries they own, and (for `p = 0` only) the recording
-/// of the sources, which every partition replays.
+/// The neurons of partition `p` of `k` among `n`: `[n p / k, n (p + 1) / k)`.
+pub(crate) fn owned_range(n: usize, k: usize, p: usize) -> std::ops::Range<u32> {
+    let (n, k, p) = (n as u64, k as u64, p as u64);
+    (n * p / k) as u32..(n * (p + 1) / k) as u32
+}
+
+/// Partition `p` of `k`: the simulation of its neurons ([`owned_range`]) with the synapses
+/// onto them, the probes' entries they own, and (for `p = 0` only) the recording of the
+/// sources, which every partition replays.
 pub(crate) fn partition(net: &Network, k: usize, p: usize) -> Simulation {
-    let n = net.n_neurons() as u64;
-    let owned = (n * p as u64 / k as u64) as u32..(n * (p as u64 + 1) / k as u64) as u32;
+    let owned = owned_range(net.n_neurons(), k, p);
     let (connectivity, map) = net.connectivity.restrict(owned.clone());
     let mut weight_probes = net.weight_probes.clone();
     for probe in &mut weight_probes {
@@ -203,12 +208,31 @@ pub(crate) fn partition(net: &Network, k: usize, p: usize) -> Simulation {
             s.synapse = SynapseId(map[s.synapse.index()]);
         }
     }
+    assemble(net, connectivity, weight_probes, k, p)
+}
+
+/// [`partition`] of a network built with only partition `p`'s synapses
+/// (`BuildOptions::partition`): its connectivity is moved, not copied.
+pub(crate) fn partition_built(net: &mut Network, k: usize, p: usize) -> Simulation {
+    let connectivity = std::mem::take(&mut net.connectivity);
+    let weight_probes = net.weight_probes.clone();
+    assemble(net, connectivity, weight_probes, k, p)
+}
+
+fn assemble(
+    net: &Network,
+    connectivity: crate::network::Connectivity,
+    weight_probes: Vec<crate::network::WeightProbe>,
+    k: usize,
+    p: usize,
+) -> Simulation {
+    let n = net.n_neurons();
     let plasticity = net.plasticity.as_ref().map(|pl| {
         crate::plasticity::State::new(
             pl.rules.clone(),
             &connectivity.rule,
             &connectivity.target,
-            n as usize,
+            n,
         )
     });
     let part = Network {
@@ -227,8 +251,9 @@ pub(crate) fn partition(net: &Network, k: usize, p: usize) -> Simulation {
         weight_probes,
         plasticity,
         memory_estimate: net.memory_estimate,
+        synapse_count: net.synapse_count,
     };
-    let mut sim = Simulation::owning(part, owned);
+    let mut sim = Simulation::owning(part, owned_range(n, k, p));
     sim.collect_emitted();
     sim
 }

@@ -54,8 +54,10 @@ pub(crate) struct Built {
     pub connectivity: Connectivity,
     pub plasticity: Option<plasticity::State>,
     /// For each connection a weight probe samples: its pairs (generation order) and where
-    /// each landed in the CSR.
+    /// each landed in the CSR (`u32::MAX` for a synapse kept by another partition).
     pub probed: HashMap<usize, Probed>,
+    /// Synapses generated in all (before keeping a partition's).
+    pub total: u64,
 }
 
 /// The populations and inputs connections refer to.
@@ -64,6 +66,8 @@ pub(crate) struct Nodes<'a> {
     pub populations: &'a [PopulationEntry],
     pub inputs: &'a [InputEntry],
     pub n_neurons: usize,
+    /// Keep only the synapses onto these neurons (an MPI rank's); all when `None`.
+    pub owned: Option<std::ops::Range<u32>>,
 }
 
 /// Builds every connection of `sc`.
@@ -98,9 +102,11 @@ pub(crate) fn build_all(
             rules.push(plasticity_rule(pl, &path, &each, &mut n_stdp)?);
             block.rule = (rules.len() - 1) as u16;
         }
-        if probed.contains(&k) {
+        let pairs = probed.contains(&k).then(|| block.pairs.clone());
+        let kept = nodes.owned.clone().map(|r| keep_owned(&mut block, r));
+        if let Some(pairs) = pairs {
             block.want_position = true;
-            probed_pairs.insert(k, block.pairs.clone());
+            probed_pairs.insert(k, (pairs, kept));
         }
         blocks.push(block);
     }
@@ -116,8 +122,19 @@ pub(crate) fn build_all(
     });
     let probed = probed_pairs
         .into_iter()
-        .map(|(k, pairs)| {
+        .map(|(k, (pairs, kept))| {
             let pos = positions[k].clone().unwrap_or_default();
+            // positions of a partition's kept synapses, back in generation order
+            let pos = match kept {
+                None => pos,
+                Some(kept) => {
+                    let mut full = vec![u32::MAX; pairs.len()];
+                    for (p, m) in pos.into_iter().zip(kept) {
+                        full[m as usize] = p;
+                    }
+                    full
+                }
+            };
             (k, (pairs, pos))
         })
         .collect();
@@ -125,6 +142,7 @@ pub(crate) fn build_all(
         connectivity,
         plasticity,
         probed,
+        total: n_synapses as u64,
     })
 }
 
@@ -236,6 +254,22 @@ fn build_one(
         rule: STATIC,
         want_position: false,
     })
+}
+
+/// Keeps only the synapses of `block` onto the global neurons `owned`; returns the
+/// generation index of each synapse kept.
+fn keep_owned(block: &mut Block, owned: std::ops::Range<u32>) -> Vec<u32> {
+    let base = block.target_base;
+    let kept: Vec<u32> = (0..block.pairs.len() as u32)
+        .filter(|&m| owned.contains(&(base + block.pairs[m as usize].1)))
+        .collect();
+    block.pairs = kept.iter().map(|&m| block.pairs[m as usize]).collect();
+    for values in [&mut block.weights, &mut block.delays] {
+        if let Values::Each(v) = values {
+            *v = kept.iter().map(|&m| v[m as usize]).collect();
+        }
+    }
+    kept
 }
 
 /// Delays rounded to the clock grid `dt` (at least one step between neuron populations).
