@@ -213,6 +213,7 @@ pub(crate) fn partition(net: &Network, k: usize, p: usize) -> Simulation {
 
 /// [`partition`] of a network built with only partition `p`'s synapses
 /// (`BuildOptions::partition`): its connectivity is moved, not copied.
+#[cfg(feature = "mpi")]
 pub(crate) fn partition_built(net: &mut Network, k: usize, p: usize) -> Simulation {
     let connectivity = std::mem::take(&mut net.connectivity);
     let weight_probes = net.weight_probes.clone();

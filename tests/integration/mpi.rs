@@ -73,6 +73,25 @@ fn ranks_write_the_files_of_one_process() {
     let mut stdp = example("stdp_song2000.json");
     stdp["duration"] = json!(10_000.0);
     same_files("mpi-stdp", &stdp);
+    let mut delta = example("cuba_delta.json");
+    delta["duration"] = json!(200.0);
+    same_files("mpi-delta", &delta);
+}
+
+#[test]
+fn ranks_reproduce_the_golden_and_reference_cases() {
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/data/golden/small/scenario.json")).unwrap(),
+    )
+    .unwrap();
+    same_files("mpi-golden", &golden);
+    for e in std::fs::read_dir(repo().join("tests/data/shared_refs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            let case: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            same_files("mpi-ref", &case["scenario"]);
+        }
+    }
 }
 
 #[test]
