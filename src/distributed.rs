@@ -34,6 +34,8 @@ pub struct Distributed {
     max_events: Option<u64>,
     buffer_limit: usize,
     simulate_seconds: f64,
+    windows: u64,
+    exchanged: u64,
 }
 
 fn code(stop: Option<Stop>) -> i64 {
@@ -92,6 +94,8 @@ impl Distributed {
             max_events: None,
             buffer_limit: usize::MAX,
             simulate_seconds: 0.0,
+            windows: 0,
+            exchanged: 0,
         }
     }
 
@@ -153,6 +157,8 @@ impl Distributed {
             checks: sum[4],
             peak_queue: peak as usize,
             simulate_seconds: self.simulate_seconds,
+            windows: self.windows,
+            exchanged_spikes: self.exchanged,
         }
     }
 
@@ -168,6 +174,8 @@ impl Distributed {
             .collect();
         let displs = layout(&counts);
         let total: usize = counts.iter().map(|&c| c as usize).sum();
+        self.windows += 1;
+        self.exchanged += (total / 2) as u64;
         let mut buf = vec![0.0f64; total];
         {
             let mut part = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);

@@ -334,6 +334,8 @@ pub fn summary(
         predictions: stats.predictions,
         checks: stats.checks,
         peak_queue: stats.peak_queue as u64,
+        windows: stats.windows,
+        exchanged_spikes: stats.exchanged_spikes,
         complete: ending.stop.is_none(),
         stopped: ending.stop.map(|s| s.to_string()),
         simulated_until: ending.simulated_until,

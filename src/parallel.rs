@@ -90,6 +90,8 @@ type Spikes = Vec<(f64, NeuronId)>;
 /// window w + 1, and rewritten only after it.
 struct Shared {
     barrier: SpinBarrier,
+    /// Spikes handed to other partitions (counted by the first partition).
+    exchanged: std::sync::atomic::AtomicU64,
     outbox: Vec<[Mutex<Spikes>; 2]>,
     status: Vec<[Mutex<Status>; 2]>,
 }
@@ -146,6 +148,10 @@ impl Session {
                 now: p.now(),
             };
             shared.barrier.wait();
+            if k == 0 {
+                let n: usize = shared.outbox.iter().map(|o| lock(&o[w % 2]).len()).sum();
+                shared.exchanged.fetch_add(n as u64, Ordering::Relaxed);
+            }
             let all: Vec<Status> = shared.status.iter().map(|st| *lock(&st[w % 2])).collect();
             w += 1;
             if let Some(stop) = all.iter().find_map(|s| s.stop) {
@@ -183,6 +189,8 @@ pub struct Parallel {
     max_events: Option<u64>,
     buffer_limit: usize,
     simulate_seconds: f64,
+    windows: u64,
+    exchanged: u64,
 }
 
 /// Splits `net` into `k` partitions of contiguous neurons.
@@ -289,6 +297,8 @@ impl Parallel {
             max_events: None,
             buffer_limit: usize::MAX,
             simulate_seconds: 0.0,
+            windows: 0,
+            exchanged: 0,
         }
     }
 
@@ -330,6 +340,8 @@ impl Parallel {
             s.peak_queue = s.peak_queue.max(q.peak_queue);
         }
         s.simulate_seconds = self.simulate_seconds;
+        s.windows = self.windows;
+        s.exchanged_spikes = self.exchanged;
         s
     }
 
@@ -351,6 +363,7 @@ impl Parallel {
         let k = self.parts.len();
         let shared = Shared {
             barrier: SpinBarrier::new(k),
+            exchanged: Default::default(),
             outbox: (0..k).map(|_| Default::default()).collect(),
             status: (0..k).map(|_| Default::default()).collect(),
         };
@@ -392,7 +405,9 @@ impl Parallel {
             let mut v = lock(&slots[(w - 1) % 2]);
             self.pending.extend(v.drain(..).map(|(t, g)| (t, g, j)));
         }
-        let (decision, now, _) = outcomes[0];
+        let (decision, now, windows) = outcomes[0];
+        self.windows += windows as u64;
+        self.exchanged += shared.exchanged.load(Ordering::Relaxed);
         self.now = now;
         match decision {
             Decision::Done => Ok(Advance::Reached),

@@ -140,6 +140,10 @@ pub struct Stats {
     pub peak_queue: usize,
     /// Wall-clock seconds spent in the event loop.
     pub simulate_seconds: f64,
+    /// Windows of a parallel run (threads or MPI ranks; 0 for one thread).
+    pub windows: u64,
+    /// Spikes exchanged between partitions at window ends (each counted once).
+    pub exchanged_spikes: u64,
 }
 
 /// What a run produced.
@@ -269,8 +273,12 @@ pub struct Summary {
     pub predictions: u64,
     /// Bound checks reached.
     pub checks: u64,
-    /// Largest number of pending queue entries.
+    /// Largest number of pending queue entries (a parallel run: the largest partition's).
     pub peak_queue: u64,
+    /// Windows of a parallel run (0 for one thread).
+    pub windows: u64,
+    /// Spikes exchanged between partitions at window ends.
+    pub exchanged_spikes: u64,
     /// True when the run reached its duration.
     pub complete: bool,
     /// Why it stopped early (`"max_events"`, `"max_wall"`, `"interrupted"`, `"SIGINT"`,
