@@ -11,7 +11,7 @@
 
 use crate::ids::NeuronId;
 use crate::network::Network;
-use crate::parallel::{partition_built, window_end, window_of};
+use crate::parallel::{assemble_output, partition_built, window_end, window_of};
 use crate::records::{sort_records, Output, Spike, Stats, Stop, VoltageSample, WeightSample};
 use crate::simulation::{Advance, Guards, Simulation};
 use mpi::collective::SystemOperation;
@@ -335,22 +335,8 @@ impl Distributed {
     /// The results (complete on rank 0), with the network as built.
     pub fn finish(mut self) -> (Network, Output) {
         let stats = self.stats();
-        let (spikes, voltages, weights) = self.drain();
-        let names = self
-            .meta
-            .record_names()
-            .into_iter()
-            .map(String::from)
-            .collect();
-        (
-            self.meta,
-            Output {
-                names,
-                spikes,
-                voltages,
-                weights,
-                stats,
-            },
-        )
+        let records = self.drain();
+        let output = assemble_output(&self.meta, records, stats);
+        (self.meta, output)
     }
 }

@@ -267,6 +267,21 @@ fn assemble(
     sim
 }
 
+/// The output of a parallel run: `records` (merged, sorted) with the names of `meta`.
+pub(crate) fn assemble_output(
+    meta: &Network,
+    (spikes, voltages, weights): (Vec<Spike>, Vec<VoltageSample>, Vec<WeightSample>),
+    stats: Stats,
+) -> Output {
+    Output {
+        names: meta.record_names().into_iter().map(String::from).collect(),
+        spikes,
+        voltages,
+        weights,
+        stats,
+    }
+}
+
 /// The window length of `net`: its smallest neuron → neuron delay (the whole run without
 /// one).
 pub(crate) fn window_of(net: &Network) -> f64 {
@@ -439,22 +454,8 @@ impl Parallel {
     /// The merged results, with the network as built (its state is not the final one).
     pub fn finish(mut self) -> (Network, Output) {
         let stats = self.stats();
-        let (spikes, voltages, weights) = self.drain();
-        let names = self
-            .meta
-            .record_names()
-            .into_iter()
-            .map(String::from)
-            .collect();
-        (
-            self.meta,
-            Output {
-                names,
-                spikes,
-                voltages,
-                weights,
-                stats,
-            },
-        )
+        let records = self.drain();
+        let output = assemble_output(&self.meta, records, stats);
+        (self.meta, output)
     }
 }
