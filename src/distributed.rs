@@ -1,5 +1,6 @@
-//! MPI (feature `mpi`): `mpirun -np K exactspike run ...` gives each rank one partition of
-//! the neurons, with the same conservative windows as the threads (see [`crate::parallel`]):
+//! MPI (feature `mpi`): `mpirun -np K exactspike run ... --threads T` gives each rank a
+//! share of the neurons, split again into T partitions run by T threads, with the same
+//! conservative windows as the threads alone (see [`crate::parallel`]):
 //! each rank runs its queue to the window's end, then the window's spikes are all-gathered
 //! and every rank delivers the others' spikes to its neurons. Records are gathered to rank 0,
 //! which writes the files: the same bytes as one process, for any K.
@@ -11,7 +12,7 @@
 
 use crate::ids::NeuronId;
 use crate::network::Network;
-use crate::parallel::{assemble_output, partition_built, window_end, window_of};
+use crate::parallel::{assemble_output, partition, partition_built, window_end, window_of};
 use crate::records::{sort_records, Output, Spike, Stats, Stop, VoltageSample, WeightSample};
 use crate::simulation::{Advance, Guards, Simulation};
 use mpi::collective::SystemOperation;
@@ -19,18 +20,23 @@ use mpi::datatype::PartitionMut;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use mpi::Count;
+use rayon::prelude::*;
 use std::time::Instant;
 
 /// This rank's part of a network simulated by several MPI processes.
 pub struct Distributed {
-    sim: Simulation,
+    /// This rank's partitions (one per thread): global partition `rank · T + t`.
+    parts: Vec<Simulation>,
+    /// Threads for the partitions (none for one).
+    pool: Option<rayon::ThreadPool>,
     meta: Network,
     world: SimpleCommunicator,
     rank: usize,
     window: f64,
     now: f64,
-    /// The other ranks' spikes of the last window, delivered at the next one's start.
-    pending: Vec<(f64, NeuronId)>,
+    /// The last window's spikes, delivered at the next one's start: the other ranks' (no
+    /// local partition) and this rank's (from local partition `j`, for the others).
+    pending: Vec<(f64, NeuronId, Option<usize>)>,
     max_events: Option<u64>,
     buffer_limit: usize,
     simulate_seconds: f64,
@@ -71,21 +77,41 @@ fn layout(counts: &[Count]) -> Vec<Count> {
 }
 
 impl Distributed {
-    /// This rank's partition of `net`, built with `BuildOptions::partition` =
-    /// `(size, rank)` (only the synapses onto this rank's neurons; every rank builds from the
-    /// same scenario).
-    pub fn new(mut net: Network, world: SimpleCommunicator) -> Self {
+    /// This rank's part of `net`, built with `BuildOptions::partition` = `(size, rank)`
+    /// (only the synapses onto this rank's neurons; every rank builds from the same
+    /// scenario), split further into `threads` partitions run by as many threads.
+    ///
+    /// # Panics
+    /// If the threads cannot be started.
+    pub fn new(mut net: Network, world: SimpleCommunicator, threads: usize) -> Self {
         let (rank, size) = (world.rank() as usize, world.size() as usize);
         // the smallest delay over all ranks' synapses: the same windows everywhere
         let mine = window_of(&net);
         let mut window = mine;
         world.all_reduce_into(&mine, &mut window, SystemOperation::min());
-        let sim = partition_built(&mut net, size, rank);
+        let t = threads.max(1);
+        let parts = if t == 1 {
+            vec![partition_built(&mut net, size, rank)]
+        } else {
+            // global partition rank·T + j owns a sub-range of this rank's neurons
+            let parts = (0..t)
+                .map(|j| partition(&net, size * t, rank * t + j))
+                .collect();
+            net.connectivity = Default::default();
+            parts
+        };
+        let pool = (t > 1).then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .expect("internal error: cannot start threads")
+        });
         // the rank's copy for the summary keeps the description, not the synapses
         net.plasticity = None;
         Distributed {
             window,
-            sim,
+            parts,
+            pool,
             meta: net,
             world,
             rank,
@@ -107,10 +133,12 @@ impl Distributed {
     /// Sets the limits (agreed on at each window's end).
     pub fn set_guards(&mut self, guards: Guards) {
         self.max_events = guards.max_events;
-        self.sim.set_guards(Guards {
-            max_events: None,
-            ..guards
-        });
+        for p in &mut self.parts {
+            p.set_guards(Guards {
+                max_events: None,
+                ..guards.clone()
+            });
+        }
     }
 
     /// Returns between windows once about `rows` records are buffered on any rank.
@@ -123,19 +151,32 @@ impl Distributed {
         self.now
     }
 
-    /// This rank's own counters (not a collective).
-    pub fn local_stats(&self) -> &Stats {
-        self.sim.stats()
+    /// This rank's own counters, summed over its partitions (not a collective). Sources
+    /// are replayed by every partition: counted for the first only.
+    pub fn local_stats(&self) -> Stats {
+        let mut s = Stats::default();
+        for (j, p) in self.parts.iter().enumerate() {
+            let q = p.stats();
+            s.events += q.events;
+            s.neuron_spikes += q.neuron_spikes;
+            if j == 0 {
+                s.source_spikes = q.source_spikes;
+            }
+            s.predictions += q.predictions;
+            s.checks += q.checks;
+            s.peak_queue = s.peak_queue.max(q.peak_queue);
+        }
+        s
     }
 
     fn local_events(&self) -> u64 {
-        let s = self.sim.stats();
+        let s = self.local_stats();
         s.events + s.neuron_spikes + if self.rank == 0 { s.source_spikes } else { 0 }
     }
 
     /// Counters summed over the ranks (a collective: every rank must call it).
     pub fn stats(&self) -> Stats {
-        let s = self.sim.stats();
+        let s = self.local_stats();
         let mine = [
             s.events,
             s.neuron_spikes,
@@ -184,8 +225,11 @@ impl Distributed {
         for (r, (&c, &d)) in counts.iter().zip(&displs).enumerate() {
             if r != self.rank {
                 let chunk = &buf[d as usize..(d + c) as usize];
-                self.pending
-                    .extend(chunk.chunks_exact(2).map(|x| (x[0], NeuronId(x[1] as u32))));
+                self.pending.extend(
+                    chunk
+                        .chunks_exact(2)
+                        .map(|x| (x[0], NeuronId(x[1] as u32), None)),
+                );
             }
         }
     }
@@ -202,11 +246,33 @@ impl Distributed {
     fn windows(&mut self, end_total: f64) -> Result<Advance, Stop> {
         while self.now < end_total {
             let end = window_end(self.now, self.window, end_total);
-            for (t, g) in std::mem::take(&mut self.pending) {
-                self.sim.inject(g, t);
+            let pending = std::mem::take(&mut self.pending);
+            let step = |(j, p): (usize, &mut Simulation)| {
+                for &(t, g, from) in &pending {
+                    if from != Some(j) {
+                        p.inject(g, t);
+                    }
+                }
+                p.run_until(end)
+            };
+            let results: Vec<Result<(), Stop>> = match &self.pool {
+                None => self.parts.iter_mut().enumerate().map(step).collect(),
+                Some(pool) => {
+                    let parts = &mut self.parts;
+                    pool.install(|| parts.par_iter_mut().enumerate().map(step).collect())
+                }
+            };
+            let result = results.into_iter().find(Result::is_err).unwrap_or(Ok(()));
+            let several = self.parts.len() > 1;
+            let mut mine = Vec::new();
+            for (j, p) in self.parts.iter_mut().enumerate() {
+                for (t, g) in p.take_emitted() {
+                    mine.push((t, g));
+                    if several {
+                        self.pending.push((t, g, Some(j)));
+                    }
+                }
             }
-            let result = self.sim.run_until(end);
-            let mine = self.sim.take_emitted();
             self.exchange(&mine);
             // the same decision on every rank: the lowest rank's stop wins
             let size = self.world.size() as usize;
@@ -214,13 +280,15 @@ impl Distributed {
             self.world
                 .all_gather_into(&code(result.err()), &mut codes[..]);
             let mut at = 0.0f64;
+            let local_now = self.parts.iter().map(Simulation::now).fold(end, f64::min);
             self.world
-                .all_reduce_into(&self.sim.now(), &mut at, SystemOperation::min());
+                .all_reduce_into(&local_now, &mut at, SystemOperation::min());
             if let Some(stop) = codes.iter().find_map(|&c| decode(c)) {
                 self.now = at.min(end);
                 return Err(stop);
             }
-            let mine = [self.local_events(), self.sim.buffered() as u64];
+            let buffered: usize = self.parts.iter().map(Simulation::buffered).sum();
+            let mine = [self.local_events(), buffered as u64];
             let mut sum = [0u64; 2];
             self.world
                 .all_reduce_into(&mine[..], &mut sum[..], SystemOperation::sum());
@@ -260,7 +328,13 @@ impl Distributed {
     /// The records before [`now`](Self::now), gathered, merged and sorted on rank 0 (empty
     /// elsewhere). A collective: every rank must call it.
     pub fn drain(&mut self) -> (Vec<Spike>, Vec<VoltageSample>, Vec<WeightSample>) {
-        let (s, v, w) = self.sim.drain();
+        let (mut s, mut v, mut w) = (vec![], vec![], vec![]);
+        for p in &mut self.parts {
+            let (a, b, c) = p.drain();
+            s.extend(a);
+            v.extend(b);
+            w.extend(c);
+        }
         let now = self.now;
         let stopped = |t: f64| t >= now && now < self.meta.duration;
         let s: Vec<f64> = s

@@ -381,10 +381,10 @@ fn run_mpi(
     limits.partition = Some((world.size() as u32, world.rank() as u32));
     let result = pipeline::prepare(Source::File(path), &limits).and_then(|prepared| {
         let mut bar = ProgressBar::new(quiet || !root);
+        let threads = opts.threads;
         let make = move |net| {
-            pipeline::Runner::Mpi(Box::new(exactspike::distributed::Distributed::new(
-                net, world,
-            )))
+            let d = exactspike::distributed::Distributed::new(net, world, threads);
+            pipeline::Runner::Mpi(Box::new(d))
         };
         let summary = pipeline::run_on(prepared, out, opts, &mut |p| bar.update(p), make, root);
         bar.finish();

@@ -213,7 +213,10 @@ pub(crate) fn partition(net: &Network, k: usize, p: usize) -> Simulation {
     let mut weight_probes = net.weight_probes.clone();
     for probe in &mut weight_probes {
         for s in &mut probe.synapses {
-            s.synapse = SynapseId(map[s.synapse.index()]);
+            // (a synapse another MPI rank stores stays unmapped)
+            if s.synapse.0 != u32::MAX {
+                s.synapse = SynapseId(map[s.synapse.index()]);
+            }
         }
     }
     assemble(net, connectivity, weight_probes, k, p)

@@ -1,4 +1,5 @@
-//! MPI (feature `mpi`): `mpirun -np 2` writes the same files as one process, byte for byte,
+//! MPI (feature `mpi`): `mpirun -np 2` (also with `--threads 2` in each rank) writes the
+//! same files as one process, byte for byte,
 //! and an error on the root rank ends the whole job with exit status 2 (no hang).
 //! Run: `cargo test --release --features mpi --test integration mpi`.
 
@@ -28,29 +29,22 @@ fn same_files(tag: &str, sc: &Value) {
     std::fs::write(&f, sc.to_string()).unwrap();
     let one = tmp.path().join("one");
     assert_success(&run_file(&f, &one, &[]));
-    for np in ["2", "3"] {
-        let many = tmp.path().join(format!("np{np}"));
-        let o = mpirun(
-            np,
-            &[
-                "run",
-                f.to_str().unwrap(),
-                "--out",
-                many.to_str().unwrap(),
-                "--quiet",
-            ],
-        );
+    // 2 and 3 ranks, and 2 ranks of 2 threads each
+    for (np, threads) in [("2", "1"), ("3", "1"), ("2", "2")] {
+        let many = tmp.path().join(format!("np{np}t{threads}"));
+        let (f, m) = (f.to_str().unwrap(), many.to_str().unwrap());
+        let o = mpirun(np, &["run", f, "--out", m, "--quiet", "--threads", threads]);
+        let err = String::from_utf8_lossy(&o.stderr);
         assert!(
             o.status.success(),
-            "{tag} -np {np}: {}",
-            String::from_utf8_lossy(&o.stderr)
+            "{tag} -np {np} --threads {threads}: {err}"
         );
         for file in ["spikes.csv", "voltage.csv", "weights.csv"] {
             if one.join(file).exists() {
                 assert!(
                     std::fs::read(one.join(file)).unwrap()
                         == std::fs::read(many.join(file)).unwrap(),
-                    "{tag}: {file} differs with -np {np}"
+                    "{tag}: {file} differs with -np {np} --threads {threads}"
                 );
             }
         }
