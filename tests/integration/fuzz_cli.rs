@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// Words the argument fuzzer builds command lines from.
-const WORDS: [&str; 34] = [
+const WORDS: [&str; 36] = [
+    "--threads",
+    "3",
     "--out",
     "--max-wall",
     "--max-events",
