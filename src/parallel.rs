@@ -139,7 +139,9 @@ impl Session {
                 }
             }
             let result = p.run_until(end);
-            *lock(&shared.outbox[k][w % 2]) = p.take_emitted();
+            // swap buffers (the slot's old spikes were read before the last barrier): no
+            // allocation per window once the buffers have grown
+            p.swap_emitted(&mut lock(&shared.outbox[k][w % 2]));
             let s = p.stats();
             *lock(&shared.status[k][w % 2]) = Status {
                 stop: result.err(),
@@ -152,24 +154,28 @@ impl Session {
                 let n: usize = shared.outbox.iter().map(|o| lock(&o[w % 2]).len()).sum();
                 shared.exchanged.fetch_add(n as u64, Ordering::Relaxed);
             }
-            let all: Vec<Status> = shared.status.iter().map(|st| *lock(&st[w % 2])).collect();
+            // every partition reads the same statuses, so all decide alike
+            let (mut stop, mut at, mut events, mut buffered) = (None, end, 0u64, 0usize);
+            for st in &shared.status {
+                let st = *lock(&st[w % 2]);
+                stop = stop.or(st.stop);
+                at = at.min(st.now);
+                events += st.events;
+                buffered += st.buffered;
+            }
             w += 1;
-            if let Some(stop) = all.iter().find_map(|s| s.stop) {
+            if let Some(stop) = stop {
                 // every partition is exact up to where the earliest one stopped
-                let at = all.iter().map(|s| s.now).fold(end, f64::min);
                 return (Decision::Stop(stop), at, w);
             }
-            if self
-                .max_events
-                .is_some_and(|m| all.iter().map(|s| s.events).sum::<u64>() >= m)
-            {
+            if self.max_events.is_some_and(|m| events >= m) {
                 return (Decision::Stop(Stop::MaxEvents), end, w);
             }
             now = end;
             if now >= self.end_total {
                 return (Decision::Done, now, w);
             }
-            if all.iter().map(|s| s.buffered).sum::<usize>() >= self.buffer_limit {
+            if buffered >= self.buffer_limit {
                 return (Decision::Full, now, w);
             }
         }

@@ -509,11 +509,21 @@ impl Simulation {
 
     /// The spikes emitted since the last call (time order within an instant is the order
     /// of firing; the receiver's canonical delivery order makes it irrelevant).
+    #[cfg(feature = "mpi")]
     pub(crate) fn take_emitted(&mut self) -> Vec<(f64, NeuronId)> {
         self.emitted
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default()
+    }
+
+    /// Hands this window's spikes over in `slot` and takes `slot`'s old buffer, emptied, to
+    /// collect the next window's (no allocation once both have grown).
+    pub(crate) fn swap_emitted(&mut self, slot: &mut Vec<(f64, NeuronId)>) {
+        if let Some(e) = &mut self.emitted {
+            std::mem::swap(e, slot);
+            e.clear();
+        }
     }
 
     /// A spike of neuron `g` at `t` from another partition: its deliveries to this one's
