@@ -12,7 +12,9 @@
 
 use crate::ids::NeuronId;
 use crate::network::Network;
-use crate::parallel::{assemble_output, partition, partition_built, window_end, window_of};
+use crate::parallel::{
+    assemble_output, merge_stats, partition, partition_built, window_end, window_of,
+};
 use crate::records::{sort_records, Output, Spike, Stats, Stop, VoltageSample, WeightSample};
 use crate::simulation::{Advance, Guards, Simulation};
 use mpi::collective::SystemOperation;
@@ -154,19 +156,7 @@ impl Distributed {
     /// This rank's own counters, summed over its partitions (not a collective). Sources
     /// are replayed by every partition: counted for the first only.
     pub fn local_stats(&self) -> Stats {
-        let mut s = Stats::default();
-        for (j, p) in self.parts.iter().enumerate() {
-            let q = p.stats();
-            s.events += q.events;
-            s.neuron_spikes += q.neuron_spikes;
-            if j == 0 {
-                s.source_spikes = q.source_spikes;
-            }
-            s.predictions += q.predictions;
-            s.checks += q.checks;
-            s.peak_queue = s.peak_queue.max(q.peak_queue);
-        }
-        s
+        merge_stats(&self.parts)
     }
 
     fn local_events(&self) -> u64 {

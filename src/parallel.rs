@@ -276,6 +276,24 @@ fn assemble(
     sim
 }
 
+/// The counters of `parts` merged: sums, the largest queue, and the source spikes of the
+/// first partition only (every partition replays the sources).
+pub(crate) fn merge_stats(parts: &[Simulation]) -> Stats {
+    let mut s = Stats::default();
+    for (k, p) in parts.iter().enumerate() {
+        let q = p.stats();
+        s.events += q.events;
+        s.neuron_spikes += q.neuron_spikes;
+        if k == 0 {
+            s.source_spikes = q.source_spikes;
+        }
+        s.predictions += q.predictions;
+        s.checks += q.checks;
+        s.peak_queue = s.peak_queue.max(q.peak_queue);
+    }
+    s
+}
+
 /// The output of a parallel run: `records` (merged, sorted) with the names of `meta`.
 pub(crate) fn assemble_output(
     meta: &Network,
@@ -351,18 +369,7 @@ impl Parallel {
 
     /// Counters merged over the partitions.
     pub fn stats(&self) -> Stats {
-        let mut s = Stats::default();
-        for (k, p) in self.parts.iter().enumerate() {
-            let q = p.stats();
-            s.events += q.events;
-            s.neuron_spikes += q.neuron_spikes;
-            if k == 0 {
-                s.source_spikes = q.source_spikes; // replayed in every partition
-            }
-            s.predictions += q.predictions;
-            s.checks += q.checks;
-            s.peak_queue = s.peak_queue.max(q.peak_queue);
-        }
+        let mut s = merge_stats(&self.parts);
         s.simulate_seconds = self.simulate_seconds;
         s.windows = self.windows;
         s.exchanged_spikes = self.exchanged;

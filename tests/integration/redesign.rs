@@ -98,12 +98,7 @@ fn sigterm_and_sighup_stop_a_run_like_ctrl_c() {
             .unwrap()
             .success());
         let o = child.wait_with_output().unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(3),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_exit(&o, 3);
         let s = Results::open(&out).unwrap().summary;
         assert_eq!(s.stopped.as_deref(), Some(name));
         assert!(!s.complete);
@@ -233,12 +228,7 @@ fn a_neuron_firing_without_end_is_stopped_by_the_guards() {
     std::fs::write(&f, sc.to_string()).unwrap();
     let out = tmp.path().join("out");
     let o = run_file(&f, &out, &["--max-events", "300000"]);
-    assert_eq!(
-        o.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 3);
     let s = Results::open(&out).unwrap().summary;
     assert_eq!(s.stopped.as_deref(), Some("max_events"));
     assert!(

@@ -79,12 +79,7 @@ fn max_events_stops_a_run_cleanly() {
     let f = long_cuba(tmp.path(), 1000.0);
     let out = tmp.path().join("out");
     let o = run_file(&f, &out, &["--max-events", "200000"]);
-    assert_eq!(
-        o.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 3);
     let s = summary(&out);
     assert_eq!(s["stopped"], "max_events");
     // the limit counts deliveries and spikes
@@ -127,12 +122,7 @@ fn ctrl_c_flushes_what_was_simulated() {
         .unwrap();
     assert!(status.success());
     let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 3);
     assert_eq!(summary(&out)["stopped"], "SIGINT");
     check_valid_partial(&out);
     assert!(!partial.exists());

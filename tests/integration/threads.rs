@@ -93,12 +93,7 @@ fn a_threaded_run_stops_on_its_guards() {
     std::fs::write(&f, sc.to_string()).unwrap();
     let out = tmp.path().join("o");
     let o = run_file(&f, &out, &["--threads", "2", "--max-events", "500000"]);
-    assert_eq!(
-        o.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 3);
     let s: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["stopped"], "max_events");

@@ -100,3 +100,13 @@ pub fn assert_success(o: &Output) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Asserts that the binary exited with `code`, showing its stderr otherwise.
+pub fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
