@@ -21,6 +21,7 @@ pub mod values;
 
 use crate::error::ScenarioError;
 use crate::ids::{NeuronId, SourceId};
+use crate::network::connectivity::Block;
 use crate::network::{InputEntry, Network, PopulationEntry};
 use crate::neuron::NeuronModel;
 use crate::scenario::Scenario;
@@ -115,6 +116,27 @@ pub fn load_with(path: &Path, limits: &BuildOptions) -> Res<(Scenario, Network)>
 
 /// Builds a network from a scenario within `limits`.
 pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> Res<Network> {
+    build_inner(sc, default_name, limits, None)
+}
+
+/// Builds a network and also returns every connection's synapses in generation order (the
+/// order `gradients.json` and weight lists use), one [`Block`] per connection.
+pub fn build_with_blocks(
+    sc: &Scenario,
+    default_name: &str,
+    limits: &BuildOptions,
+) -> Res<(Network, Vec<Block>)> {
+    let mut blocks = Vec::with_capacity(sc.connections.len());
+    let net = build_inner(sc, default_name, limits, Some(&mut blocks))?;
+    Ok((net, blocks))
+}
+
+fn build_inner(
+    sc: &Scenario,
+    default_name: &str,
+    limits: &BuildOptions,
+    keep: Option<&mut Vec<Block>>,
+) -> Res<Network> {
     if let Some(dt) = limits.input_grid {
         if !(dt.is_finite() && dt > 0.0) {
             return err("--grid-dt", format!("must be > 0 ms, got {dt}"));
@@ -161,7 +183,7 @@ pub fn build_with(sc: &Scenario, default_name: &str, limits: &BuildOptions) -> R
         n_neurons,
         owned,
     };
-    let conns = connections::build_all(sc, &nodes, limits, &mut budget)?;
+    let conns = connections::build_all(sc, &nodes, limits, &mut budget, keep)?;
     let rec = record::build(sc, &names, &populations, &conns, &mut budget)?;
     Ok(Network {
         name: sc.name.clone().unwrap_or_else(|| default_name.to_string()),

@@ -49,6 +49,7 @@ pub mod build;
 #[cfg(feature = "mpi")]
 pub mod distributed;
 pub mod error;
+pub mod gradient;
 pub mod ids;
 pub mod input;
 pub mod network;

@@ -76,6 +76,7 @@ pub(crate) fn build_all(
     nodes: &Nodes,
     limits: &BuildOptions,
     budget: &mut Budget,
+    mut keep: Option<&mut Vec<Block>>,
 ) -> Res<Built> {
     let probed: Vec<usize> = sc
         .record
@@ -107,6 +108,9 @@ pub(crate) fn build_all(
         if let Some(pairs) = pairs {
             block.want_position = true;
             probed_pairs.insert(k, (pairs, kept));
+        }
+        if let Some(keep) = keep.as_deref_mut() {
+            keep.push(block.clone());
         }
         blocks.push(block);
     }

@@ -61,6 +61,25 @@ pub fn d2_with(mu: f64, lam: f64, t: f64, e_mu: f64, e_lam: f64) -> f64 {
     }
 }
 
+/// `D3(μ, λ, t) = ∫_0^t e^{-μ(t-s)} s² e^{-λ s} ds` (the gradient of an alpha current's
+/// contribution with respect to its rate needs it).
+pub fn d3(mu: f64, lam: f64, t: f64) -> f64 {
+    let (e_mu, e_lam) = ((-mu * t).exp(), (-lam * t).exp());
+    let d = lam - mu;
+    let x = d * t;
+    if x.abs() < 1.0 {
+        // ∫_0^1 u² e^{-xu} du = Σ_k (-x)^k / (k! (k+3))
+        let (mut sum, mut term) = (0.0, 1.0);
+        for k in 0..30 {
+            sum += term / (k as f64 + 3.0);
+            term *= -x / (k as f64 + 1.0);
+        }
+        e_mu * t * t * t * sum
+    } else {
+        (2.0 * e_mu - e_lam * (x * x + 2.0 * x + 2.0)) / (d * d * d)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,7 +125,13 @@ mod tests {
             for &t in &[0.0, 1e-6, 0.3, 2.0, 17.0, 60.0] {
                 let q1 = quad(|s| (-mu * (t - s)).exp() * (-lam * s).exp(), t);
                 let q2 = quad(|s| (-mu * (t - s)).exp() * s * (-lam * s).exp(), t);
+                let q3 = quad(|s| (-mu * (t - s)).exp() * s * s * (-lam * s).exp(), t);
                 let (a, b) = (d1(mu, lam, t), d2(mu, lam, t));
+                let c = d3(mu, lam, t);
+                assert!(
+                    (c - q3).abs() <= 1e-11 * (1.0 + q3.abs()),
+                    "d3 {mu} {lam} {t}: {c} vs {q3}"
+                );
                 assert!(
                     (a - q1).abs() <= 1e-12 * (1.0 + q1.abs()),
                     "d1 {mu} {lam} {t}: {a} vs {q1}"
@@ -129,5 +154,9 @@ mod tests {
         let above = f64::from_bits(0.2f64.to_bits() + 1);
         assert!((d1(mu, below, t) - d1(mu, above, t)).abs() < 1e-14);
         assert!((d2(mu, below, t) - d2(mu, above, t)).abs() < 1e-14);
+        // d3 switches at x = 1 (λ = 0.3)
+        let below = f64::from_bits(0.3f64.to_bits() - 1);
+        let above = f64::from_bits(0.3f64.to_bits() + 1);
+        assert!((d3(mu, below, t) - d3(mu, above, t)).abs() < 1e-13);
     }
 }

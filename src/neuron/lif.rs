@@ -147,6 +147,18 @@ impl LifPopulation {
         p
     }
 
+    /// Neuron `i`'s constants and its channels' decay rates (1/tau per channel) (the
+    /// gradient pass replays neurons from them).
+    pub fn constants(&self, i: usize) -> (Scalars, &[f64]) {
+        let nch = self.layout.channels.len();
+        (self.scalars[i], &self.chan_rate[i * nch..(i + 1) * nch])
+    }
+
+    /// Neuron `i`'s membrane potential at its last update (its `v_init` before a run).
+    pub fn potential(&self, i: usize) -> f64 {
+        self.hot[i].v
+    }
+
     /// Number of neurons.
     pub fn len(&self) -> usize {
         self.n

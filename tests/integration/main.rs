@@ -6,6 +6,7 @@ mod determinism;
 mod errors;
 mod fuzz;
 mod fuzz_cli;
+mod gradient;
 mod jeffress;
 #[cfg(feature = "mpi")]
 mod mpi;

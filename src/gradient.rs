@@ -1,0 +1,546 @@
+//! Exact gradients of a loss on spike times, by the adjoint method run backward through the
+//! exact event sequence (EventProp, generalised to a reset to `v_reset`, a refractory hold,
+//! bias and exp/alpha receptors; derivation in `docs/gradients.md`).
+//!
+//! The forward pass is the engine's own run (the same spikes as `exactspike run`). The
+//! backward pass replays each neuron through its arrivals and spikes (closed form, no time
+//! step), then runs the adjoint backward in global time order: between events in closed
+//! form, at each spike the jump condition that moves the loss's sensitivity to the spike
+//! time onto the state and, through the arrival times `t_spike + delay`, onto the spiking
+//! neuron's inputs. Memory: the replayed state at each arrival and spike — proportional to
+//! the number of events, not to the simulated time.
+//!
+//! ```
+//! use exactspike::gradient::{evaluate, Loss};
+//! let sc = exactspike::scenario::parse_str(r#"{
+//!   "duration": 30,
+//!   "populations": [{"name": "out", "size": 1, "model": "lif",
+//!     "params": {"tau_m": 10, "v_th": -55, "receptors": [{"kind": "exp", "tau": 5}]}}],
+//!   "inputs": [{"name": "in", "kind": "spike_times", "times": [[1.0, 2.0]]}],
+//!   "connections": [{"from": "in", "to": "out", "rule": "all_to_all", "weight": 20, "delay": 1}]
+//! }"#).unwrap();
+//! let loss = Loss::SpikeTimes { population: "out".into(), targets: vec![vec![5.0]] };
+//! let g = evaluate(&sc, &loss, &Default::default()).unwrap().gradients;
+//! // a stronger synapse makes the neuron fire earlier: dL/dw > 0 when it fires too late
+//! assert!(g.connections[0].weight[0] != 0.0);
+//! ```
+
+pub mod loss;
+mod tape;
+
+pub use loss::Loss;
+
+use crate::build::{self, BuildOptions};
+use crate::error::ScenarioError;
+use crate::neuron::lif::{Layout, Slot};
+use crate::neuron::Population as Pop;
+use crate::records::{Output, Stop, StopFlag};
+use crate::scenario::{Model, Scenario};
+use crate::simulation::{Guards, Simulation};
+use serde::Serialize;
+use tape::{Cell, Dynamics, Kind, ParamGrad, Syn, Tape, NONE};
+
+/// Why a gradient could not be computed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GradientError {
+    /// The scenario or the loss is invalid, or uses what has no gradient here.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The forward run was stopped.
+    #[error("the forward run stopped early: {0}")]
+    Stopped(Stop),
+}
+
+/// Options of a gradient evaluation.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Limits of the build.
+    pub limits: BuildOptions,
+    /// Stops the forward run when raised.
+    pub stop: Option<StopFlag>,
+}
+
+/// ∂L/∂(parameter) for every parameter, in the layout of `gradients.json`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Gradients {
+    /// The loss.
+    pub loss: f64,
+    /// Per connection, in scenario order.
+    pub connections: Vec<ConnectionGradient>,
+    /// Per population, in scenario order.
+    pub populations: Vec<PopulationGradient>,
+}
+
+/// Gradients of one connection's synapses, in the connection's generation order.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ConnectionGradient {
+    /// ∂L/∂weight \[1/mV\].
+    pub weight: Vec<f64>,
+    /// ∂L/∂delay \[1/ms\].
+    pub delay: Vec<f64>,
+}
+
+/// Gradients of one population's per-neuron parameters.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PopulationGradient {
+    /// ∂L/∂tau_m per neuron.
+    pub tau_m: Vec<f64>,
+    /// ∂L/∂v_th per neuron.
+    pub v_th: Vec<f64>,
+    /// ∂L/∂i_bias per neuron.
+    pub i_bias: Vec<f64>,
+    /// Per receptor: ∂L/∂tau per neuron (empty for a delta receptor, which has no tau).
+    pub receptors: Vec<ReceptorGradient>,
+}
+
+/// Gradient with respect to one receptor's time constant.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ReceptorGradient {
+    /// ∂L/∂tau per neuron.
+    pub tau: Vec<f64>,
+}
+
+/// A forward run and its gradients.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    /// The gradients (and the loss).
+    pub gradients: Gradients,
+    /// The forward run's records: spikes of every population and input.
+    pub output: Output,
+    /// Spikes the loss wanted but the run did not produce (they count at the run's end and
+    /// have no gradient; see [`Loss`]).
+    pub missing: usize,
+    /// Spike times the backward pass differentiated.
+    pub spikes: usize,
+    /// Events replayed by the backward pass (arrivals, spikes, ends of refractoriness).
+    pub events: usize,
+    /// Bytes the backward pass stored (replayed states and events).
+    pub tape_bytes: u64,
+}
+
+/// Runs `sc` and returns `loss` and its gradient with respect to every weight, delay,
+/// `tau_m`, receptor `tau`, `v_th` and `i_bias`. Models: `lif` with delta, exp and alpha
+/// receptors, bias and refractoriness; no adaptation, no plasticity (refused with the path
+/// of what is not supported).
+pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation, GradientError> {
+    check_supported(sc)?;
+    let target_pop = loss.check(sc)?;
+    let (mut net, blocks) = build::build_with_blocks(sc, "scenario", &opts.limits)?;
+    let mut cells = Vec::with_capacity(net.n_neurons());
+    let mut pop_of = Vec::with_capacity(net.n_neurons());
+    let mut layouts: Vec<Layout> = Vec::new();
+    for (p, entry) in net.populations.iter().enumerate() {
+        let Pop::Lif(l) = &entry.neurons else {
+            unreachable!("checked: lif only")
+        };
+        layouts.push(l.layout().clone());
+        for i in 0..l.len() {
+            let (scalars, rates) = l.constants(i);
+            cells.push(Cell {
+                sc: scalars,
+                v_init: l.potential(i),
+                rates: rates.to_vec(),
+            });
+            pop_of.push(p);
+        }
+    }
+    let offsets: Vec<usize> = net.populations.iter().map(|p| p.offset.index()).collect();
+    let source_offsets: Vec<usize> = net.inputs.iter().map(|i| i.offset.index()).collect();
+    net.record_populations.iter_mut().for_each(|r| *r = true);
+    net.record_inputs.iter_mut().for_each(|r| *r = true);
+    net.probes.clear();
+    net.weight_probes.clear();
+    let duration = net.duration;
+    let n_neurons = net.n_neurons();
+    let n_nodes = n_neurons + net.n_sources();
+    let mut sim = Simulation::new(net);
+    sim.set_guards(Guards {
+        interrupt: opts.stop.clone(),
+        ..Guards::default()
+    });
+    sim.run_until(duration).map_err(GradientError::Stopped)?;
+    let (_, output) = sim.finish();
+
+    // spikes: per neuron (time, id); all nodes' spikes for the fan-out
+    let n_pops = offsets.len();
+    let mut own: Vec<Vec<(f64, u32)>> = vec![vec![]; n_neurons];
+    let mut fired: Vec<(f64, u32, u32)> = Vec::with_capacity(output.spikes.len());
+    let mut n_spikes = 0u32;
+    for s in &output.spikes {
+        let p = s.population as usize;
+        if p < n_pops {
+            let n = offsets[p] + s.neuron as usize;
+            own[n].push((s.time, n_spikes));
+            fired.push((s.time, n as u32, n_spikes));
+            n_spikes += 1;
+        } else {
+            let node = n_neurons + source_offsets[p - n_pops] + s.neuron as usize;
+            fired.push((s.time, node as u32, NONE));
+        }
+    }
+    let table = SynapseTable::new(&blocks, n_nodes);
+    let mut arrivals: Vec<Vec<(f64, u32, u32)>> = vec![vec![]; n_neurons];
+    for &(t, node, id) in &fired {
+        for &syn in table.out(node as usize) {
+            let d = table.delay[syn as usize];
+            let mut at = t + d;
+            if d > 0.0 && at <= t {
+                at = t.next_up();
+            }
+            if at < duration {
+                arrivals[table.target[syn as usize] as usize].push((at, syn, id));
+            }
+        }
+    }
+
+    // the loss and its derivative with respect to each spike time
+    let pop_spikes: Vec<Vec<f64>> = (0..sc.populations[target_pop].size)
+        .map(|i| own[offsets[target_pop] + i].iter().map(|s| s.0).collect())
+        .collect();
+    let value = loss.value(&pop_spikes, duration);
+    let mut dspike = vec![0.0; n_spikes as usize];
+    for (i, ds) in loss.derivative(&pop_spikes, duration).iter().enumerate() {
+        for (k, d) in ds.iter().enumerate() {
+            dspike[own[offsets[target_pop] + i][k].1 as usize] = *d;
+        }
+    }
+
+    let tapes: Vec<Tape> = (0..n_neurons)
+        .map(|n| {
+            arrivals[n].sort_by(|a, b| a.0.total_cmp(&b.0));
+            let dynamics = Dynamics {
+                lay: &layouts[pop_of[n]],
+                cell: &cells[n],
+            };
+            dynamics.replay(&arrivals[n], &own[n], &table.syn)
+        })
+        .collect();
+    drop(arrivals);
+    let mut back = Backward {
+        layouts: &layouts,
+        cells: &cells,
+        pop_of: &pop_of,
+        tapes: &tapes,
+        syns: &table.syn,
+        dspike,
+        d_weight: vec![0.0; table.syn.len()],
+        d_delay: vec![0.0; table.syn.len()],
+        params: cells
+            .iter()
+            .map(|c| ParamGrad {
+                rates: vec![0.0; c.rates.len()],
+                ..ParamGrad::default()
+            })
+            .collect(),
+    };
+    back.run(duration);
+    let events: usize = tapes.iter().map(|t| t.events.len()).sum();
+    let floats: usize = tapes.iter().map(|t| t.pre.len() + t.post.len()).sum();
+    let tape_bytes = (floats * 8 + events * std::mem::size_of::<tape::Event>()) as u64;
+    let gradients = back.collect(sc, value, &blocks, &table, &offsets);
+    Ok(Evaluation {
+        gradients,
+        output,
+        missing: loss.missing(&pop_spikes),
+        spikes: n_spikes as usize,
+        events,
+        tape_bytes,
+    })
+}
+
+/// Refuses what the adjoint does not cover, with the path of the offending value.
+fn check_supported(sc: &Scenario) -> Result<(), ScenarioError> {
+    for (k, p) in sc.populations.iter().enumerate() {
+        let path = format!("populations[{k}]");
+        match &p.model {
+            Model::Lif(l) => {
+                if !l.adaptation.is_empty() {
+                    return Err(ScenarioError::invalid(
+                        format!("{path}.params.adaptation"),
+                        "gradients do not cover adaptation currents yet; remove them",
+                    ));
+                }
+                if !l.threshold_adaptation.is_empty() {
+                    return Err(ScenarioError::invalid(
+                        format!("{path}.params.threshold_adaptation"),
+                        "gradients do not cover threshold adaptation yet; remove it",
+                    ));
+                }
+            }
+            Model::Qif(_) => {
+                return Err(ScenarioError::invalid(
+                    format!("{path}.model"),
+                    "gradients cover the lif model only, not qif",
+                ))
+            }
+        }
+    }
+    for (k, c) in sc.connections.iter().enumerate() {
+        if c.plasticity.is_some() {
+            return Err(ScenarioError::invalid(
+                format!("connections[{k}].plasticity"),
+                "gradients of plastic connections are not defined; remove the plasticity",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every synapse, numbered connection by connection in generation order, with a per-node
+/// index of outgoing synapses.
+struct SynapseTable {
+    syn: Vec<Syn>,
+    target: Vec<u32>,
+    delay: Vec<f64>,
+    /// First synapse of each connection.
+    conn_start: Vec<usize>,
+    out_start: Vec<u32>,
+    out: Vec<u32>,
+}
+
+impl SynapseTable {
+    fn new(blocks: &[crate::network::connectivity::Block], n_nodes: usize) -> Self {
+        let total: usize = blocks.iter().map(|b| b.pairs.len()).sum();
+        let mut t = SynapseTable {
+            syn: Vec::with_capacity(total),
+            target: Vec::with_capacity(total),
+            delay: Vec::with_capacity(total),
+            conn_start: Vec::with_capacity(blocks.len() + 1),
+            out_start: vec![0; n_nodes + 1],
+            out: vec![0; total],
+        };
+        let mut source = Vec::with_capacity(total);
+        for b in blocks {
+            t.conn_start.push(t.syn.len());
+            for (m, &(i, j)) in b.pairs.iter().enumerate() {
+                t.syn.push(Syn {
+                    w: b.weights.get(m),
+                    receptor: b.receptor,
+                });
+                t.target.push(b.target_base + j);
+                t.delay.push(b.delays.get(m));
+                source.push(b.source_base + i);
+            }
+        }
+        t.conn_start.push(t.syn.len());
+        for &s in &source {
+            t.out_start[s as usize + 1] += 1;
+        }
+        for n in 0..n_nodes {
+            t.out_start[n + 1] += t.out_start[n];
+        }
+        let mut cursor = t.out_start.clone();
+        for (k, &s) in source.iter().enumerate() {
+            t.out[cursor[s as usize] as usize] = k as u32;
+            cursor[s as usize] += 1;
+        }
+        t
+    }
+
+    fn out(&self, node: usize) -> &[u32] {
+        &self.out[self.out_start[node] as usize..self.out_start[node + 1] as usize]
+    }
+}
+
+/// The backward sweep's state.
+struct Backward<'a> {
+    layouts: &'a [Layout],
+    cells: &'a [Cell],
+    pop_of: &'a [usize],
+    tapes: &'a [Tape],
+    syns: &'a [Syn],
+    /// ∂L/∂(spike time), completed as later events are processed.
+    dspike: Vec<f64>,
+    d_weight: Vec<f64>,
+    d_delay: Vec<f64>,
+    params: Vec<ParamGrad>,
+}
+
+impl<'a> Backward<'a> {
+    /// Processes every neuron's events in decreasing time order (a spike's sensitivity is
+    /// complete once all later arrivals it caused are processed).
+    fn run(&mut self, duration: f64) {
+        let mut order: Vec<(f64, u32, u32)> = Vec::new();
+        for (n, tape) in self.tapes.iter().enumerate() {
+            for (e, ev) in tape.events.iter().enumerate() {
+                order.push((ev.t, n as u32, e as u32));
+            }
+        }
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)));
+        let n = self.tapes.len();
+        let dims: Vec<usize> = (0..n)
+            .map(|i| 1 + self.layouts[self.pop_of[i]].n_state)
+            .collect();
+        let mut lam_start = vec![0usize; n + 1];
+        for i in 0..n {
+            lam_start[i + 1] = lam_start[i] + dims[i];
+        }
+        let mut lam = vec![0.0; lam_start[n]];
+        let mut t_cur = vec![duration; n];
+        for &(t, i, e) in &order {
+            let i = i as usize;
+            let l = &mut lam[lam_start[i]..lam_start[i + 1]];
+            self.event(i, e as usize, t_cur[i], l);
+            t_cur[i] = t;
+        }
+        // back to t = 0 from the first event (or the end) over the initial state
+        for i in 0..n {
+            let l = &mut lam[lam_start[i]..lam_start[i + 1]];
+            if l.iter().any(|&v| v != 0.0) {
+                let dynamics = self.dynamics(i);
+                let mut x0 = vec![0.0; dims[i]];
+                x0[0] = self.cells[i].v_init;
+                dynamics.back_segment(&x0, t_cur[i], false, l, &mut self.params[i]);
+            }
+        }
+    }
+
+    /// Neuron `i`'s dynamics (borrowing the tables, not `self`).
+    fn dynamics(&self, i: usize) -> Dynamics<'a> {
+        Dynamics {
+            lay: &self.layouts[self.pop_of[i]],
+            cell: &self.cells[i],
+        }
+    }
+
+    /// Neuron `i`'s event `e`: the segment from the event to `t_next` backward, then the
+    /// event's jump condition. `lam` is the adjoint at `t_next` on entry, just before the
+    /// event on return.
+    fn event(&mut self, i: usize, e: usize, t_next: f64, lam: &mut [f64]) {
+        let tapes: &'a [Tape] = self.tapes;
+        let tape = &tapes[i];
+        let ev = tape.events[e];
+        let dim = lam.len();
+        let pre = &tape.pre[e * dim..(e + 1) * dim];
+        let post = &tape.post[e * dim..(e + 1) * dim];
+        let live = lam.iter().any(|&v| v != 0.0);
+        let dynamics = self.dynamics(i);
+        if live {
+            dynamics.back_segment(post, t_next - ev.t, ev.refr_after, lam, &mut self.params[i]);
+        }
+        let refr_before = match ev.kind {
+            Kind::RefEnd { .. } => true,
+            Kind::Spike { .. } => false,
+            Kind::Arrive { .. } => ev.refr_after,
+        };
+        match ev.kind {
+            Kind::Arrive { syn, src, applied } => {
+                if !applied || !live {
+                    return;
+                }
+                let s = syn as usize;
+                let w = self.weight_gradient(lam, i, s);
+                self.d_weight[s] += w;
+                let dt = dynamics.lam_field(lam, pre, refr_before)
+                    - dynamics.lam_field(lam, post, ev.refr_after);
+                self.time_of_arrival(syn, src, dt);
+            }
+            Kind::RefEnd { spike } => {
+                if live {
+                    let dt =
+                        dynamics.lam_field(lam, post, true) - dynamics.lam_field(lam, post, false);
+                    self.dspike[spike as usize] += dt;
+                }
+            }
+            Kind::Spike { id, trigger } => {
+                let explicit =
+                    self.dspike[id as usize] - dynamics.lam_field(lam, post, ev.refr_after);
+                lam[0] = 0.0;
+                let total = dynamics.lam_field(lam, pre, false) + explicit;
+                match trigger {
+                    Some((syn, src)) => self.time_of_arrival(syn, src, total),
+                    None => {
+                        let mut f = vec![0.0; dim];
+                        dynamics.field(pre, false, &mut f);
+                        let c = total / f[0];
+                        lam[0] = -c;
+                        self.params[i].v_th += c;
+                    }
+                }
+            }
+        }
+    }
+
+    /// ∂L/∂w of an applied arrival from the adjoint just after it (`λ · ∂x⁺/∂w`), and for an
+    /// alpha receptor the part of ∂L/∂rate that comes through its jump `w·e·rate`.
+    fn weight_gradient(&mut self, lam: &[f64], i: usize, s: usize) -> f64 {
+        let lay = &self.layouts[self.pop_of[i]];
+        let syn = self.syns[s];
+        match lay.receptors[syn.receptor as usize] {
+            Slot::Delta => lam[0],
+            Slot::Exp(c) => lam[1 + lay.offsets[c as usize]],
+            Slot::Alpha(c) => {
+                let c = c as usize;
+                let lj = lam[2 + lay.offsets[c]];
+                let rate = self.cells[i].rates[c];
+                self.params[i].rates[c] += lj * syn.w * std::f64::consts::E;
+                lj * std::f64::consts::E * rate
+            }
+        }
+    }
+
+    /// Sends ∂L/∂(arrival time) to the synapse's delay and to the source neuron's spike.
+    fn time_of_arrival(&mut self, syn: u32, src: u32, dt: f64) {
+        self.d_delay[syn as usize] += dt;
+        if src != NONE {
+            self.dspike[src as usize] += dt;
+        }
+    }
+
+    /// The gradients in the layout of `gradients.json`.
+    fn collect(
+        &self,
+        sc: &Scenario,
+        loss: f64,
+        blocks: &[crate::network::connectivity::Block],
+        table: &SynapseTable,
+        offsets: &[usize],
+    ) -> Gradients {
+        let connections = (0..blocks.len())
+            .map(|k| {
+                let r = table.conn_start[k]..table.conn_start[k + 1];
+                ConnectionGradient {
+                    weight: self.d_weight[r.clone()].to_vec(),
+                    delay: self.d_delay[r].to_vec(),
+                }
+            })
+            .collect();
+        let populations = sc
+            .populations
+            .iter()
+            .enumerate()
+            .map(|(p, pop)| {
+                let range = offsets[p]..offsets[p] + pop.size;
+                let lay = &self.layouts[p];
+                let per = |f: &dyn Fn(usize) -> f64| range.clone().map(f).collect::<Vec<f64>>();
+                let mu2 = |i: usize| self.cells[i].sc.rate_m.powi(2);
+                PopulationGradient {
+                    tau_m: per(&|i| -mu2(i) * self.params[i].mu),
+                    v_th: per(&|i| self.params[i].v_th),
+                    i_bias: per(&|i| self.params[i].v_inf),
+                    receptors: lay
+                        .receptors
+                        .iter()
+                        .map(|slot| match slot {
+                            Slot::Delta => ReceptorGradient::default(),
+                            Slot::Exp(c) | Slot::Alpha(c) => {
+                                let c = *c as usize;
+                                ReceptorGradient {
+                                    tau: per(&|i| {
+                                        -self.cells[i].rates[c].powi(2) * self.params[i].rates[c]
+                                    }),
+                                }
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Gradients {
+            loss,
+            connections,
+            populations,
+        }
+    }
+}
