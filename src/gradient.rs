@@ -516,7 +516,7 @@ impl<'a> Backward<'a> {
                 let per = |f: &dyn Fn(usize) -> f64| range.clone().map(f).collect::<Vec<f64>>();
                 let mu2 = |i: usize| self.cells[i].sc.rate_m.powi(2);
                 PopulationGradient {
-                    tau_m: per(&|i| -mu2(i) * self.params[i].mu),
+                    tau_m: per(&|i| 0.0 - mu2(i) * self.params[i].mu),
                     v_th: per(&|i| self.params[i].v_th),
                     i_bias: per(&|i| self.params[i].v_inf),
                     receptors: lay
@@ -528,7 +528,8 @@ impl<'a> Backward<'a> {
                                 let c = *c as usize;
                                 ReceptorGradient {
                                     tau: per(&|i| {
-                                        -self.cells[i].rates[c].powi(2) * self.params[i].rates[c]
+                                        0.0 - self.cells[i].rates[c].powi(2)
+                                            * self.params[i].rates[c]
                                     }),
                                 }
                             }

@@ -67,6 +67,7 @@ pub mod results;
 pub mod scenario;
 pub mod simulation;
 pub mod sweep;
+pub mod train;
 
 pub use error::{OutputError, RunError, ScenarioError};
 pub use network::Network;

@@ -120,6 +120,33 @@ enum Command {
         #[arg(long)]
         compare: Option<PathBuf>,
     },
+    /// Exact gradient of a loss on spike times with respect to every weight, delay, tau_m,
+    /// receptor tau, v_th and i_bias (adjoint through the exact spikes; docs/gradients.md).
+    /// Writes DIR/gradients.json. Models: lif without adaptation, static synapses.
+    Gradient {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Loss file: {"kind": "spike_times", "population": P, "targets": [[t, ...], ...]}
+        /// or {"kind": "first_spike_ce", "population": P, "label": K, "tau0": T}.
+        #[arg(long)]
+        loss: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Supervised training with exact gradients and Adam (docs/gradients.md): writes
+    /// DIR/metrics.json (loss and accuracies per epoch) and DIR/trained.json (the network
+    /// with the learned parameters) after every epoch. Exit 3 when stopped early.
+    Train {
+        /// Training configuration (JSON; e.g. examples/yinyang.json).
+        config: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Override the configuration's number of epochs.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        epochs: Option<u32>,
+    },
     /// Estimate the interaural time difference from a Jeffress run (or every point of a
     /// sweep): thresholded spike-count centroid over the detectors' best ITDs.
     JeffressReadout {
@@ -280,6 +307,16 @@ fn dispatch(
             };
             jeffress_readout(&dir, &names, frac, &nominal)?;
         }
+        Command::Train {
+            config,
+            out,
+            epochs,
+        } => return train(&config, &out, epochs, quiet),
+        Command::Gradient {
+            scenario,
+            loss,
+            out,
+        } => gradient(&stdin_alias(&scenario), &loss, &out, quiet, limits)?,
         Command::Run {
             scenario: path,
             out,
@@ -287,6 +324,70 @@ fn dispatch(
         } => return run_one(&stdin_alias(&path), &out, &run, quiet, limits, world),
     }
     Ok(Outcome::Done)
+}
+
+fn gradient(
+    scenario: &Path,
+    loss: &Path,
+    out: &Path,
+    quiet: bool,
+    limits: &BuildOptions,
+) -> Result<(), RunError> {
+    let started = Instant::now();
+    let opts = exactspike::gradient::Options {
+        limits: *limits,
+        stop: Some(signal_flag()),
+    };
+    let ev = pipeline::gradient_files(scenario, loss, out, &opts)?;
+    if !quiet {
+        eprintln!(
+            "loss {:.6e}; {} spike(s) differentiated, {} missing; {} events replayed ({:.1} MB); {:.2} s -> {}",
+            ev.gradients.loss,
+            ev.spikes,
+            ev.missing,
+            ev.events,
+            ev.tape_bytes as f64 / 1e6,
+            started.elapsed().as_secs_f64(),
+            out.join("gradients.json").display()
+        );
+    }
+    Ok(())
+}
+
+fn train(config: &Path, out: &Path, epochs: Option<u32>, quiet: bool) -> Result<Outcome, RunError> {
+    let stop = signal_flag();
+    let m = pipeline::train_files(
+        config,
+        out,
+        epochs.map(|e| e as usize),
+        Some(&stop),
+        &mut |e| {
+            if !quiet {
+                eprintln!(
+                "epoch {:>3}: loss {:.4}, train {:.1} %, test {:.1} %, label silent {:.1} %, {:.1} s",
+                e.epoch,
+                e.loss,
+                100.0 * e.train_accuracy,
+                100.0 * e.test_accuracy,
+                100.0 * e.silent,
+                e.seconds
+            );
+            }
+        },
+    )?;
+    if !quiet {
+        eprintln!(
+            "test accuracy {:.1} % (before training {:.1} %) -> {}",
+            100.0 * m.test_accuracy,
+            100.0 * m.initial_test_accuracy,
+            out.join("metrics.json").display()
+        );
+    }
+    Ok(if m.complete {
+        Outcome::Done
+    } else {
+        Outcome::Stopped
+    })
 }
 
 /// `-` means standard input.

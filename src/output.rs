@@ -57,7 +57,7 @@ impl Format {
 
 /// Every file name a run may write (all formats): what is removed from an earlier output
 /// directory, and what may not be overwritten elsewhere.
-pub const OUTPUT_FILES: [&str; 8] = [
+pub const OUTPUT_FILES: [&str; 11] = [
     "summary.json",
     "scenario.json",
     "spikes.csv",
@@ -66,6 +66,9 @@ pub const OUTPUT_FILES: [&str; 8] = [
     "spikes.npy",
     "voltage.npy",
     "weights.npy",
+    "gradients.json",
+    "metrics.json",
+    "trained.json",
 ];
 
 /// The lock file that marks (and guards) an output directory.

@@ -227,6 +227,89 @@ pub fn run_on(
     }
 }
 
+/// `exactspike gradient`: reads the scenario and the loss, evaluates the gradient, and only
+/// then opens `out` and writes `gradients.json` (and the scenario beside it).
+pub fn gradient_files(
+    scenario_path: &Path,
+    loss_path: &Path,
+    out: &Path,
+    opts: &crate::gradient::Options,
+) -> Result<crate::gradient::Evaluation, RunError> {
+    use crate::gradient::{evaluate, GradientError, Loss};
+    let text = scenario::read_bytes(scenario_path)?;
+    let sc = scenario::parse_bytes(&text, &scenario_path.display().to_string())?;
+    let loss_text = scenario::read_bytes(loss_path)?;
+    let in_loss_file =
+        |e: crate::ScenarioError| RunError::Option(format!("{}: {e}", loss_path.display()));
+    let loss = Loss::parse(&loss_text).map_err(in_loss_file)?;
+    let ev = evaluate(&sc, &loss, opts).map_err(|e| match e {
+        GradientError::Scenario(e) if e.path().is_some_and(|p| p.starts_with("loss")) => {
+            in_loss_file(e)
+        }
+        GradientError::Scenario(e) => RunError::Scenario(e),
+        GradientError::Stopped(s) => RunError::Option(format!("gradient not computed: {s}")),
+    })?;
+    let json = pretty(&ev.gradients)?;
+    let dir = OutputDir::open(out)?;
+    dir.write("scenario.json", &text)?;
+    dir.write("gradients.json", &json)?;
+    Ok(ev)
+}
+
+/// `exactspike train`: checks the configuration fully, then opens `out` and trains, writing
+/// `metrics.json` and `trained.json` (the network with the learned parameters) after every
+/// epoch. Returns the metrics (`complete: false` when `stop` ended it early).
+pub fn train_files(
+    config: &Path,
+    out: &Path,
+    epochs: Option<usize>,
+    stop: Option<&StopFlag>,
+    progress: &mut dyn FnMut(&crate::train::Epoch),
+) -> Result<crate::train::Metrics, RunError> {
+    use crate::train::{parse_config, Metrics, TrainError, Trainer, Which};
+    let text = scenario::read_bytes(config)?;
+    let in_config =
+        |e: crate::ScenarioError| RunError::Option(format!("{}: {e}", config.display()));
+    let mut cfg = parse_config(&text).map_err(in_config)?;
+    if let Some(n) = epochs {
+        cfg.epochs = n;
+    }
+    let mut trainer = Trainer::new(cfg).map_err(in_config)?;
+    let dir = OutputDir::open(out)?;
+    let mut metrics = Metrics {
+        initial_test_accuracy: trainer.accuracy(Which::Test),
+        samples: trainer.sizes(),
+        ..Metrics::default()
+    };
+    let write = |m: &Metrics, t: &Trainer| -> Result<(), RunError> {
+        dir.write("metrics.json", &pretty(m)?)?;
+        dir.write("trained.json", &pretty(&t.scenario())?)?;
+        Ok(())
+    };
+    write(&metrics, &trainer)?;
+    for epoch in 1..=trainer.epochs() {
+        match trainer.epoch(epoch, stop) {
+            Ok(e) => {
+                progress(&e);
+                metrics.loss.push(e.loss);
+                metrics.train_accuracy = e.train_accuracy;
+                metrics.test_accuracy = e.test_accuracy;
+                metrics.epochs.push(e);
+            }
+            Err(TrainError::Stopped(_)) => break,
+            Err(TrainError::Config(e)) => return Err(RunError::Scenario(e)),
+        }
+        metrics.complete = epoch == trainer.epochs();
+        write(&metrics, &trainer)?;
+    }
+    Ok(metrics)
+}
+
+/// Pretty JSON of what a command writes.
+fn pretty<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, RunError> {
+    serde_json::to_vec_pretty(v).map_err(|e| RunError::Option(format!("does not serialize: {e}")))
+}
+
 /// The serial engine or the threaded one, behind one interface.
 // One value per run: boxing the larger variant would only add an indirection.
 #[allow(clippy::large_enum_variant)]

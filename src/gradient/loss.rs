@@ -64,7 +64,7 @@ impl Loss {
             ScenarioError::invalid(path, e.into_inner().to_string())
         })?;
         de.end()
-            .map_err(|e| ScenarioError::invalid(".", e.to_string()))?;
+            .map_err(|e| ScenarioError::invalid("loss", e.to_string()))?;
         Ok(loss)
     }
 
@@ -82,7 +82,7 @@ impl Loss {
         let name = self.population();
         let Some(p) = sc.populations.iter().position(|p| p.name == name) else {
             return Err(ScenarioError::invalid(
-                "population",
+                "loss.population",
                 format!("no neuron population named {name:?} in the scenario"),
             ));
         };
@@ -91,7 +91,7 @@ impl Loss {
             Loss::SpikeTimes { targets, .. } => {
                 if targets.len() != size {
                     return Err(ScenarioError::invalid(
-                        "targets",
+                        "loss.targets",
                         format!(
                             "needs one list per neuron of {name:?}: {size}, got {}",
                             targets.len()
@@ -101,7 +101,7 @@ impl Loss {
                 for (n, ts) in targets.iter().enumerate() {
                     if let Some(k) = ts.iter().position(|t| !t.is_finite()) {
                         return Err(ScenarioError::invalid(
-                            format!("targets[{n}][{k}]"),
+                            format!("loss.targets[{n}][{k}]"),
                             "must be a finite time in ms",
                         ));
                     }
@@ -116,7 +116,7 @@ impl Loss {
             } => {
                 if *label >= size {
                     return Err(ScenarioError::invalid(
-                        "label",
+                        "loss.label",
                         format!("must be a neuron index of {name:?} (< {size}), got {label}"),
                     ));
                 }

@@ -1,0 +1,618 @@
+//! Supervised training of spike timing with exact gradients (`exactspike train`): mini-batches
+//! of samples run in parallel (rayon), each an exact forward run plus the adjoint pass of
+//! [`crate::gradient`], gradients summed in sample order (so results do not depend on the
+//! number of threads), Adam steps on the chosen parameters. Configuration format:
+//! `docs/gradients.md`.
+
+pub mod data;
+
+use crate::build::{self, BuildOptions};
+use crate::error::ScenarioError;
+use crate::gradient::{evaluate, loss::first_times, Gradients, Loss, Options};
+use crate::neuron::lif::Slot;
+use crate::neuron::Population as Pop;
+use crate::records::{Stop, StopFlag};
+use crate::scenario::{self, InputKind, Model, ParamValue, Scenario};
+use crate::simulation::Simulation;
+use data::{Data, Sample};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A training configuration (`exactspike train CONFIG.json`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// The network: a scenario whose input `input` is a `spike_times` input (its times are
+    /// replaced by each sample's) and whose parameters are the initial values.
+    pub network: serde_json::Value,
+    /// The samples.
+    pub data: Data,
+    /// The input that receives each sample's spike times.
+    pub input: String,
+    /// The classification loss (first-spike-time cross-entropy; the label comes from each
+    /// sample).
+    pub loss: ClassLoss,
+    /// What to learn: any of "weight", "delay", "tau_m", "receptor_tau" (default weights).
+    #[serde(default = "weights_only")]
+    pub learn: Vec<Learn>,
+    /// Adam's settings.
+    #[serde(default)]
+    pub optimizer: Adam,
+    /// Passes over the training samples.
+    pub epochs: usize,
+    /// Samples per gradient step.
+    pub batch_size: usize,
+    /// Seed of the sample order.
+    #[serde(default)]
+    pub seed: u64,
+    /// When the label neuron stays silent, the weights onto it grow by this much per sample
+    /// (the exact gradient is zero without a spike; default 0).
+    #[serde(default)]
+    pub silence_bump: f64,
+}
+
+fn weights_only() -> Vec<Learn> {
+    vec![Learn::Weight]
+}
+
+/// A parameter kind to learn.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Learn {
+    /// Synaptic weights.
+    Weight,
+    /// Synaptic delays.
+    Delay,
+    /// Membrane time constants.
+    TauM,
+    /// Receptor time constants.
+    ReceptorTau,
+}
+
+/// First-spike-time cross-entropy on a population (see [`Loss::FirstSpikeCe`]).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassLoss {
+    /// Output population: one neuron per class.
+    pub population: String,
+    /// Temperature \[ms\].
+    pub tau0: f64,
+    /// Regulariser weight (default 0).
+    #[serde(default)]
+    pub alpha: f64,
+    /// Regulariser time constant \[ms\] (default 10).
+    #[serde(default = "ten")]
+    pub tau1: f64,
+}
+
+fn ten() -> f64 {
+    10.0
+}
+
+/// Adam (Kingma & Ba 2015).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Adam {
+    /// Step size.
+    pub lr: f64,
+    /// First-moment decay.
+    pub beta1: f64,
+    /// Second-moment decay.
+    pub beta2: f64,
+    /// Denominator guard.
+    pub epsilon: f64,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+        }
+    }
+}
+
+/// One epoch's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Epoch {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's samples.
+    pub loss: f64,
+    /// Fraction of training samples classified correctly during the epoch.
+    pub train_accuracy: f64,
+    /// Fraction of test samples classified correctly after the epoch.
+    pub test_accuracy: f64,
+    /// Fraction of training samples whose label neuron stayed silent.
+    pub silent: f64,
+    /// Wall-clock time of the epoch \[s\].
+    pub seconds: f64,
+}
+
+/// What `metrics.json` holds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Metrics {
+    /// Training accuracy of the last epoch (fraction).
+    pub train_accuracy: f64,
+    /// Test accuracy after the last epoch (fraction).
+    pub test_accuracy: f64,
+    /// Test accuracy before training.
+    pub initial_test_accuracy: f64,
+    /// Mean training loss per epoch.
+    pub loss: Vec<f64>,
+    /// Every epoch.
+    pub epochs: Vec<Epoch>,
+    /// All epochs done.
+    pub complete: bool,
+    /// Training and test samples.
+    pub samples: [usize; 2],
+}
+
+/// Why training could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The configuration or its network is invalid.
+    #[error(transparent)]
+    Config(#[from] ScenarioError),
+    /// Stopped (by the stop flag) before the first epoch ended.
+    #[error("stopped: {0}")]
+    Stopped(Stop),
+}
+
+/// The parameters being trained, in scenario layout.
+#[derive(Clone, Debug)]
+struct Params {
+    /// Per connection, per synapse (generation order).
+    weight: Vec<Vec<f64>>,
+    delay: Vec<Vec<f64>>,
+    /// Per population, per neuron.
+    tau_m: Vec<Vec<f64>>,
+    /// Per population, per receptor, per neuron (empty for delta receptors).
+    receptor_tau: Vec<Vec<Vec<f64>>>,
+}
+
+/// A training run, ready to go: the checked configuration, its samples and parameters.
+pub struct Trainer {
+    cfg: TrainConfig,
+    template: Scenario,
+    input: usize,
+    train: Vec<Sample>,
+    test: Vec<Sample>,
+    params: Params,
+    /// Per connection: (target population index, local target of each synapse).
+    targets: Vec<(usize, Vec<u32>)>,
+    /// Per connection: its source is an input (delays may be 0) or a population (> 0).
+    from_input: Vec<bool>,
+    out_pop: usize,
+    moments: Vec<(Vec<f64>, Vec<f64>)>,
+    step: i32,
+}
+
+fn invalid(path: impl Into<String>, msg: impl Into<String>) -> ScenarioError {
+    ScenarioError::invalid(path, msg)
+}
+
+impl Trainer {
+    /// Checks `cfg` fully (network, input, loss, data) and draws the initial parameters.
+    pub fn new(cfg: TrainConfig) -> Result<Trainer, ScenarioError> {
+        let template = scenario::parse_value(cfg.network.clone()).map_err(|e| match e {
+            ScenarioError::Invalid { path, message } => invalid(format!("network.{path}"), message),
+            e => e,
+        })?;
+        let input = template
+            .inputs
+            .iter()
+            .position(|i| i.name == cfg.input && matches!(i.kind, InputKind::SpikeTimes(_)))
+            .ok_or_else(|| {
+                invalid(
+                    "input",
+                    format!("the network has no spike_times input named {:?}", cfg.input),
+                )
+            })?;
+        let n_sources = match &template.inputs[input].kind {
+            InputKind::SpikeTimes(s) => s.times.len(),
+            _ => unreachable!(),
+        };
+        let out_pop = template
+            .populations
+            .iter()
+            .position(|p| p.name == cfg.loss.population)
+            .ok_or_else(|| {
+                invalid(
+                    "loss.population",
+                    format!("no population named {:?}", cfg.loss.population),
+                )
+            })?;
+        if cfg.epochs == 0 || cfg.batch_size == 0 {
+            return Err(invalid("epochs", "epochs and batch_size must be >= 1"));
+        }
+        let (train, test) = cfg
+            .data
+            .samples(n_sources, template.populations[out_pop].size)?;
+        let (net, blocks) = build::build_with_blocks(
+            &template,
+            "network",
+            &BuildOptions::default(),
+        )
+        .map_err(|e| match e {
+            ScenarioError::Invalid { path, message } => invalid(format!("network.{path}"), message),
+            e => e,
+        })?;
+        let mut params = Params {
+            weight: blocks
+                .iter()
+                .map(|b| (0..b.pairs.len()).map(|m| b.weights.get(m)).collect())
+                .collect(),
+            delay: blocks
+                .iter()
+                .map(|b| (0..b.pairs.len()).map(|m| b.delays.get(m)).collect())
+                .collect(),
+            tau_m: vec![],
+            receptor_tau: vec![],
+        };
+        for p in &net.populations {
+            let Pop::Lif(l) = &p.neurons else {
+                return Err(invalid(
+                    "network.populations",
+                    "training needs lif populations",
+                ));
+            };
+            params.tau_m.push(
+                (0..l.len())
+                    .map(|i| 1.0 / l.constants(i).0.rate_m)
+                    .collect(),
+            );
+            params.receptor_tau.push(
+                l.layout()
+                    .receptors
+                    .iter()
+                    .map(|s| match s {
+                        Slot::Delta => vec![],
+                        Slot::Exp(c) | Slot::Alpha(c) => (0..l.len())
+                            .map(|i| 1.0 / l.constants(i).1[*c as usize])
+                            .collect(),
+                    })
+                    .collect(),
+            );
+        }
+        let pop_index = |name: &str| template.populations.iter().position(|p| p.name == name);
+        let targets = template
+            .connections
+            .iter()
+            .zip(&blocks)
+            .map(|(c, b)| {
+                (
+                    pop_index(&c.to).unwrap_or(0),
+                    b.pairs.iter().map(|p| p.1).collect(),
+                )
+            })
+            .collect();
+        let from_input = template
+            .connections
+            .iter()
+            .map(|c| pop_index(&c.from).is_none())
+            .collect();
+        let mut t = Trainer {
+            cfg,
+            template,
+            input,
+            train,
+            test,
+            params,
+            targets,
+            from_input,
+            out_pop,
+            moments: vec![],
+            step: 0,
+        };
+        let n = t.flatten_params().len();
+        t.moments = vec![(vec![0.0; n], vec![0.0; n])];
+        // one sample through the whole gradient path: every check of evaluate up front
+        if let Some(s) = t.train.first().cloned() {
+            t.sample_gradient(&t.scenario(), &s).map_err(|e| match e {
+                TrainError::Config(e) => e,
+                TrainError::Stopped(s) => invalid("", s.to_string()),
+            })?;
+        }
+        Ok(t)
+    }
+
+    /// The network with the current parameters (what `trained.json` holds).
+    pub fn scenario(&self) -> Scenario {
+        let mut sc = self.template.clone();
+        let p = &self.params;
+        for (k, c) in sc.connections.iter_mut().enumerate() {
+            c.weight = ParamValue::List(p.weight[k].clone());
+            c.delay = ParamValue::List(p.delay[k].clone());
+        }
+        for (k, pop) in sc.populations.iter_mut().enumerate() {
+            if let Model::Lif(l) = &mut pop.model {
+                l.tau_m = ParamValue::List(p.tau_m[k].clone());
+                if let Some(rs) = &mut l.receptors {
+                    for (r, rec) in rs.iter_mut().enumerate() {
+                        if rec.tau.is_some() {
+                            rec.tau = Some(ParamValue::List(p.receptor_tau[k][r].clone()));
+                        }
+                    }
+                }
+            }
+        }
+        sc
+    }
+
+    fn with_input(&self, sc: &Scenario, s: &Sample) -> Scenario {
+        let mut sc = sc.clone();
+        sc.inputs[self.input].kind = InputKind::SpikeTimes(scenario::SpikeTimes {
+            times: s.times.clone(),
+        });
+        sc
+    }
+
+    fn class_loss(&self, label: usize) -> Loss {
+        let l = &self.cfg.loss;
+        Loss::FirstSpikeCe {
+            population: l.population.clone(),
+            label,
+            tau0: l.tau0,
+            alpha: l.alpha,
+            tau1: l.tau1,
+        }
+    }
+
+    /// One sample's loss, gradient, correctness and whether its label neuron was silent.
+    fn sample_gradient(
+        &self,
+        sc: &Scenario,
+        s: &Sample,
+    ) -> Result<(Gradients, bool, bool), TrainError> {
+        let sc = self.with_input(sc, s);
+        let ev =
+            evaluate(&sc, &self.class_loss(s.label), &Options::default()).map_err(|e| match e {
+                crate::gradient::GradientError::Scenario(e) => TrainError::Config(e),
+                crate::gradient::GradientError::Stopped(s) => TrainError::Stopped(s),
+            })?;
+        let first = self.first_spikes(&ev.output, sc.duration);
+        let silent = !first[s.label].is_finite();
+        Ok((ev.gradients, predict(&first) == Some(s.label), silent))
+    }
+
+    /// First spike time of each output neuron (infinite when silent).
+    fn first_spikes(&self, out: &crate::records::Output, end: f64) -> Vec<f64> {
+        let size = self.template.populations[self.out_pop].size;
+        let mut spikes = vec![vec![]; size];
+        if let Some((idx, times)) = out.spikes_of(&self.cfg.loss.population) {
+            for (i, t) in idx.into_iter().zip(times) {
+                if spikes[i as usize].is_empty() {
+                    spikes[i as usize].push(t);
+                }
+            }
+        }
+        first_times(&spikes, f64::INFINITY)
+            .into_iter()
+            .map(|t| if t < end { t } else { f64::INFINITY })
+            .collect()
+    }
+
+    /// Fraction of `samples` classified correctly by the current parameters (forward runs
+    /// only).
+    pub fn accuracy(&self, which: Which) -> f64 {
+        let samples = match which {
+            Which::Train => &self.train,
+            Which::Test => &self.test,
+        };
+        if samples.is_empty() {
+            return 0.0;
+        }
+        let sc = self.scenario();
+        let correct: usize = samples
+            .par_iter()
+            .map(|s| {
+                let sc = self.with_input(&sc, s);
+                let Ok(net) = build::build(&sc, "sample") else {
+                    return 0;
+                };
+                let out = Simulation::new(net).run();
+                usize::from(predict(&self.first_spikes(&out, sc.duration)) == Some(s.label))
+            })
+            .sum();
+        correct as f64 / samples.len() as f64
+    }
+
+    /// Runs one epoch (number `epoch`, from 1); stops between batches when `stop` is raised.
+    pub fn epoch(&mut self, epoch: usize, stop: Option<&StopFlag>) -> Result<Epoch, TrainError> {
+        let started = std::time::Instant::now();
+        let mut order: Vec<usize> = (0..self.train.len()).collect();
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(self.cfg.seed.wrapping_add(epoch as u64));
+        order.shuffle(&mut rng);
+        let (mut loss, mut correct, mut silent) = (0.0, 0usize, 0usize);
+        for batch in order.chunks(self.cfg.batch_size) {
+            if let Some(s) = stop.and_then(StopFlag::requested) {
+                return Err(TrainError::Stopped(s));
+            }
+            let sc = self.scenario();
+            let results: Vec<_> = batch
+                .par_iter()
+                .map(|&i| self.sample_gradient(&sc, &self.train[i]))
+                .collect();
+            let mut sum = vec![0.0; self.moments[0].0.len()];
+            for (r, &i) in results.into_iter().zip(batch) {
+                let (g, ok, quiet) = r?;
+                loss += g.loss;
+                correct += usize::from(ok);
+                let mut flat = self.flatten_gradients(&g);
+                if quiet {
+                    silent += 1;
+                    self.bump(&mut flat, self.train[i].label);
+                }
+                for (s, v) in sum.iter_mut().zip(flat) {
+                    *s += v;
+                }
+            }
+            let scale = 1.0 / batch.len() as f64;
+            sum.iter_mut().for_each(|v| *v *= scale);
+            self.adam_step(&sum);
+        }
+        let n = self.train.len().max(1) as f64;
+        Ok(Epoch {
+            epoch,
+            loss: loss / n,
+            train_accuracy: correct as f64 / n,
+            test_accuracy: self.accuracy(Which::Test),
+            silent: silent as f64 / n,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Negative gradient on the weights onto a silent label neuron (so Adam raises them).
+    fn bump(&self, flat: &mut [f64], label: usize) {
+        if self.cfg.silence_bump == 0.0 || !self.cfg.learn.contains(&Learn::Weight) {
+            return;
+        }
+        let mut at = 0;
+        for (k, (pop, tgt)) in self.targets.iter().enumerate() {
+            for (m, &j) in tgt.iter().enumerate() {
+                if *pop == self.out_pop && j as usize == label {
+                    flat[at + m] -= self.cfg.silence_bump;
+                }
+            }
+            at += self.params.weight[k].len();
+        }
+    }
+
+    /// The learned parameters as one vector, in a fixed order (weights, delays, tau_m,
+    /// receptor taus; only the kinds learned).
+    fn flatten_params(&self) -> Vec<f64> {
+        let p = &self.params;
+        self.flatten(&p.weight, &p.delay, &p.tau_m, &p.receptor_tau)
+    }
+
+    fn flatten_gradients(&self, g: &Gradients) -> Vec<f64> {
+        let w: Vec<Vec<f64>> = g.connections.iter().map(|c| c.weight.clone()).collect();
+        let d: Vec<Vec<f64>> = g.connections.iter().map(|c| c.delay.clone()).collect();
+        let t: Vec<Vec<f64>> = g.populations.iter().map(|p| p.tau_m.clone()).collect();
+        let r: Vec<Vec<Vec<f64>>> = g
+            .populations
+            .iter()
+            .map(|p| p.receptors.iter().map(|r| r.tau.clone()).collect())
+            .collect();
+        self.flatten(&w, &d, &t, &r)
+    }
+
+    fn flatten(
+        &self,
+        w: &[Vec<f64>],
+        d: &[Vec<f64>],
+        t: &[Vec<f64>],
+        r: &[Vec<Vec<f64>>],
+    ) -> Vec<f64> {
+        let mut out = vec![];
+        let learn = &self.cfg.learn;
+        if learn.contains(&Learn::Weight) {
+            w.iter().for_each(|v| out.extend_from_slice(v));
+        }
+        if learn.contains(&Learn::Delay) {
+            d.iter().for_each(|v| out.extend_from_slice(v));
+        }
+        if learn.contains(&Learn::TauM) {
+            t.iter().for_each(|v| out.extend_from_slice(v));
+        }
+        if learn.contains(&Learn::ReceptorTau) {
+            r.iter().flatten().for_each(|v| out.extend_from_slice(v));
+        }
+        out
+    }
+
+    /// One Adam step with the mean gradient `g`, then the constraints: delays ≥ 0 from
+    /// inputs and ≥ 1 µs between populations, time constants ≥ 0.05 ms.
+    fn adam_step(&mut self, g: &[f64]) {
+        self.step += 1;
+        let a = self.cfg.optimizer;
+        let (m, v) = &mut self.moments[0];
+        let (c1, c2) = (1.0 - a.beta1.powi(self.step), 1.0 - a.beta2.powi(self.step));
+        let mut delta = vec![0.0; g.len()];
+        for k in 0..g.len() {
+            m[k] = a.beta1 * m[k] + (1.0 - a.beta1) * g[k];
+            v[k] = a.beta2 * v[k] + (1.0 - a.beta2) * g[k] * g[k];
+            delta[k] = -a.lr * (m[k] / c1) / ((v[k] / c2).sqrt() + a.epsilon);
+        }
+        let mut it = delta.into_iter();
+        let learn = self.cfg.learn.clone();
+        let p = &mut self.params;
+        if learn.contains(&Learn::Weight) {
+            p.weight
+                .iter_mut()
+                .flatten()
+                .for_each(|x| *x += it.next().unwrap_or(0.0));
+        }
+        if learn.contains(&Learn::Delay) {
+            for (k, ds) in p.delay.iter_mut().enumerate() {
+                let min = if self.from_input[k] { 0.0 } else { 1e-3 };
+                ds.iter_mut()
+                    .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).max(min));
+            }
+        }
+        if learn.contains(&Learn::TauM) {
+            p.tau_m
+                .iter_mut()
+                .flatten()
+                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).max(0.05));
+        }
+        if learn.contains(&Learn::ReceptorTau) {
+            p.receptor_tau
+                .iter_mut()
+                .flatten()
+                .flatten()
+                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).max(0.05));
+        }
+    }
+
+    /// Training and test sample counts.
+    pub fn sizes(&self) -> [usize; 2] {
+        [self.train.len(), self.test.len()]
+    }
+
+    /// Epochs to run.
+    pub fn epochs(&self) -> usize {
+        self.cfg.epochs
+    }
+}
+
+/// Parses a training configuration's text (errors name the JSON path).
+pub fn parse_config(text: &[u8]) -> Result<TrainConfig, ScenarioError> {
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let cfg = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        invalid(
+            if path.is_empty() { ".".into() } else { path },
+            e.into_inner().to_string(),
+        )
+    })?;
+    de.end().map_err(|e| invalid(".", e.to_string()))?;
+    Ok(cfg)
+}
+
+/// Which samples.
+#[derive(Clone, Copy, Debug)]
+pub enum Which {
+    /// Training samples.
+    Train,
+    /// Test samples.
+    Test,
+}
+
+/// The class of the earliest first spike (lowest index on ties); `None` if all are silent.
+pub fn predict(first: &[f64]) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, &t) in first.iter().enumerate() {
+        if t.is_finite() && best.is_none_or(|b| t < b.1) {
+            best = Some((i, t));
+        }
+    }
+    best.map(|b| b.0)
+}
