@@ -117,6 +117,18 @@ pub struct Evaluation {
     pub events: usize,
     /// Bytes the backward pass stored (replayed states and events).
     pub tape_bytes: u64,
+    /// State variables of all neurons together (V plus channel states).
+    pub state_floats: usize,
+    /// Simulated time \[ms\].
+    pub duration: f64,
+}
+
+impl Evaluation {
+    /// What backpropagation through time on a grid of step `dt` would store for the same
+    /// run at the least: every neuron's state at every step, in single precision.
+    pub fn bptt_bytes(&self, dt: f64) -> f64 {
+        self.state_floats as f64 * (self.duration / dt).ceil() * 4.0
+    }
 }
 
 /// Runs `sc` and returns `loss` and its gradient with respect to every weight, delay,
@@ -239,6 +251,7 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
     let floats: usize = tapes.iter().map(|t| t.pre.len() + t.post.len()).sum();
     let tape_bytes = (floats * 8 + events * std::mem::size_of::<tape::Event>()) as u64;
     let gradients = back.collect(sc, value, &blocks, &table, &offsets);
+    let state_floats = (0..n_neurons).map(|i| 1 + layouts[pop_of[i]].n_state).sum();
     Ok(Evaluation {
         gradients,
         output,
@@ -246,6 +259,8 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         spikes: n_spikes as usize,
         events,
         tape_bytes,
+        state_floats,
+        duration,
     })
 }
 

@@ -341,12 +341,14 @@ fn gradient(
     let ev = pipeline::gradient_files(scenario, loss, out, &opts)?;
     if !quiet {
         eprintln!(
-            "loss {:.6e}; {} spike(s) differentiated, {} missing; {} events replayed ({:.1} MB); {:.2} s -> {}",
+            "loss {:.6e}; {} spike(s) differentiated, {} missing; {} events replayed, {:.1} MB stored (BPTT would store {:.1} MB at dt = 0.1 ms, {:.1} MB at 0.01 ms); {:.2} s -> {}",
             ev.gradients.loss,
             ev.spikes,
             ev.missing,
             ev.events,
             ev.tape_bytes as f64 / 1e6,
+            ev.bptt_bytes(0.1) / 1e6,
+            ev.bptt_bytes(0.01) / 1e6,
             started.elapsed().as_secs_f64(),
             out.join("gradients.json").display()
         );

@@ -266,11 +266,23 @@ pub fn train_files(
     stop: Option<&StopFlag>,
     progress: &mut dyn FnMut(&crate::train::Epoch),
 ) -> Result<crate::train::Metrics, RunError> {
-    use crate::train::{parse_config, Metrics, TrainError, Trainer, Which};
     let text = scenario::read_bytes(config)?;
-    let in_config =
-        |e: crate::ScenarioError| RunError::Option(format!("{}: {e}", config.display()));
-    let mut cfg = parse_config(&text).map_err(in_config)?;
+    let name = config.display().to_string();
+    train_to(&text, &name, out, epochs, stop, progress)
+}
+
+/// [`train_files`] for a configuration's JSON text; `name` labels its errors.
+pub fn train_to(
+    text: &[u8],
+    name: &str,
+    out: &Path,
+    epochs: Option<usize>,
+    stop: Option<&StopFlag>,
+    progress: &mut dyn FnMut(&crate::train::Epoch),
+) -> Result<crate::train::Metrics, RunError> {
+    use crate::train::{parse_config, Metrics, TrainError, Trainer, Which};
+    let in_config = |e: crate::ScenarioError| RunError::Option(format!("{name}: {e}"));
+    let mut cfg = parse_config(text).map_err(in_config)?;
     if let Some(n) = epochs {
         cfg.epochs = n;
     }

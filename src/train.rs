@@ -47,6 +47,10 @@ pub struct TrainConfig {
     /// Seed of the sample order.
     #[serde(default)]
     pub seed: u64,
+    /// Largest Euclidean norm of one sample's gradient (larger ones are scaled down to it;
+    /// default: no limit). Spikes that barely reach threshold have huge exact gradients.
+    #[serde(default)]
+    pub clip: Option<f64>,
     /// When the label neuron stays silent, the weights onto it grow by this much per sample
     /// (the exact gradient is zero without a spike; default 0).
     #[serde(default)]
@@ -103,6 +107,8 @@ pub struct Adam {
     pub beta2: f64,
     /// Denominator guard.
     pub epsilon: f64,
+    /// Factor applied to `lr` after every epoch (default 1: constant).
+    pub decay: f64,
 }
 
 impl Default for Adam {
@@ -112,6 +118,7 @@ impl Default for Adam {
             beta1: 0.9,
             beta2: 0.999,
             epsilon: 1e-8,
+            decay: 1.0,
         }
     }
 }
@@ -129,6 +136,10 @@ pub struct Epoch {
     pub test_accuracy: f64,
     /// Fraction of training samples whose label neuron stayed silent.
     pub silent: f64,
+    /// Fraction of training samples whose gradient was clipped to `clip`.
+    pub clipped: f64,
+    /// Samples left out because their gradient was not finite.
+    pub skipped: usize,
     /// Wall-clock time of the epoch \[s\].
     pub seconds: f64,
 }
@@ -230,6 +241,21 @@ impl Trainer {
             })?;
         if cfg.epochs == 0 || cfg.batch_size == 0 {
             return Err(invalid("epochs", "epochs and batch_size must be >= 1"));
+        }
+        let a = cfg.optimizer;
+        let unit = |v: f64| (0.0..1.0).contains(&v);
+        if !(a.lr.is_finite() && a.lr > 0.0 && unit(a.beta1) && unit(a.beta2))
+            || !(a.epsilon > 0.0 && a.decay > 0.0 && a.decay <= 1.0)
+        {
+            return Err(invalid(
+                "optimizer",
+                "needs lr > 0, beta1 and beta2 in [0, 1), epsilon > 0, decay in (0, 1]",
+            ));
+        }
+        if !(cfg.silence_bump.is_finite() && cfg.silence_bump >= 0.0)
+            || cfg.clip.is_some_and(|c| !(c.is_finite() && c > 0.0))
+        {
+            return Err(invalid("clip", "clip must be > 0 and silence_bump >= 0"));
         }
         let (train, test) = cfg
             .data
@@ -430,6 +456,7 @@ impl Trainer {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(self.cfg.seed.wrapping_add(epoch as u64));
         order.shuffle(&mut rng);
         let (mut loss, mut correct, mut silent) = (0.0, 0usize, 0usize);
+        let (mut clipped, mut skipped) = (0usize, 0usize);
         for batch in order.chunks(self.cfg.batch_size) {
             if let Some(s) = stop.and_then(StopFlag::requested) {
                 return Err(TrainError::Stopped(s));
@@ -440,14 +467,26 @@ impl Trainer {
                 .map(|&i| self.sample_gradient(&sc, &self.train[i]))
                 .collect();
             let mut sum = vec![0.0; self.moments[0].0.len()];
+            let mut silent_labels = vec![];
             for (r, &i) in results.into_iter().zip(batch) {
                 let (g, ok, quiet) = r?;
                 loss += g.loss;
                 correct += usize::from(ok);
-                let mut flat = self.flatten_gradients(&g);
+                let flat = self.flatten_gradients(&g);
                 if quiet {
                     silent += 1;
-                    self.bump(&mut flat, self.train[i].label);
+                    silent_labels.push(self.train[i].label);
+                }
+                let mut flat = flat;
+                let norm = flat.iter().map(|v| v * v).sum::<f64>().sqrt();
+                if !norm.is_finite() {
+                    // a spike that grazes threshold: dt/dp is unbounded there
+                    skipped += 1;
+                    continue;
+                }
+                if let Some(c) = self.cfg.clip.filter(|&c| norm > c) {
+                    clipped += 1;
+                    flat.iter_mut().for_each(|v| *v *= c / norm);
                 }
                 for (s, v) in sum.iter_mut().zip(flat) {
                     *s += v;
@@ -456,31 +495,39 @@ impl Trainer {
             let scale = 1.0 / batch.len() as f64;
             sum.iter_mut().for_each(|v| *v *= scale);
             self.adam_step(&sum);
+            for label in silent_labels {
+                self.bump(label);
+            }
         }
         let n = self.train.len().max(1) as f64;
+        self.cfg.optimizer.lr *= self.cfg.optimizer.decay;
         Ok(Epoch {
             epoch,
             loss: loss / n,
             train_accuracy: correct as f64 / n,
             test_accuracy: self.accuracy(Which::Test),
             silent: silent as f64 / n,
+            clipped: clipped as f64 / n,
+            skipped,
             seconds: started.elapsed().as_secs_f64(),
         })
     }
 
-    /// Negative gradient on the weights onto a silent label neuron (so Adam raises them).
-    fn bump(&self, flat: &mut [f64], label: usize) {
+    /// Raises the weights onto a label neuron that stayed silent by `silence_bump` (the
+    /// exact gradient cannot: without a spike there is no spike time to move).
+    fn bump(&mut self, label: usize) {
         if self.cfg.silence_bump == 0.0 || !self.cfg.learn.contains(&Learn::Weight) {
             return;
         }
-        let mut at = 0;
         for (k, (pop, tgt)) in self.targets.iter().enumerate() {
+            if *pop != self.out_pop {
+                continue;
+            }
             for (m, &j) in tgt.iter().enumerate() {
-                if *pop == self.out_pop && j as usize == label {
-                    flat[at + m] -= self.cfg.silence_bump;
+                if j as usize == label {
+                    self.params.weight[k][m] += self.cfg.silence_bump;
                 }
             }
-            at += self.params.weight[k].len();
         }
     }
 

@@ -43,6 +43,8 @@ __all__ = [
     "run",
     "validate",
     "json_schema",
+    "gradient",
+    "train",
     "Network",
     "LIF",
     "QIF",
@@ -136,6 +138,33 @@ def validate(scenario: Any, *, max_memory: int | None = None) -> None:
         scenario = scenario.to_scenario()
     text, name = _as_text(scenario)
     _native.validate_json(text, name, max_memory)
+
+
+def gradient(scenario: Any, loss: Any, *, max_memory: int | None = None) -> dict:
+    """Exact gradient of a loss on spike times (docs/gradients.md).
+
+    ``scenario`` as for :func:`run`; ``loss`` a dict (or JSON string, or path) such as
+    ``{"kind": "spike_times", "population": "out", "targets": [[5.0], [], [7.5]]}`` or
+    ``{"kind": "first_spike_ce", "population": "out", "label": 2, "tau0": 0.5}``. Returns the
+    ``gradients.json`` document: ``{"loss": L, "connections": [{"weight": [...], "delay":
+    [...]}, ...], "populations": [{"tau_m": [...], "v_th": [...], "i_bias": [...],
+    "receptors": [{"tau": [...]}, ...]}, ...]}``, one value per synapse (in the connection's
+    generation order) or per neuron. Raises :class:`ScenarioError` for an invalid scenario or
+    loss, and for what has no gradient here (qif, adaptation, plasticity).
+    """
+    if isinstance(scenario, Network):
+        scenario = scenario.to_scenario()
+    text, name = _as_text(scenario)
+    loss_text, _ = _as_text(loss)
+    return json.loads(_native.gradient_json(text, name, loss_text, max_memory))
+
+
+def train(config: Any, out: str | os.PathLike, *, epochs: int | None = None) -> dict:
+    """Train as ``exactspike train`` does (docs/gradients.md): ``config`` a dict, JSON string
+    or path (e.g. ``examples/yinyang.json``); writes ``metrics.json`` and ``trained.json``
+    into ``out`` and returns the metrics. ``epochs`` overrides the configuration's."""
+    text, _ = _as_text(config)
+    return json.loads(_native.train_json(text, os.fspath(out), epochs))
 
 
 def json_schema() -> dict:

@@ -296,6 +296,65 @@ fn simulate(
     })
 }
 
+/// Exact gradient of a loss (JSON text) for a scenario (JSON text): the `gradients.json`
+/// document as JSON text. The GIL is released; Ctrl-C raises KeyboardInterrupt.
+#[pyfunction]
+#[pyo3(signature = (text, name, loss, max_memory=None))]
+fn gradient_json(
+    py: Python<'_>,
+    text: &str,
+    name: &str,
+    loss: &str,
+    max_memory: Option<u64>,
+) -> PyResult<String> {
+    use exactspike::gradient::{evaluate, GradientError, Loss, Options};
+    let sc = exactspike::scenario::parse_bytes(text.as_bytes(), name)
+        .map_err(|e| to_py(py, RunError::Scenario(e)))?;
+    let loss = Loss::parse(loss.as_bytes()).map_err(|e| to_py(py, RunError::Scenario(e)))?;
+    let stop = StopFlag::new();
+    let opts = Options {
+        limits: limits(max_memory),
+        stop: Some(stop.clone()),
+    };
+    let result = py.detach(|| {
+        let worker = std::thread::scope(|s| {
+            let h = s.spawn(|| evaluate(&sc, &loss, &opts));
+            loop {
+                if h.is_finished() {
+                    break h.join();
+                }
+                if Python::attach(|py| py.check_signals()).is_err() {
+                    stop.raise();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        worker.unwrap_or_else(|_| panic!("gradient thread panicked"))
+    });
+    match result {
+        Ok(ev) => {
+            serde_json::to_string(&ev.gradients).map_err(|e| PyValueError::new_err(e.to_string()))
+        }
+        Err(GradientError::Scenario(e)) => Err(to_py(py, RunError::Scenario(e))),
+        Err(GradientError::Stopped(_)) => Err(pyo3::exceptions::PyKeyboardInterrupt::new_err(
+            "gradient interrupted",
+        )),
+        Err(e) => Err(PyValueError::new_err(e.to_string())),
+    }
+}
+
+/// Trains as `exactspike train` does, from a configuration's JSON text, writing
+/// `metrics.json` and `trained.json` into `out`; returns the metrics as JSON text.
+#[pyfunction]
+#[pyo3(signature = (text, out, epochs=None))]
+fn train_json(py: Python<'_>, text: &str, out: &str, epochs: Option<usize>) -> PyResult<String> {
+    let out = std::path::PathBuf::from(out);
+    let m = py
+        .detach(|| pipeline::train_to(text.as_bytes(), "config", &out, epochs, None, &mut |_| {}))
+        .map_err(|e| to_py(py, e))?;
+    serde_json::to_string(&m).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// The JSON Schema of the scenario format, as JSON text.
 #[pyfunction]
 fn json_schema() -> String {
@@ -311,5 +370,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_parts, m)?)?;
     m.add_function(wrap_pyfunction!(validate_json, m)?)?;
     m.add_function(wrap_pyfunction!(json_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(gradient_json, m)?)?;
+    m.add_function(wrap_pyfunction!(train_json, m)?)?;
     Ok(())
 }

@@ -123,14 +123,14 @@ impl Loss {
                 for (key, v) in [("tau0", *tau0), ("tau1", *tau1)] {
                     if !(v.is_finite() && v > 0.0) {
                         return Err(ScenarioError::invalid(
-                            key,
+                            format!("loss.{key}"),
                             "must be a finite number > 0 ms",
                         ));
                     }
                 }
                 if !(alpha.is_finite() && *alpha >= 0.0) {
                     return Err(ScenarioError::invalid(
-                        "alpha",
+                        "loss.alpha",
                         "must be a finite number >= 0",
                     ));
                 }

@@ -234,3 +234,166 @@ fn gradients_match_finite_differences_with_jumps_and_cross_entropy() {
     );
     assert!(tally.checked > 10 * tally.skipped, "too many kinks skipped");
 }
+
+use crate::util::{assert_exit, assert_success, bin, read_spikes, TempDir};
+
+fn gradient_cli(dir: &std::path::Path, sc: &Value, loss: &Value) -> std::process::Output {
+    std::fs::write(dir.join("s.json"), sc.to_string()).unwrap();
+    std::fs::write(dir.join("l.json"), loss.to_string()).unwrap();
+    bin()
+        .args(["gradient", "--quiet", "--loss"])
+        .arg(dir.join("l.json"))
+        .arg("--out")
+        .arg(dir.join("g"))
+        .arg(dir.join("s.json"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn gradients_json_loss_equals_the_loss_of_the_runs_spikes() {
+    let tmp = TempDir::new("gradient-cli");
+    let sc = random_network(3, 1.0, false);
+    let targets = vec![vec![10.0, 20.0], vec![5.0], vec![15.0, 30.0, 45.0]];
+    let loss = json!({"kind": "spike_times", "population": "o", "targets": targets});
+    let o = gradient_cli(tmp.path(), &sc, &loss);
+    assert_success(&o);
+    let g: Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("g/gradients.json")).unwrap())
+            .unwrap();
+    // the loss from `exactspike run`'s spikes.csv, missing spikes at the end (60 ms)
+    let (run, out) = crate::util::run_json(tmp.path(), &sc);
+    assert_success(&run);
+    let spikes = read_spikes(&out);
+    let mut want = 0.0;
+    for (n, ts) in targets.iter().enumerate() {
+        let got: Vec<f64> = spikes
+            .iter()
+            .filter(|s| s.0 == "o" && s.1 == n)
+            .map(|s| s.2)
+            .collect();
+        for (k, t) in ts.iter().enumerate() {
+            let x = got.get(k).copied().unwrap_or(60.0);
+            want += 0.5 * (x - t) * (x - t);
+        }
+    }
+    assert_eq!(g["loss"].as_f64().unwrap(), want);
+    // layout: per connection one value per synapse, per population one per neuron
+    assert_eq!(g["connections"].as_array().unwrap().len(), 5);
+    assert_eq!(g["connections"][0]["weight"].as_array().unwrap().len(), 35);
+    assert_eq!(g["connections"][2]["delay"].as_array().unwrap().len(), 42);
+    assert_eq!(g["populations"][1]["tau_m"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        g["populations"][1]["receptors"][1]["tau"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        g["populations"][1]["receptors"][2]["tau"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn gradient_refuses_bad_losses_and_unsupported_models_before_writing() {
+    let tmp = TempDir::new("gradient-bad");
+    let sc = random_network(4, 0.0, false);
+    let bad_losses = [
+        json!({"kind": "spike_times", "population": "nope", "targets": []}),
+        json!({"kind": "spike_times", "population": "o", "targets": [[1.0]]}),
+        json!({"kind": "first_spike_ce", "population": "o", "label": 3}),
+        json!({"kind": "first_spike_ce", "population": "o", "label": 0, "tau0": -1}),
+        json!({"kind": "spike_times", "population": "o", "targets": [[], [], []], "extra": 1}),
+        json!({"kind": "hinge", "population": "o"}),
+        json!([1, 2]),
+    ];
+    for loss in &bad_losses {
+        let o = gradient_cli(tmp.path(), &sc, loss);
+        assert_exit(&o, 2);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("l.json") && err.contains("loss"),
+            "{loss}: {err}"
+        );
+        assert!(!tmp.path().join("g").exists(), "{loss}: output written");
+    }
+    let ok = json!({"kind": "spike_times", "population": "o", "targets": [[], [], []]});
+    let mut adapt = sc.clone();
+    adapt["populations"][0]["params"]["adaptation"] = json!([{"tau": 50, "increment": -1}]);
+    let mut plastic = sc.clone();
+    plastic["connections"][0]["plasticity"] = json!({"stdp": {"tau_plus": 20, "tau_minus": 20,
+        "a_plus": 0.01, "a_minus": 0.01, "w_max": 10}});
+    let mut qif = sc.clone();
+    qif["populations"][0] = json!({"name": "h", "size": 7, "model": "qif",
+        "params": {"tau_m": 10}});
+    for (bad, path) in [
+        (adapt, "populations[0].params.adaptation"),
+        (plastic, "connections[0].plasticity"),
+        (qif, "populations[0].model"),
+    ] {
+        let o = gradient_cli(tmp.path(), &bad, &ok);
+        assert_exit(&o, 2);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(path), "{path}: {err}");
+        assert!(!tmp.path().join("g").exists());
+    }
+}
+
+#[test]
+fn training_is_independent_of_the_thread_count_and_its_result_runs() {
+    let tmp = TempDir::new("train");
+    let mut cfg: Value = serde_json::from_slice(
+        &std::fs::read(crate::util::repo().join("examples/yinyang.json")).unwrap(),
+    )
+    .unwrap();
+    cfg["data"]["train"] = json!(120);
+    cfg["data"]["test"] = json!(60);
+    cfg["network"]["populations"][0]["size"] = json!(20);
+    cfg["epochs"] = json!(2);
+    cfg["learn"] = json!(["weight", "delay", "tau_m", "receptor_tau"]);
+    let path = tmp.path().join("cfg.json");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let mut metrics = vec![];
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("t{threads}"));
+        let o = bin()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["train", "--quiet", "--out"])
+            .arg(&out)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_success(&o);
+        let m: Value =
+            serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+        assert_eq!(m["complete"], json!(true));
+        assert_eq!(m["loss"].as_array().unwrap().len(), 2);
+        let t = std::fs::read(out.join("trained.json")).unwrap();
+        metrics.push((m["loss"].clone(), t));
+    }
+    assert_eq!(metrics[0], metrics[1], "results depend on the thread count");
+    // the trained network is a scenario `run` accepts
+    let (o, _) = crate::util::run_json(
+        tmp.path(),
+        &serde_json::from_slice::<Value>(&metrics[0].1).unwrap(),
+    );
+    assert_success(&o);
+    // a broken configuration: exit 2, nothing written
+    cfg["data"]["kind"] = json!("mnist");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let out = tmp.path().join("bad");
+    let o = bin()
+        .args(["train", "--out"])
+        .arg(&out)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_exit(&o, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("data"));
+    assert!(!out.exists());
+}
