@@ -57,9 +57,9 @@ impl Loss {
         let loss: Loss = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             let path = if path == "." || path.is_empty() {
-                ".".to_string()
+                "loss".to_string()
             } else {
-                path
+                format!("loss.{path}")
             };
             ScenarioError::invalid(path, e.into_inner().to_string())
         })?;

@@ -328,9 +328,8 @@ fn gradient_refuses_bad_losses_and_unsupported_models_before_writing() {
     let mut plastic = sc.clone();
     plastic["connections"][0]["plasticity"] = json!({"stdp": {"tau_plus": 20, "tau_minus": 20,
         "a_plus": 0.01, "a_minus": 0.01, "w_max": 10}});
-    let mut qif = sc.clone();
-    qif["populations"][0] = json!({"name": "h", "size": 7, "model": "qif",
-        "params": {"tau_m": 10}});
+    let qif = json!({"duration": 10, "populations": [{"name": "o", "size": 3, "model": "qif",
+        "params": {"tau_m": 10, "v_crit": -50, "v_peak": 0}}]});
     for (bad, path) in [
         (adapt, "populations[0].params.adaptation"),
         (plastic, "connections[0].plasticity"),
