@@ -109,6 +109,12 @@ pub struct Adam {
     pub epsilon: f64,
     /// Factor applied to `lr` after every epoch (default 1: constant).
     pub decay: f64,
+    /// Step size for delays \[ms\] (default `lr`).
+    pub lr_delay: Option<f64>,
+    /// Step size for `tau_m` \[ms\] (default `lr`).
+    pub lr_tau_m: Option<f64>,
+    /// Step size for receptor time constants \[ms\] (default `lr`).
+    pub lr_receptor_tau: Option<f64>,
 }
 
 impl Default for Adam {
@@ -119,6 +125,9 @@ impl Default for Adam {
             beta2: 0.999,
             epsilon: 1e-8,
             decay: 1.0,
+            lr_delay: None,
+            lr_tau_m: None,
+            lr_receptor_tau: None,
         }
     }
 }
@@ -201,6 +210,8 @@ pub struct Trainer {
     from_input: Vec<bool>,
     out_pop: usize,
     moments: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Per learned parameter: its step size relative to `lr`.
+    lr_scale: Vec<f64>,
     step: i32,
 }
 
@@ -244,12 +255,16 @@ impl Trainer {
         }
         let a = cfg.optimizer;
         let unit = |v: f64| (0.0..1.0).contains(&v);
+        let positive = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0);
+        let per_kind = [a.lr_delay, a.lr_tau_m, a.lr_receptor_tau];
         if !(a.lr.is_finite() && a.lr > 0.0 && unit(a.beta1) && unit(a.beta2))
+            || !per_kind.into_iter().all(positive)
             || !(a.epsilon > 0.0 && a.decay > 0.0 && a.decay <= 1.0)
         {
             return Err(invalid(
                 "optimizer",
-                "needs lr > 0, beta1 and beta2 in [0, 1), epsilon > 0, decay in (0, 1]",
+                "needs lr (and lr_delay, lr_tau_m, lr_receptor_tau) > 0, beta1 and beta2 in \
+                 [0, 1), epsilon > 0, decay in (0, 1]",
             ));
         }
         if !(cfg.silence_bump.is_finite() && cfg.silence_bump >= 0.0)
@@ -334,10 +349,12 @@ impl Trainer {
             from_input,
             out_pop,
             moments: vec![],
+            lr_scale: vec![],
             step: 0,
         };
         let n = t.flatten_params().len();
         t.moments = vec![(vec![0.0; n], vec![0.0; n])];
+        t.lr_scale = t.step_scales();
         // one sample through the whole gradient path: every check of evaluate up front
         if let Some(s) = t.train.first().cloned() {
             t.sample_gradient(&t.scenario(), &s).map_err(|e| match e {
@@ -531,6 +548,25 @@ impl Trainer {
         }
     }
 
+    /// Each learned parameter's step size relative to `lr` (per-kind step sizes).
+    fn step_scales(&self) -> Vec<f64> {
+        let a = self.cfg.optimizer;
+        let rel = |v: Option<f64>| v.unwrap_or(a.lr) / a.lr;
+        let p = &self.params;
+        let fill = |v: &[Vec<f64>], r: f64| v.iter().map(|x| vec![r; x.len()]).collect::<Vec<_>>();
+        let receptors: Vec<Vec<Vec<f64>>> = p
+            .receptor_tau
+            .iter()
+            .map(|r| fill(r, rel(a.lr_receptor_tau)))
+            .collect();
+        self.flatten(
+            &fill(&p.weight, 1.0),
+            &fill(&p.delay, rel(a.lr_delay)),
+            &fill(&p.tau_m, rel(a.lr_tau_m)),
+            &receptors,
+        )
+    }
+
     /// The learned parameters as one vector, in a fixed order (weights, delays, tau_m,
     /// receptor taus; only the kinds learned).
     fn flatten_params(&self) -> Vec<f64> {
@@ -585,7 +621,7 @@ impl Trainer {
         for k in 0..g.len() {
             m[k] = a.beta1 * m[k] + (1.0 - a.beta1) * g[k];
             v[k] = a.beta2 * v[k] + (1.0 - a.beta2) * g[k] * g[k];
-            delta[k] = -a.lr * (m[k] / c1) / ((v[k] / c2).sqrt() + a.epsilon);
+            delta[k] = -a.lr * self.lr_scale[k] * (m[k] / c1) / ((v[k] / c2).sqrt() + a.epsilon);
         }
         let mut it = delta.into_iter();
         let learn = self.cfg.learn.clone();
