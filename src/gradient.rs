@@ -192,6 +192,7 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         }
     }
     let table = SynapseTable::new(&blocks, n_nodes);
+    check_tape_memory(&fired, &table, &layouts, &pop_of, opts.limits.max_memory)?;
     let mut arrivals: Vec<Vec<(f64, u32, u32)>> = vec![vec![]; n_neurons];
     for &(t, node, id) in &fired {
         for &syn in table.out(node as usize) {
@@ -262,6 +263,34 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         state_floats,
         duration,
     })
+}
+
+/// Refuses a backward pass whose store would exceed `limit` bytes (the `--max-memory` of the
+/// build): arrivals are known once the forward run is done, before anything is allocated.
+fn check_tape_memory(
+    fired: &[(f64, u32, u32)],
+    table: &SynapseTable,
+    layouts: &[Layout],
+    pop_of: &[usize],
+    limit: u64,
+) -> Result<(), ScenarioError> {
+    let max_dim = layouts.iter().map(|l| 1 + l.n_state).max().unwrap_or(1);
+    let arrivals: usize = fired.iter().map(|f| table.out(f.1 as usize).len()).sum();
+    let per_event = 24 + 2 * 8 * max_dim + std::mem::size_of::<tape::Event>() + 24;
+    let bytes = (arrivals + 2 * fired.len()) as f64 * per_event as f64 + pop_of.len() as f64 * 64.0;
+    if bytes > limit as f64 {
+        return Err(ScenarioError::invalid(
+            "duration",
+            format!(
+                "the backward pass would store ~{:.1} GiB for {arrivals} synaptic arrivals, \
+                 over the memory limit of {:.1} GiB (--max-memory); shorten the run or \
+                 shrink the network",
+                bytes / f64::from(1u32 << 30),
+                limit as f64 / f64::from(1u32 << 30)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses what the adjoint does not cover, with the path of the offending value.

@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// Words the argument fuzzer builds command lines from.
-const WORDS: [&str; 36] = [
+const WORDS: [&str; 40] = [
+    "LOSS",
+    "CONFIG",
+    "--loss",
+    "--epochs",
     "--threads",
     "3",
     "--out",
@@ -48,8 +52,10 @@ const WORDS: [&str; 36] = [
     "/dev/null",
     "OUT",
 ];
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 10] = [
     "run",
+    "gradient",
+    "train",
     "validate",
     "schema",
     "sweep",
@@ -67,6 +73,18 @@ fn scenario() -> &'static PathBuf {
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("s.json");
         std::fs::copy(repo().join("tests/data/golden/small/scenario.json"), &f).unwrap();
+        let loss =
+            r#"{"kind": "spike_times", "population": "exc", "targets": [[1], [], [], [], [2, 3]]}"#;
+        std::fs::write(dir.join("loss.json"), loss).unwrap();
+        let mut cfg: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(repo().join("examples/yinyang.json")).unwrap(),
+        )
+        .unwrap();
+        cfg["data"]["train"] = serde_json::json!(20);
+        cfg["data"]["test"] = serde_json::json!(10);
+        cfg["network"]["populations"][0]["size"] = serde_json::json!(5);
+        cfg["epochs"] = serde_json::json!(1);
+        std::fs::write(dir.join("train.json"), cfg.to_string()).unwrap();
         f
     })
 }
@@ -81,6 +99,8 @@ proptest! {
         let args: Vec<String> = std::iter::once(COMMANDS[cmd].to_string())
             .chain(words.iter().map(|&w| match WORDS[w] {
                 "SCENARIO" => scenario().display().to_string(),
+                "LOSS" => scenario().with_file_name("loss.json").display().to_string(),
+                "CONFIG" => scenario().with_file_name("train.json").display().to_string(),
                 "MISSING" => tmp.path().join("missing.json").display().to_string(),
                 "OUT" => out.display().to_string(),
                 w => w.to_string(),
