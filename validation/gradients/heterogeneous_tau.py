@@ -7,7 +7,7 @@ only (every tau_m = 20 ms, homogeneous), and learning the weights and every neur
 Prints the test accuracies, and draws (docs/img/gradients-tau.png) the learned tau_m
 distribution and the test accuracy per epoch of both runs. Several seeds: --seeds 3.
 
-    python3 validation/gradients/heterogeneous_tau.py [--hidden 30] [--epochs 20] [--seeds 1] [--lr-tau 0.5]
+    python3 validation/gradients/heterogeneous_tau.py [--hidden 30] [--epochs 20] [--seeds 1] [--lr-tau 0.05]
 """
 
 import argparse
@@ -35,7 +35,7 @@ def main():
     ap.add_argument("--hidden", type=int, default=30)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--lr-tau", type=float, default=0.5, help="Adam step size for tau_m [ms]")
+    ap.add_argument("--lr-tau", type=float, default=0.05, help="Adam step size for tau_m [ms]")
     ap.add_argument("--plot", default=str(REPO / "docs" / "img" / "gradients-tau.png"))
     args = ap.parse_args()
     if not EXE.exists():

@@ -140,7 +140,8 @@ def main():
         built["inputs"][0]["times"] = smp["times"]
         n, t = es.run(built).spikes("detectors")
         correct += len(t) > 0 and int(n[t.argmin()]) == smp["label"]
-    print(f"hand-built array on the same test sounds: {100 * correct / len(cfg['data']['test']):.1f} %")
+    built_acc = 100 * correct / len(cfg["data"]["test"])
+    print(f"hand-built array on the same test sounds: {built_acc:.1f} %")
     res = {}
     for label, net in [("learned", trained), ("hand-built", built), ("initial", cfg["network"])]:
         res[label] = readout(es, json.loads(json.dumps(net)), random.Random(7), grid, 10)
@@ -163,7 +164,9 @@ def main():
     a.legend(frameon=False)
     a.set_title("delay lines")
     acc = [100 * e["test_accuracy"] for e in metrics["epochs"]]
-    b.plot(range(1, len(acc) + 1), acc, color="tab:blue", lw=1.5, label="test accuracy")
+    b.plot(range(1, len(acc) + 1), acc, color="tab:blue", lw=1.5, label="learned (test sounds)")
+    b.axhline(built_acc, color="k", ls="--", lw=1, label="hand-built array")
+    b.legend(frameon=False, loc="center right")
     b.set_xlabel("epoch")
     b.set_ylabel("detector k first for ITD_k [%]")
     txt = "\n".join(f"{k}: mean error {v[0]:.0f} µs" for k, v in res.items())
