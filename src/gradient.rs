@@ -17,12 +17,15 @@
 //!   "populations": [{"name": "out", "size": 1, "model": "lif",
 //!     "params": {"tau_m": 10, "v_th": -55, "receptors": [{"kind": "exp", "tau": 5}]}}],
 //!   "inputs": [{"name": "in", "kind": "spike_times", "times": [[1.0, 2.0]]}],
-//!   "connections": [{"from": "in", "to": "out", "rule": "all_to_all", "weight": 20, "delay": 1}]
+//!   "connections": [{"from": "in", "to": "out", "rule": "all_to_all", "weight": 60, "delay": 1}]
 //! }"#).unwrap();
-//! let loss = Loss::SpikeTimes { population: "out".into(), targets: vec![vec![5.0]] };
-//! let g = evaluate(&sc, &loss, &Default::default()).unwrap().gradients;
-//! // a stronger synapse makes the neuron fire earlier: dL/dw > 0 when it fires too late
-//! assert!(g.connections[0].weight[0] != 0.0);
+//! // fire at 3 ms, please (it fires later)
+//! let loss = Loss::SpikeTimes { population: "out".into(), targets: vec![vec![3.0]] };
+//! let ev = evaluate(&sc, &loss, &Default::default()).unwrap();
+//! let (_, t) = ev.output.spikes_of("out").unwrap();
+//! assert!(t[0] > 3.0);
+//! // a stronger synapse makes the neuron fire earlier, which lowers the loss
+//! assert!(ev.gradients.connections[0].weight[0] < 0.0);
 //! ```
 
 pub mod loss;
@@ -139,24 +142,7 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
     check_supported(sc)?;
     let target_pop = loss.check(sc)?;
     let (mut net, blocks) = build::build_with_blocks(sc, "scenario", &opts.limits)?;
-    let mut cells = Vec::with_capacity(net.n_neurons());
-    let mut pop_of = Vec::with_capacity(net.n_neurons());
-    let mut layouts: Vec<Layout> = Vec::new();
-    for (p, entry) in net.populations.iter().enumerate() {
-        let Pop::Lif(l) = &entry.neurons else {
-            unreachable!("checked: lif only")
-        };
-        layouts.push(l.layout().clone());
-        for i in 0..l.len() {
-            let (scalars, rates) = l.constants(i);
-            cells.push(Cell {
-                sc: scalars,
-                v_init: l.potential(i),
-                rates: rates.to_vec(),
-            });
-            pop_of.push(p);
-        }
-    }
+    let (cells, pop_of, layouts) = replay_constants(&net);
     let offsets: Vec<usize> = net.populations.iter().map(|p| p.offset.index()).collect();
     let source_offsets: Vec<usize> = net.inputs.iter().map(|i| i.offset.index()).collect();
     net.record_populations.iter_mut().for_each(|r| *r = true);
@@ -193,19 +179,7 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
     }
     let table = SynapseTable::new(&blocks, n_nodes);
     check_tape_memory(&fired, &table, &layouts, &pop_of, opts.limits.max_memory)?;
-    let mut arrivals: Vec<Vec<(f64, u32, u32)>> = vec![vec![]; n_neurons];
-    for &(t, node, id) in &fired {
-        for &syn in table.out(node as usize) {
-            let d = table.delay[syn as usize];
-            let mut at = t + d;
-            if d > 0.0 && at <= t {
-                at = t.next_up();
-            }
-            if at < duration {
-                arrivals[table.target[syn as usize] as usize].push((at, syn, id));
-            }
-        }
-    }
+    let mut arrivals = arrivals_of(&fired, &table, n_neurons, duration);
 
     // the loss and its derivative with respect to each spike time
     let pop_spikes: Vec<Vec<f64>> = (0..sc.populations[target_pop].size)
@@ -263,6 +237,55 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         state_floats,
         duration,
     })
+}
+
+/// Every neuron's constants for the replay, its population, and each population's layout
+/// (read before the run: `potential` is still `v_init`).
+fn replay_constants(net: &crate::Network) -> (Vec<Cell>, Vec<usize>, Vec<Layout>) {
+    let mut cells = Vec::with_capacity(net.n_neurons());
+    let mut pop_of = Vec::with_capacity(net.n_neurons());
+    let mut layouts: Vec<Layout> = Vec::new();
+    for (p, entry) in net.populations.iter().enumerate() {
+        let Pop::Lif(l) = &entry.neurons else {
+            unreachable!("checked: lif only")
+        };
+        layouts.push(l.layout().clone());
+        for i in 0..l.len() {
+            let (scalars, rates) = l.constants(i);
+            cells.push(Cell {
+                sc: scalars,
+                v_init: l.potential(i),
+                rates: rates.to_vec(),
+            });
+            pop_of.push(p);
+        }
+    }
+    (cells, pop_of, layouts)
+}
+
+/// Each neuron's arrivals `(time, synapse, source spike)` from every spike that fired, at
+/// `t + delay` as the engine schedules them (a delay below the resolution of `t` lands on
+/// the next float; arrivals at or after the end are dropped).
+fn arrivals_of(
+    fired: &[(f64, u32, u32)],
+    table: &SynapseTable,
+    n_neurons: usize,
+    duration: f64,
+) -> Vec<Vec<(f64, u32, u32)>> {
+    let mut arrivals: Vec<Vec<(f64, u32, u32)>> = vec![vec![]; n_neurons];
+    for &(t, node, id) in fired {
+        for &syn in table.out(node as usize) {
+            let d = table.delay[syn as usize];
+            let mut at = t + d;
+            if d > 0.0 && at <= t {
+                at = t.next_up();
+            }
+            if at < duration {
+                arrivals[table.target[syn as usize] as usize].push((at, syn, id));
+            }
+        }
+    }
+    arrivals
 }
 
 /// Refuses a backward pass whose store would exceed `limit` bytes (the `--max-memory` of the

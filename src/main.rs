@@ -4,6 +4,13 @@
 //! (`--max-events`, `--max-wall`, SIGINT, SIGTERM or SIGHUP; results so far are kept and
 //! marked incomplete).
 
+#[path = "cli/args.rs"]
+mod args;
+#[path = "cli/learn.rs"]
+mod learn;
+
+use args::{parse_format, parse_frac, parse_positive, parse_seconds, parse_size};
+
 use clap::{Parser, Subcommand};
 use exactspike::analysis::{self, JeffressNames};
 use exactspike::build::BuildOptions;
@@ -311,12 +318,26 @@ fn dispatch(
             config,
             out,
             epochs,
-        } => return train(&config, &out, epochs, quiet),
+        } => {
+            let complete = learn::train(&config, &out, epochs, quiet, signal_flag())?;
+            return Ok(if complete {
+                Outcome::Done
+            } else {
+                Outcome::Stopped
+            });
+        }
         Command::Gradient {
             scenario,
             loss,
             out,
-        } => gradient(&stdin_alias(&scenario), &loss, &out, quiet, limits)?,
+        } => learn::gradient(
+            &stdin_alias(&scenario),
+            &loss,
+            &out,
+            quiet,
+            limits,
+            signal_flag(),
+        )?,
         Command::Run {
             scenario: path,
             out,
@@ -324,72 +345,6 @@ fn dispatch(
         } => return run_one(&stdin_alias(&path), &out, &run, quiet, limits, world),
     }
     Ok(Outcome::Done)
-}
-
-fn gradient(
-    scenario: &Path,
-    loss: &Path,
-    out: &Path,
-    quiet: bool,
-    limits: &BuildOptions,
-) -> Result<(), RunError> {
-    let started = Instant::now();
-    let opts = exactspike::gradient::Options {
-        limits: *limits,
-        stop: Some(signal_flag()),
-    };
-    let ev = pipeline::gradient_files(scenario, loss, out, &opts)?;
-    if !quiet {
-        eprintln!(
-            "loss {:.6e}; {} spike(s) differentiated, {} missing; {} events replayed, {:.1} MB stored (BPTT would store {:.1} MB at dt = 0.1 ms, {:.1} MB at 0.01 ms); {:.2} s -> {}",
-            ev.gradients.loss,
-            ev.spikes,
-            ev.missing,
-            ev.events,
-            ev.tape_bytes as f64 / 1e6,
-            ev.bptt_bytes(0.1) / 1e6,
-            ev.bptt_bytes(0.01) / 1e6,
-            started.elapsed().as_secs_f64(),
-            out.join("gradients.json").display()
-        );
-    }
-    Ok(())
-}
-
-fn train(config: &Path, out: &Path, epochs: Option<u32>, quiet: bool) -> Result<Outcome, RunError> {
-    let stop = signal_flag();
-    let m = pipeline::train_files(
-        config,
-        out,
-        epochs.map(|e| e as usize),
-        Some(&stop),
-        &mut |e| {
-            if !quiet {
-                eprintln!(
-                "epoch {:>3}: loss {:.4}, train {:.1} %, test {:.1} %, label silent {:.1} %, {:.1} s",
-                e.epoch,
-                e.loss,
-                100.0 * e.train_accuracy,
-                100.0 * e.test_accuracy,
-                100.0 * e.silent,
-                e.seconds
-            );
-            }
-        },
-    )?;
-    if !quiet {
-        eprintln!(
-            "test accuracy {:.1} % (before training {:.1} %) -> {}",
-            100.0 * m.test_accuracy,
-            100.0 * m.initial_test_accuracy,
-            out.join("metrics.json").display()
-        );
-    }
-    Ok(if m.complete {
-        Outcome::Done
-    } else {
-        Outcome::Stopped
-    })
 }
 
 /// `-` means standard input.
@@ -659,67 +614,6 @@ impl ProgressBar {
             b.finish_and_clear();
         }
     }
-}
-
-/// Parses a byte count: a number with an optional suffix K, M, G or T (powers of 1024;
-/// "KB", "KiB", "MB", "MiB", ... accepted alike), at least 1 MiB.
-fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (num, suffix) = t.split_at(split);
-    let mult: f64 = match suffix.to_ascii_uppercase().as_str() {
-        "" | "B" => 1.0,
-        "K" | "KB" | "KIB" => 1024.0,
-        "M" | "MB" | "MIB" => 1024.0 * 1024.0,
-        "G" | "GB" | "GIB" => 1024.0 * 1024.0 * 1024.0,
-        "T" | "TB" | "TIB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        other => return Err(format!("unknown size suffix {other:?} (use K, M, G or T)")),
-    };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("not a size: {text:?} (e.g. 512M, 4G)"))?;
-    let bytes = v * mult;
-    if !(bytes.is_finite() && bytes >= 1024.0 * 1024.0) {
-        return Err(format!("must be at least 1M (one MiB), got {text:?}"));
-    }
-    if bytes >= u64::MAX as f64 {
-        return Err(format!("too large: {text:?}"));
-    }
-    Ok(bytes as u64)
-}
-
-/// A wall-clock limit: a number of seconds > 0, at most about 31 years.
-fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let v: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("not a number of seconds: {text:?}"))?;
-    if !(v.is_finite() && v > 0.0 && v <= 1e9) {
-        return Err(format!(
-            "must be a number of seconds in (0, 1e9], got {text:?}"
-        ));
-    }
-    Duration::try_from_secs_f64(v).map_err(|e| e.to_string())
-}
-
-fn parse_positive(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("must be a finite number > 0, got {text:?}")),
-    }
-}
-
-fn parse_frac(text: &str) -> Result<f64, String> {
-    let v: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("not a number: {text:?}"))?;
-    analysis::check_frac(v).map_err(|e| e.to_string())
-}
-
-fn parse_format(text: &str) -> Result<Format, String> {
-    Format::parse(text).ok_or_else(|| format!("unknown format {text:?} (csv or npy)"))
 }
 
 /// Prints a line to stdout; a closed pipe (`exactspike schema | head`) is not an error.

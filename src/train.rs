@@ -4,7 +4,10 @@
 //! number of threads), Adam steps on the chosen parameters. Configuration format:
 //! `docs/gradients.md`.
 
+pub mod config;
 pub mod data;
+
+pub use config::{parse_config, Adam, ClassLoss, Learn, TrainConfig};
 
 use crate::build::{self, BuildOptions};
 use crate::error::ScenarioError;
@@ -14,123 +17,11 @@ use crate::neuron::Population as Pop;
 use crate::records::{Stop, StopFlag};
 use crate::scenario::{self, InputKind, Model, ParamValue, Scenario};
 use crate::simulation::Simulation;
-use data::{Data, Sample};
+use data::Sample;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// A training configuration (`exactspike train CONFIG.json`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainConfig {
-    /// The network: a scenario whose input `input` is a `spike_times` input (its times are
-    /// replaced by each sample's) and whose parameters are the initial values.
-    pub network: serde_json::Value,
-    /// The samples.
-    pub data: Data,
-    /// The input that receives each sample's spike times.
-    pub input: String,
-    /// The classification loss (first-spike-time cross-entropy; the label comes from each
-    /// sample).
-    pub loss: ClassLoss,
-    /// What to learn: any of "weight", "delay", "tau_m", "receptor_tau" (default weights).
-    #[serde(default = "weights_only")]
-    pub learn: Vec<Learn>,
-    /// Adam's settings.
-    #[serde(default)]
-    pub optimizer: Adam,
-    /// Passes over the training samples.
-    pub epochs: usize,
-    /// Samples per gradient step.
-    pub batch_size: usize,
-    /// Seed of the sample order.
-    #[serde(default)]
-    pub seed: u64,
-    /// Largest Euclidean norm of one sample's gradient (larger ones are scaled down to it;
-    /// default: no limit). Spikes that barely reach threshold have huge exact gradients.
-    #[serde(default)]
-    pub clip: Option<f64>,
-    /// When the label neuron stays silent, the weights onto it grow by this much per sample
-    /// (the exact gradient is zero without a spike; default 0).
-    #[serde(default)]
-    pub silence_bump: f64,
-}
-
-fn weights_only() -> Vec<Learn> {
-    vec![Learn::Weight]
-}
-
-/// A parameter kind to learn.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Learn {
-    /// Synaptic weights.
-    Weight,
-    /// Synaptic delays.
-    Delay,
-    /// Membrane time constants.
-    TauM,
-    /// Receptor time constants.
-    ReceptorTau,
-}
-
-/// First-spike-time cross-entropy on a population (see [`Loss::FirstSpikeCe`]).
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClassLoss {
-    /// Output population: one neuron per class.
-    pub population: String,
-    /// Temperature \[ms\].
-    pub tau0: f64,
-    /// Regulariser weight (default 0).
-    #[serde(default)]
-    pub alpha: f64,
-    /// Regulariser time constant \[ms\] (default 10).
-    #[serde(default = "ten")]
-    pub tau1: f64,
-}
-
-fn ten() -> f64 {
-    10.0
-}
-
-/// Adam (Kingma & Ba 2015).
-#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Adam {
-    /// Step size.
-    pub lr: f64,
-    /// First-moment decay.
-    pub beta1: f64,
-    /// Second-moment decay.
-    pub beta2: f64,
-    /// Denominator guard.
-    pub epsilon: f64,
-    /// Factor applied to `lr` after every epoch (default 1: constant).
-    pub decay: f64,
-    /// Step size for delays \[ms\] (default `lr`).
-    pub lr_delay: Option<f64>,
-    /// Step size for `tau_m` \[ms\] (default `lr`).
-    pub lr_tau_m: Option<f64>,
-    /// Step size for receptor time constants \[ms\] (default `lr`).
-    pub lr_receptor_tau: Option<f64>,
-}
-
-impl Default for Adam {
-    fn default() -> Self {
-        Adam {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
-            decay: 1.0,
-            lr_delay: None,
-            lr_tau_m: None,
-            lr_receptor_tau: None,
-        }
-    }
-}
+use serde::Serialize;
 
 /// One epoch's figures.
 #[derive(Clone, Debug, Serialize)]
@@ -196,6 +87,53 @@ struct Params {
     receptor_tau: Vec<Vec<Vec<f64>>>,
 }
 
+impl Params {
+    /// The values a network was built with.
+    fn initial(
+        net: &crate::Network,
+        blocks: &[crate::network::connectivity::Block],
+    ) -> Result<Params, ScenarioError> {
+        let mut params = Params {
+            weight: blocks
+                .iter()
+                .map(|b| (0..b.pairs.len()).map(|m| b.weights.get(m)).collect())
+                .collect(),
+            delay: blocks
+                .iter()
+                .map(|b| (0..b.pairs.len()).map(|m| b.delays.get(m)).collect())
+                .collect(),
+            tau_m: vec![],
+            receptor_tau: vec![],
+        };
+        for p in &net.populations {
+            let Pop::Lif(l) = &p.neurons else {
+                return Err(invalid(
+                    "network.populations",
+                    "training needs lif populations",
+                ));
+            };
+            params.tau_m.push(
+                (0..l.len())
+                    .map(|i| 1.0 / l.constants(i).0.rate_m)
+                    .collect(),
+            );
+            params.receptor_tau.push(
+                l.layout()
+                    .receptors
+                    .iter()
+                    .map(|s| match s {
+                        Slot::Delta => vec![],
+                        Slot::Exp(c) | Slot::Alpha(c) => (0..l.len())
+                            .map(|i| 1.0 / l.constants(i).1[*c as usize])
+                            .collect(),
+                    })
+                    .collect(),
+            );
+        }
+        Ok(params)
+    }
+}
+
 /// A training run, ready to go: the checked configuration, its samples and parameters.
 pub struct Trainer {
     cfg: TrainConfig,
@@ -250,28 +188,7 @@ impl Trainer {
                     format!("no population named {:?}", cfg.loss.population),
                 )
             })?;
-        if cfg.epochs == 0 || cfg.batch_size == 0 {
-            return Err(invalid("epochs", "epochs and batch_size must be >= 1"));
-        }
-        let a = cfg.optimizer;
-        let unit = |v: f64| (0.0..1.0).contains(&v);
-        let positive = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0);
-        let per_kind = [a.lr_delay, a.lr_tau_m, a.lr_receptor_tau];
-        if !(a.lr.is_finite() && a.lr > 0.0 && unit(a.beta1) && unit(a.beta2))
-            || !per_kind.into_iter().all(positive)
-            || !(a.epsilon > 0.0 && a.decay > 0.0 && a.decay <= 1.0)
-        {
-            return Err(invalid(
-                "optimizer",
-                "needs lr (and lr_delay, lr_tau_m, lr_receptor_tau) > 0, beta1 and beta2 in \
-                 [0, 1), epsilon > 0, decay in (0, 1]",
-            ));
-        }
-        if !(cfg.silence_bump.is_finite() && cfg.silence_bump >= 0.0)
-            || cfg.clip.is_some_and(|c| !(c.is_finite() && c > 0.0))
-        {
-            return Err(invalid("clip", "clip must be > 0 and silence_bump >= 0"));
-        }
+        cfg.check()?;
         let (train, test) = cfg
             .data
             .samples(n_sources, template.populations[out_pop].size)?;
@@ -284,43 +201,7 @@ impl Trainer {
             ScenarioError::Invalid { path, message } => invalid(format!("network.{path}"), message),
             e => e,
         })?;
-        let mut params = Params {
-            weight: blocks
-                .iter()
-                .map(|b| (0..b.pairs.len()).map(|m| b.weights.get(m)).collect())
-                .collect(),
-            delay: blocks
-                .iter()
-                .map(|b| (0..b.pairs.len()).map(|m| b.delays.get(m)).collect())
-                .collect(),
-            tau_m: vec![],
-            receptor_tau: vec![],
-        };
-        for p in &net.populations {
-            let Pop::Lif(l) = &p.neurons else {
-                return Err(invalid(
-                    "network.populations",
-                    "training needs lif populations",
-                ));
-            };
-            params.tau_m.push(
-                (0..l.len())
-                    .map(|i| 1.0 / l.constants(i).0.rate_m)
-                    .collect(),
-            );
-            params.receptor_tau.push(
-                l.layout()
-                    .receptors
-                    .iter()
-                    .map(|s| match s {
-                        Slot::Delta => vec![],
-                        Slot::Exp(c) | Slot::Alpha(c) => (0..l.len())
-                            .map(|i| 1.0 / l.constants(i).1[*c as usize])
-                            .collect(),
-                    })
-                    .collect(),
-            );
-        }
+        let params = Params::initial(&net, &blocks)?;
         let pop_index = |name: &str| template.populations.iter().position(|p| p.name == name);
         let targets = template
             .connections
@@ -663,21 +544,6 @@ impl Trainer {
     pub fn epochs(&self) -> usize {
         self.cfg.epochs
     }
-}
-
-/// Parses a training configuration's text (errors name the JSON path).
-pub fn parse_config(text: &[u8]) -> Result<TrainConfig, ScenarioError> {
-    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let cfg = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        invalid(
-            if path.is_empty() { ".".into() } else { path },
-            e.into_inner().to_string(),
-        )
-    })?;
-    de.end().map_err(|e| invalid(".", e.to_string()))?;
-    Ok(cfg)
 }
 
 /// Which samples.

@@ -147,8 +147,7 @@ impl LifPopulation {
         p
     }
 
-    /// Neuron `i`'s constants and its channels' decay rates (1/tau per channel) (the
-    /// gradient pass replays neurons from them).
+    /// Neuron `i`'s constants and channel decay rates (the gradient pass replays from them).
     pub fn constants(&self, i: usize) -> (Scalars, &[f64]) {
         let nch = self.layout.channels.len();
         (self.scalars[i], &self.chan_rate[i * nch..(i + 1) * nch])

@@ -1,0 +1,167 @@
+//! The training configuration (`exactspike train CONFIG.json`; docs/gradients.md).
+
+use super::data::Data;
+use crate::error::ScenarioError;
+use serde::{Deserialize, Serialize};
+
+/// A training configuration (`exactspike train CONFIG.json`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// The network: a scenario whose input `input` is a `spike_times` input (its times are
+    /// replaced by each sample's) and whose parameters are the initial values.
+    pub network: serde_json::Value,
+    /// The samples.
+    pub data: Data,
+    /// The input that receives each sample's spike times.
+    pub input: String,
+    /// The classification loss (first-spike-time cross-entropy; the label comes from each
+    /// sample).
+    pub loss: ClassLoss,
+    /// What to learn: any of "weight", "delay", "tau_m", "receptor_tau" (default weights).
+    #[serde(default = "weights_only")]
+    pub learn: Vec<Learn>,
+    /// Adam's settings.
+    #[serde(default)]
+    pub optimizer: Adam,
+    /// Passes over the training samples.
+    pub epochs: usize,
+    /// Samples per gradient step.
+    pub batch_size: usize,
+    /// Seed of the sample order.
+    #[serde(default)]
+    pub seed: u64,
+    /// Largest Euclidean norm of one sample's gradient (larger ones are scaled down to it;
+    /// default: no limit). Spikes that barely reach threshold have huge exact gradients.
+    #[serde(default)]
+    pub clip: Option<f64>,
+    /// When the label neuron stays silent, the weights onto it grow by this much per sample
+    /// (the exact gradient is zero without a spike; default 0).
+    #[serde(default)]
+    pub silence_bump: f64,
+}
+
+impl TrainConfig {
+    /// Checks the settings (not the network or data, which the trainer checks).
+    pub fn check(&self) -> Result<(), ScenarioError> {
+        if self.epochs == 0 || self.batch_size == 0 {
+            return Err(ScenarioError::invalid(
+                "epochs",
+                "epochs and batch_size must be >= 1",
+            ));
+        }
+        let a = self.optimizer;
+        let unit = |v: f64| (0.0..1.0).contains(&v);
+        let positive = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0);
+        let per_kind = [a.lr_delay, a.lr_tau_m, a.lr_receptor_tau];
+        let steps_ok = a.lr.is_finite() && a.lr > 0.0 && per_kind.into_iter().all(positive);
+        let rest_ok = a.epsilon > 0.0 && a.decay > 0.0 && a.decay <= 1.0;
+        if !(steps_ok && rest_ok && unit(a.beta1) && unit(a.beta2)) {
+            return Err(ScenarioError::invalid(
+                "optimizer",
+                "needs lr (and lr_delay, lr_tau_m, lr_receptor_tau) > 0, beta1 and beta2 in \
+             [0, 1), epsilon > 0, decay in (0, 1]",
+            ));
+        }
+        if !(self.silence_bump.is_finite() && self.silence_bump >= 0.0)
+            || self.clip.is_some_and(|c| !(c.is_finite() && c > 0.0))
+        {
+            return Err(ScenarioError::invalid(
+                "clip",
+                "clip must be > 0 and silence_bump >= 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn weights_only() -> Vec<Learn> {
+    vec![Learn::Weight]
+}
+
+/// A parameter kind to learn.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Learn {
+    /// Synaptic weights.
+    Weight,
+    /// Synaptic delays.
+    Delay,
+    /// Membrane time constants.
+    TauM,
+    /// Receptor time constants.
+    ReceptorTau,
+}
+
+/// First-spike-time cross-entropy on a population (see [`Loss::FirstSpikeCe`]).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassLoss {
+    /// Output population: one neuron per class.
+    pub population: String,
+    /// Temperature \[ms\].
+    pub tau0: f64,
+    /// Regulariser weight (default 0).
+    #[serde(default)]
+    pub alpha: f64,
+    /// Regulariser time constant \[ms\] (default 10).
+    #[serde(default = "ten")]
+    pub tau1: f64,
+}
+
+fn ten() -> f64 {
+    10.0
+}
+
+/// Adam (Kingma & Ba 2015).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Adam {
+    /// Step size.
+    pub lr: f64,
+    /// First-moment decay.
+    pub beta1: f64,
+    /// Second-moment decay.
+    pub beta2: f64,
+    /// Denominator guard.
+    pub epsilon: f64,
+    /// Factor applied to `lr` after every epoch (default 1: constant).
+    pub decay: f64,
+    /// Step size for delays \[ms\] (default `lr`).
+    pub lr_delay: Option<f64>,
+    /// Step size for `tau_m` \[ms\] (default `lr`).
+    pub lr_tau_m: Option<f64>,
+    /// Step size for receptor time constants \[ms\] (default `lr`).
+    pub lr_receptor_tau: Option<f64>,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            decay: 1.0,
+            lr_delay: None,
+            lr_tau_m: None,
+            lr_receptor_tau: None,
+        }
+    }
+}
+
+/// Parses a training configuration's text (errors name the JSON path).
+pub fn parse_config(text: &[u8]) -> Result<TrainConfig, ScenarioError> {
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let cfg = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        ScenarioError::invalid(
+            if path.is_empty() { ".".into() } else { path },
+            e.into_inner().to_string(),
+        )
+    })?;
+    de.end()
+        .map_err(|e| ScenarioError::invalid(".", e.to_string()))?;
+    Ok(cfg)
+}
