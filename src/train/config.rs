@@ -93,7 +93,7 @@ pub enum Learn {
     ReceptorTau,
 }
 
-/// First-spike-time cross-entropy on a population (see [`Loss::FirstSpikeCe`]).
+/// First-spike-time cross-entropy on a population (see [`crate::gradient::Loss::FirstSpikeCe`]).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassLoss {

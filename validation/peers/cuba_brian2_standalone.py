@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Brette et al. (2007) CUBA in Brian2's C++ standalone mode, as a peer for exactspike.
+
+The same network as validation/peers/cuba_brian2.py (which documents the units and the
+model: examples/cuba.json and examples/cuba_delta.json), generated as a C++ project, compiled
+with g++ and run. Timing: `simulate` is the generated program's own measurement of the
+network run (Brian2's `device._last_run_time`: neither code generation, compilation, nor the
+creation of the synapses); `total` is the wall clock of the whole `build` (generation +
+compilation + run). Single-threaded (no OpenMP). Events are counted exactly as in
+cuba_brian2.py (out-degrees of spikes arriving before the end). The last line is the result
+as JSON.
+
+    python cuba_brian2_standalone.py --variant exp|delta [--dt 0.1] [--duration 1000]
+(needs `pip install brian2==2.9.0 "numpy<2.4"` and g++)
+"""
+import argparse
+import json
+import tempfile
+import time
+
+import numpy as np
+
+N_EXC, N_INH = 3200, 800
+P_CONN = 0.02
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--variant", choices=["exp", "delta"], default="exp")
+    ap.add_argument("--duration", type=float, default=1000.0, help="ms")
+    ap.add_argument("--dt", type=float, default=0.1, help="ms")
+    ap.add_argument("--seed", type=int, default=12345)
+    ap.add_argument("--directory", default=None, help="where to build (default: a temporary directory)")
+    args = ap.parse_args()
+
+    import brian2 as b2
+    from brian2 import ms, mV
+
+    workdir = args.directory or tempfile.mkdtemp(prefix="cuba-standalone-")
+    b2.set_device("cpp_standalone", directory=workdir, build_on_run=False)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    b2.defaultclock.dt = args.dt * ms
+    b2.seed(args.seed)
+    ns = dict(taum=20 * ms, El=-49 * mV, Vt=-50 * mV, Vr=-60 * mV, taue=5 * ms, taui=10 * ms)
+    if args.variant == "exp":
+        eqs = """
+        dv/dt  = (ge + gi - (v - El)) / taum : volt (unless refractory)
+        dge/dt = -ge / taue : volt
+        dgi/dt = -gi / taui : volt
+        """
+        on_pre = {"exc": "ge_post += 1.62*mV", "inh": "gi_post += -9*mV"}
+    else:
+        eqs = "dv/dt = -(v - El) / taum : volt (unless refractory)"
+        on_pre = {"exc": "v_post += 0.25*mV*int(not_refractory_post)",
+                  "inh": "v_post += -2.25*mV*int(not_refractory_post)"}
+    P = b2.NeuronGroup(N_EXC + N_INH, eqs, threshold="v > Vt", reset="v = Vr",
+                       refractory=5 * ms, method="exact", namespace=ns)
+    P.v = "Vr + rand() * (Vt - Vr)"
+    Pe, Pi = P[:N_EXC], P[N_EXC:]
+    Ce = b2.Synapses(Pe, P, on_pre=on_pre["exc"], delay=0.1 * ms)
+    Ce.connect(condition="i != j", p=P_CONN)
+    Ci = b2.Synapses(Pi, P, on_pre=on_pre["inh"], delay=0.1 * ms)
+    Ci.connect(condition=f"i + {N_EXC} != j", p=P_CONN)
+    mon = b2.SpikeMonitor(P)
+    b2.run(args.duration * ms)
+    t0 = time.perf_counter()
+    b2.device.build(directory=workdir, compile=True, run=True, debug=False)
+    total = time.perf_counter() - t0
+    sim = float(b2.device._last_run_time)
+
+    out_degree = np.bincount(np.asarray(Ce.i[:]), minlength=N_EXC + N_INH)
+    out_degree[N_EXC:] += np.bincount(np.asarray(Ci.i[:]), minlength=N_INH)
+    senders = np.asarray(mon.i[:])
+    times = np.asarray(mon.t[:] / ms)
+    events = int(out_degree[senders[times + 0.1 < args.duration]].sum())
+    res = {
+        "simulator": "Brian2",
+        "version": b2.__version__,
+        "model": f"cuba_{args.variant} (cpp_standalone)",
+        "dt_ms": args.dt,
+        "synapses": int(len(Ce) + len(Ci)),
+        "spikes": int(senders.size),
+        "events": events,
+        "simulate_seconds": sim,
+        "total_seconds": total,
+        "events_per_second": events / sim,
+    }
+    print(f"Brian2 {res['version']} cpp_standalone, CUBA {args.variant}, dt {args.dt} ms: "
+          f"{res['spikes']} spikes, {events} events, run {sim:.3f} s "
+          f"({events / sim / 1e6:.2f} M events/s), generate+compile+run {total:.1f} s")
+    print("RESULT " + json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
