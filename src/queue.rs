@@ -66,6 +66,14 @@ pub enum Event {
         /// No target appears twice in the group.
         distinct: bool,
     },
+    /// Deliver the next delay group of a spike's row (rows of several delay groups are
+    /// walked by one pending entry per spike; the walk's state is the simulation's).
+    Walk {
+        /// The walk.
+        slot: u32,
+        /// First synapse of the group it delivers (its canonical key).
+        start: u32,
+    },
 }
 
 impl Event {
@@ -74,7 +82,7 @@ impl Event {
             Event::Sample { .. } | Event::WeightSample { .. } => Class::Sample,
             Event::Crossing { .. } => Class::Crossing,
             Event::Source { .. } => Class::Source,
-            Event::Deliver { .. } => Class::Deliver,
+            Event::Deliver { .. } | Event::Walk { .. } => Class::Deliver,
         }
     }
 }
@@ -135,7 +143,7 @@ impl EventQueue {
         self.seq += 1;
         // canonical order for deliveries (module docs): their first synapse
         let key = match event {
-            Event::Deliver { start, .. } => u64::from(start),
+            Event::Deliver { start, .. } | Event::Walk { start, .. } => u64::from(start),
             _ => self.seq,
         };
         self.heap.push(pack(time, event.class(), key), event);

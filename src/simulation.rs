@@ -99,6 +99,33 @@ pub struct Simulation {
     emitted: Option<Vec<(f64, NeuronId)>>,
     /// The neurons this simulation owns (all of them, unless it is a partition).
     owned: std::ops::Range<u32>,
+    /// Rows of several delay groups being walked, one entry per spike: slots for
+    /// [`Event::Walk`], and the free ones.
+    walks: Vec<Walk>,
+    free_walks: Vec<u32>,
+}
+
+/// When a spike at `t` arrives over `delay`. A positive delay below the float resolution at
+/// `t` would land at `t` itself and could let neurons excite each other forever within one
+/// instant: it is rounded up to the next representable time, keeping cause before effect.
+#[inline]
+fn arrival(t: f64, delay: f64) -> f64 {
+    let at = t + delay;
+    if delay > 0.0 && at <= t {
+        t.next_up()
+    } else {
+        at
+    }
+}
+
+/// A spike's row being delivered group by group (its next group is queued).
+#[derive(Clone, Copy, Debug)]
+struct Walk {
+    /// Spike time \[ms\].
+    t: f64,
+    /// The group queued next, and one past the row's last group.
+    next: u32,
+    end: u32,
 }
 
 impl Simulation {
@@ -144,6 +171,8 @@ impl Simulation {
             instant_events: 0,
             emitted: None,
             owned: owned.clone(),
+            walks: Vec::new(),
+            free_walks: Vec::new(),
             net,
         };
         for g in owned {
@@ -420,6 +449,16 @@ impl Simulation {
                     end,
                     distinct,
                 } => self.deliver(start as usize, end as usize, distinct, t),
+                Event::Walk { slot, .. } => {
+                    let w = &mut self.walks[slot as usize];
+                    let g = w.next;
+                    w.next += 1;
+                    // queue the row's next group first, so that `deliver` sees what else
+                    // is pending at this instant
+                    self.queue_walk(slot);
+                    let (_, start, end, distinct) = self.net.connectivity.group(g);
+                    self.deliver(start as usize, end as usize, distinct, t);
+                }
             }
         }
         // Threshold tests after every input at t has been applied, then predictions.
@@ -532,27 +571,49 @@ impl Simulation {
         self.fan_out(g.into(), t);
     }
 
+    /// Schedules the delivery of a spike of `node` at `t`: a row of one delay group as one
+    /// event; a longer row (delays sorted ascending) as a walk that keeps one entry queued
+    /// per spike, its next group, instead of one per group.
     fn fan_out(&mut self, node: NodeId, t: f64) {
-        let end = self.net.duration;
-        for (delay, start, stop, distinct) in self.net.connectivity.groups_distinct(node) {
-            // A positive delay below the float resolution at t would land at t itself and
-            // could let neurons excite each other forever within one instant: round it up to
-            // the next representable time, keeping cause strictly before effect.
-            let mut at = t + delay;
-            if delay > 0.0 && at <= t {
-                at = t.next_up();
+        let (a, b) = self.net.connectivity.group_range(node);
+        if b <= a {
+            return;
+        }
+        if b - a == 1 {
+            let (delay, start, end, distinct) = self.net.connectivity.group(a);
+            let at = arrival(t, delay);
+            if at < self.net.duration {
+                self.queue.push(at, Event::Deliver { start, end, distinct });
             }
-            if at < end {
-                self.queue.push(
-                    at,
-                    Event::Deliver {
-                        start,
-                        end: stop,
-                        distinct,
-                    },
-                );
+            return;
+        }
+        let w = Walk { t, next: a, end: b };
+        let slot = match self.free_walks.pop() {
+            Some(s) => {
+                self.walks[s as usize] = w;
+                s
+            }
+            None => {
+                self.walks.push(w);
+                (self.walks.len() - 1) as u32
+            }
+        };
+        self.queue_walk(slot);
+    }
+
+    /// Queues walk `slot`'s next group, or frees the slot when the row is done (or its next
+    /// arrival, and so every later one, falls after the end).
+    fn queue_walk(&mut self, slot: u32) {
+        let w = self.walks[slot as usize];
+        if w.next < w.end {
+            let (delay, start, _, _) = self.net.connectivity.group(w.next);
+            let at = arrival(w.t, delay);
+            if at < self.net.duration {
+                self.queue.push(at, Event::Walk { slot, start });
+                return;
             }
         }
+        self.free_walks.push(slot);
     }
 
     fn deliver(&mut self, start: usize, end: usize, distinct: bool, t: f64) {

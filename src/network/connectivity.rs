@@ -337,6 +337,22 @@ impl Connectivity {
             .map(|(g, next)| (g.delay, g.start, next.start, g.distinct))
     }
 
+    /// The delay groups of `node` as a range of group indices (for [`group`](Self::group)).
+    #[inline]
+    pub fn group_range(&self, node: NodeId) -> (u32, u32) {
+        (
+            self.group_offsets[node.index()],
+            self.group_offsets[node.index() + 1],
+        )
+    }
+
+    /// Group `gi`: `(delay, start, end, distinct)`.
+    #[inline]
+    pub fn group(&self, gi: u32) -> (f64, u32, u32, bool) {
+        let g = self.groups[gi as usize];
+        (g.delay, g.start, self.groups[gi as usize + 1].start, g.distinct)
+    }
+
     /// Number of synapses.
     pub fn len(&self) -> usize {
         self.target.len()
