@@ -19,6 +19,8 @@ pub mod radix;
 use crate::ids::{NeuronId, SourceId};
 use indexed::IndexedHeap;
 use radix::RadixQueue;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// What happens first at one instant; lower classes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -112,11 +114,23 @@ fn unpack_time(key: u128) -> f64 {
     })
 }
 
+/// Which structure holds the next event.
+#[derive(Clone, Copy, Debug)]
+enum Holder {
+    Heap,
+    Crossing,
+    Walk,
+}
+
 /// The simulation's event queue.
 #[derive(Debug, Default)]
 pub struct EventQueue {
     heap: RadixQueue<Event>,
     crossings: IndexedHeap,
+    /// Walks of multi-group rows (`(key, slot, start)`): few at a time (one per spike in
+    /// flight), so a small binary heap serves them in a few comparisons instead of the
+    /// radix heap's bucket moves.
+    walks: BinaryHeap<Reverse<(u128, u32, u32)>>,
     seq: u64,
     peak: usize,
 }
@@ -127,6 +141,7 @@ impl EventQueue {
         EventQueue {
             heap: RadixQueue::with_capacity(capacity),
             crossings: IndexedHeap::new(neurons),
+            walks: BinaryHeap::new(),
             seq: 0,
             peak: 0,
         }
@@ -143,7 +158,13 @@ impl EventQueue {
         self.seq += 1;
         // canonical order for deliveries (module docs): their first synapse
         let key = match event {
-            Event::Deliver { start, .. } | Event::Walk { start, .. } => u64::from(start),
+            Event::Deliver { start, .. } => u64::from(start),
+            Event::Walk { slot, start } => {
+                let key = pack(time, Class::Deliver, u64::from(start));
+                self.walks.push(Reverse((key, slot, start)));
+                self.peak = self.peak.max(self.len());
+                return;
+            }
             _ => self.seq,
         };
         self.heap.push(pack(time, event.class(), key), event);
@@ -163,20 +184,22 @@ impl EventQueue {
         }
     }
 
-    /// The next key, and whether it is a crossing.
+    /// The next key, and where it is.
     #[inline]
-    fn next_key(&self) -> Option<(u128, bool)> {
-        let h = self.heap.peek_key();
-        let c = self
-            .crossings
-            .peek()
-            .map(|(_, t, s)| pack(t, Class::Crossing, s));
-        match (h, c) {
-            (Some(a), Some(b)) if b < a => Some((b, true)),
-            (Some(a), _) => Some((a, false)),
-            (None, Some(b)) => Some((b, true)),
-            (None, None) => None,
+    fn next_key(&self) -> Option<(u128, Holder)> {
+        let mut best = self.heap.peek_key().map(|k| (k, Holder::Heap));
+        if let Some((_, t, s)) = self.crossings.peek() {
+            let k = pack(t, Class::Crossing, s);
+            if best.is_none_or(|b| k < b.0) {
+                best = Some((k, Holder::Crossing));
+            }
         }
+        if let Some(Reverse((k, _, _))) = self.walks.peek() {
+            if best.is_none_or(|b| *k < b.0) {
+                best = Some((*k, Holder::Walk));
+            }
+        }
+        best
     }
 
     /// Time of the next event.
@@ -187,18 +210,26 @@ impl EventQueue {
 
     /// Removes and returns the next event in `(time, class, seq)` order.
     pub fn pop(&mut self) -> Option<(f64, Event)> {
-        let (key, crossing) = self.next_key()?;
-        if crossing {
-            let neuron = NeuronId(self.crossings.pop()?);
-            return Some((unpack_time(key), Event::Crossing { neuron }));
+        let (key, source) = self.next_key()?;
+        match source {
+            Holder::Crossing => {
+                let neuron = NeuronId(self.crossings.pop()?);
+                Some((unpack_time(key), Event::Crossing { neuron }))
+            }
+            Holder::Walk => {
+                let Reverse((key, slot, start)) = self.walks.pop()?;
+                Some((unpack_time(key), Event::Walk { slot, start }))
+            }
+            Holder::Heap => {
+                let (key, event) = self.heap.pop()?;
+                Some((unpack_time(key), event))
+            }
         }
-        let (key, event) = self.heap.pop()?;
-        Some((unpack_time(key), event))
     }
 
     /// Pending events (including predictions).
     pub fn len(&self) -> usize {
-        self.heap.len() + self.crossings.len()
+        self.heap.len() + self.crossings.len() + self.walks.len()
     }
 
     /// True when nothing is pending.
@@ -215,6 +246,37 @@ impl EventQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walks_and_deliveries_share_the_canonical_order() {
+        let mut q = EventQueue::default();
+        let d = |start| Event::Deliver {
+            start,
+            end: start + 1,
+            distinct: true,
+        };
+        q.push(2.0, d(7));
+        q.push(2.0, Event::Walk { slot: 4, start: 5 });
+        q.push(2.0, d(3));
+        q.push(1.5, Event::Walk { slot: 1, start: 9 });
+        q.set_crossing(NeuronId(0), Some(2.0));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(
+            order,
+            vec![
+                (1.5, Event::Walk { slot: 1, start: 9 }),
+                (
+                    2.0,
+                    Event::Crossing {
+                        neuron: NeuronId(0)
+                    }
+                ),
+                (2.0, d(3)),
+                (2.0, Event::Walk { slot: 4, start: 5 }),
+                (2.0, d(7)),
+            ]
+        );
+    }
 
     #[test]
     fn ties_follow_class_then_insertion() {

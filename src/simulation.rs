@@ -583,7 +583,14 @@ impl Simulation {
             let (delay, start, end, distinct) = self.net.connectivity.group(a);
             let at = arrival(t, delay);
             if at < self.net.duration {
-                self.queue.push(at, Event::Deliver { start, end, distinct });
+                self.queue.push(
+                    at,
+                    Event::Deliver {
+                        start,
+                        end,
+                        distinct,
+                    },
+                );
             }
             return;
         }

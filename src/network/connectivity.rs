@@ -350,7 +350,12 @@ impl Connectivity {
     #[inline]
     pub fn group(&self, gi: u32) -> (f64, u32, u32, bool) {
         let g = self.groups[gi as usize];
-        (g.delay, g.start, self.groups[gi as usize + 1].start, g.distinct)
+        (
+            g.delay,
+            g.start,
+            self.groups[gi as usize + 1].start,
+            g.distinct,
+        )
     }
 
     /// Number of synapses.

@@ -11,10 +11,19 @@ cuba_brian2.py (out-degrees of spikes arriving before the end). The last line is
 as JSON.
 
     python cuba_brian2_standalone.py --variant exp|delta [--dt 0.1] [--duration 1000]
-(needs `pip install brian2==2.9.0 "numpy<2.4"` and g++)
+    python cuba_brian2_standalone.py --compare [--rounds 3]
+(needs `pip install brian2==2.9.0 "numpy<2.4"` and g++; --compare also target/release/exactspike)
+
+--compare alternates exactspike (examples/cuba.json, examples/cuba_delta.json: simulate
+time and events from summary.json) and Brian2 standalone runs, both variants, and prints the
+medians side by side.
 """
 import argparse
 import json
+import pathlib
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -31,7 +40,11 @@ def main():
     ap.add_argument("--dt", type=float, default=0.1, help="ms")
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--directory", default=None, help="where to build (default: a temporary directory)")
+    ap.add_argument("--compare", action="store_true", help="side by side with exactspike")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
+    if args.compare:
+        return compare(args.rounds)
 
     import brian2 as b2
     from brian2 import ms, mV
@@ -89,6 +102,37 @@ def main():
           f"{res['spikes']} spikes, {events} events, run {sim:.3f} s "
           f"({events / sim / 1e6:.2f} M events/s), generate+compile+run {total:.1f} s")
     print("RESULT " + json.dumps(res))
+
+
+def compare(rounds):
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    exe = repo / "target" / "release" / "exactspike"
+    rows = {}
+    with tempfile.TemporaryDirectory() as d:
+        for r in range(rounds):
+            for variant, sc in [("exp", "cuba.json"), ("delta", "cuba_delta.json")]:
+                subprocess.run([str(exe), "run", str(repo / "examples" / sc), "--out", f"{d}/es", "-q"],
+                               check=True)
+                s = json.loads(pathlib.Path(f"{d}/es/summary.json").read_text())
+                rows.setdefault(("exactspike (exact)", variant), []).append(
+                    (s["simulate_seconds"], s["events"]))
+                out = subprocess.run([sys.executable, __file__, "--variant", variant,
+                                      "--directory", f"{d}/b2-{variant}"],
+                                     check=True, capture_output=True, text=True).stdout
+                res = json.loads(out.split("RESULT ", 1)[1])
+                rows.setdefault(("Brian2 cpp_standalone dt 0.1 ms", variant), []).append(
+                    (res["simulate_seconds"], res["events"]))
+            print(f"round {r + 1} done", flush=True)
+    print(f"{'':34} {'variant':>7} {'run [s]':>8} {'events':>9} {'M events/s':>11}")
+    for (name, variant), v in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        secs = statistics.median(x[0] for x in v)
+        ev = v[0][1]
+        print(f"{name:34} {variant:>7} {secs:8.3f} {ev:9d} {ev / secs / 1e6:11.2f}")
+    for variant in ("exp", "delta"):
+        e = rows[("exactspike (exact)", variant)]
+        b = rows[("Brian2 cpp_standalone dt 0.1 ms", variant)]
+        ratio = (statistics.median(x[1] / x[0] for x in e)) / (statistics.median(x[1] / x[0] for x in b))
+        print(f"{variant}: exactspike / Brian2 standalone events/s = {ratio:.2f}")
 
 
 if __name__ == "__main__":

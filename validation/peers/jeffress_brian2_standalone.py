@@ -9,7 +9,7 @@ t_ref 1 ms, exact integration of the linear equations) and the same per-synapse 
 (rounded to the grid by Brian2). Times: exactspike's `simulate_seconds` (summary.json) and
 Brian2's own measurement of the network run (`device._last_run_time`; code generation,
 compilation and synapse creation excluded). Also printed: each run's detector spike count
-and the ITD read-out (spike-count centroid of the detectors above 30 % of the maximum, as
+and the ITD read-out (thresholded spike-count centroid of
 `exactspike jeffress-readout`; the true ITD is 100 µs). Rounds alternate; medians.
 
     python jeffress_brian2_standalone.py [--rounds 3]
@@ -28,19 +28,29 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 EXE = REPO / "target" / "release" / "exactspike"
 
 
-def readout(counts, best):
+def readout(counts, best, frac=0.3):
+    """`exactspike jeffress-readout`'s estimate: the count-weighted centroid (weights
+    c − θ, θ = frac·max) over the contiguous run of detectors above θ around the first
+    maximum."""
     top = max(counts)
     if top == 0:
         return float("nan")
-    sel = [(c, b) for c, b in zip(counts, best) if c >= 0.3 * top]
-    return sum(c * b for c, b in sel) / sum(c for c, _ in sel)
+    js = counts.index(top)
+    th = frac * top
+    lo = hi = js
+    while lo > 0 and counts[lo - 1] > th:
+        lo -= 1
+    while hi + 1 < len(counts) and counts[hi + 1] > th:
+        hi += 1
+    w = [counts[j] - th for j in range(lo, hi + 1)]
+    return sum(wj * best[lo + k] for k, wj in enumerate(w)) / sum(w)
 
 
 def best_itds(sc):
-    """A detector's best ITD: right delay − left delay (the right ear leads by `delay`)."""
+    """A detector's best ITD: left delay − right delay (the right ear lags by the ITD)."""
     left = sc["connections"][0]["delay"]
     right = sc["connections"][1]["delay"]
-    return [r - l for l, r in zip(left, right)]
+    return [l - r for l, r in zip(left, right)]
 
 
 def run_exactspike(sc, work):
@@ -71,12 +81,26 @@ def brian2(sc, trains, dt, work):
     p = sc["populations"][0]["params"]
     ns = dict(taum=p["tau_m"] * ms, El=p["v_rest"] * mV, Vt=p["v_th"] * mV, Vr=p["v_reset"] * mV,
               taus=p["receptors"][0]["tau"] * ms)
-    eqs = """
-    dv/dt = (I - (v - El)) / taum : volt (unless refractory)
-    dI/dt = -I / taus : volt
-    """
-    det = b2.NeuronGroup(81, eqs, threshold="v >= Vt", reset="v = Vr", refractory=p["t_ref"] * ms,
-                         method="exact", namespace=ns)
+    same = p["tau_m"] == p["receptors"][0]["tau"]
+    if not same:
+        eqs = """
+        dv/dt = (I - (v - El)) / taum : volt (unless refractory)
+        dI/dt = -I / taus : volt
+        """
+        det = b2.NeuronGroup(81, eqs, threshold="v >= Vt", reset="v = Vr",
+                             refractory=p["t_ref"] * ms, method="exact", namespace=ns)
+    else:
+        # Brian2's exact solver divides by taum - taus (NaN when they are equal, as in the
+        # example): step the equal-tau propagator by hand, which is exact for one step h:
+        # v' - El = (v - El) e^{-h/tau} + I (h/tau) e^{-h/tau},  I' = I e^{-h/tau}
+        import math
+        ns.update(E1=math.exp(-dt / p["tau_m"]), H=dt / p["tau_m"])
+        det = b2.NeuronGroup(81, "v : volt\nI : volt", threshold="v >= Vt", reset="v = Vr",
+                             refractory=p["t_ref"] * ms, namespace=ns)
+        det.run_regularly("""
+        v = int(not_refractory) * (El + (v - El) * E1 + I * H * E1) + (1 - int(not_refractory)) * v
+        I = I * E1
+        """, when="groups")
     det.v = p["v_rest"] * mV
     groups = []
     for k, name in enumerate(["left", "right"]):
@@ -100,7 +124,7 @@ def brian2(sc, trains, dt, work):
         s.delay = f"({a!r} + {b!r} * j) * ms"
         groups += [g, s]
     mon = b2.SpikeMonitor(det)
-    b2.run(sc["duration"] * ms)
+    b2.Network(det, mon, *groups).run(sc["duration"] * ms)
     b2.device.build(directory=str(work / f"b2-{dt}"), compile=True, run=True, debug=False)
     counts = [0] * 81
     for i in mon.i[:]:
