@@ -218,7 +218,10 @@ fn gradients_match_finite_differences_with_jumps_and_cross_entropy() {
         let mut sc = random_network(seed, 1.0, true);
         // the degenerate case tau = tau_m for one neuron's exp receptor
         let tau_m = sc["populations"][1]["params"]["tau_m"][0].clone();
-        sc["populations"][1]["params"]["receptors"][0]["tau"][0] = tau_m;
+        sc["populations"][1]["params"]["receptors"][0]["tau"][0] = tau_m.clone();
+        // and for an alpha receptor of another neuron
+        let tau_m1 = sc["populations"][0]["params"]["tau_m"][1].clone();
+        sc["populations"][0]["params"]["receptors"][1]["tau"][1] = tau_m1;
         let loss = Loss::FirstSpikeCe {
             population: "o".into(),
             label: seed as usize % 3,
