@@ -281,6 +281,25 @@ fn gradients_json_loss_equals_the_loss_of_the_runs_spikes() {
         }
     }
     assert_eq!(g["loss"].as_f64().unwrap(), want);
+    // the gradient's forward run is `run`'s: every spike of every population, bit for bit
+    let ev = evaluate(
+        &scenario::parse_value(sc.clone()).unwrap(),
+        &Loss::parse(loss.to_string().as_bytes()).unwrap(),
+        &Default::default(),
+    )
+    .unwrap();
+    let mine: Vec<(String, usize, f64)> = ev
+        .output
+        .spikes
+        .iter()
+        .filter(|s| (s.population as usize) < 2)
+        .map(|s| {
+            let name = ev.output.names[s.population as usize].clone();
+            (name, s.neuron as usize, s.time)
+        })
+        .collect();
+    assert!(!mine.is_empty());
+    assert_eq!(mine, spikes);
     // layout: per connection one value per synapse, per population one per neuron
     assert_eq!(g["connections"].as_array().unwrap().len(), 5);
     assert_eq!(g["connections"][0]["weight"].as_array().unwrap().len(), 35);
