@@ -23,7 +23,8 @@ pub enum Loss {
     },
     /// First-spike-time cross-entropy for classification (time-to-first-spike coding):
     /// `−log softmax(−t/tau0)[label] + alpha·(exp(t_label/tau1) − 1)`, with `t` each
-    /// neuron's first spike time.
+    /// neuron's first spike time. Also accepted as `first_spike_cross_entropy`.
+    #[serde(alias = "first_spike_cross_entropy")]
     FirstSpikeCe {
         /// Population (one neuron per class).
         population: String,
@@ -273,6 +274,11 @@ mod tests {
         };
         let spikes = vec![vec![2.0], vec![3.0]];
         assert_eq!(loss.value(&spikes, 10.0), 0.5 * 1.0 + 0.5 * 25.0);
+        let alias = r#"{"kind": "first_spike_cross_entropy", "population": "o", "label": 1}"#;
+        assert!(matches!(
+            Loss::parse(alias.as_bytes()),
+            Ok(Loss::FirstSpikeCe { label: 1, .. })
+        ));
         assert_eq!(loss.derivative(&spikes, 10.0), vec![vec![1.0], vec![]]);
         assert_eq!(loss.missing(&spikes), 1);
     }
