@@ -45,6 +45,69 @@ pub struct Block {
 
 pub use crate::plasticity::STATIC;
 
+/// Per-synapse delays while the CSR is built: one for all, one per block (a class per
+/// synapse), or one per synapse (rows sorted afterwards).
+enum Delays {
+    One(f64),
+    Class(Vec<u16>, Vec<f64>),
+    Each(Vec<f64>),
+}
+
+impl Delays {
+    fn new(block_delays: &Option<Vec<f64>>, uniform: Option<f64>, total: usize) -> Delays {
+        match (uniform, block_delays) {
+            (Some(d), _) => Delays::One(d),
+            (None, Some(_)) => Delays::Class(vec![0; total], vec![]),
+            (None, None) => Delays::Each(vec![0.0; total]),
+        }
+    }
+
+    /// Records synapse `k`'s delay: pair `m` of the block at `rank` in scatter order.
+    #[inline]
+    fn set(&mut self, k: usize, rank: usize, delays: &Values, m: usize) {
+        match self {
+            Delays::One(_) => {}
+            Delays::Class(class, values) => {
+                let d = delays.get(m);
+                if values.len() <= rank {
+                    values.resize(rank + 1, f64::NAN);
+                }
+                values[rank] = d;
+                class[k] = rank as u16;
+            }
+            Delays::Each(each) => each[k] = delays.get(m),
+        }
+    }
+}
+
+impl Block {
+    /// A block with no synapses (what is left once a block has been moved out).
+    fn empty() -> Block {
+        Block {
+            source_base: 0,
+            target_base: 0,
+            pairs: vec![],
+            weights: Values::Const(0.0),
+            delays: Values::Const(0.0),
+            receptor: 0,
+            rule: STATIC,
+            want_position: false,
+        }
+    }
+
+    /// Frees everything from pair `m` on (copied already).
+    fn release_from(&mut self, m: usize) {
+        self.pairs.truncate(m);
+        self.pairs.shrink_to_fit();
+        for v in [&mut self.weights, &mut self.delays] {
+            if let Values::Each(x) = v {
+                x.truncate(m);
+                x.shrink_to_fit();
+            }
+        }
+    }
+}
+
 /// One delay group: a run of a node's synapses with one delay. A record of its own (rather
 /// than three arrays) so that a spike reads its groups from one cache line.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -78,8 +141,9 @@ pub struct Connectivity {
 
 impl Connectivity {
     /// Builds the CSR for `nodes` nodes from connection blocks, with a counting sort by
-    /// source (two passes, no per-synapse intermediate records): the peak is the blocks plus
-    /// the CSR itself, and each block is freed once copied. Within a row, synapses are
+    /// source (two passes, no per-synapse intermediate records). The second pass copies
+    /// the blocks back to front and frees each block's tail as it goes, so the peak is about
+    /// the larger of the blocks and the CSR, not their sum. Within a row, synapses are
     /// ordered by delay, stably, so equal delays keep generation order (connection order,
     /// then pair order). Returns, for each block that asked for it, the CSR index of each of
     /// its synapses.
@@ -103,16 +167,26 @@ impl Connectivity {
         for n in 0..nodes {
             cursor[n + 1] += cursor[n];
         }
-        let row_start = cursor.clone();
+        let row_start = cursor;
         let plastic = blocks.iter().any(|b| b.rule != STATIC);
-        // One delay for everything (the common case) needs no per-synapse delay at all.
-        let uniform_delay = match blocks.first().map(|b| &b.delays) {
-            Some(Values::Const(d)) => blocks
-                .iter()
-                .all(|b| b.delays == Values::Const(*d))
-                .then_some(*d),
-            _ => None,
-        };
+        // One delay per block (the common case): scattering the blocks in (stable) order of
+        // their delays leaves every row sorted by delay, with no per-synapse delay and no
+        // sort; a synapse's delay is its block's, found through a 2-byte class.
+        let block_delays: Option<Vec<f64>> = blocks
+            .iter()
+            .map(|b| match b.delays {
+                Values::Const(d) => Some(d),
+                Values::Each(_) => None,
+            })
+            .collect::<Option<Vec<f64>>>()
+            .filter(|d| d.len() <= usize::from(u16::MAX));
+        let mut order: Vec<usize> = (0..blocks.len()).collect();
+        if let Some(d) = &block_delays {
+            order.sort_by(|&x, &y| d[x].total_cmp(&d[y]));
+        }
+        let uniform_delay = block_delays
+            .as_ref()
+            .and_then(|d| d.first().filter(|&&f| d.iter().all(|x| *x == f)).copied());
         let mut c = Connectivity {
             target: vec![NeuronId(0); total],
             weight: vec![0.0; total],
@@ -120,50 +194,69 @@ impl Connectivity {
             rule: if plastic { vec![STATIC; total] } else { vec![] },
             ..Default::default()
         };
-        let mut delay = if uniform_delay.is_none() {
-            vec![0.0; total]
-        } else {
-            vec![]
-        };
-        let mut positions = c.scatter(blocks, &mut cursor, &mut delay, plastic);
-        if uniform_delay.is_none() {
-            c.sort_rows_by_delay(&row_start, &mut delay, &mut positions);
+        let mut delay = Delays::new(&block_delays, uniform_delay, total);
+        let ends = row_start[1..].to_vec();
+        let positions = c.scatter(blocks, &order, ends, &mut delay, plastic);
+        match delay {
+            Delays::Each(mut d) => {
+                let mut positions = positions;
+                c.sort_rows_by_delay(&row_start, &mut d, &mut positions);
+                c.make_groups(&row_start, |k| d[k]);
+                (c, positions)
+            }
+            Delays::Class(class, values) => {
+                c.make_groups(&row_start, |k| values[class[k] as usize]);
+                (c, positions)
+            }
+            Delays::One(d) => {
+                c.make_groups(&row_start, |_| d);
+                (c, positions)
+            }
         }
-        c.make_groups(&row_start, |k| uniform_delay.unwrap_or_else(|| delay[k]));
-        (c, positions)
     }
 
-    /// Pass 2 of [`from_blocks`](Self::from_blocks): scatters each block into its rows
-    /// (`cursor` holds each row's next free slot), then frees it. Returns the positions the
-    /// blocks asked for.
+    /// Pass 2 of [`from_blocks`](Self::from_blocks): scatters the blocks into their rows in
+    /// `order`, last block and last pair first, filling each row from its end (`ends`):
+    /// the same layout as a forward pass, but each block's tail is freed as soon as it is
+    /// copied, so the blocks and the finished CSR are never both whole in memory. Returns
+    /// the positions the blocks asked for.
     fn scatter(
         &mut self,
-        blocks: Vec<Block>,
-        cursor: &mut [u32],
-        delay: &mut [f64],
+        mut blocks: Vec<Block>,
+        order: &[usize],
+        mut ends: Vec<u32>,
+        delay: &mut Delays,
         plastic: bool,
     ) -> Vec<Option<Vec<u32>>> {
-        let mut positions = Vec::with_capacity(blocks.len());
-        for b in blocks {
-            let mut pos = b.want_position.then(|| Vec::with_capacity(b.pairs.len()));
-            for (m, &(i, j)) in b.pairs.iter().enumerate() {
-                let row = &mut cursor[(b.source_base + i) as usize];
-                let k = *row as usize;
-                *row += 1;
-                self.target[k] = NeuronId(b.target_base + j);
-                self.weight[k] = b.weights.get(m);
-                self.receptor[k] = b.receptor;
-                if plastic {
-                    self.rule[k] = b.rule;
+        /// Pairs copied between two releases of a block's tail.
+        const CHUNK: usize = 1 << 20;
+        let mut positions: Vec<Option<Vec<u32>>> = vec![None; blocks.len()];
+        for (rank, &bi) in order.iter().enumerate().rev() {
+            let mut b = std::mem::replace(&mut blocks[bi], Block::empty());
+            let mut pos = b.want_position.then(|| vec![0u32; b.pairs.len()]);
+            let mut m = b.pairs.len();
+            while m > 0 {
+                let lo = m.saturating_sub(CHUNK);
+                for mm in (lo..m).rev() {
+                    let (i, j) = b.pairs[mm];
+                    let end = &mut ends[(b.source_base + i) as usize];
+                    *end -= 1;
+                    let k = *end as usize;
+                    self.target[k] = NeuronId(b.target_base + j);
+                    self.weight[k] = b.weights.get(mm);
+                    self.receptor[k] = b.receptor;
+                    if plastic {
+                        self.rule[k] = b.rule;
+                    }
+                    delay.set(k, rank, &b.delays, mm);
+                    if let Some(p) = &mut pos {
+                        p[mm] = k as u32;
+                    }
                 }
-                if !delay.is_empty() {
-                    delay[k] = b.delays.get(m);
-                }
-                if let Some(p) = &mut pos {
-                    p.push(k as u32);
-                }
+                m = lo;
+                b.release_from(m);
             }
-            positions.push(pos);
+            positions[bi] = pos;
         }
         positions
     }
@@ -392,6 +485,51 @@ mod tests {
             receptor: 0,
             rule: STATIC,
             want_position: true,
+        }
+    }
+
+    /// One delay per block is laid out by scattering the blocks in delay order; the same
+    /// blocks with the delays spelled out per synapse go through the sort: same CSR, same
+    /// groups, same positions.
+    #[test]
+    fn per_block_delays_lay_out_as_the_sort_does() {
+        let pairs = |seed: u32| -> Vec<(u32, u32)> {
+            (0..40u32)
+                .map(|m| ((m * 7 + seed) % 5, (m * 13 + seed) % 6))
+                .collect()
+        };
+        let delays = [2.0, 0.5, 2.0, 1.0, 0.5];
+        let make = |each: bool| -> Vec<Block> {
+            delays
+                .iter()
+                .enumerate()
+                .map(|(b, &d)| {
+                    let p = pairs(b as u32);
+                    let v = if each {
+                        Values::Each(vec![d; p.len()])
+                    } else {
+                        Values::Const(d)
+                    };
+                    block(0, p, v)
+                })
+                .collect()
+        };
+        let (a, pa) = Connectivity::from_blocks(5, make(false));
+        let (b, pb) = Connectivity::from_blocks(5, make(true));
+        assert_eq!((&a.target, &a.weight), (&b.target, &b.weight));
+        // (the end marker's delay is NaN: compare bits)
+        let key = |c: &Connectivity| -> Vec<(u64, u32, bool)> {
+            c.groups
+                .iter()
+                .map(|g| (g.delay.to_bits(), g.start, g.distinct))
+                .collect()
+        };
+        assert_eq!(key(&a), key(&b));
+        assert_eq!(a.group_offsets, b.group_offsets);
+        assert_eq!(pa, pb);
+        for n in 0..5 {
+            let ds: Vec<f64> = a.groups(NodeId(n)).map(|g| g.0).collect();
+            assert!(ds.is_sorted_by(|x, y| x < y), "{ds:?}");
         }
     }
 
