@@ -99,8 +99,7 @@ pub struct Simulation {
     emitted: Option<Vec<(f64, NeuronId)>>,
     /// The neurons this simulation owns (all of them, unless it is a partition).
     owned: std::ops::Range<u32>,
-    /// Rows of several delay groups being walked, one entry per spike: slots for
-    /// [`Event::Walk`], and the free ones.
+    /// Rows of several delay groups being walked (slots of [`Event::Walk`]), free slots.
     walks: Vec<Walk>,
     free_walks: Vec<u32>,
 }
