@@ -275,11 +275,7 @@ fn arrivals_of(
     let mut arrivals: Vec<Vec<(f64, u32, u32)>> = vec![vec![]; n_neurons];
     for &(t, node, id) in fired {
         for &syn in table.out(node as usize) {
-            let d = table.delay[syn as usize];
-            let mut at = t + d;
-            if d > 0.0 && at <= t {
-                at = t.next_up();
-            }
+            let at = crate::simulation::arrival(t, table.delay[syn as usize]);
             if at < duration {
                 arrivals[table.target[syn as usize] as usize].push((at, syn, id));
             }

@@ -36,6 +36,13 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, ScenarioError> {
 /// Parses scenario bytes read from `file` (named in errors): UTF-8, an optional byte-order
 /// mark, then JSON.
 pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Scenario, ScenarioError> {
+    parse_value(read_document(bytes, file, "a scenario")?)
+}
+
+/// The JSON document in `bytes` read from `file` (named in errors): an optional byte-order
+/// mark, UTF-8, not empty (`what` it should be names it in the message), duplicate keys
+/// refused.
+pub(crate) fn read_document(bytes: &[u8], file: &str, what: &str) -> Result<Value, ScenarioError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| ScenarioError::Syntax {
         location: file.to_string(),
@@ -44,7 +51,18 @@ pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Scenario, ScenarioError> 
             e.valid_up_to()
         ),
     })?;
-    parse_named(text, file)
+    document(text, file, what)
+}
+
+/// A typed document other than a scenario (a loss, a training configuration): read as
+/// [`read_document`] does, errors named by JSON path under `prefix`.
+pub(crate) fn parse_document<T: DeserializeOwned>(
+    bytes: &[u8],
+    file: &str,
+    what: &str,
+    prefix: &str,
+) -> Result<T, ScenarioError> {
+    typed(read_document(bytes, file, what)?, prefix)
 }
 
 /// The default scenario name for a file: its stem (`scenario` when it has none).
@@ -62,17 +80,21 @@ pub fn parse_str(text: &str) -> Result<Scenario, ScenarioError> {
 }
 
 fn parse_named(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    parse_value(document(text, file, "a scenario")?)
+}
+
+/// JSON text to a value with the strict parser (duplicate keys refused).
+fn document(text: &str, file: &str, what: &str) -> Result<Value, ScenarioError> {
     if text.trim().is_empty() {
         return Err(ScenarioError::Syntax {
             location: file.to_string(),
-            message: "the file is empty; a scenario is a JSON object".into(),
+            message: format!("the file is empty; {what} is a JSON object"),
         });
     }
-    let doc: Value = strict::parse(text).map_err(|e| ScenarioError::Syntax {
+    strict::parse(text).map_err(|e| ScenarioError::Syntax {
         location: format!("{file}:{}:{}", e.line(), e.column()),
         message: strip_position(&e.to_string()),
-    })?;
-    parse_value(doc)
+    })
 }
 
 /// Parses a scenario already in the form of a JSON value (front ends that assemble one,

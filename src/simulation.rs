@@ -108,7 +108,7 @@ pub struct Simulation {
 /// `t` would land at `t` itself and could let neurons excite each other forever within one
 /// instant: it is rounded up to the next representable time, keeping cause before effect.
 #[inline]
-fn arrival(t: f64, delay: f64) -> f64 {
+pub(crate) fn arrival(t: f64, delay: f64) -> f64 {
     let at = t + delay;
     if delay > 0.0 && at <= t {
         t.next_up()

@@ -51,22 +51,10 @@ fn ten() -> f64 {
 }
 
 impl Loss {
-    /// Parses a loss file's text (`{"kind": "spike_times", ...}`).
+    /// Parses a loss file's text (`{"kind": "spike_times", ...}`); errors are named by
+    /// JSON path under `loss`, as the scenario's are.
     pub fn parse(text: &[u8]) -> Result<Loss, ScenarioError> {
-        let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
-        let mut de = serde_json::Deserializer::from_slice(text);
-        let loss: Loss = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." || path.is_empty() {
-                "loss".to_string()
-            } else {
-                format!("loss.{path}")
-            };
-            ScenarioError::invalid(path, e.into_inner().to_string())
-        })?;
-        de.end()
-            .map_err(|e| ScenarioError::invalid("loss", e.to_string()))?;
-        Ok(loss)
+        crate::scenario::parse_document(text, "loss", "a loss", "loss")
     }
 
     /// The population the loss is on.

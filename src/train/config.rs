@@ -150,18 +150,7 @@ impl Default for Adam {
     }
 }
 
-/// Parses a training configuration's text (errors name the JSON path).
+/// Parses a training configuration's text (errors name the JSON path, as the scenario's).
 pub fn parse_config(text: &[u8]) -> Result<TrainConfig, ScenarioError> {
-    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let cfg = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        ScenarioError::invalid(
-            if path.is_empty() { ".".into() } else { path },
-            e.into_inner().to_string(),
-        )
-    })?;
-    de.end()
-        .map_err(|e| ScenarioError::invalid(".", e.to_string()))?;
-    Ok(cfg)
+    crate::scenario::parse_document(text, "config", "a training configuration", "")
 }
