@@ -28,6 +28,24 @@ pub const MAX_TERMS: usize = 18;
 /// Coefficients per term (a count, not a degree: polynomials of degree at most 3).
 pub const N_COEFFS: usize = 4;
 
+/// Sup and -inf over `x ≥ 0` of `x^{k-1}(k-x)e^{-x}` (the derivative of `t^k e^{-λt}` over
+/// `λ^{1-k}`), k = 0..3, rounded up.
+pub(crate) const SLOPE_SUP: [f64; N_COEFFS] = [0.0, 1.0, 0.4613, 0.7839];
+/// See [`SLOPE_SUP`].
+pub(crate) const SLOPE_NEG: [f64; N_COEFFS] = [0.0, 0.1354, 0.1590, 0.3418];
+/// Sup and -inf over `x ≥ 0` of `e^{-x}`, `(x-2)e^{-x}`, `(2-4x+x²)e^{-x}` and
+/// `x(6-6x+x²)e^{-x}` (the second derivative of `t^k e^{-λt}` over `λ^{2-k}`), rounded up.
+pub(crate) const CURV_SUP: [f64; N_COEFFS] = [1.0, 0.04979, 2.0, 1.00909];
+/// See [`CURV_SUP`].
+pub(crate) const CURV_NEG: [f64; N_COEFFS] = [0.0, 2.0, 0.41202, 0.57881];
+/// `e^{-k}`: the maximum of `t^k e^{-λt}` is `(k/λ)^k e^{-k}`.
+pub(crate) const E_NEG: [f64; N_COEFFS] = [
+    1.0,
+    0.36787944117144233,
+    0.1353352832366127,
+    0.049787068367863944,
+];
+
 /// One term `(c[0] + c[1] t + c[2] t² + c[3] t³) · exp(-rate · t)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Term {
@@ -182,9 +200,7 @@ impl ExpPoly {
     /// (with `x = λt`, `d/dt t^k e^{-λt} = λ^{1-k} x^{k-1} (k - x) e^{-x}`, whose extremes are
     /// tabulated). Infinite if a polynomial term does not decay.
     pub fn slope_bound(&self) -> f64 {
-        // sup and -inf of x^{k-1}(k-x)e^{-x} over x ≥ 0 for k = 1, 2, 3 (rounded up).
-        const SUP: [f64; N_COEFFS] = [0.0, 1.0, 0.4613, 0.7839];
-        const NEG: [f64; N_COEFFS] = [0.0, 0.1354, 0.1590, 0.3418];
+        let (sup, neg) = (SLOPE_SUP, SLOPE_NEG);
         let mut m = 0.0;
         for term in self.terms() {
             let lam = term.rate;
@@ -199,8 +215,45 @@ impl ExpPoly {
                 if lam == 0.0 {
                     return f64::INFINITY;
                 }
-                let scale = lam.powi(1 - k as i32);
-                m += scale * if c > 0.0 { c * SUP[k] } else { -c * NEG[k] };
+                // λ^{1-k}
+                let scale = match k {
+                    1 => 1.0,
+                    2 => 1.0 / lam,
+                    _ => 1.0 / (lam * lam),
+                };
+                m += scale * if c > 0.0 { c * sup[k] } else { -c * neg[k] };
+            }
+        }
+        m
+    }
+
+    /// An upper bound of `g''` on `[0, ∞)`, monomial by monomial as in
+    /// [`slope_bound`](Self::slope_bound): with `x = λt`,
+    /// `d²/dt² t^k e^{-λt} = λ^{2-k} x^{k-2} (k(k-1) - 2k x + x²) e^{-x}`, whose extremes over
+    /// `x ≥ 0` are tabulated. Infinite if a polynomial term does not decay.
+    pub fn curvature_bound(&self) -> f64 {
+        let (sup, neg) = (CURV_SUP, CURV_NEG);
+        let mut m = 0.0;
+        for term in self.terms() {
+            let lam = term.rate;
+            for (k, &c) in term.c.iter().enumerate() {
+                if c == 0.0 {
+                    continue;
+                }
+                if lam == 0.0 {
+                    if k > 0 {
+                        return f64::INFINITY;
+                    }
+                    continue;
+                }
+                // λ^{2-k}
+                let scale = match k {
+                    0 => lam * lam,
+                    1 => lam,
+                    2 => 1.0,
+                    _ => 1.0 / lam,
+                };
+                m += scale * if c > 0.0 { c * sup[k] } else { -c * neg[k] };
             }
         }
         m
@@ -283,8 +336,11 @@ fn max_monomial(k: usize, rate: f64, horizon: f64) -> f64 {
         return horizon.powi(k as i32);
     }
     let peak = k as f64 / rate;
-    let t = if peak < horizon { peak } else { horizon };
-    t.powi(k as i32) * (-rate * t).exp()
+    if peak < horizon {
+        // (k/λ)^k e^{-k}, without an `exp` call (on every bound of an alpha or λ = μ channel)
+        return peak.powi(k as i32) * E_NEG[k];
+    }
+    horizon.powi(k as i32) * (-rate * horizon).exp()
 }
 
 /// A sign change of `f` in `[lo, hi]`, given `fl = f(lo)` and `fh = f(hi)` of opposite
@@ -629,6 +685,23 @@ mod tests {
                 }
                 (None, Some(t)) => prop_assert!(false, "missed a crossing sampled at {t}: g = {}", p.eval(t)),
                 (None, None) => {}
+            }
+        }
+
+        /// The curvature bound against second differences of random polynomials (each
+        /// monomial's extreme is hit by some term; dropping a table entry fails this).
+        #[test]
+        fn curvature_bound_bounds_the_second_derivative(
+            terms in prop::collection::vec((0.05f64..3.0, 0usize..4, -6.0f64..6.0), 1..5),
+        ) {
+            let mut p = ExpPoly::new();
+            terms.iter().for_each(|&(rate, k, c)| p.add(rate, k, c));
+            let m = p.curvature_bound();
+            let h = 1e-3;
+            for i in 0..4000 {
+                let t = h + i as f64 * 0.01;
+                let d2 = (p.eval(t + h) - 2.0 * p.eval(t) + p.eval(t - h)) / (h * h);
+                prop_assert!(d2 <= m + 1e-3 * (1.0 + m.abs()), "t = {t}: g'' {d2} > bound {m}");
             }
         }
     }

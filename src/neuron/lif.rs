@@ -124,9 +124,7 @@ impl LifPopulation {
             && p.layout.n_thr == 0
             && neurons.iter().all(|ni| {
                 let mu = ni.scalars.rate_m;
-                ni.chan_rate
-                    .iter()
-                    .all(|&l| l != mu && !near_degenerate(mu, l))
+                ni.chan_rate.iter().all(|&l| !near_degenerate(mu, l))
             });
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);
@@ -444,8 +442,12 @@ impl LifPopulation {
         let (upper, m, s_quad) = if self.simple_bound {
             self.simple_bounds(i, v, st, g0)
         } else {
+            // second order too: alpha receptors and threshold adaptation close in on a
+            // crossing like exp-only neurons do (curvature bound of the polynomial)
             let poly = self.distance_poly(i, v, st, th);
-            (poly.upper_bound(f64::INFINITY), poly.slope_bound(), 0.0)
+            let g1 = self.slope_at(i, v, st, th);
+            let s_quad = quadratic_bound(g0, g1, poly.curvature_bound());
+            (poly.upper_bound(f64::INFINITY), poly.slope_bound(), s_quad)
         };
         if upper < 0.0 {
             return Next::Never;
@@ -459,59 +461,6 @@ impl LifPopulation {
         } else {
             Next::Check(t)
         }
-    }
-
-    /// [`ExpPoly::upper_bound`] on `[0, ∞)` and [`ExpPoly::slope_bound`] of
-    /// [`distance_poly`](Self::distance_poly), computed straight from the state for the
-    /// common layout (exp channels only, no threshold adaptation, no near-degenerate rate):
-    /// the same terms summed in the same order, so the same numbers, without filling the
-    /// solver's 18-term polynomial on every input.
-    fn simple_bounds(&self, i: usize, v: f64, st: &[f64], g0: f64) -> (f64, f64, f64) {
-        let h = &self.hot[i];
-        let nch = self.layout.channels.len();
-        // uniform rates are read from the shared propagator: one cache line fewer per event
-        let (mu, rates) = match &self.shared {
-            Some(sh) => (sh.rates[0], &sh.rates[1..]),
-            None => (
-                self.scalars[i].rate_m,
-                &self.chan_rate[i * nch..(i + 1) * nch],
-            ),
-        };
-        // (rate, coefficient of e^{-rate s}); equal channel rates merge as in ExpPoly::add
-        let mut terms = [(0.0, 0.0); MAX_CHANNELS + 1];
-        terms[0] = (mu, v - h.v_inf);
-        let mut len = 1;
-        for (c, &lam) in rates.iter().enumerate() {
-            let ci = mu * st[c];
-            if ci == 0.0 {
-                continue;
-            }
-            // -(ci/d) == (-ci)/d exactly (rounding is symmetric): one division, not two
-            let q = ci / (lam - mu);
-            terms[0].1 += q;
-            match terms[1..len].iter_mut().find(|t| t.0 == lam) {
-                Some(t) => t.1 += -q,
-                None => {
-                    terms[len] = (lam, -q);
-                    len += 1;
-                }
-            }
-        }
-        let mut upper = h.v_inf - h.v_th;
-        let mut slope = 0.0;
-        let mut curv = 0.0;
-        // g'(0) = V'(0) = μ (ΣI − (V − V∞)) straight from the state: summing −λ c over the
-        // terms would cancel large coefficients (∝ 1/(λ − μ)) near a maximum of V
-        let g1 = mu * (st[..nch].iter().sum::<f64>() - (v - h.v_inf));
-        for &(rate, c) in &terms[..len] {
-            if c > 0.0 {
-                upper += c;
-                curv += rate * rate * c;
-            } else if c < 0.0 {
-                slope += -rate * c;
-            }
-        }
-        (upper, slope, quadratic_bound(g0, g1, curv))
     }
 
     /// The next time in `[now, end)` at which the neuron crosses threshold if no further
@@ -529,17 +478,16 @@ impl LifPopulation {
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
         let poly = self.distance_poly(i, l.v, &l.s[..ns], &l.th[..nt]);
         let horizon = end - t0;
-        let sc = self.scalars[i];
-        let nch = self.layout.channels.len();
-        let thr_rates = &self.thr_rate[i * nt..(i + 1) * nt];
-        // value and slope of V - θ after s: V' = -μ(V - V∞) + μ Σ I, θ_j' = -ρ_j θ_j
+        let v_th = self.scalars[i].v_th;
+        // value and slope of V - θ after s
         let precise = |s: f64| {
             let mut m = l;
             self.evolve(i, &mut m, s, false);
-            let current: f64 = (0..nch).map(|c| m.s[self.layout.offsets[c]]).sum();
-            let dv = sc.rate_m * (current - (m.v - sc.v_inf));
-            let dth: f64 = thr_rates.iter().zip(&m.th[..nt]).map(|(r, x)| -r * x).sum();
-            (m.v - sc.v_th - m.th[..nt].iter().sum::<f64>(), dv - dth)
+            let (st, th) = (&m.s[..ns], &m.th[..nt]);
+            (
+                m.v - v_th - th.iter().sum::<f64>(),
+                self.slope_at(i, m.v, st, th),
+            )
         };
         let s = first_crossing_after(&poly, horizon, precise, t0)?;
         let t = t0 + s;
@@ -548,6 +496,7 @@ impl LifPopulation {
 
     /// `V(t0 + s) - θ(t0 + s)` as an exponential polynomial in `s`, from a non-refractory
     /// local state.
+    #[inline]
     fn distance_poly(&self, i: usize, v: f64, st: &[f64], th: &[f64]) -> ExpPoly {
         let sc = &self.scalars[i];
         let mu = sc.rate_m;

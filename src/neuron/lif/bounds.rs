@@ -1,4 +1,95 @@
-//! Small numerical helpers of the `lif` bounds.
+//! The `lif` bounds' arithmetic: the exp-only fast path, the slope at a state and small
+//! numerical helpers.
+
+use super::{LifPopulation, MAX_CHANNELS};
+use crate::neuron::crossing::{CURV_NEG, CURV_SUP, E_NEG, SLOPE_NEG, SLOPE_SUP};
+
+impl LifPopulation {
+    /// [`ExpPoly::upper_bound`](super::ExpPoly::upper_bound) on `[0, ∞)` and [`ExpPoly::slope_bound`](super::ExpPoly::slope_bound) of
+    /// [`distance_poly`](Self::distance_poly), computed straight from the state for the
+    /// common layout (exp channels only, no threshold adaptation, no near-degenerate rate):
+    /// the same terms summed in the same order, so the same numbers, without filling the
+    /// solver's 18-term polynomial on every input.
+    pub(super) fn simple_bounds(&self, i: usize, v: f64, st: &[f64], g0: f64) -> (f64, f64, f64) {
+        let h = &self.hot[i];
+        let nch = self.layout.channels.len();
+        // uniform rates are read from the shared propagator: one cache line fewer per event
+        let (mu, rates) = match &self.shared {
+            Some(sh) => (sh.rates[0], &sh.rates[1..]),
+            None => (
+                self.scalars[i].rate_m,
+                &self.chan_rate[i * nch..(i + 1) * nch],
+            ),
+        };
+        // (rate, coefficient of e^{-rate s}); equal channel rates merge as in ExpPoly::add
+        let mut terms = [(0.0, 0.0); MAX_CHANNELS + 1];
+        terms[0] = (mu, v - h.v_inf);
+        let mut len = 1;
+        // coefficient of s e^{-μ s}: channels with λ = μ exactly (μ I0 s e^{-μ s})
+        let mut c1 = 0.0;
+        for (c, &lam) in rates.iter().enumerate() {
+            let ci = mu * st[c];
+            if ci == 0.0 {
+                continue;
+            }
+            if lam == mu {
+                c1 += ci;
+                continue;
+            }
+            // -(ci/d) == (-ci)/d exactly (rounding is symmetric): one division, not two
+            let q = ci / (lam - mu);
+            terms[0].1 += q;
+            match terms[1..len].iter_mut().find(|t| t.0 == lam) {
+                Some(t) => t.1 += -q,
+                None => {
+                    terms[len] = (lam, -q);
+                    len += 1;
+                }
+            }
+        }
+        let mut upper = h.v_inf - h.v_th;
+        let mut slope = 0.0;
+        let mut curv = 0.0;
+        // g'(0) = V'(0) = μ (ΣI − (V − V∞)) straight from the state: summing −λ c over the
+        // terms would cancel large coefficients (∝ 1/(λ − μ)) near a maximum of V
+        let g1 = mu * (st[..nch].iter().sum::<f64>() - (v - h.v_inf));
+        for (k, &(rate, c)) in terms[..len].iter().enumerate() {
+            if c > 0.0 {
+                upper += c;
+                curv += rate * rate * c;
+            } else if c < 0.0 {
+                slope += -rate * c;
+            }
+            if k == 0 && c1 != 0.0 {
+                // the μ term's linear part, with ExpPoly's per-monomial extremes: max of
+                // s e^{-μs} is e^{-1}/μ; of its derivative 1 and -e^{-2}; of its second
+                // derivative μ e^{-3} and -2μ
+                // (the same products as ExpPoly's, so the same numbers)
+                if c1 > 0.0 {
+                    upper += c1 * ((1.0 / mu) * E_NEG[1]);
+                    slope += c1 * SLOPE_SUP[1];
+                    curv += mu * (c1 * CURV_SUP[1]);
+                } else {
+                    slope += -c1 * SLOPE_NEG[1];
+                    curv += mu * (-c1 * CURV_NEG[1]);
+                }
+            }
+        }
+        (upper, slope, quadratic_bound(g0, g1, curv))
+    }
+
+    /// `d/ds (V - θ)` at a non-refractory local state: `V' = μ (Σ I - (V - V∞))`,
+    /// `θ_j' = -ρ_j θ_j`, straight from the state (no cancellation of the polynomial's
+    /// large coefficients).
+    pub(super) fn slope_at(&self, i: usize, v: f64, st: &[f64], th: &[f64]) -> f64 {
+        let (sc, nt) = (&self.scalars[i], self.layout.n_thr);
+        let nch = self.layout.channels.len();
+        let current: f64 = (0..nch).map(|c| st[self.layout.offsets[c]]).sum();
+        let rho = &self.thr_rate[i * nt..(i + 1) * nt];
+        let dth: f64 = rho.iter().zip(th).map(|(r, x)| -r * x).sum();
+        sc.rate_m * (current - (v - sc.v_inf)) - dth
+    }
+}
 
 /// A time before which `g(s) = g0 + g1 s + ∫∫ g''` stays negative, given `g0 < 0`, the slope
 /// `g1 = g'(0)` and `curv ≥ sup g''` on `[0, ∞)` (for `Σ c_k e^{-λ_k s}`, the positive

@@ -92,3 +92,35 @@ fn exp_psp_peak_degenerate_tau() {
     let v = p.v_at(0, 10.0);
     assert!((v - (-70.0 + 10.0 / std::f64::consts::E)).abs() < 1e-13);
 }
+
+proptest! {
+    /// The exp-only fast path of the bounds (including channels with λ = μ exactly, the
+    /// s e^{-μs} terms) gives bit for bit the numbers of the general path through the
+    /// solver's polynomial.
+    #[test]
+    fn fast_bounds_equal_the_polynomial_bounds(
+        v in -80.0f64..-55.5,
+        lam in prop::sample::select(vec![0.1, 0.05, 0.2, 0.5]),
+        st in prop::collection::vec(-20.0f64..20.0, 3),
+        zero in 0usize..4,
+    ) {
+        // rates μ, λ, μ: one or two channels degenerate with the membrane
+        let mut p = single(&[Some(false), Some(false), Some(false)], vec![0.1, lam, 0.1], -60.0);
+        prop_assert!(p.simple_bound);
+        let mut st = st;
+        if zero < 3 {
+            st[zero] = 0.0;
+        }
+        p.state[..3].copy_from_slice(&st);
+        let g0 = v - p.hot[0].v_th;
+        let fast = p.simple_bounds(0, v, &st, g0);
+        let poly = p.distance_poly(0, v, &st, &[]);
+        let g1 = p.slope_at(0, v, &st, &[]);
+        let general = (
+            poly.upper_bound(f64::INFINITY),
+            poly.slope_bound(),
+            quadratic_bound(g0, g1, poly.curvature_bound()),
+        );
+        prop_assert_eq!(fast, general);
+    }
+}
