@@ -131,6 +131,8 @@ pub struct EventQueue {
     /// flight), so a small binary heap serves them in a few comparisons instead of the
     /// radix heap's bucket moves.
     walks: BinaryHeap<Reverse<(u128, u32, u32)>>,
+    /// A walk was popped and waits for [`next_walk`](Self::next_walk) (debug check).
+    walk_open: bool,
     seq: u64,
     peak: usize,
 }
@@ -142,6 +144,7 @@ impl EventQueue {
             heap: RadixQueue::with_capacity(capacity),
             crossings: IndexedHeap::new(neurons),
             walks: BinaryHeap::new(),
+            walk_open: false,
             seq: 0,
             peak: 0,
         }
@@ -217,12 +220,37 @@ impl EventQueue {
                 Some((unpack_time(key), Event::Crossing { neuron }))
             }
             Holder::Walk => {
-                let Reverse((key, slot, start)) = self.walks.pop()?;
+                // left in place: the caller moves it on to the row's next group with
+                // `next_walk`, one sift instead of a pop and a push
+                let &Reverse((key, slot, start)) = self.walks.peek()?;
+                debug_assert!(!self.walk_open, "internal error: walk not moved on");
+                self.walk_open = true;
                 Some((unpack_time(key), Event::Walk { slot, start }))
             }
             Holder::Heap => {
                 let (key, event) = self.heap.pop()?;
                 Some((unpack_time(key), event))
+            }
+        }
+    }
+
+    /// After [`pop`](Self::pop) returned a walk: moves it on to its row's next group, at
+    /// `next = (time, first synapse)` (at or after the walk's current time), or ends it.
+    /// Must come before any other call on the queue.
+    pub fn next_walk(&mut self, next: Option<(f64, u32)>) {
+        debug_assert!(self.walk_open, "internal error: no walk popped");
+        self.walk_open = false;
+        match next {
+            Some((time, start)) => {
+                assert!(time.is_finite(), "internal error: event at time {time}");
+                self.seq += 1;
+                if let Some(mut top) = self.walks.peek_mut() {
+                    let slot = top.0 .1;
+                    *top = Reverse((pack(time, Class::Deliver, u64::from(start)), slot, start));
+                }
+            }
+            None => {
+                self.walks.pop();
             }
         }
     }
@@ -260,7 +288,18 @@ mod tests {
         q.push(2.0, d(3));
         q.push(1.5, Event::Walk { slot: 1, start: 9 });
         q.set_crossing(NeuronId(0), Some(2.0));
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        // a popped walk stays queued until moved on: the first one to its next group
+        // (start 4 at 2.0: after the delivery starting at 3, before the one at 5), the others ended
+        let mut moved = false;
+        let order: Vec<_> = std::iter::from_fn(|| {
+            let e = q.pop();
+            if let Some((_, Event::Walk { .. })) = e {
+                q.next_walk((!moved).then_some((2.0, 4)));
+                moved = true;
+            }
+            e
+        })
+        .collect();
         assert_eq!(
             order,
             vec![
@@ -272,6 +311,7 @@ mod tests {
                     }
                 ),
                 (2.0, d(3)),
+                (2.0, Event::Walk { slot: 1, start: 4 }),
                 (2.0, Event::Walk { slot: 4, start: 5 }),
                 (2.0, d(7)),
             ]

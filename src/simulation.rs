@@ -27,6 +27,9 @@ use crate::records::{
 };
 use std::time::Instant;
 
+mod walk;
+use walk::Walk;
+
 /// Times a check may be answered with a tightened bound before the exact solver runs
 /// (CUBA with slope bounds only: solver calls 270 k with 0, 77 k with 1, 42 k with 2, 28 k
 /// with 4; with the second-order bound, 8 rebounds leave one solver call per spike at most;
@@ -115,16 +118,6 @@ pub(crate) fn arrival(t: f64, delay: f64) -> f64 {
     } else {
         at
     }
-}
-
-/// A spike's row being delivered group by group (its next group is queued).
-#[derive(Clone, Copy, Debug)]
-struct Walk {
-    /// Spike time \[ms\].
-    t: f64,
-    /// The group queued next, and one past the row's last group.
-    next: u32,
-    end: u32,
 }
 
 impl Simulation {
@@ -452,9 +445,13 @@ impl Simulation {
                     let w = &mut self.walks[slot as usize];
                     let g = w.next;
                     w.next += 1;
-                    // queue the row's next group first, so that `deliver` sees what else
-                    // is pending at this instant
-                    self.queue_walk(slot);
+                    // move the walk on to the row's next group first, so that `deliver`
+                    // sees what else is pending at this instant
+                    let next = self.walk_next(slot);
+                    self.queue.next_walk(next);
+                    if next.is_none() {
+                        self.free_walks.push(slot);
+                    }
                     let (_, start, end, distinct) = self.net.connectivity.group(g);
                     self.deliver(start as usize, end as usize, distinct, t);
                 }
@@ -604,22 +601,10 @@ impl Simulation {
                 (self.walks.len() - 1) as u32
             }
         };
-        self.queue_walk(slot);
-    }
-
-    /// Queues walk `slot`'s next group, or frees the slot when the row is done (or its next
-    /// arrival, and so every later one, falls after the end).
-    fn queue_walk(&mut self, slot: u32) {
-        let w = self.walks[slot as usize];
-        if w.next < w.end {
-            let (delay, start, _, _) = self.net.connectivity.group(w.next);
-            let at = arrival(w.t, delay);
-            if at < self.net.duration {
-                self.queue.push(at, Event::Walk { slot, start });
-                return;
-            }
+        match self.walk_next(slot) {
+            Some((at, start)) => self.queue.push(at, Event::Walk { slot, start }),
+            None => self.free_walks.push(slot),
         }
-        self.free_walks.push(slot);
     }
 
     fn deliver(&mut self, start: usize, end: usize, distinct: bool, t: f64) {

@@ -314,8 +314,16 @@ impl LifPopulation {
         let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
         // all channels are exp: one state variable each, in channel order
         for (c, x) in st.iter_mut().enumerate() {
-            let decay = factor(c + 1);
             let i0 = *x;
+            if sh.rates[c + 1] == mu {
+                // λ = μ: D1 = s e^{-μs}
+                if i0 != 0.0 {
+                    v += mu * i0 * ((sh.now - h.t_last) * e_mu);
+                }
+                *x = i0 * e_mu;
+                continue;
+            }
+            let decay = factor(c + 1);
             if i0 != 0.0 {
                 v += mu * i0 * ((e_mu - decay) * sh.inv_d[c]);
             }

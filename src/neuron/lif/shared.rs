@@ -15,21 +15,22 @@
 //! (the argument `λ(t - T)` is at most 4). Where the membrane kernel `D1 = (e^{-μs} -
 //! e^{-λs})/(λ - μ)` is formed from these factors, `|λ - μ| ≥ max(μ, λ)/4` keeps its absolute
 //! error within a few ulp of the current it multiplies (populations closer to degenerate use
-//! the general propagator, which expands around `λ = μ`).
+//! the general propagator, which expands around `λ = μ`). A channel with `λ = μ` exactly has
+//! the kernel `s e^{-μs}`, formed from the membrane's factor and the elapsed time.
 
 /// The population-wide part: rates and the exponentials of the current instant.
 #[derive(Clone, Debug)]
 pub(super) struct Shared {
     /// Rates: membrane first, then one per channel.
     pub rates: Vec<f64>,
-    /// Per channel: `1 / (λ - μ)`.
+    /// Per channel: `1 / (λ - μ)`, or NaN for a channel with `λ = μ` (kernel `s e^{-μs}`).
     pub inv_d: Vec<f64>,
     /// Epoch width \[ms\], a power of two.
     width: f64,
     /// `e^{-λW}` per rate: carries a factor over one epoch boundary.
     pub step: Vec<f64>,
     /// The instant the factors below are for.
-    now: f64,
+    pub now: f64,
     /// Its epoch index.
     pub epoch: u64,
     /// `e^{-λ(now - T)}` per rate.
@@ -50,9 +51,10 @@ impl Shared {
         if rates.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
             return None;
         }
+        // (a rate equal to μ is fine: its kernel s e^{-μs} has no difference to cancel)
         if chan
             .iter()
-            .any(|&l| (l - mu).abs() < MIN_SEPARATION * l.max(mu))
+            .any(|&l| l != mu && (l - mu).abs() < MIN_SEPARATION * l.max(mu))
         {
             return None;
         }
@@ -64,7 +66,10 @@ impl Shared {
         }
         let n = rates.len();
         Some(Shared {
-            inv_d: chan.iter().map(|&l| 1.0 / (l - mu)).collect(),
+            inv_d: chan
+                .iter()
+                .map(|&l| if l == mu { f64::NAN } else { 1.0 / (l - mu) })
+                .collect(),
             step: rates.iter().map(|r| (-r * width).exp()).collect(),
             width,
             now: 0.0,
@@ -87,6 +92,11 @@ impl Shared {
         // exact: k·W is a float (W a power of two) and t - kW is exact by Sterbenz' lemma
         let u = t - k * self.width;
         for (r, rate) in self.rates.iter().enumerate() {
+            if r > 0 && *rate == self.rates[0] {
+                // a channel with λ = μ (its factors are never read; kept equal for clarity)
+                (self.e_now[r], self.g_now[r]) = (self.e_now[0], self.g_now[0]);
+                continue;
+            }
             let e = (-rate * u).exp();
             self.e_now[r] = e;
             // one `exp` per rate: the reciprocal adds half an ulp (e ≥ e^{-4}: no overflow)
