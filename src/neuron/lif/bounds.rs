@@ -10,7 +10,25 @@ impl LifPopulation {
     /// common layout (exp channels only, no threshold adaptation, no near-degenerate rate):
     /// the same terms summed in the same order, so the same numbers, without filling the
     /// solver's 18-term polynomial on every input.
+    #[inline]
     pub(super) fn simple_bounds(&self, i: usize, v: f64, st: &[f64], g0: f64) -> (f64, f64, f64) {
+        // a term buffer sized for the common few channels: no zeroing of the full one
+        if self.layout.channels.len() < 4 {
+            self.simple_bounds_in::<4>(i, v, st, g0)
+        } else {
+            self.simple_bounds_in::<{ MAX_CHANNELS + 1 }>(i, v, st, g0)
+        }
+    }
+
+    /// [`simple_bounds`](Self::simple_bounds) with room for `N - 1` channels.
+    #[inline]
+    fn simple_bounds_in<const N: usize>(
+        &self,
+        i: usize,
+        v: f64,
+        st: &[f64],
+        g0: f64,
+    ) -> (f64, f64, f64) {
         let h = &self.hot[i];
         let nch = self.layout.channels.len();
         // uniform rates are read from the shared propagator: one cache line fewer per event
@@ -22,7 +40,7 @@ impl LifPopulation {
             ),
         };
         // (rate, coefficient of e^{-rate s}); equal channel rates merge as in ExpPoly::add
-        let mut terms = [(0.0, 0.0); MAX_CHANNELS + 1];
+        let mut terms = [(0.0, 0.0); N];
         terms[0] = (mu, v - h.v_inf);
         let mut len = 1;
         // coefficient of s e^{-μ s}: channels with λ = μ exactly (μ I0 s e^{-μ s})
