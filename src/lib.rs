@@ -61,6 +61,7 @@ pub mod pipeline;
 pub mod plasticity;
 #[cfg(feature = "plot")]
 pub mod plot;
+mod prefetch;
 pub mod queue;
 pub mod records;
 pub mod results;

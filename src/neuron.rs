@@ -56,6 +56,9 @@ pub trait NeuronModel {
     fn advance(&mut self, i: usize, t: f64);
     /// Applies weight `w` on receptor `r` at the neuron's current time.
     fn receive(&mut self, i: usize, r: usize, w: f64);
+    /// Hints that neuron `i` will be advanced soon (a delivery's targets ahead): fetch its
+    /// state into the cache. Optional.
+    fn prefetch(&self, _i: usize) {}
     /// True if neuron `i` fires at its current time.
     fn above_threshold(&self, i: usize) -> bool;
     /// Emits a spike at the neuron's current time (reset, refractoriness, adaptation).
@@ -109,6 +112,10 @@ macro_rules! neuron_models {
             #[inline]
             fn receive(&mut self, i: usize, r: usize, w: f64) {
                 match self { $(Population::$variant(p) => p.receive(i, r, w),)+ }
+            }
+            #[inline]
+            fn prefetch(&self, i: usize) {
+                match self { $(Population::$variant(p) => p.prefetch(i),)+ }
             }
             #[inline]
             fn above_threshold(&self, i: usize) -> bool {

@@ -187,6 +187,12 @@ impl EventQueue {
         }
     }
 
+    /// Hints that `neuron`'s prediction will be updated soon.
+    #[inline]
+    pub fn prefetch_crossing(&self, neuron: NeuronId) {
+        self.crossings.prefetch(neuron.0);
+    }
+
     /// The next key, and where it is.
     #[inline]
     fn next_key(&self) -> Option<(u128, Holder)> {

@@ -76,6 +76,9 @@ struct Meta {
     rebounded: u8,
 }
 
+/// How many synapses ahead a delivery prefetches its targets' state.
+const AHEAD: usize = 4;
+
 /// A network being simulated.
 pub struct Simulation {
     net: Network,
@@ -618,6 +621,17 @@ impl Simulation {
         // fan-out alone at its instant). Otherwise mark it for the end of the instant.
         let last = distinct && self.queue.peek_time() != Some(t);
         for k in start..end {
+            // the targets a few synapses ahead: their bookkeeping first, then (once that
+            // has arrived) their state, so that the misses of large networks overlap
+            let tg = &self.net.connectivity.target;
+            if let Some(&ga) = tg.get(k + 2 * AHEAD).filter(|_| k + 2 * AHEAD < end) {
+                crate::prefetch::prefetch(&self.meta[ga.index()]);
+            }
+            if let Some(&gb) = tg.get(k + AHEAD).filter(|_| k + AHEAD < end) {
+                let (p, i) = self.locate(gb);
+                self.net.populations[p].neurons.prefetch(i);
+                self.queue.prefetch_crossing(gb);
+            }
             let g = self.net.connectivity.target[k];
             let (p, i) = self.locate(g);
             let pop = &mut self.net.populations[p].neurons;

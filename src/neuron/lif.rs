@@ -627,6 +627,13 @@ impl NeuronModel for LifPopulation {
         LifPopulation::receive(self, i, r, w)
     }
     #[inline]
+    fn prefetch(&self, i: usize) {
+        crate::prefetch::prefetch(&self.hot[i]);
+        if let Some(x) = self.state.get(i * self.stride) {
+            crate::prefetch::prefetch(x);
+        }
+    }
+    #[inline]
     fn above_threshold(&self, i: usize) -> bool {
         LifPopulation::above_threshold(self, i)
     }

@@ -80,6 +80,14 @@ impl IndexedHeap {
         }
     }
 
+    /// Hints that `id`'s entry will be updated soon (its position in the heap).
+    #[inline]
+    pub fn prefetch(&self, id: u32) {
+        if let Some(p) = self.pos.get(id as usize) {
+            crate::prefetch::prefetch(p);
+        }
+    }
+
     /// Removes `id` if present.
     pub fn remove(&mut self, id: u32) {
         let Some(&p) = self.pos.get(id as usize) else {

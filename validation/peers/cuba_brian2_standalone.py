@@ -12,11 +12,18 @@ as JSON.
 
     python cuba_brian2_standalone.py --variant exp|delta [--dt 0.1] [--duration 1000]
     python cuba_brian2_standalone.py --compare [--rounds 3]
+    python cuba_brian2_standalone.py --scale 4000,100000,1000000 [--duration 100] [--rounds 1]
 (needs `pip install brian2==2.9.0 "numpy<2.4"` and g++; --compare also target/release/exactspike)
 
 --compare alternates exactspike (examples/cuba.json, examples/cuba_delta.json: simulate
 time and events from summary.json) and Brian2 standalone runs, both variants, and prints the
 medians side by side.
+
+--scale N1,N2,... compares the two at several network sizes: CUBA exp with N neurons (4:1
+exc:inh) and a fixed out-degree instead of p = 0.02 (each excitatory neuron to 64 excitatory
+and 16 inhibitory targets, each inhibitory one likewise; mean in-degree 64 + 16 as at N = 4000),
+so the dynamics stay the same while the network grows. Prints ns per event for each and
+their ratio per size.
 """
 import argparse
 import json
@@ -42,9 +49,17 @@ def main():
     ap.add_argument("--directory", default=None, help="where to build (default: a temporary directory)")
     ap.add_argument("--compare", action="store_true", help="side by side with exactspike")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--neurons", type=int, default=N_EXC + N_INH)
+    ap.add_argument("--outdegree", action="store_true",
+                    help="64 exc + 16 inh targets per neuron instead of p = 0.02")
+    ap.add_argument("--scale", default=None, help="comma-separated sizes (see above)")
     args = ap.parse_args()
     if args.compare:
         return compare(args.rounds)
+    if args.scale:
+        return scale([int(x) for x in args.scale.split(",")], args.duration, args.rounds)
+    n_exc = args.neurons * 4 // 5
+    n_inh = args.neurons - n_exc
 
     import brian2 as b2
     from brian2 import ms, mV
@@ -66,14 +81,23 @@ def main():
         eqs = "dv/dt = -(v - El) / taum : volt (unless refractory)"
         on_pre = {"exc": "v_post += 0.25*mV*int(not_refractory_post)",
                   "inh": "v_post += -2.25*mV*int(not_refractory_post)"}
-    P = b2.NeuronGroup(N_EXC + N_INH, eqs, threshold="v > Vt", reset="v = Vr",
+    P = b2.NeuronGroup(n_exc + n_inh, eqs, threshold="v > Vt", reset="v = Vr",
                        refractory=5 * ms, method="exact", namespace=ns)
     P.v = "Vr + rand() * (Vt - Vr)"
-    Pe, Pi = P[:N_EXC], P[N_EXC:]
-    Ce = b2.Synapses(Pe, P, on_pre=on_pre["exc"], delay=0.1 * ms)
-    Ce.connect(condition="i != j", p=P_CONN)
-    Ci = b2.Synapses(Pi, P, on_pre=on_pre["inh"], delay=0.1 * ms)
-    Ci.connect(condition=f"i + {N_EXC} != j", p=P_CONN)
+    Pe, Pi = P[:n_exc], P[n_exc:]
+    syn = []
+    for pre, kind in [(Pe, "exc"), (Pi, "inh")]:
+        if args.outdegree:
+            # 64 targets among the excitatory and 16 among the inhibitory neurons
+            for post, k in [(Pe, 64), (Pi, 16)]:
+                S = b2.Synapses(pre, post, on_pre=on_pre[kind], delay=0.1 * ms)
+                S.connect(j=f"k for k in sample(N_post, size={k})")
+                syn.append((S, pre is Pi, post is Pi))
+        else:
+            S = b2.Synapses(pre, P, on_pre=on_pre[kind], delay=0.1 * ms)
+            off = n_exc if pre is Pi else 0
+            S.connect(condition=f"i + {off} != j", p=P_CONN)
+            syn.append((S, pre is Pi, False))
     mon = b2.SpikeMonitor(P)
     b2.run(args.duration * ms)
     t0 = time.perf_counter()
@@ -81,8 +105,11 @@ def main():
     total = time.perf_counter() - t0
     sim = float(b2.device._last_run_time)
 
-    out_degree = np.bincount(np.asarray(Ce.i[:]), minlength=N_EXC + N_INH)
-    out_degree[N_EXC:] += np.bincount(np.asarray(Ci.i[:]), minlength=N_INH)
+    out_degree = np.zeros(n_exc + n_inh, dtype=np.int64)
+    for S, from_inh, _ in syn:
+        off = n_exc if from_inh else 0
+        deg = np.bincount(np.asarray(S.i[:]), minlength=n_inh if from_inh else n_exc)
+        out_degree[off:off + deg.size] += deg
     senders = np.asarray(mon.i[:])
     times = np.asarray(mon.t[:] / ms)
     events = int(out_degree[senders[times + 0.1 < args.duration]].sum())
@@ -91,7 +118,8 @@ def main():
         "version": b2.__version__,
         "model": f"cuba_{args.variant} (cpp_standalone)",
         "dt_ms": args.dt,
-        "synapses": int(len(Ce) + len(Ci)),
+        "neurons": n_exc + n_inh,
+        "synapses": int(sum(len(S) for S, _, _ in syn)),
         "spikes": int(senders.size),
         "events": events,
         "simulate_seconds": sim,
@@ -133,6 +161,38 @@ def compare(rounds):
         b = rows[("Brian2 cpp_standalone dt 0.1 ms", variant)]
         ratio = (statistics.median(x[1] / x[0] for x in e)) / (statistics.median(x[1] / x[0] for x in b))
         print(f"{variant}: exactspike / Brian2 standalone events/s = {ratio:.2f}")
+
+
+def scale(sizes, duration, rounds):
+    """exactspike and Brian2 standalone on CUBA exp at each size (fixed out-degree)."""
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    exe = repo / "target" / "release" / "exactspike"
+    print(f"{'neurons':>9} {'events':>11} {'exactspike ns/event':>20} {'Brian2 ns/event':>16} "
+          f"{'ratio (events/s)':>17}")
+    for n in sizes:
+        e, b = [], []
+        with tempfile.TemporaryDirectory() as d:
+            sc = json.loads((repo / "examples" / "cuba.json").read_text())
+            sc["duration"] = duration
+            sc["populations"][0]["size"] = n * 4 // 5
+            sc["populations"][1]["size"] = n - n * 4 // 5
+            for c in sc["connections"]:
+                c["rule"] = {"fixed_outdegree": 64 if c["to"] == "exc" else 16}
+            sc["record"] = {"spikes": []}
+            pathlib.Path(f"{d}/s.json").write_text(json.dumps(sc))
+            for _ in range(rounds):
+                subprocess.run([str(exe), "run", f"{d}/s.json", "--out", f"{d}/es", "-q"], check=True)
+                s = json.loads(pathlib.Path(f"{d}/es/summary.json").read_text())
+                e.append(s["simulate_seconds"] / s["events"])
+                out = subprocess.run([sys.executable, __file__, "--variant", "exp", "--outdegree",
+                                      "--neurons", str(n), "--duration", str(duration),
+                                      "--directory", f"{d}/b2"],
+                                     check=True, capture_output=True, text=True).stdout
+                res = json.loads(out.split("RESULT ", 1)[1])
+                b.append(res["simulate_seconds"] / res["events"])
+        es, bs = statistics.median(e), statistics.median(b)
+        print(f"{n:9d} {s['events']:11d} {es * 1e9:20.1f} {bs * 1e9:16.1f} {bs / es:17.2f}",
+              flush=True)
 
 
 if __name__ == "__main__":
