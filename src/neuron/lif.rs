@@ -19,7 +19,7 @@ use super::crossing::{first_crossing_after, ExpPoly};
 use super::kernels::{d1_with, d2_with};
 use super::{NeuronModel, Next};
 use bounds::{near_degenerate, quadratic_bound};
-use shared::Shared;
+use shared::{separated, Shared};
 
 /// Most current channels (exp/alpha receptors + adaptation) plus threshold terms per neuron.
 pub const MAX_CHANNELS: usize = 16;
@@ -586,7 +586,14 @@ fn evolve_parts(
             ChannelKind::Exp => {
                 let i0 = s[o];
                 if !frozen && i0 != 0.0 {
-                    v += mu * i0 * d1_with(mu, lam, dt, e_mu, decay);
+                    // well-separated rates: from the two exponentials, as the shared
+                    // propagator does (no `expm1`; error a few ulp of the current)
+                    let d1 = if separated(mu, lam) {
+                        (e_mu - decay) / (lam - mu)
+                    } else {
+                        d1_with(mu, lam, dt, e_mu, decay)
+                    };
+                    v += mu * i0 * d1;
                 }
                 s[o] = i0 * decay;
             }
