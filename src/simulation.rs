@@ -27,6 +27,7 @@ use crate::records::{
 };
 use std::time::Instant;
 
+mod delivery;
 mod walk;
 use walk::Walk;
 
@@ -76,9 +77,6 @@ struct Meta {
     rebounded: u8,
 }
 
-/// How many synapses ahead a delivery prefetches its targets' state.
-const AHEAD: usize = 4;
-
 /// A network being simulated.
 pub struct Simulation {
     net: Network,
@@ -108,6 +106,8 @@ pub struct Simulation {
     /// Rows of several delay groups being walked (slots of [`Event::Walk`]), free slots.
     walks: Vec<Walk>,
     free_walks: Vec<u32>,
+    /// Deliveries prefetch their targets (networks larger than the caches).
+    prefetch: bool,
 }
 
 /// When a spike at `t` arrives over `delay`. A positive delay below the float resolution at
@@ -168,6 +168,7 @@ impl Simulation {
             owned: owned.clone(),
             walks: Vec::new(),
             free_walks: Vec::new(),
+            prefetch: n >= delivery::PREFETCH_FROM,
             net,
         };
         for g in owned {
@@ -607,71 +608,6 @@ impl Simulation {
         match self.walk_next(slot) {
             Some((at, start)) => self.queue.push(at, Event::Walk { slot, start }),
             None => self.free_walks.push(slot),
-        }
-    }
-
-    fn deliver(&mut self, start: usize, end: usize, distinct: bool, t: f64) {
-        self.out.stats.events += (end - start) as u64;
-        if self.net.plasticity.is_some() {
-            return self.deliver_plastic(start, end, t);
-        }
-        // When this group is the instant's last event and names each target once, a target
-        // not touched earlier in the instant has all its inputs once this one is applied: test
-        // and predict it at once, while its state is in cache (the common case: one spike's
-        // fan-out alone at its instant). Otherwise mark it for the end of the instant.
-        let last = distinct && self.queue.peek_time() != Some(t);
-        for k in start..end {
-            // the targets a few synapses ahead: their bookkeeping first, then (once that
-            // has arrived) their state, so that the misses of large networks overlap
-            let tg = &self.net.connectivity.target;
-            if let Some(&ga) = tg.get(k + 2 * AHEAD).filter(|_| k + 2 * AHEAD < end) {
-                crate::prefetch::prefetch(&self.meta[ga.index()]);
-            }
-            if let Some(&gb) = tg.get(k + AHEAD).filter(|_| k + AHEAD < end) {
-                let (p, i) = self.locate(gb);
-                self.net.populations[p].neurons.prefetch(i);
-                self.queue.prefetch_crossing(gb);
-            }
-            let g = self.net.connectivity.target[k];
-            let (p, i) = self.locate(g);
-            let pop = &mut self.net.populations[p].neurons;
-            pop.advance(i, t);
-            pop.receive(
-                i,
-                self.net.connectivity.receptor[k] as usize,
-                self.net.connectivity.weight[k],
-            );
-            if last && !self.meta[g.index()].dirty {
-                self.settle(g, p, i, t);
-            } else {
-                self.mark(g);
-            }
-        }
-    }
-
-    /// Delivery when some connection is plastic: static synapses as usual, plastic ones
-    /// update their state and deliver their current amplitude. (A separate path so that
-    /// static networks pay one predictable branch per delivery group, nothing per synapse.)
-    fn deliver_plastic(&mut self, start: usize, end: usize, t: f64) {
-        let net = &mut self.net;
-        let pl = net.plasticity.as_mut().expect("plastic network");
-        for k in start..end {
-            let g = net.connectivity.target[k];
-            let p = self.meta[g.index()].pop.index();
-            let i = g.index() - net.populations[p].offset.index();
-            let rule = net.connectivity.rule[k];
-            let amplitude = if rule == STATIC {
-                net.connectivity.weight[k]
-            } else {
-                pl.on_arrival(rule, k, g, t, &mut net.connectivity.weight[k])
-            };
-            let pop = &mut net.populations[p].neurons;
-            pop.advance(i, t);
-            pop.receive(i, net.connectivity.receptor[k] as usize, amplitude);
-            if !self.meta[g.index()].dirty {
-                self.meta[g.index()].dirty = true;
-                self.dirty.push(g);
-            }
         }
     }
 

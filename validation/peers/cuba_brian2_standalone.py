@@ -99,7 +99,9 @@ def main():
             S.connect(condition=f"i + {off} != j", p=P_CONN)
             syn.append((S, pre is Pi, False))
     mon = b2.SpikeMonitor(P)
-    b2.run(args.duration * ms)
+    # an explicit network: the synapses live in a list, where the magic run would miss them
+    net = b2.Network(P, mon, *[S for S, _, _ in syn])
+    net.run(args.duration * ms)
     t0 = time.perf_counter()
     b2.device.build(directory=workdir, compile=True, run=True, debug=False)
     total = time.perf_counter() - t0

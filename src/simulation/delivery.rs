@@ -1,0 +1,85 @@
+//! Delivery of one group of synapses (targets of one spike at one instant).
+
+use super::{Simulation, STATIC};
+use crate::neuron::NeuronModel;
+
+/// How many synapses ahead a delivery prefetches its targets' state.
+const AHEAD: usize = 4;
+/// From how many neurons on deliveries prefetch (below, the state fits in L2).
+pub(super) const PREFETCH_FROM: usize = 16_384;
+
+impl Simulation {
+    /// Delivers synapses `start..end` (one group: same source, same delay) at `t`.
+    pub(super) fn deliver(&mut self, start: usize, end: usize, distinct: bool, t: f64) {
+        self.out.stats.events += (end - start) as u64;
+        if self.net.plasticity.is_some() {
+            return self.deliver_plastic(start, end, t);
+        }
+        // When this group is the instant's last event and names each target once, a target
+        // not touched earlier in the instant has all its inputs once this one is applied: test
+        // and predict it at once, while its state is in cache (the common case: one spike's
+        // fan-out alone at its instant). Otherwise mark it for the end of the instant.
+        let last = distinct && self.queue.peek_time() != Some(t);
+        for k in start..end {
+            if self.prefetch {
+                self.prefetch_ahead(k, end);
+            }
+            let g = self.net.connectivity.target[k];
+            let (p, i) = self.locate(g);
+            let pop = &mut self.net.populations[p].neurons;
+            pop.advance(i, t);
+            pop.receive(
+                i,
+                self.net.connectivity.receptor[k] as usize,
+                self.net.connectivity.weight[k],
+            );
+            if last && !self.meta[g.index()].dirty {
+                self.settle(g, p, i, t);
+            } else {
+                self.mark(g);
+            }
+        }
+    }
+
+    /// Hints the targets a few synapses past `k` (below `end`): their bookkeeping first,
+    /// then, once that has arrived, their state and crossing-heap position, so that the cache
+    /// misses of a large network overlap instead of queueing.
+    #[inline]
+    fn prefetch_ahead(&self, k: usize, end: usize) {
+        let tg = &self.net.connectivity.target[..end];
+        if let Some(&g) = tg.get(k + 2 * AHEAD) {
+            crate::prefetch::prefetch(&self.meta[g.index()]);
+        }
+        if let Some(&g) = tg.get(k + AHEAD) {
+            let (p, i) = self.locate(g);
+            self.net.populations[p].neurons.prefetch(i);
+            self.queue.prefetch_crossing(g);
+        }
+    }
+
+    /// Delivery when some connection is plastic: static synapses as usual, plastic ones
+    /// update their state and deliver their current amplitude. (A separate path so that
+    /// static networks pay one predictable branch per delivery group, nothing per synapse.)
+    fn deliver_plastic(&mut self, start: usize, end: usize, t: f64) {
+        let net = &mut self.net;
+        let pl = net.plasticity.as_mut().expect("plastic network");
+        for k in start..end {
+            let g = net.connectivity.target[k];
+            let p = self.meta[g.index()].pop.index();
+            let i = g.index() - net.populations[p].offset.index();
+            let rule = net.connectivity.rule[k];
+            let amplitude = if rule == STATIC {
+                net.connectivity.weight[k]
+            } else {
+                pl.on_arrival(rule, k, g, t, &mut net.connectivity.weight[k])
+            };
+            let pop = &mut net.populations[p].neurons;
+            pop.advance(i, t);
+            pop.receive(i, net.connectivity.receptor[k] as usize, amplitude);
+            if !self.meta[g.index()].dirty {
+                self.meta[g.index()].dirty = true;
+                self.dirty.push(g);
+            }
+        }
+    }
+}
