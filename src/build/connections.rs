@@ -20,6 +20,7 @@ use crate::plasticity;
 use crate::scenario::{Connection, Pairing, ParamValue, Plasticity, Rule, Scenario, StdpRule};
 use rand::Rng;
 use rand_pcg::Pcg64;
+use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// Bytes per synapse at the peak of building: a connection's pairs (8, twice while a
@@ -511,11 +512,20 @@ fn degree_pairs(
     if matches!(rule, Rule::FixedIndegree(_)) {
         // drawn target-major, keeping only the sources (target = index / k): 4 B per
         // synapse while drawing instead of 8, then one counting sort into pairs
-        let mut sources = Vec::with_capacity(per * k);
-        for x in 0..per {
-            // ascending, excluding x itself when no_self
-            let picked = choose(&mut streams.rng(x), from, k, no_self, x);
-            sources.extend(picked.into_iter().map(|y| y as u32));
+        // Every target has a stream of its own, so targets are drawn in parallel into
+        // their own k slots: the same sources for any number of threads.
+        let mut sources = vec![0u32; per * k];
+        if k > 0 {
+            sources
+                .par_chunks_mut(k)
+                .enumerate()
+                .for_each(|(x, slots)| {
+                    // ascending, excluding x itself when no_self
+                    let picked = choose(&mut streams.rng(x), from, k, no_self, x);
+                    for (slot, y) in slots.iter_mut().zip(picked) {
+                        *slot = y as u32;
+                    }
+                });
         }
         return Ok(source_major(sources, (1..=per).map(|x| x * k), ns));
     }
