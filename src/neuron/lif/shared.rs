@@ -92,10 +92,16 @@ impl Shared {
             return;
         }
         self.now = t;
-        let k = (t / self.width).floor();
-        self.epoch = k as u64;
-        // exact: k·W is a float (W a power of two) and t - kW is exact by Sterbenz' lemma
-        let u = t - k * self.width;
+        // exact: k·W is a float (W a power of two, so t/W is exact too) and t - kW is exact
+        // by Sterbenz' lemma; within the current epoch k is known (no `floor`)
+        let start = self.epoch as f64 * self.width;
+        let u = if t >= start && t - start < self.width {
+            t - start
+        } else {
+            let k = (t / self.width).floor();
+            self.epoch = k as u64;
+            t - k * self.width
+        };
         for (r, rate) in self.rates.iter().enumerate() {
             if r > 0 && *rate == self.rates[0] {
                 // a channel with λ = μ (its factors are never read; kept equal for clarity)
