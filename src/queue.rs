@@ -104,6 +104,24 @@ fn pack(time: f64, class: Class, seq: u64) -> u128 {
     (ordered as u128) << 64 | (class as u128) << 62 | seq as u128
 }
 
+/// A walk's entry: the time's ordered bits, then its next group's first synapse and its
+/// slot, in 16 bytes (`(time, start)` is unique among walks, and orders them as their event
+/// keys do).
+#[inline]
+fn walk_key(time: f64, start: u32, slot: u32) -> u128 {
+    (pack(time, Class::Deliver, 0) & !u128::from(u64::MAX))
+        | (u128::from(start) << 32)
+        | u128::from(slot)
+}
+
+/// The event key of a walk's entry: [`pack`] of its time, the delivery class and its start.
+#[inline]
+fn walk_event_key(w: u128) -> u128 {
+    (w & !u128::from(u64::MAX))
+        | ((Class::Deliver as u128) << 62)
+        | ((w >> 32) & u128::from(u32::MAX))
+}
+
 #[inline]
 fn unpack_time(key: u128) -> f64 {
     let ordered = (key >> 64) as u64;
@@ -130,7 +148,7 @@ pub struct EventQueue {
     /// Walks of multi-group rows (`(key, slot, start)`): few at a time (one per spike in
     /// flight), so a small binary heap serves them in a few comparisons instead of the
     /// radix heap's bucket moves.
-    walks: BinaryHeap<Reverse<(u128, u32, u32)>>,
+    walks: BinaryHeap<Reverse<u128>>,
     /// A walk was popped and waits for [`next_walk`](Self::next_walk) (debug check).
     walk_open: bool,
     seq: u64,
@@ -163,8 +181,7 @@ impl EventQueue {
         let key = match event {
             Event::Deliver { start, .. } => u64::from(start),
             Event::Walk { slot, start } => {
-                let key = pack(time, Class::Deliver, u64::from(start));
-                self.walks.push(Reverse((key, slot, start)));
+                self.walks.push(Reverse(walk_key(time, start, slot)));
                 self.peak = self.peak.max(self.len());
                 return;
             }
@@ -203,9 +220,10 @@ impl EventQueue {
                 best = Some((k, Holder::Crossing));
             }
         }
-        if let Some(Reverse((k, _, _))) = self.walks.peek() {
-            if best.is_none_or(|b| *k < b.0) {
-                best = Some((*k, Holder::Walk));
+        if let Some(&Reverse(w)) = self.walks.peek() {
+            let k = walk_event_key(w);
+            if best.is_none_or(|b| k < b.0) {
+                best = Some((k, Holder::Walk));
             }
         }
         best
@@ -228,9 +246,10 @@ impl EventQueue {
             Holder::Walk => {
                 // left in place: the caller moves it on to the row's next group with
                 // `next_walk`, one sift instead of a pop and a push
-                let &Reverse((key, slot, start)) = self.walks.peek()?;
+                let &Reverse(w) = self.walks.peek()?;
                 debug_assert!(!self.walk_open, "internal error: walk not moved on");
                 self.walk_open = true;
+                let (start, slot) = ((w >> 32) as u32, w as u32);
                 Some((unpack_time(key), Event::Walk { slot, start }))
             }
             Holder::Heap => {
@@ -251,8 +270,8 @@ impl EventQueue {
                 assert!(time.is_finite(), "internal error: event at time {time}");
                 self.seq += 1;
                 if let Some(mut top) = self.walks.peek_mut() {
-                    let slot = top.0 .1;
-                    *top = Reverse((pack(time, Class::Deliver, u64::from(start)), slot, start));
+                    let slot = top.0 as u32;
+                    *top = Reverse(walk_key(time, start, slot));
                 }
             }
             None => {
