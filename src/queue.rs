@@ -105,8 +105,8 @@ fn pack(time: f64, class: Class, seq: u64) -> u128 {
 }
 
 /// A walk's entry: the time's ordered bits, then its next group's first synapse and its
-/// slot, in 16 bytes (`(time, start)` is unique among walks, and orders them as their event
-/// keys do).
+/// slot, in 16 bytes; ordered as their event keys are (ties, a source spiking twice at one
+/// instant, by slot: the same synapses either way).
 #[inline]
 fn walk_key(time: f64, start: u32, slot: u32) -> u128 {
     (pack(time, Class::Deliver, 0) & !u128::from(u64::MAX))
@@ -145,9 +145,9 @@ enum Holder {
 pub struct EventQueue {
     heap: RadixQueue<Event>,
     crossings: IndexedHeap,
-    /// Walks of multi-group rows (`(key, slot, start)`): few at a time (one per spike in
-    /// flight), so a small binary heap serves them in a few comparisons instead of the
-    /// radix heap's bucket moves.
+    /// Walks of multi-group rows ([`walk_key`]): few at a time (one per spike in flight), so
+    /// a small binary heap serves them in a few comparisons instead of the radix heap's
+    /// bucket moves.
     walks: BinaryHeap<Reverse<u128>>,
     /// A walk was popped and waits for [`next_walk`](Self::next_walk) (debug check).
     walk_open: bool,
