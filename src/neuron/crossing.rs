@@ -28,11 +28,11 @@ pub const MAX_TERMS: usize = 18;
 /// Coefficients per term (a count, not a degree: polynomials of degree at most 3).
 pub const N_COEFFS: usize = 4;
 
-/// Sup and -inf over `x ≥ 0` of `x^{k-1}(k-x)e^{-x}` (the derivative of `t^k e^{-λt}` over
-/// `λ^{1-k}`), k = 0..3, rounded up.
+/// Sup and -inf over `x ≥ 0` of `-e^{-x}` and `x^{k-1}(k-x)e^{-x}` (the derivative of
+/// `t^k e^{-λt}` over `λ^{1-k}`), k = 0..3, rounded up.
 pub(crate) const SLOPE_SUP: [f64; N_COEFFS] = [0.0, 1.0, 0.4613, 0.7839];
 /// See [`SLOPE_SUP`].
-pub(crate) const SLOPE_NEG: [f64; N_COEFFS] = [0.0, 0.1354, 0.1590, 0.3418];
+pub(crate) const SLOPE_NEG: [f64; N_COEFFS] = [1.0, 0.1354, 0.1590, 0.3418];
 /// Sup and -inf over `x ≥ 0` of `e^{-x}`, `(x-2)e^{-x}`, `(2-4x+x²)e^{-x}` and
 /// `x(6-6x+x²)e^{-x}` (the second derivative of `t^k e^{-λt}` over `λ^{2-k}`), rounded up.
 pub(crate) const CURV_SUP: [f64; N_COEFFS] = [1.0, 0.04979, 2.0, 1.00909];
@@ -200,31 +200,7 @@ impl ExpPoly {
     /// (with `x = λt`, `d/dt t^k e^{-λt} = λ^{1-k} x^{k-1} (k - x) e^{-x}`, whose extremes are
     /// tabulated). Infinite if a polynomial term does not decay.
     pub fn slope_bound(&self) -> f64 {
-        let (sup, neg) = (SLOPE_SUP, SLOPE_NEG);
-        let mut m = 0.0;
-        for term in self.terms() {
-            let lam = term.rate;
-            if term.c[0] < 0.0 {
-                m += -lam * term.c[0];
-            }
-            for k in 1..N_COEFFS {
-                let c = term.c[k];
-                if c == 0.0 {
-                    continue;
-                }
-                if lam == 0.0 {
-                    return f64::INFINITY;
-                }
-                // λ^{1-k}
-                let scale = match k {
-                    1 => 1.0,
-                    2 => 1.0 / lam,
-                    _ => 1.0 / (lam * lam),
-                };
-                m += scale * if c > 0.0 { c * sup[k] } else { -c * neg[k] };
-            }
-        }
-        m
+        self.derivative_bound(1, &SLOPE_SUP, &SLOPE_NEG)
     }
 
     /// An upper bound of `g''` on `[0, ∞)`, monomial by monomial as in
@@ -232,7 +208,13 @@ impl ExpPoly {
     /// `d²/dt² t^k e^{-λt} = λ^{2-k} x^{k-2} (k(k-1) - 2k x + x²) e^{-x}`, whose extremes over
     /// `x ≥ 0` are tabulated. Infinite if a polynomial term does not decay.
     pub fn curvature_bound(&self) -> f64 {
-        let (sup, neg) = (CURV_SUP, CURV_NEG);
+        self.derivative_bound(2, &CURV_SUP, &CURV_NEG)
+    }
+
+    /// An upper bound on `[0, ∞)` of the `order`-th derivative (1 or 2): each monomial's
+    /// derivative is `λ^{order-k}` times a function of `x = λt` whose sup and -inf are
+    /// `sup[k]` and `neg[k]`.
+    fn derivative_bound(&self, order: i32, sup: &[f64; N_COEFFS], neg: &[f64; N_COEFFS]) -> f64 {
         let mut m = 0.0;
         for term in self.terms() {
             let lam = term.rate;
@@ -241,17 +223,18 @@ impl ExpPoly {
                     continue;
                 }
                 if lam == 0.0 {
+                    // a constant has no derivative; a growing polynomial has no bound
                     if k > 0 {
                         return f64::INFINITY;
                     }
                     continue;
                 }
-                // λ^{2-k}
-                let scale = match k {
-                    0 => lam * lam,
+                let scale = match order - k as i32 {
+                    2 => lam * lam,
                     1 => lam,
-                    2 => 1.0,
-                    _ => 1.0 / lam,
+                    0 => 1.0,
+                    -1 => 1.0 / lam,
+                    _ => 1.0 / (lam * lam),
                 };
                 m += scale * if c > 0.0 { c * sup[k] } else { -c * neg[k] };
             }
