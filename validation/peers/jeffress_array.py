@@ -37,7 +37,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from jeffress_brian2_standalone import readout  # noqa: E402 (the same centroid)
+from jeffress_brian2_standalone import equal_tau_detectors, readout  # noqa: E402 (shared)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 EXE = REPO / "target" / "release" / "exactspike"
@@ -121,17 +121,7 @@ def brian2(sc, dt, work):
     b2.prefs.devices.cpp_standalone.openmp_threads = 0
     b2.defaultclock.dt = dt * ms
     p = PARAMS
-    # tau_m = tau_s: Brian2's exact solver divides by their difference, so the equal-tau
-    # propagator is stepped by hand (exact for one step h, as in jeffress_brian2_standalone)
-    ns = dict(El=p["v_rest"] * mV, Vt=p["v_th"] * mV, Vr=p["v_reset"] * mV,
-              E1=math.exp(-dt / p["tau_m"]), H=dt / p["tau_m"])
-    n = len(ITDS) * N_DET
-    det = b2.NeuronGroup(n, "v : volt\nI : volt", threshold="v >= Vt", reset="v = Vr",
-                         refractory=p["t_ref"] * ms, namespace=ns)
-    det.run_regularly("""
-    v = int(not_refractory) * (El + (v - El) * E1 + I * H * E1) + (1 - int(not_refractory)) * v
-    I = I * E1
-    """, when="groups")
+    det = equal_tau_detectors(b2, len(ITDS) * N_DET, p, dt)
     det.v = p["v_rest"] * mV
     # all fibres in one generator: input k (L0, R0, L1, ...) owns indices k·N_FIB ...
     idx, times = [], []

@@ -53,6 +53,24 @@ def best_itds(sc):
     return [l - r for l, r in zip(left, right)]
 
 
+def equal_tau_detectors(b2, n, p, dt):
+    """`n` lif detectors with one exp receptor whose tau equals tau_m (parameters `p` as in the
+    scenario). Brian2's exact solver divides by taum - taus (NaN when they are equal), so the
+    equal-tau propagator is stepped by hand, exact for one step h:
+    v' - El = (v - El) e^{-h/tau} + I (h/tau) e^{-h/tau},  I' = I e^{-h/tau}."""
+    import math
+    from brian2 import ms, mV
+    ns = dict(El=p["v_rest"] * mV, Vt=p["v_th"] * mV, Vr=p["v_reset"] * mV,
+              E1=math.exp(-dt / p["tau_m"]), H=dt / p["tau_m"])
+    det = b2.NeuronGroup(n, "v : volt\nI : volt", threshold="v >= Vt", reset="v = Vr",
+                         refractory=p["t_ref"] * ms, namespace=ns)
+    det.run_regularly("""
+    v = int(not_refractory) * (El + (v - El) * E1 + I * H * E1) + (1 - int(not_refractory)) * v
+    I = I * E1
+    """, when="groups")
+    return det
+
+
 def run_exactspike(sc, work):
     sc = json.loads(json.dumps(sc))
     sc["record"] = {"spikes": ["detectors", "left", "right"]}
@@ -90,17 +108,7 @@ def brian2(sc, trains, dt, work):
         det = b2.NeuronGroup(81, eqs, threshold="v >= Vt", reset="v = Vr",
                              refractory=p["t_ref"] * ms, method="exact", namespace=ns)
     else:
-        # Brian2's exact solver divides by taum - taus (NaN when they are equal, as in the
-        # example): step the equal-tau propagator by hand, which is exact for one step h:
-        # v' - El = (v - El) e^{-h/tau} + I (h/tau) e^{-h/tau},  I' = I e^{-h/tau}
-        import math
-        ns.update(E1=math.exp(-dt / p["tau_m"]), H=dt / p["tau_m"])
-        det = b2.NeuronGroup(81, "v : volt\nI : volt", threshold="v >= Vt", reset="v = Vr",
-                             refractory=p["t_ref"] * ms, namespace=ns)
-        det.run_regularly("""
-        v = int(not_refractory) * (El + (v - El) * E1 + I * H * E1) + (1 - int(not_refractory)) * v
-        I = I * E1
-        """, when="groups")
+        det = equal_tau_detectors(b2, 81, p, dt)
     det.v = p["v_rest"] * mV
     groups = []
     for k, name in enumerate(["left", "right"]):
