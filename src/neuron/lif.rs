@@ -5,11 +5,13 @@
 //! A population stores every neuron's constants and state in flat arrays, grouped by when
 //! they are read: what every event touches (last update, V, refractory end, V∞, θ) in one
 //! aligned cache line per neuron, the channel states and shared factors in one block per
-//! neuron, the rest in arrays of their own. Per-neuron heterogeneity costs no extra work per
-//! event because all derived constants are computed once at build time (it does forgo the
-//! shared exponentials, which need equal rates).
+//! neuron, the rest in arrays of their own. All derived constants are computed once at build
+//! time. Equal rates across a population get shared exponentials (`shared`); per-neuron
+//! rates forgo them, and with a simple layout get the factored propagator (`factored`:
+//! one `exp` per rate, the constants in the neuron's block).
 
 mod bounds;
+mod factored;
 mod layout;
 mod shared;
 
@@ -52,6 +54,9 @@ pub struct LifPopulation {
     /// Every channel is exp, no threshold adaptation and no rate within the near-degenerate
     /// band: the bound is computed without building the solver's polynomial.
     simple_bound: bool,
+    /// Rates differ between neurons but the layout is simple (see `factored`): each block
+    /// also holds the neuron's rates and reciprocal rate differences.
+    factored: bool,
 }
 
 /// The per-neuron scalars touched by every event: one aligned cache line per neuron.
@@ -98,6 +103,7 @@ impl LifPopulation {
             shared: None,
             stride: layout.n_state,
             simple_bound: false,
+            factored: false,
             layout,
         };
         let all_exp = p.layout.channels.iter().all(|k| *k == ChannelKind::Exp);
@@ -119,6 +125,15 @@ impl LifPopulation {
                     })
                     .collect();
             }
+        }
+        if p.shared.is_none() && all_exp && p.layout.n_thr == 0 && factored::applies(&neurons) {
+            p.factored = true;
+            p.stride = p.layout.n_state + factored::constants_len(nch);
+            let ns = p.layout.n_state;
+            p.state = neurons
+                .iter()
+                .flat_map(|ni| std::iter::repeat_n(0.0, ns).chain(factored::constants(ni)))
+                .collect();
         }
         p.simple_bound = all_exp
             && p.layout.n_thr == 0
@@ -171,11 +186,17 @@ impl LifPopulation {
         self.shared.is_some()
     }
 
+    /// True if neurons advance with the factored per-neuron propagator (see `lif/factored.rs`).
+    pub fn uses_factored_propagator(&self) -> bool {
+        self.factored
+    }
+
     /// Switches to the general propagator (one `exp` per rate and event): the reference the
     /// shared-exponential path is tested against, and the baseline it is measured against.
     pub fn use_general_propagator(&mut self) {
-        // the factor slots stay in each neuron's block, unused
+        // the factor (or constant) slots stay in each neuron's block, unused
         self.shared = None;
+        self.factored = false;
     }
 
     /// The shared layout.
@@ -240,6 +261,11 @@ impl LifPopulation {
             return;
         }
         if self.shared.is_some() && t0 >= self.hot[i].ref_until && self.advance_shared(i) {
+            self.hot[i].t_last = t;
+            return;
+        }
+        if self.factored && t0 >= self.hot[i].ref_until {
+            self.advance_factored(i, t - t0);
             self.hot[i].t_last = t;
             return;
         }

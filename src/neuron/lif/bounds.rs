@@ -34,10 +34,7 @@ impl LifPopulation {
         // uniform rates are read from the shared propagator: one cache line fewer per event
         let (mu, rates) = match &self.shared {
             Some(sh) => (sh.rates[0], &sh.rates[1..]),
-            None => (
-                self.scalars[i].rate_m,
-                &self.chan_rate[i * nch..(i + 1) * nch],
-            ),
+            None => self.rates_of(i),
         };
         // (rate, coefficient of e^{-rate s}); equal channel rates merge as in ExpPoly::add
         let mut terms = [(0.0, 0.0); N];
