@@ -429,6 +429,9 @@ impl Simulation {
                 Event::Source { source } => {
                     let inp = self.input_of[source.index()] as usize;
                     let s = source.index() - self.net.inputs[inp].offset.index();
+                    // its stream is read below, after the row: ask for it now so that
+                    // with many sources the two cache misses overlap
+                    crate::prefetch::prefetch(&self.net.inputs[inp].sources[s]);
                     self.out.stats.source_spikes += 1;
                     if self.net.record_inputs[inp] {
                         self.out.spikes.push(Spike {
@@ -583,6 +586,9 @@ impl Simulation {
             let (delay, start, end, distinct) = self.net.connectivity.group(a);
             let at = arrival(t, delay);
             if at < self.net.duration {
+                // the row's first targets and weights: soon read when the delay is short
+                // (a miss each in large networks otherwise, one after the other)
+                self.net.connectivity.prefetch_row(start as usize);
                 self.queue.push(
                     at,
                     Event::Deliver {

@@ -451,6 +451,21 @@ impl Connectivity {
         )
     }
 
+    /// Hints that the synapses from `start` on will be read soon (their targets, weights and
+    /// receptors: three arrays, a cache line each).
+    #[inline]
+    pub fn prefetch_row(&self, start: usize) {
+        if let (Some(t), Some(w), Some(r)) = (
+            self.target.get(start),
+            self.weight.get(start),
+            self.receptor.get(start),
+        ) {
+            crate::prefetch::prefetch(t);
+            crate::prefetch::prefetch(w);
+            crate::prefetch::prefetch(r);
+        }
+    }
+
     /// Number of synapses.
     pub fn len(&self) -> usize {
         self.target.len()
