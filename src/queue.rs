@@ -210,6 +210,14 @@ impl EventQueue {
         self.crossings.prefetch(neuron.0);
     }
 
+    /// Hints that `neuron`'s crossing will be updated soon: its slot in the heap (reads its
+    /// position, so best once [`prefetch_crossing`](Self::prefetch_crossing) has brought
+    /// that in).
+    #[inline]
+    pub fn prefetch_crossing_slot(&self, neuron: NeuronId) {
+        self.crossings.prefetch_slot(neuron.0);
+    }
+
     /// The next key, and where it is.
     #[inline]
     fn next_key(&self) -> Option<(u128, Holder)> {

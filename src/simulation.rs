@@ -106,6 +106,8 @@ pub struct Simulation {
     /// Rows of several delay groups being walked (slots of [`Event::Walk`]), free slots.
     walks: Vec<Walk>,
     free_walks: Vec<u32>,
+    /// Scratch for a batched delivery: per target, its bound, or `None` if it fires first.
+    batch_next: Vec<Option<Next>>,
     /// Deliveries prefetch their targets (networks larger than the caches).
     prefetch: bool,
 }
@@ -168,6 +170,7 @@ impl Simulation {
             owned: owned.clone(),
             walks: Vec::new(),
             free_walks: Vec::new(),
+            batch_next: Vec::new(),
             prefetch: n >= delivery::PREFETCH_FROM,
             net,
         };
@@ -498,10 +501,16 @@ impl Simulation {
         }
         // Cheap bound first; the exact solver runs when the bound is reached with no
         // input in between (most inputs move the bound and never need the solver).
-        let (time, exact) = match self.net.populations[p]
+        let next = self.net.populations[p]
             .neurons
-            .next_bound(i, self.net.duration)
-        {
+            .next_bound(i, self.net.duration);
+        self.schedule(g, next);
+    }
+
+    /// Queues what [`settle`](Self::settle) found for neuron `g`.
+    #[inline]
+    fn schedule(&mut self, g: NeuronId, next: Next) {
+        let (time, exact) = match next {
             Next::Never => (None, false),
             Next::Check(tc) => (Some(tc), false),
             Next::Spike(ts) => (Some(ts), true),

@@ -88,6 +88,18 @@ impl IndexedHeap {
         }
     }
 
+    /// Hints that `id`'s slot in the heap will be read soon.
+    #[inline]
+    pub fn prefetch_slot(&self, id: u32) {
+        if let Some(s) = self
+            .pos
+            .get(id as usize)
+            .and_then(|&p| self.heap.get(p as usize))
+        {
+            crate::prefetch::prefetch(s);
+        }
+    }
+
     /// Removes `id` if present.
     pub fn remove(&mut self, id: u32) {
         let Some(&p) = self.pos.get(id as usize) else {

@@ -20,6 +20,19 @@ impl Simulation {
         // and predict it at once, while its state is in cache (the common case: one spike's
         // fan-out alone at its instant). Otherwise mark it for the end of the instant.
         let last = distinct && self.queue.peek_time() != Some(t);
+        self.apply_inputs(start, end, t);
+        if last {
+            self.settle_group(start, end, t);
+        } else {
+            for k in start..end {
+                self.mark(self.net.connectivity.target[k]);
+            }
+        }
+    }
+
+    /// Advances each target of synapses `start..end` to `t` and adds its weight.
+    #[inline]
+    fn apply_inputs(&mut self, start: usize, end: usize, t: f64) {
         for k in start..end {
             if self.prefetch {
                 self.prefetch_ahead(k, end);
@@ -33,12 +46,47 @@ impl Simulation {
                 self.net.connectivity.receptor[k] as usize,
                 self.net.connectivity.weight[k],
             );
-            if last && !self.meta[g.index()].dirty {
-                self.settle(g, p, i, t);
-            } else {
-                self.mark(g);
+        }
+    }
+
+    /// Settles the targets of a group whose inputs are all applied (the instant's last
+    /// event, each target named once), except those marked for the end of the instant.
+    /// In two passes: first every target's bound (independent of each other, so the
+    /// processor overlaps their arithmetic; in large networks each target's crossing-heap
+    /// slot is also requested, its position having arrived in the first pass), then, in
+    /// synapse order, the firings and the queue updates — the same operations in the same
+    /// order per target as settling one target at a time, so the same results.
+    fn settle_group(&mut self, start: usize, end: usize, t: f64) {
+        let mut next = std::mem::take(&mut self.batch_next);
+        next.clear();
+        for k in start..end {
+            let g = self.net.connectivity.target[k];
+            if self.meta[g.index()].dirty {
+                next.push(None);
+                continue;
+            }
+            if self.prefetch {
+                self.queue.prefetch_crossing_slot(g);
+            }
+            let (p, i) = self.locate(g);
+            let pop = &self.net.populations[p].neurons;
+            // a neuron that fires is bounded after its reset, below
+            next.push((!pop.above_threshold(i)).then(|| pop.next_bound(i, self.net.duration)));
+        }
+        for (k, &nx) in (start..end).zip(&next) {
+            let g = self.net.connectivity.target[k];
+            if self.meta[g.index()].dirty {
+                continue;
+            }
+            match nx {
+                Some(nx) => self.schedule(g, nx),
+                None => {
+                    let (p, i) = self.locate(g);
+                    self.settle(g, p, i, t);
+                }
             }
         }
+        self.batch_next = next;
     }
 
     /// Hints the targets a few synapses past `k` (below `end`): their bookkeeping first,
