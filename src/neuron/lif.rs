@@ -319,6 +319,14 @@ impl LifPopulation {
     fn advance_shared(&mut self, i: usize) -> bool {
         let Some(sh) = &self.shared else { return false };
         let nr = sh.rates.len();
+        if sh.distinct {
+            match nr - 1 {
+                1 => return self.advance_distinct::<1>(i),
+                2 => return self.advance_distinct::<2>(i),
+                3 => return self.advance_distinct::<3>(i),
+                _ => {}
+            }
+        }
         let ep = self.hot[i].epoch;
         let same = ep == sh.epoch;
         if !same && ep + 1 != sh.epoch {

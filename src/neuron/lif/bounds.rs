@@ -12,6 +12,14 @@ impl LifPopulation {
     /// solver's 18-term polynomial on every input.
     #[inline]
     pub(super) fn simple_bounds(&self, i: usize, v: f64, st: &[f64], g0: f64) -> (f64, f64, f64) {
+        if let Some(sh) = self.shared.as_ref().filter(|sh| sh.distinct) {
+            match st.len() {
+                1 => return self.shared_bounds::<1>(sh, i, v, st, g0),
+                2 => return self.shared_bounds::<2>(sh, i, v, st, g0),
+                3 => return self.shared_bounds::<3>(sh, i, v, st, g0),
+                _ => {}
+            }
+        }
         // a term buffer sized for the common few channels: no zeroing of the full one
         if self.layout.channels.len() < 4 {
             self.simple_bounds_in::<4>(i, v, st, g0)
@@ -91,6 +99,46 @@ impl LifPopulation {
             }
         }
         (upper, slope, quadratic_bound(g0, g1, curv))
+    }
+
+    /// [`simple_bounds`](Self::simple_bounds) for shared, pairwise distinct rates and `N`
+    /// channels: no term merging, fixed-size loops and no branches per term. The same terms
+    /// summed in the same order as the general path (a term ≤ 0 adds +0 to `upper` and
+    /// `curv`, one ≥ 0 adds −0 to `slope`: no change), so the same numbers.
+    #[inline]
+    fn shared_bounds<const N: usize>(
+        &self,
+        sh: &super::Shared,
+        i: usize,
+        v: f64,
+        st: &[f64],
+        g0: f64,
+    ) -> (f64, f64, f64) {
+        let h = &self.hot[i];
+        let mu = sh.rates[0];
+        let lam: [f64; N] = std::array::from_fn(|c| sh.rates[c + 1]);
+        let st: [f64; N] = std::array::from_fn(|c| st[c]);
+        // coefficients of e^{-μs} and e^{-λ_c s}
+        let mut c_mu = v - h.v_inf;
+        let mut c: [f64; N] = [0.0; N];
+        for k in 0..N {
+            let q = (mu * st[k]) / (lam[k] - mu);
+            c_mu += q;
+            c[k] = -q;
+        }
+        let term = |(upper, slope, curv): (f64, f64, f64), rate: f64, c: f64| {
+            (
+                upper + c.max(0.0),
+                slope + -rate * c.min(0.0),
+                curv + rate * rate * c.max(0.0),
+            )
+        };
+        let mut acc = term((h.v_inf - h.v_th, 0.0, 0.0), mu, c_mu);
+        for k in 0..N {
+            acc = term(acc, lam[k], c[k]);
+        }
+        let g1 = mu * (st.iter().sum::<f64>() - (v - h.v_inf));
+        (acc.0, acc.1, quadratic_bound(g0, g1, acc.2))
     }
 
     /// `d/ds (V - θ)` at a non-refractory local state: `V' = μ (Σ I - (V - V∞))`,

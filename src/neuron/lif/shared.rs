@@ -25,6 +25,9 @@ pub(super) struct Shared {
     pub rates: Vec<f64>,
     /// Per channel: `1 / (λ - μ)`, or NaN for a channel with `λ = μ` (kernel `s e^{-μs}`).
     pub inv_d: Vec<f64>,
+    /// Every rate differs from every other (no channel at `λ = μ`, no two channels alike):
+    /// the bound needs no merging of terms (`LifPopulation::shared_bounds`).
+    pub distinct: bool,
     /// Epoch width \[ms\], a power of two.
     width: f64,
     /// `e^{-λW}` per rate: carries a factor over one epoch boundary.
@@ -70,7 +73,9 @@ impl Shared {
             return None;
         }
         let n = rates.len();
+        let distinct = (0..n).all(|a| (0..a).all(|b| rates[a] != rates[b]));
         Some(Shared {
+            distinct,
             inv_d: chan
                 .iter()
                 .map(|&l| if l == mu { f64::NAN } else { 1.0 / (l - mu) })
@@ -113,5 +118,49 @@ impl Shared {
             // one `exp` per rate: the reciprocal adds half an ulp (e ≥ e^{-4}: no overflow)
             self.g_now[r] = 1.0 / e;
         }
+    }
+}
+
+impl super::LifPopulation {
+    /// [`advance_shared`](super::LifPopulation) for `N` channels with pairwise distinct rates
+    /// (none equal to μ): the same operations in the same order, unrolled, with the
+    /// neuron's block and the instant's factors as fixed-size slices.
+    #[inline]
+    pub(super) fn advance_distinct<const N: usize>(&mut self, i: usize) -> bool {
+        let Some(sh) = &self.shared else { return false };
+        let ep = self.hot[i].epoch;
+        let same = ep == sh.epoch;
+        if !same && ep + 1 != sh.epoch {
+            return false;
+        }
+        let (e_now, g_now, step) = (&sh.e_now[..=N], &sh.g_now[..=N], &sh.step[..=N]);
+        let inv_d = &sh.inv_d[..N];
+        // the block: N channel states, then N + 1 factors
+        let at = i * self.stride;
+        let (st, g) = self.state[at..at + 2 * N + 1].split_at_mut(N);
+        let factor = |r: usize| {
+            let x = e_now[r] * g[r];
+            if same {
+                x
+            } else {
+                x * step[r]
+            }
+        };
+        let h = &mut self.hot[i];
+        let e_mu = factor(0);
+        let mu = sh.rates[0];
+        let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
+        for c in 0..N {
+            let i0 = st[c];
+            let decay = factor(c + 1);
+            if i0 != 0.0 {
+                v += mu * i0 * ((e_mu - decay) * inv_d[c]);
+            }
+            st[c] = i0 * decay;
+        }
+        h.v = v;
+        h.epoch = sh.epoch;
+        g.copy_from_slice(g_now);
+        true
     }
 }

@@ -124,3 +124,37 @@ proptest! {
         prop_assert_eq!(fast, general);
     }
 }
+
+proptest! {
+    /// The bound for shared, pairwise distinct rates (1 to 3 channels, some currents zero)
+    /// gives bit for bit the numbers of the general path through the solver's polynomial.
+    #[test]
+    fn shared_distinct_bounds_equal_the_polynomial_bounds(
+        v in -80.0f64..-55.5,
+        n in 1usize..4,
+        first in 0usize..4,
+        st in prop::collection::vec(-20.0f64..20.0, 3),
+        zero in 0usize..4,
+    ) {
+        let pool = [0.2, 0.05, 0.5, 0.025, 1.0, 0.3];
+        let rates: Vec<f64> = (0..n).map(|k| pool[first + k]).collect();
+        let mut p = single(&vec![Some(false); n], rates, -60.0);
+        let sh = p.shared.as_ref().expect("shared");
+        prop_assert!(sh.distinct && p.simple_bound);
+        let mut st = st[..n].to_vec();
+        if zero < n {
+            st[zero] = 0.0;
+        }
+        p.state[..n].copy_from_slice(&st);
+        let g0 = v - p.hot[0].v_th;
+        let fast = p.simple_bounds(0, v, &st, g0);
+        let poly = p.distance_poly(0, v, &st, &[]);
+        let g1 = p.slope_at(0, v, &st, &[]);
+        let general = (
+            poly.upper_bound(f64::INFINITY),
+            poly.slope_bound(),
+            quadratic_bound(g0, g1, poly.curvature_bound()),
+        );
+        prop_assert_eq!(fast, general);
+    }
+}
