@@ -196,8 +196,7 @@ impl EventQueue {
         match time {
             Some(t) => {
                 assert!(t.is_finite(), "internal error: crossing at time {t}");
-                self.seq += 1;
-                self.crossings.set(neuron.0, t, self.seq);
+                self.crossings.set(neuron.0, t);
                 self.peak = self.peak.max(self.len());
             }
             None => self.crossings.remove(neuron.0),
@@ -222,8 +221,9 @@ impl EventQueue {
     #[inline]
     fn next_key(&self) -> Option<(u128, Holder)> {
         let mut best = self.heap.peek_key().map(|k| (k, Holder::Heap));
-        if let Some((_, t, s)) = self.crossings.peek() {
-            let k = pack(t, Class::Crossing, s);
+        if let Some((id, t)) = self.crossings.peek() {
+            // (crossings at one time in neuron order)
+            let k = pack(t, Class::Crossing, u64::from(id));
             if best.is_none_or(|b| k < b.0) {
                 best = Some((k, Holder::Crossing));
             }

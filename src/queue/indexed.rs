@@ -4,31 +4,56 @@
 //! The ids are the neurons' global indices (dense, `0..n`), so the position table is a plain
 //! vector: no hashing per update, which is what a general indexed priority queue (keyed by
 //! any hashable item) has to pay on every event. Four children per node halve the depth of
-//! a binary heap and keep siblings in one cache line.
+//! a binary heap. Each entry is one 16-byte integer (the time's bits in an order-preserving
+//! form, then the id), stored so that the four children of a node fill one aligned 64-byte
+//! cache line: a sift touches one line per level, which matters once the heap no longer
+//! fits the caches.
 
-/// Key: time, then insertion counter (FIFO among equal times, for a deterministic order).
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Slot {
-    time: f64,
-    seq: u64,
-    id: u32,
+/// `(time, id)` in one integer with the same order: the time's bits mapped so that integer
+/// order is numeric order (times are finite; −0 is taken as +0), then the id. Equal times
+/// are ordered by id, which is canonical (it does not depend on insertion order).
+#[inline]
+fn key(time: f64, id: u32) -> u128 {
+    let bits = (time + 0.0).to_bits();
+    let ordered = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    };
+    (ordered as u128) << 64 | id as u128
 }
 
-impl Slot {
-    #[inline]
-    fn before(&self, other: &Slot) -> bool {
-        // times are finite (checked on insertion), so `<` is a total order here
-        self.time < other.time || (self.time == other.time && self.seq < other.seq)
-    }
+#[inline]
+fn time_of(key: u128) -> f64 {
+    let ordered = (key >> 64) as u64;
+    f64::from_bits(if ordered >> 63 == 1 {
+        ordered & !(1 << 63)
+    } else {
+        !ordered
+    })
+}
+
+#[inline]
+fn id_of(key: u128) -> u32 {
+    key as u32
 }
 
 const ARITY: usize = 4;
 const ABSENT: u32 = u32::MAX;
+/// Node `n` lives at slot `n + SKEW`, so that the children `4n + 1 … 4n + 4` sit at slots
+/// `4(n + 1) … 4(n + 1) + 3`: one line.
+const SKEW: usize = ARITY - 1;
+
+/// Four slots in one cache line.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(align(64))]
+struct Line([u128; ARITY]);
 
 /// The heap. Ids must be below the capacity given at construction.
 #[derive(Clone, Debug, Default)]
 pub struct IndexedHeap {
-    heap: Vec<Slot>,
+    lines: Vec<Line>,
+    len: usize,
     pos: Vec<u32>,
 }
 
@@ -36,46 +61,65 @@ impl IndexedHeap {
     /// An empty heap for ids `0..ids`.
     pub fn new(ids: usize) -> Self {
         IndexedHeap {
-            heap: Vec::with_capacity(ids),
+            lines: Vec::with_capacity((ids + SKEW).div_ceil(ARITY)),
+            len: 0,
             pos: vec![ABSENT; ids],
         }
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 
-    /// The smallest entry: `(id, time, seq)`.
     #[inline]
-    pub fn peek(&self) -> Option<(u32, f64, u64)> {
-        self.heap.first().map(|s| (s.id, s.time, s.seq))
+    fn get(&self, n: usize) -> u128 {
+        let s = n + SKEW;
+        self.lines[s / ARITY].0[s % ARITY]
     }
 
-    /// Sets the key of `id` (inserting it if absent).
     #[inline]
-    pub fn set(&mut self, id: u32, time: f64, seq: u64) {
+    fn put(&mut self, n: usize, k: u128) {
+        let s = n + SKEW;
+        self.lines[s / ARITY].0[s % ARITY] = k;
+        self.pos[id_of(k) as usize] = n as u32;
+    }
+
+    /// The smallest entry: `(id, time)`.
+    #[inline]
+    pub fn peek(&self) -> Option<(u32, f64)> {
+        (self.len > 0).then(|| {
+            let k = self.get(0);
+            (id_of(k), time_of(k))
+        })
+    }
+
+    /// Sets the time of `id` (inserting it if absent).
+    #[inline]
+    pub fn set(&mut self, id: u32, time: f64) {
         if id as usize >= self.pos.len() {
             self.pos.resize(id as usize + 1, ABSENT);
         }
-        let new = Slot { time, seq, id };
+        let new = key(time, id);
         let p = self.pos[id as usize];
         if p == ABSENT {
-            self.heap.push(new);
-            self.sift_up(self.heap.len() - 1);
+            let n = self.len;
+            if (n + SKEW) / ARITY >= self.lines.len() {
+                self.lines.push(Line::default());
+            }
+            self.len += 1;
+            self.sift_up(n, new);
         } else {
             let p = p as usize;
-            let old = self.heap[p];
-            self.heap[p] = new;
-            if new.before(&old) {
-                self.sift_up(p);
+            if new < self.get(p) {
+                self.sift_up(p, new);
             } else {
-                self.sift_down(p);
+                self.sift_down(p, new);
             }
         }
     }
@@ -91,12 +135,10 @@ impl IndexedHeap {
     /// Hints that `id`'s slot in the heap will be read soon.
     #[inline]
     pub fn prefetch_slot(&self, id: u32) {
-        if let Some(s) = self
-            .pos
-            .get(id as usize)
-            .and_then(|&p| self.heap.get(p as usize))
-        {
-            crate::prefetch::prefetch(s);
+        if let Some(&p) = self.pos.get(id as usize) {
+            if let Some(l) = self.lines.get((p as usize).wrapping_add(SKEW) / ARITY) {
+                crate::prefetch::prefetch(l);
+            }
         }
     }
 
@@ -112,65 +154,85 @@ impl IndexedHeap {
 
     /// Removes and returns the smallest entry's id.
     pub fn pop(&mut self) -> Option<u32> {
-        let id = self.heap.first()?.id;
+        let id = self.peek()?.0;
         self.remove_at(0);
         Some(id)
     }
 
     fn remove_at(&mut self, p: usize) {
-        let removed = self.heap.swap_remove(p);
-        self.pos[removed.id as usize] = ABSENT;
-        if p < self.heap.len() {
-            let moved = self.heap[p];
-            self.pos[moved.id as usize] = p as u32;
-            if moved.before(&removed) {
-                self.sift_up(p);
+        let removed = self.get(p);
+        self.pos[id_of(removed) as usize] = ABSENT;
+        self.len -= 1;
+        let last = self.len;
+        if p < last {
+            let moved = self.get(last);
+            if moved < removed {
+                self.sift_up(p, moved);
             } else {
-                self.sift_down(p);
+                self.sift_down(p, moved);
             }
         }
     }
 
+    /// Places `item` at node `p` or above.
     #[inline]
-    fn sift_up(&mut self, mut p: usize) {
-        let item = self.heap[p];
+    fn sift_up(&mut self, mut p: usize, item: u128) {
         while p > 0 {
             let parent = (p - 1) / ARITY;
-            if !item.before(&self.heap[parent]) {
+            let k = self.get(parent);
+            if item >= k {
                 break;
             }
-            self.heap[p] = self.heap[parent];
-            self.pos[self.heap[p].id as usize] = p as u32;
+            self.put(p, k);
             p = parent;
         }
-        self.heap[p] = item;
-        self.pos[item.id as usize] = p as u32;
+        self.put(p, item);
     }
 
+    /// Places `item` at node `p` or below.
     #[inline]
-    fn sift_down(&mut self, mut p: usize) {
-        let item = self.heap[p];
-        let n = self.heap.len();
+    fn sift_down(&mut self, mut p: usize, item: u128) {
+        let n = self.len;
         loop {
             let first = p * ARITY + 1;
             if first >= n {
                 break;
             }
-            let mut best = first;
-            for c in first + 1..(first + ARITY).min(n) {
-                if self.heap[c].before(&self.heap[best]) {
-                    best = c;
+            // the children are one line
+            let line = &self.lines[(first + SKEW) / ARITY].0;
+            let (best, k) = if n - first >= ARITY {
+                // a tournament of four (selects, not branches, where the compiler can)
+                let a = if line[1] < line[0] {
+                    (1, line[1])
+                } else {
+                    (0, line[0])
+                };
+                let b = if line[3] < line[2] {
+                    (3, line[3])
+                } else {
+                    (2, line[2])
+                };
+                if b.1 < a.1 {
+                    b
+                } else {
+                    a
                 }
-            }
-            if !self.heap[best].before(&item) {
+            } else {
+                let mut best = 0;
+                for c in 1..n - first {
+                    if line[c] < line[best] {
+                        best = c;
+                    }
+                }
+                (best, line[best])
+            };
+            if k >= item {
                 break;
             }
-            self.heap[p] = self.heap[best];
-            self.pos[self.heap[p].id as usize] = p as u32;
-            p = best;
+            self.put(p, k);
+            p = first + best;
         }
-        self.heap[p] = item;
-        self.pos[item.id as usize] = p as u32;
+        self.put(p, item);
     }
 }
 
@@ -180,26 +242,52 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Against a sorted reference: any sequence of sets and removes pops in key order.
+        /// Against a sorted reference: any sequence of sets and removes pops in
+        /// `(time, id)` order.
         #[test]
-        fn matches_a_sorted_reference(ops in prop::collection::vec((0u32..40, 0u8..4, 0.0f64..10.0), 0..300)) {
+        fn matches_a_sorted_reference(ops in prop::collection::vec((0u32..40, 0u8..4, -10.0f64..10.0), 0..300)) {
             let mut h = IndexedHeap::new(40);
-            let mut reference: std::collections::BTreeMap<u32, (f64, u64)> = Default::default();
-            for (seq, (id, op, t)) in ops.into_iter().enumerate() {
-                let t = (t * 4.0).round() / 4.0; // many equal times: exercises the seq order
+            let mut reference: std::collections::BTreeMap<u32, f64> = Default::default();
+            for (id, op, t) in ops {
+                let t = (t * 4.0).round() / 4.0; // many equal times (and -0.0): the id order
                 if op == 0 {
                     h.remove(id);
                     reference.remove(&id);
                 } else {
-                    h.set(id, t, seq as u64);
-                    reference.insert(id, (t, seq as u64));
+                    h.set(id, t);
+                    reference.insert(id, t);
                 }
                 prop_assert_eq!(h.len(), reference.len());
+                if let Some((id, t)) = h.peek() {
+                    prop_assert_eq!(reference.get(&id), Some(&t));
+                }
             }
             let mut want: Vec<_> = reference.into_iter().collect();
-            want.sort_by(|a, b| a.1.0.total_cmp(&b.1.0).then(a.1.1.cmp(&b.1.1)));
+            want.sort_by(|a, b| (a.1 + 0.0).total_cmp(&(b.1 + 0.0)).then(a.0.cmp(&b.0)));
             let got: Vec<u32> = std::iter::from_fn(|| h.pop()).collect();
             prop_assert_eq!(got, want.into_iter().map(|w| w.0).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn keys_order_like_times() {
+        let ts = [-1e300, -2.5, -1e-310, -0.0, 0.0, 1e-310, 1.0, 3.5, 1e300];
+        for w in ts.windows(2) {
+            assert!(key(w[0], 7) <= key(w[1], 0) || w[0] == w[1], "{w:?}");
+        }
+        for &t in &ts {
+            assert_eq!(time_of(key(t, 3)), t + 0.0);
+            assert_eq!(id_of(key(t, 3)), 3);
+        }
+    }
+
+    #[test]
+    fn children_share_a_line() {
+        assert_eq!(std::mem::size_of::<Line>(), 64);
+        assert_eq!(std::mem::align_of::<Line>(), 64);
+        for p in 0..100 {
+            let first = p * ARITY + 1;
+            assert_eq!((first + SKEW) / ARITY, (first + ARITY - 1 + SKEW) / ARITY);
         }
     }
 }
