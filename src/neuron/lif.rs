@@ -57,6 +57,8 @@ pub struct LifPopulation {
     /// Rates differ between neurons but the layout is simple (see `factored`): each block
     /// also holds the neuron's rates and reciprocal rate differences.
     factored: bool,
+    /// Factored, and every neuron's rates pairwise distinct: the bound's specialised path.
+    distinct: bool,
 }
 
 /// The per-neuron scalars touched by every event: one aligned cache line per neuron.
@@ -104,6 +106,7 @@ impl LifPopulation {
             stride: layout.n_state,
             simple_bound: false,
             factored: false,
+            distinct: false,
             layout,
         };
         let all_exp = p.layout.channels.iter().all(|k| *k == ChannelKind::Exp);
@@ -128,6 +131,7 @@ impl LifPopulation {
         }
         if p.shared.is_none() && all_exp && p.layout.n_thr == 0 && factored::applies(&neurons) {
             p.factored = true;
+            p.distinct = factored::distinct(&neurons);
             p.stride = p.layout.n_state + factored::constants_len(nch);
             let ns = p.layout.n_state;
             p.state = neurons
@@ -197,6 +201,7 @@ impl LifPopulation {
         // the factor (or constant) slots stay in each neuron's block, unused
         self.shared = None;
         self.factored = false;
+        self.distinct = false;
     }
 
     /// The shared layout.

@@ -12,11 +12,16 @@ impl LifPopulation {
     /// solver's 18-term polynomial on every input.
     #[inline]
     pub(super) fn simple_bounds(&self, i: usize, v: f64, st: &[f64], g0: f64) -> (f64, f64, f64) {
-        if let Some(sh) = self.shared.as_ref().filter(|sh| sh.distinct) {
+        // pairwise distinct rates (shared, or every neuron's own): the specialised path
+        let distinct = match &self.shared {
+            Some(sh) => sh.distinct.then(|| (sh.rates[0], &sh.rates[1..])),
+            None => self.distinct.then(|| self.rates_of(i)),
+        };
+        if let Some((mu, lam)) = distinct {
             match st.len() {
-                1 => return self.shared_bounds::<1>(sh, i, v, st, g0),
-                2 => return self.shared_bounds::<2>(sh, i, v, st, g0),
-                3 => return self.shared_bounds::<3>(sh, i, v, st, g0),
+                1 => return self.distinct_bounds::<1>(i, mu, lam, v, st, g0),
+                2 => return self.distinct_bounds::<2>(i, mu, lam, v, st, g0),
+                3 => return self.distinct_bounds::<3>(i, mu, lam, v, st, g0),
                 _ => {}
             }
         }
@@ -101,22 +106,23 @@ impl LifPopulation {
         (upper, slope, quadratic_bound(g0, g1, curv))
     }
 
-    /// [`simple_bounds`](Self::simple_bounds) for shared, pairwise distinct rates and `N`
-    /// channels: no term merging, fixed-size loops and no branches per term. The same terms
-    /// summed in the same order as the general path (a term ≤ 0 adds +0 to `upper` and
-    /// `curv`, one ≥ 0 adds −0 to `slope`: no change), so the same numbers.
+    /// [`simple_bounds`](Self::simple_bounds) for pairwise distinct rates `mu`, `lam` (no
+    /// channel rate equal to `mu` or to another) and `N` channels: no term merging,
+    /// fixed-size loops and no branches per term. The same terms summed in the same order as
+    /// the general path (a term ≤ 0 adds +0 to `upper` and `curv`, one ≥ 0 adds −0 to
+    /// `slope`: no change), so the same numbers.
     #[inline]
-    fn shared_bounds<const N: usize>(
+    fn distinct_bounds<const N: usize>(
         &self,
-        sh: &super::Shared,
         i: usize,
+        mu: f64,
+        lam: &[f64],
         v: f64,
         st: &[f64],
         g0: f64,
     ) -> (f64, f64, f64) {
         let h = &self.hot[i];
-        let mu = sh.rates[0];
-        let lam: [f64; N] = std::array::from_fn(|c| sh.rates[c + 1]);
+        let lam: [f64; N] = std::array::from_fn(|c| lam[c]);
         let st: [f64; N] = std::array::from_fn(|c| st[c]);
         // coefficients of e^{-μs} and e^{-λ_c s}
         let mut c_mu = v - h.v_inf;

@@ -29,6 +29,15 @@ pub(super) fn applies(neurons: &[NeuronInit]) -> bool {
     })
 }
 
+/// True when every neuron's rates (membrane and channels) are pairwise distinct.
+pub(super) fn distinct(neurons: &[NeuronInit]) -> bool {
+    neurons.iter().all(|ni| {
+        let mut r = vec![ni.scalars.rate_m];
+        r.extend_from_slice(&ni.chan_rate);
+        (0..r.len()).all(|a| (0..a).all(|b| r[a] != r[b]))
+    })
+}
+
 /// The constants of one neuron's block (see the module docs).
 pub(super) fn constants(ni: &NeuronInit) -> impl Iterator<Item = f64> + '_ {
     let mu = ni.scalars.rate_m;

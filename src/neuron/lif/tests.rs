@@ -158,3 +158,43 @@ proptest! {
         prop_assert_eq!(fast, general);
     }
 }
+
+proptest! {
+    /// The same for a population whose neurons have rates of their own (the factored
+    /// propagator's layout): neuron 1's fast bound, read from its block, against the
+    /// polynomial.
+    #[test]
+    fn factored_distinct_bounds_equal_the_polynomial_bounds(
+        v in -80.0f64..-55.5,
+        n in 1usize..4,
+        first in 0usize..4,
+        scale in 1.05f64..1.5,
+        st in prop::collection::vec(-20.0f64..20.0, 3),
+    ) {
+        let pool = [0.2, 0.05, 0.5, 0.025, 1.0, 0.3];
+        let rates: Vec<f64> = (0..n).map(|k| pool[first + k]).collect();
+        let neuron = |s: f64| NeuronInit {
+            scalars: Scalars { rate_m: 0.1 * s, v_inf: -60.0, v_th: -55.0, v_reset: -70.0, t_ref: 2.0 },
+            v_init: -70.0,
+            chan_rate: rates.iter().map(|r| r * s).collect(),
+            adapt_inc: vec![],
+            thr_rate: vec![],
+            thr_inc: vec![],
+        };
+        let mut p = LifPopulation::new(Layout::new(&vec![Some(false); n], 0, 0), vec![neuron(1.0), neuron(scale)]);
+        prop_assert!(p.shared.is_none() && p.factored && p.distinct && p.simple_bound);
+        let st = &st[..n];
+        let at = p.stride;
+        p.state[at..at + n].copy_from_slice(st);
+        let g0 = v - p.hot[1].v_th;
+        let fast = p.simple_bounds(1, v, st, g0);
+        let poly = p.distance_poly(1, v, st, &[]);
+        let g1 = p.slope_at(1, v, st, &[]);
+        let general = (
+            poly.upper_bound(f64::INFINITY),
+            poly.slope_bound(),
+            quadratic_bound(g0, g1, poly.curvature_bound()),
+        );
+        prop_assert_eq!(fast, general);
+    }
+}
