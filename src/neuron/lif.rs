@@ -13,6 +13,7 @@
 mod bounds;
 mod factored;
 mod layout;
+mod mixed;
 mod shared;
 
 pub use layout::{ChannelKind, Layout, NeuronInit, Scalars, Slot};
@@ -54,6 +55,9 @@ pub struct LifPopulation {
     /// Every channel is exp, no threshold adaptation and no rate within the near-degenerate
     /// band: the bound is computed without building the solver's polynomial.
     simple_bound: bool,
+    /// Alpha channels (and exp), no threshold terms, distinct rates: the bound without the
+    /// polynomial (`mixed`).
+    mixed_bound: bool,
     /// Rates differ between neurons but the layout is simple (see `factored`): each block
     /// also holds the neuron's rates and reciprocal rate differences.
     factored: bool,
@@ -105,6 +109,7 @@ impl LifPopulation {
             shared: None,
             stride: layout.n_state,
             simple_bound: false,
+            mixed_bound: false,
             factored: false,
             distinct: false,
             layout,
@@ -139,6 +144,7 @@ impl LifPopulation {
                 .flat_map(|ni| std::iter::repeat_n(0.0, ns).chain(factored::constants(ni)))
                 .collect();
         }
+        p.mixed_bound = mixed::applies(&p.layout.channels, p.layout.n_thr, &neurons);
         p.simple_bound = all_exp
             && p.layout.n_thr == 0
             && neurons.iter().all(|ni| {
@@ -488,6 +494,8 @@ impl LifPopulation {
         }
         let (upper, m, s_quad) = if self.simple_bound {
             self.simple_bounds(i, v, st, g0)
+        } else if self.mixed_bound {
+            self.mixed_bounds(i, v, st, g0)
         } else {
             // second order too: alpha receptors and threshold adaptation close in on a
             // crossing like exp-only neurons do (curvature bound of the polynomial)

@@ -198,3 +198,40 @@ proptest! {
         prop_assert_eq!(fast, general);
     }
 }
+
+proptest! {
+    /// Layouts with alpha channels (mixed with exp): the bound without the polynomial gives
+    /// bit for bit the polynomial's numbers, some channel states zero.
+    #[test]
+    fn mixed_bounds_equal_the_polynomial_bounds(
+        v in -80.0f64..-55.5,
+        kinds in prop::collection::vec(any::<bool>(), 1..4),
+        first in 0usize..4,
+        st in prop::collection::vec(-20.0f64..20.0, 6),
+        zero in 0usize..8,
+    ) {
+        prop_assume!(kinds.iter().any(|&a| a));
+        let pool = [0.2, 0.05, 0.5, 0.025, 1.0, 0.3];
+        let n = kinds.len();
+        let rates: Vec<f64> = (0..n).map(|k| pool[first + k]).collect();
+        let receptors: Vec<Option<bool>> = kinds.iter().map(|&a| Some(a)).collect();
+        let mut p = single(&receptors, rates, -60.0);
+        prop_assert!(p.mixed_bound && !p.simple_bound);
+        let ns = p.layout.n_state;
+        let mut st = st[..ns].to_vec();
+        if zero < ns {
+            st[zero] = 0.0;
+        }
+        p.state[..ns].copy_from_slice(&st);
+        let g0 = v - p.hot[0].v_th;
+        let fast = p.mixed_bounds(0, v, &st, g0);
+        let poly = p.distance_poly(0, v, &st, &[]);
+        let g1 = p.slope_at(0, v, &st, &[]);
+        let general = (
+            poly.upper_bound(f64::INFINITY),
+            poly.slope_bound(),
+            quadratic_bound(g0, g1, poly.curvature_bound()),
+        );
+        prop_assert_eq!(fast, general);
+    }
+}
