@@ -548,57 +548,6 @@ impl LifPopulation {
         let t = t0 + s;
         (t < end).then_some(t)
     }
-
-    /// `V(t0 + s) - θ(t0 + s)` as an exponential polynomial in `s`, from a non-refractory
-    /// local state.
-    #[inline]
-    fn distance_poly(&self, i: usize, v: f64, st: &[f64], th: &[f64]) -> ExpPoly {
-        let sc = &self.scalars[i];
-        let mu = sc.rate_m;
-        let nch = self.layout.channels.len();
-        let rates = &self.chan_rate[i * nch..(i + 1) * nch];
-        let mut p = ExpPoly::new();
-        p.add(0.0, 0, sc.v_inf - sc.v_th);
-        p.add(mu, 0, v - sc.v_inf);
-        // Rates within a relative 1e-5 of μ over the time scale that matters are expanded
-        // around μ (Taylor in d = λ - μ, error O((d s)^3)), because the separated form's
-        // coefficients grow like 1/d and 1/d² and would cancel catastrophically. Only the
-        // root isolation uses these coefficients; signs and the root itself are decided
-        // with the closed-form propagator, which is accurate for every d.
-        let near = |lam: f64| near_degenerate(mu, lam);
-        for (c, kind) in self.layout.channels.iter().enumerate() {
-            let lam = rates[c];
-            let o = self.layout.offsets[c];
-            let d = lam - mu;
-            let ci = mu * st[o];
-            // μ·I0·D1(s): (e^{-μs} - e^{-λs})/d, or s e^{-μs} (1 - d s/2 + d² s²/6)
-            if lam == mu || near(lam) {
-                p.add(mu, 1, ci);
-                p.add(mu, 2, -0.5 * d * ci);
-                p.add(mu, 3, d * d / 6.0 * ci);
-            } else {
-                p.add(mu, 0, ci / d);
-                p.add(lam, 0, -ci / d);
-            }
-            if *kind == ChannelKind::Alpha {
-                // μ·J0·D2(s): (e^{-μs} - e^{-λs}(1 + d s))/d², or s² e^{-μs} (1/2 - d s/3)
-                let cj = mu * st[o + 1];
-                if lam == mu || near(lam) {
-                    p.add(mu, 2, 0.5 * cj);
-                    p.add(mu, 3, -d / 3.0 * cj);
-                } else {
-                    p.add(mu, 0, cj / (d * d));
-                    p.add(lam, 0, -cj / (d * d));
-                    p.add(lam, 1, -cj / d);
-                }
-            }
-        }
-        let nt = self.layout.n_thr;
-        for (rate, x) in self.thr_rate[i * nt..(i + 1) * nt].iter().zip(th) {
-            p.add(*rate, 0, -x);
-        }
-        p
-    }
 }
 
 /// Exact evolution by `dt` ≥ 0 of one neuron's state (V, channel states, threshold terms);
