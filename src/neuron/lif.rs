@@ -55,8 +55,8 @@ pub struct LifPopulation {
     /// Every channel is exp, no threshold adaptation and no rate within the near-degenerate
     /// band: the bound is computed without building the solver's polynomial.
     simple_bound: bool,
-    /// Alpha channels (and exp), no threshold terms, distinct rates: the bound without the
-    /// polynomial (`mixed`).
+    /// Alpha channels or threshold terms, distinct rates: the bound without the polynomial
+    /// (`mixed`).
     mixed_bound: bool,
     /// Rates differ between neurons but the layout is simple (see `factored`): each block
     /// also holds the neuron's rates and reciprocal rate differences.
@@ -495,7 +495,7 @@ impl LifPopulation {
         let (upper, m, s_quad) = if self.simple_bound {
             self.simple_bounds(i, v, st, g0)
         } else if self.mixed_bound {
-            self.mixed_bounds(i, v, st, g0)
+            self.mixed_bounds(i, v, st, th, g0)
         } else {
             // second order too: alpha receptors and threshold adaptation close in on a
             // crossing like exp-only neurons do (curvature bound of the polynomial)

@@ -1,14 +1,16 @@
-//! The bound for layouts with alpha channels, straight from the state: the numbers of
+//! The bound for layouts with alpha channels or threshold adaptation, straight from the
+//! state: the numbers of
 //! [`ExpPoly`](super::ExpPoly)'s `upper_bound`, `slope_bound` and `curvature_bound` of
 //! `distance_poly`, without building the polynomial (its 18-term buffer, merging and loops
 //! over every coefficient were 40 % of a CUBA run with alpha receptors).
 //!
-//! It applies when every channel is exp or alpha, there is no threshold adaptation, and every
-//! neuron's rates are pairwise distinct, nonzero and not near-degenerate: then the polynomial
-//! is, in order, the constant `V∞ − θ`, one `e^{−μs}` term and one term per channel,
-//! `(a + b s) e^{−λ s}` (`b = 0` for exp), and its bounds are sums over those monomials in that
-//! order, which this code repeats term for term (a monomial that does not count adds a zero,
-//! which changes no sum), so the numbers are the same bit for bit.
+//! It applies when every neuron's rates (membrane, channels, threshold terms) are pairwise
+//! distinct, nonzero and not near-degenerate: then the polynomial is, in order, the constant
+//! `V∞ − θ`, one `e^{−μs}` term, one term per channel, `(a + b s) e^{−λ s}` (`b = 0` for exp),
+//! and one `−θ_j e^{−ρ_j s}` per threshold term, and its bounds are sums over those monomials
+//! in that order, which this code repeats term for term (a monomial that does not count adds
+//! a zero, which changes no sum), so the numbers are the same bit for bit. (Exp-only layouts
+//! without threshold terms have their own path, `simple_bounds`.)
 
 use super::{ChannelKind, LifPopulation, NeuronInit};
 use crate::neuron::crossing::{CURV_NEG, CURV_SUP, E_NEG, SLOPE_NEG, SLOPE_SUP};
@@ -18,13 +20,13 @@ pub(super) const MAX: usize = 4;
 
 /// True when the layout and every neuron's rates allow [`LifPopulation::mixed_bounds`].
 pub(super) fn applies(channels: &[ChannelKind], n_thr: usize, neurons: &[NeuronInit]) -> bool {
-    n_thr == 0
-        && channels.len() <= MAX
-        && channels.contains(&ChannelKind::Alpha)
+    channels.len() <= MAX
+        && (n_thr > 0 || channels.contains(&ChannelKind::Alpha))
         && neurons.iter().all(|ni| {
             let mu = ni.scalars.rate_m;
             let mut r = vec![mu];
             r.extend_from_slice(&ni.chan_rate);
+            r.extend_from_slice(&ni.thr_rate);
             r.iter().all(|&x| x > 0.0 && x.is_finite())
                 && ni.chan_rate.iter().all(|&l| !super::near_degenerate(mu, l))
                 && (0..r.len()).all(|a| (0..a).all(|b| r[a] != r[b]))
@@ -40,8 +42,15 @@ fn share(scale: f64, c: f64, sup: f64, neg: f64) -> f64 {
 
 impl LifPopulation {
     /// `(upper bound of g on [0, ∞), upper bound of g', quadratic bound)` for neuron `i` at
-    /// the non-refractory state `v`, `st` (see the module docs).
-    pub(super) fn mixed_bounds(&self, i: usize, v: f64, st: &[f64], g0: f64) -> (f64, f64, f64) {
+    /// the non-refractory state `v`, `st`, `th` (see the module docs).
+    pub(super) fn mixed_bounds(
+        &self,
+        i: usize,
+        v: f64,
+        st: &[f64],
+        th: &[f64],
+        g0: f64,
+    ) -> (f64, f64, f64) {
         let sc = &self.scalars[i];
         let (mu, rates) = self.rates_of(i);
         let nch = self.layout.channels.len();
@@ -83,7 +92,15 @@ impl LifPopulation {
             curv += share(lam * lam, a, CURV_SUP[0], CURV_NEG[0]);
             curv += share(lam, b, CURV_SUP[1], CURV_NEG[1]);
         }
-        let g1 = self.slope_at(i, v, st, &[]);
+        // the threshold terms −θ_j e^{−ρ_j s}, last
+        let nt = self.layout.n_thr;
+        for (&rho, &x) in self.thr_rate[i * nt..(i + 1) * nt].iter().zip(th) {
+            let c = -x;
+            upper += c.max(0.0);
+            slope += share(rho, c, SLOPE_SUP[0], SLOPE_NEG[0]);
+            curv += share(rho * rho, c, CURV_SUP[0], CURV_NEG[0]);
+        }
+        let g1 = self.slope_at(i, v, st, th);
         (upper, slope, super::quadratic_bound(g0, g1, curv))
     }
 }

@@ -224,9 +224,56 @@ proptest! {
         }
         p.state[..ns].copy_from_slice(&st);
         let g0 = v - p.hot[0].v_th;
-        let fast = p.mixed_bounds(0, v, &st, g0);
+        let fast = p.mixed_bounds(0, v, &st, &[], g0);
         let poly = p.distance_poly(0, v, &st, &[]);
         let g1 = p.slope_at(0, v, &st, &[]);
+        let general = (
+            poly.upper_bound(f64::INFINITY),
+            poly.slope_bound(),
+            quadratic_bound(g0, g1, poly.curvature_bound()),
+        );
+        prop_assert_eq!(fast, general);
+    }
+}
+
+proptest! {
+    /// Threshold adaptation (with exp or alpha channels): the bound without the polynomial
+    /// gives bit for bit the polynomial's numbers.
+    #[test]
+    fn threshold_terms_bounds_equal_the_polynomial_bounds(
+        v in -80.0f64..-45.0,
+        kinds in prop::collection::vec(any::<bool>(), 0..3),
+        n_thr in 1usize..3,
+        st in prop::collection::vec(-20.0f64..20.0, 6),
+        th in prop::collection::vec(-3.0f64..8.0, 2),
+        zero in 0usize..3,
+    ) {
+        let n = kinds.len();
+        let rates: Vec<f64> = [0.2, 0.05, 0.5][..n].to_vec();
+        let receptors: Vec<Option<bool>> = kinds.iter().map(|&a| Some(a)).collect();
+        let ni = NeuronInit {
+            scalars: Scalars { rate_m: 0.1, v_inf: -60.0, v_th: -55.0, v_reset: -70.0, t_ref: 2.0 },
+            v_init: -70.0,
+            chan_rate: rates,
+            adapt_inc: vec![],
+            thr_rate: [0.02, 0.3][..n_thr].to_vec(),
+            thr_inc: vec![1.0; n_thr],
+        };
+        let mut p = LifPopulation::new(Layout::new(&receptors, 0, n_thr), vec![ni]);
+        prop_assert!(p.mixed_bound && !p.simple_bound);
+        let ns = p.layout.n_state;
+        let st = st[..ns].to_vec();
+        let mut th = th[..n_thr].to_vec();
+        if zero < n_thr {
+            th[zero] = 0.0;
+        }
+        p.state[..ns].copy_from_slice(&st);
+        p.thr[..n_thr].copy_from_slice(&th);
+        let g0 = v - p.hot[0].v_th - th.iter().sum::<f64>();
+        prop_assume!(g0 < 0.0);
+        let fast = p.mixed_bounds(0, v, &st, &th, g0);
+        let poly = p.distance_poly(0, v, &st, &th);
+        let g1 = p.slope_at(0, v, &st, &th);
         let general = (
             poly.upper_bound(f64::INFINITY),
             poly.slope_bound(),
