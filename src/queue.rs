@@ -89,19 +89,34 @@ impl Event {
     }
 }
 
-/// `(time, class, seq)` packed into one integer with the same order: the time's bits mapped
-/// so that integer order is numeric order (times are finite; -0 is taken as +0), then two
-/// bits of class, then 62 bits of insertion counter.
+/// A time's bits mapped so that integer order is numeric order (times are finite; −0 is taken
+/// as +0): the high half of every queue key.
 #[inline]
-fn pack(time: f64, class: Class, seq: u64) -> u128 {
-    debug_assert!(seq < 1 << 62);
+fn ordered(time: f64) -> u64 {
     let bits = (time + 0.0).to_bits();
-    let ordered = if bits >> 63 == 1 {
+    if bits >> 63 == 1 {
         !bits
     } else {
         bits | 1 << 63
-    };
-    (ordered as u128) << 64 | (class as u128) << 62 | seq as u128
+    }
+}
+
+/// The time whose [`ordered`] bits these are.
+#[inline]
+fn unordered(bits: u64) -> f64 {
+    f64::from_bits(if bits >> 63 == 1 {
+        bits & !(1 << 63)
+    } else {
+        !bits
+    })
+}
+
+/// `(time, class, seq)` packed into one integer with the same order: the time's [`ordered`]
+/// bits, then two bits of class, then 62 bits of insertion counter.
+#[inline]
+fn pack(time: f64, class: Class, seq: u64) -> u128 {
+    debug_assert!(seq < 1 << 62);
+    (ordered(time) as u128) << 64 | (class as u128) << 62 | seq as u128
 }
 
 /// A walk's entry: the time's ordered bits, then its next group's first synapse and its
@@ -124,12 +139,7 @@ fn walk_event_key(w: u128) -> u128 {
 
 #[inline]
 fn unpack_time(key: u128) -> f64 {
-    let ordered = (key >> 64) as u64;
-    f64::from_bits(if ordered >> 63 == 1 {
-        ordered & !(1 << 63)
-    } else {
-        !ordered
-    })
+    unordered((key >> 64) as u64)
 }
 
 /// Which structure holds the next event.

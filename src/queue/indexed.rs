@@ -9,28 +9,19 @@
 //! cache line: a sift touches one line per level, which matters once the heap no longer
 //! fits the caches.
 
-/// `(time, id)` in one integer with the same order: the time's bits mapped so that integer
-/// order is numeric order (times are finite; −0 is taken as +0), then the id. Equal times
-/// are ordered by id, which is canonical (it does not depend on insertion order).
+use super::{ordered, unordered};
+
+/// `(time, id)` in one integer with the same order: the time's order-preserving bits, then
+/// the id. Equal times are ordered by id, which is canonical (it does not depend on
+/// insertion order).
 #[inline]
 fn key(time: f64, id: u32) -> u128 {
-    let bits = (time + 0.0).to_bits();
-    let ordered = if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | 1 << 63
-    };
-    (ordered as u128) << 64 | id as u128
+    (ordered(time) as u128) << 64 | id as u128
 }
 
 #[inline]
 fn time_of(key: u128) -> f64 {
-    let ordered = (key >> 64) as u64;
-    f64::from_bits(if ordered >> 63 == 1 {
-        ordered & !(1 << 63)
-    } else {
-        !ordered
-    })
+    unordered((key >> 64) as u64)
 }
 
 #[inline]

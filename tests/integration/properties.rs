@@ -387,6 +387,51 @@ fn regression_near_degenerate_alpha_crossing() {
     .unwrap();
 }
 
+/// A feed-forward network for the propagator comparisons: `size` lif neurons with the given
+/// `tau_m` and exp receptors (a number or one value per neuron each), driven by 40 Poisson
+/// sources through every receptor (excitatory on even receptors, mixed on odd ones).
+fn feed_forward(
+    tau_m: serde_json::Value,
+    taus: &[serde_json::Value],
+    size: usize,
+    rate: f64,
+    w: f64,
+    seed: u64,
+) -> exactspike::network::Network {
+    let receptors: Vec<_> = taus
+        .iter()
+        .map(|t| json!({"kind": "exp", "tau": t}))
+        .collect();
+    let conns: Vec<_> = (0..taus.len()).map(|r| json!({"from": "drive", "to": "n",
+        "rule": {"fixed_probability": 0.3}, "receptor": r, "delay": {"uniform": [0.1, 3.0]},
+        "weight": if r % 2 == 0 { json!({"uniform": [0.0, w]}) } else { json!({"uniform": [-w, w]}) }})).collect();
+    let sc = json!({"duration": 300.0, "seed": seed,
+        "populations": [{"name": "n", "size": size, "model": "lif",
+            "params": {"tau_m": tau_m, "v_th": -55.0, "t_ref": 1.0, "i_bias": 12.0,
+                       "v_init": {"uniform": [-70.0, -56.0]}, "receptors": receptors}}],
+        "inputs": [{"name": "drive", "kind": "poisson", "size": 40, "rate": rate}],
+        "connections": conns});
+    let sc = parse_str(&sc.to_string()).unwrap();
+    exactspike::build::build(&sc, "propagators").unwrap()
+}
+
+/// `net` run as built and with the general propagator: the same neurons fire, at times
+/// equal to 1e-9 ms.
+fn same_spikes_as_the_general_propagator(
+    net: exactspike::network::Network,
+) -> Result<(), TestCaseError> {
+    let mut general = net.clone();
+    general.use_general_propagator();
+    let a = exactspike::Simulation::new(net).run().spikes;
+    let b = exactspike::Simulation::new(general).run().spikes;
+    prop_assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        prop_assert_eq!((x.population, x.neuron), (y.population, y.neuron));
+        prop_assert!((x.time - y.time).abs() <= 1e-9, "{} vs {}", x.time, y.time);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -408,33 +453,15 @@ proptest! {
         if equal < taus.len() {
             taus[equal] = tau_m;
         }
-        let receptors: Vec<_> = taus.iter().map(|t| json!({"kind": "exp", "tau": t})).collect();
-        let conns: Vec<_> = (0..taus.len()).map(|r| json!({"from": "drive", "to": "n",
-            "rule": {"fixed_probability": 0.3}, "receptor": r, "delay": {"uniform": [0.1, 3.0]},
-            "weight": if r % 2 == 0 { json!({"uniform": [0.0, w]}) } else { json!({"uniform": [-w, w]}) }})).collect();
-        let sc = json!({"duration": 300.0, "seed": seed,
-            "populations": [{"name": "n", "size": 20, "model": "lif",
-                "params": {"tau_m": tau_m, "v_th": -55.0, "t_ref": 1.0, "i_bias": 12.0,
-                           "v_init": {"uniform": [-70.0, -56.0]}, "receptors": receptors}}],
-            "inputs": [{"name": "drive", "kind": "poisson", "size": 40, "rate": rate}],
-            "connections": conns});
-        let sc = parse_str(&sc.to_string()).unwrap();
-        let net = exactspike::build::build(&sc, "shared").unwrap();
-        let mut general = net.clone();
-        general.use_general_propagator();
+        let taus_json: Vec<_> = taus.iter().map(|t| json!(t)).collect();
+        let net = feed_forward(json!(tau_m), &taus_json, 20, rate, w, seed);
         let shared_used = match &net.populations[0].neurons {
             exactspike::neuron::Population::Lif(l) => l.uses_shared_exponentials(),
             _ => false,
         };
         let separated = taus.iter().all(|t| *t == tau_m || (1.0 / t - 1.0 / tau_m).abs() >= 0.25 * (1.0 / t).max(1.0 / tau_m));
         prop_assert_eq!(shared_used, separated);
-        let a = exactspike::Simulation::new(net).run().spikes;
-        let b = exactspike::Simulation::new(general).run().spikes;
-        prop_assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(&b) {
-            prop_assert_eq!((x.population, x.neuron), (y.population, y.neuron));
-            prop_assert!((x.time - y.time).abs() <= 1e-9, "{} vs {}", x.time, y.time);
-        }
+        same_spikes_as_the_general_propagator(net)?;
     }
 
     /// The factored propagator (rates that differ between neurons, exp channels only,
@@ -456,20 +483,8 @@ proptest! {
         let per_neuron: Vec<Vec<f64>> = taus.iter().enumerate().map(|(r, t)| (0..n).map(|i| {
             if r == equal { tms[i] } else { t * (1.0 + spread * ((i * 7) % n) as f64 / n as f64) }
         }).collect()).collect();
-        let receptors: Vec<_> = per_neuron.iter().map(|t| json!({"kind": "exp", "tau": t})).collect();
-        let conns: Vec<_> = (0..taus.len()).map(|r| json!({"from": "drive", "to": "n",
-            "rule": {"fixed_probability": 0.3}, "receptor": r, "delay": {"uniform": [0.1, 3.0]},
-            "weight": if r % 2 == 0 { json!({"uniform": [0.0, w]}) } else { json!({"uniform": [-w, w]}) }})).collect();
-        let sc = json!({"duration": 300.0, "seed": seed,
-            "populations": [{"name": "n", "size": n, "model": "lif",
-                "params": {"tau_m": tms, "v_th": -55.0, "t_ref": 1.0, "i_bias": 12.0,
-                           "v_init": {"uniform": [-70.0, -56.0]}, "receptors": receptors}}],
-            "inputs": [{"name": "drive", "kind": "poisson", "size": 40, "rate": rate}],
-            "connections": conns});
-        let sc = parse_str(&sc.to_string()).unwrap();
-        let net = exactspike::build::build(&sc, "factored").unwrap();
-        let mut general = net.clone();
-        general.use_general_propagator();
+        let taus_json: Vec<_> = per_neuron.iter().map(|t| json!(t)).collect();
+        let net = feed_forward(json!(tms), &taus_json, n, rate, w, seed);
         let (shared, factored) = match &net.populations[0].neurons {
             exactspike::neuron::Population::Lif(l) => (l.uses_shared_exponentials(), l.uses_factored_propagator()),
             _ => (false, false),
@@ -480,12 +495,6 @@ proptest! {
         }));
         prop_assert!(!(shared && factored));
         prop_assert_eq!(shared || factored, separated);
-        let a = exactspike::Simulation::new(net).run().spikes;
-        let b = exactspike::Simulation::new(general).run().spikes;
-        prop_assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(&b) {
-            prop_assert_eq!((x.population, x.neuron), (y.population, y.neuron));
-            prop_assert!((x.time - y.time).abs() <= 1e-9, "{} vs {}", x.time, y.time);
-        }
+        same_spikes_as_the_general_propagator(net)?;
     }
 }

@@ -66,6 +66,25 @@ fn single(receptors: &[Option<bool>], rates: Vec<f64>, v_inf: f64) -> LifPopulat
     )
 }
 
+/// The bounds of neuron `i` through the solver's polynomial (the general path), which every
+/// specialised path must equal bit for bit.
+fn polynomial_bounds(
+    p: &LifPopulation,
+    i: usize,
+    v: f64,
+    st: &[f64],
+    th: &[f64],
+    g0: f64,
+) -> (f64, f64, f64) {
+    let poly = p.distance_poly(i, v, st, th);
+    let g1 = p.slope_at(i, v, st, th);
+    (
+        poly.upper_bound(f64::INFINITY),
+        poly.slope_bound(),
+        quadratic_bound(g0, g1, poly.curvature_bound()),
+    )
+}
+
 #[test]
 fn free_decay_matches_closed_form() {
     let mut p = single(&[None], vec![], -70.0);
@@ -114,14 +133,7 @@ proptest! {
         p.state[..3].copy_from_slice(&st);
         let g0 = v - p.hot[0].v_th;
         let fast = p.simple_bounds(0, v, &st, g0);
-        let poly = p.distance_poly(0, v, &st, &[]);
-        let g1 = p.slope_at(0, v, &st, &[]);
-        let general = (
-            poly.upper_bound(f64::INFINITY),
-            poly.slope_bound(),
-            quadratic_bound(g0, g1, poly.curvature_bound()),
-        );
-        prop_assert_eq!(fast, general);
+        prop_assert_eq!(fast, polynomial_bounds(&p, 0, v, &st, &[], g0));
     }
 }
 
@@ -148,14 +160,7 @@ proptest! {
         p.state[..n].copy_from_slice(&st);
         let g0 = v - p.hot[0].v_th;
         let fast = p.simple_bounds(0, v, &st, g0);
-        let poly = p.distance_poly(0, v, &st, &[]);
-        let g1 = p.slope_at(0, v, &st, &[]);
-        let general = (
-            poly.upper_bound(f64::INFINITY),
-            poly.slope_bound(),
-            quadratic_bound(g0, g1, poly.curvature_bound()),
-        );
-        prop_assert_eq!(fast, general);
+        prop_assert_eq!(fast, polynomial_bounds(&p, 0, v, &st, &[], g0));
     }
 }
 
@@ -188,14 +193,7 @@ proptest! {
         p.state[at..at + n].copy_from_slice(st);
         let g0 = v - p.hot[1].v_th;
         let fast = p.simple_bounds(1, v, st, g0);
-        let poly = p.distance_poly(1, v, st, &[]);
-        let g1 = p.slope_at(1, v, st, &[]);
-        let general = (
-            poly.upper_bound(f64::INFINITY),
-            poly.slope_bound(),
-            quadratic_bound(g0, g1, poly.curvature_bound()),
-        );
-        prop_assert_eq!(fast, general);
+        prop_assert_eq!(fast, polynomial_bounds(&p, 1, v, st, &[], g0));
     }
 }
 
@@ -225,14 +223,7 @@ proptest! {
         p.state[..ns].copy_from_slice(&st);
         let g0 = v - p.hot[0].v_th;
         let fast = p.mixed_bounds(0, v, &st, &[], g0);
-        let poly = p.distance_poly(0, v, &st, &[]);
-        let g1 = p.slope_at(0, v, &st, &[]);
-        let general = (
-            poly.upper_bound(f64::INFINITY),
-            poly.slope_bound(),
-            quadratic_bound(g0, g1, poly.curvature_bound()),
-        );
-        prop_assert_eq!(fast, general);
+        prop_assert_eq!(fast, polynomial_bounds(&p, 0, v, &st, &[], g0));
     }
 }
 
@@ -272,13 +263,6 @@ proptest! {
         let g0 = v - p.hot[0].v_th - th.iter().sum::<f64>();
         prop_assume!(g0 < 0.0);
         let fast = p.mixed_bounds(0, v, &st, &th, g0);
-        let poly = p.distance_poly(0, v, &st, &th);
-        let g1 = p.slope_at(0, v, &st, &th);
-        let general = (
-            poly.upper_bound(f64::INFINITY),
-            poly.slope_bound(),
-            quadratic_bound(g0, g1, poly.curvature_bound()),
-        );
-        prop_assert_eq!(fast, general);
+        prop_assert_eq!(fast, polynomial_bounds(&p, 0, v, &st, &th, g0));
     }
 }
