@@ -332,6 +332,7 @@ impl LifPopulation {
         let nr = sh.rates.len();
         if sh.distinct {
             match nr - 1 {
+                0 => return self.advance_distinct::<0>(i),
                 1 => return self.advance_distinct::<1>(i),
                 2 => return self.advance_distinct::<2>(i),
                 3 => return self.advance_distinct::<3>(i),

@@ -70,6 +70,7 @@ impl LifPopulation {
         };
         if let Some((mu, lam)) = distinct {
             match st.len() {
+                0 => return self.distinct_bounds::<0>(i, mu, lam, v, st, g0),
                 1 => return self.distinct_bounds::<1>(i, mu, lam, v, st, g0),
                 2 => return self.distinct_bounds::<2>(i, mu, lam, v, st, g0),
                 3 => return self.distinct_bounds::<3>(i, mu, lam, v, st, g0),
