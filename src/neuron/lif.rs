@@ -61,7 +61,8 @@ pub struct LifPopulation {
     /// Rates differ between neurons but the layout is simple (see `factored`): each block
     /// also holds the neuron's rates and reciprocal rate differences.
     factored: bool,
-    /// Factored, and every neuron's rates pairwise distinct: the bound's specialised path.
+    /// Shared or factored rates, each neuron's pairwise distinct: the specialised bound and
+    /// (shared) propagator.
     distinct: bool,
 }
 
@@ -136,7 +137,6 @@ impl LifPopulation {
         }
         if p.shared.is_none() && all_exp && p.layout.n_thr == 0 && factored::applies(&neurons) {
             p.factored = true;
-            p.distinct = factored::distinct(&neurons);
             p.stride = p.layout.n_state + factored::constants_len(nch);
             let ns = p.layout.n_state;
             p.state = neurons
@@ -144,6 +144,8 @@ impl LifPopulation {
                 .flat_map(|ni| std::iter::repeat_n(0.0, ns).chain(factored::constants(ni)))
                 .collect();
         }
+        p.distinct =
+            (p.shared.is_some() || p.factored) && neurons.iter().all(NeuronInit::distinct_rates);
         p.mixed_bound = mixed::applies(&p.layout.channels, p.layout.n_thr, &neurons);
         p.simple_bound = all_exp
             && p.layout.n_thr == 0
@@ -330,7 +332,7 @@ impl LifPopulation {
     fn advance_shared(&mut self, i: usize) -> bool {
         let Some(sh) = &self.shared else { return false };
         let nr = sh.rates.len();
-        if sh.distinct {
+        if self.distinct {
             match nr - 1 {
                 0 => return self.advance_distinct::<0>(i),
                 1 => return self.advance_distinct::<1>(i),

@@ -64,11 +64,8 @@ impl LifPopulation {
     #[inline]
     pub(super) fn simple_bounds(&self, i: usize, v: f64, st: &[f64], g0: f64) -> (f64, f64, f64) {
         // pairwise distinct rates (shared, or every neuron's own): the specialised path
-        let distinct = match &self.shared {
-            Some(sh) => sh.distinct.then(|| (sh.rates[0], &sh.rates[1..])),
-            None => self.distinct.then(|| self.rates_of(i)),
-        };
-        if let Some((mu, lam)) = distinct {
+        if self.distinct {
+            let (mu, lam) = self.rates_of(i);
             match st.len() {
                 0 => return self.distinct_bounds::<0>(i, mu, lam, v, st, g0),
                 1 => return self.distinct_bounds::<1>(i, mu, lam, v, st, g0),
@@ -96,11 +93,7 @@ impl LifPopulation {
     ) -> (f64, f64, f64) {
         let h = &self.hot[i];
         let nch = self.layout.channels.len();
-        // uniform rates are read from the shared propagator: one cache line fewer per event
-        let (mu, rates) = match &self.shared {
-            Some(sh) => (sh.rates[0], &sh.rates[1..]),
-            None => self.rates_of(i),
-        };
+        let (mu, rates) = self.rates_of(i);
         // (rate, coefficient of e^{-rate s}); equal channel rates merge as in ExpPoly::add
         let mut terms = [(0.0, 0.0); N];
         terms[0] = (mu, v - h.v_inf);

@@ -29,15 +29,6 @@ pub(super) fn applies(neurons: &[NeuronInit]) -> bool {
     })
 }
 
-/// True when every neuron's rates (membrane and channels) are pairwise distinct.
-pub(super) fn distinct(neurons: &[NeuronInit]) -> bool {
-    neurons.iter().all(|ni| {
-        let mut r = vec![ni.scalars.rate_m];
-        r.extend_from_slice(&ni.chan_rate);
-        (0..r.len()).all(|a| (0..a).all(|b| r[a] != r[b]))
-    })
-}
-
 /// The constants of one neuron's block (see the module docs).
 pub(super) fn constants(ni: &NeuronInit) -> impl Iterator<Item = f64> + '_ {
     let mu = ni.scalars.rate_m;
@@ -78,12 +69,15 @@ impl LifPopulation {
         h.v = v;
     }
 
-    /// Neuron `i`'s membrane rate and channel rates, read from its block when the factored
-    /// propagator is on (one cache line fewer per bound).
-    #[inline]
+    /// Neuron `i`'s membrane rate and channel rates: from the shared propagator when rates are
+    /// uniform, from the neuron's block when the factored propagator is on (one cache line
+    /// fewer per bound either way), else from the rate arrays.
+    #[inline(always)]
     pub(super) fn rates_of(&self, i: usize) -> (f64, &[f64]) {
         let n = self.layout.channels.len();
-        if self.factored {
+        if let Some(sh) = &self.shared {
+            (sh.rates[0], &sh.rates[1..])
+        } else if self.factored {
             let at = i * self.stride + self.layout.n_state;
             (self.state[at], &self.state[at + 1..at + 1 + n])
         } else {

@@ -113,3 +113,14 @@ pub struct NeuronInit {
     /// Threshold-adaptation increments \[mV\].
     pub thr_inc: Vec<f64>,
 }
+
+impl NeuronInit {
+    /// True when the membrane, channel and threshold rates are pairwise distinct (no two
+    /// exponential terms of the distance to threshold merge).
+    pub(super) fn distinct_rates(&self) -> bool {
+        let mut r = vec![self.scalars.rate_m];
+        r.extend_from_slice(&self.chan_rate);
+        r.extend_from_slice(&self.thr_rate);
+        (0..r.len()).all(|a| (0..a).all(|b| r[a] != r[b]))
+    }
+}

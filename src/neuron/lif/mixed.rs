@@ -29,7 +29,7 @@ pub(super) fn applies(channels: &[ChannelKind], n_thr: usize, neurons: &[NeuronI
             r.extend_from_slice(&ni.thr_rate);
             r.iter().all(|&x| x > 0.0 && x.is_finite())
                 && ni.chan_rate.iter().all(|&l| !super::near_degenerate(mu, l))
-                && (0..r.len()).all(|a| (0..a).all(|b| r[a] != r[b]))
+                && ni.distinct_rates()
         })
 }
 

@@ -25,9 +25,6 @@ pub(super) struct Shared {
     pub rates: Vec<f64>,
     /// Per channel: `1 / (λ - μ)`, or NaN for a channel with `λ = μ` (kernel `s e^{-μs}`).
     pub inv_d: Vec<f64>,
-    /// Every rate differs from every other (no channel at `λ = μ`, no two channels alike):
-    /// the bound needs no merging of terms (`LifPopulation::shared_bounds`).
-    pub distinct: bool,
     /// Epoch width \[ms\], a power of two.
     width: f64,
     /// `e^{-λW}` per rate: carries a factor over one epoch boundary.
@@ -73,9 +70,7 @@ impl Shared {
             return None;
         }
         let n = rates.len();
-        let distinct = (0..n).all(|a| (0..a).all(|b| rates[a] != rates[b]));
         Some(Shared {
-            distinct,
             inv_d: chan
                 .iter()
                 .map(|&l| if l == mu { f64::NAN } else { 1.0 / (l - mu) })

@@ -151,8 +151,7 @@ proptest! {
         let pool = [0.2, 0.05, 0.5, 0.025, 1.0, 0.3];
         let rates: Vec<f64> = (0..n).map(|k| pool[first + k]).collect();
         let mut p = single(&vec![Some(false); n], rates, -60.0);
-        let sh = p.shared.as_ref().expect("shared");
-        prop_assert!(sh.distinct && p.simple_bound);
+        prop_assert!(p.shared.is_some() && p.distinct && p.simple_bound);
         let mut st = st[..n].to_vec();
         if zero < n {
             st[zero] = 0.0;
