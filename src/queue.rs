@@ -124,9 +124,7 @@ fn pack(time: f64, class: Class, seq: u64) -> u128 {
 /// instant, by slot: the same synapses either way).
 #[inline]
 fn walk_key(time: f64, start: u32, slot: u32) -> u128 {
-    (pack(time, Class::Deliver, 0) & !u128::from(u64::MAX))
-        | (u128::from(start) << 32)
-        | u128::from(slot)
+    u128::from(ordered(time)) << 64 | u128::from(start) << 32 | u128::from(slot)
 }
 
 /// The event key of a walk's entry: [`pack`] of its time, the delivery class and its start.
