@@ -61,6 +61,17 @@ pub trait NeuronModel {
     fn prefetch(&self, _i: usize) {}
     /// True if neuron `i` fires at its current time.
     fn above_threshold(&self, i: usize) -> bool;
+    /// A delivery's whole work on one target when it is the target's last input at `t`:
+    /// [`advance`](Self::advance) to `t`, [`receive`](Self::receive) `w` on receptor `r`,
+    /// then `None` if the neuron is [at threshold](Self::above_threshold) (the caller fires
+    /// it), else its [`next_bound`](Self::next_bound) before `end`. Models may do it in one
+    /// pass over the neuron's state; the numbers must be those of the three calls (the
+    /// default).
+    fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Option<Next> {
+        self.advance(i, t);
+        self.receive(i, r, w);
+        (!self.above_threshold(i)).then(|| self.next_bound(i, end))
+    }
     /// Emits a spike at the neuron's current time (reset, refractoriness, adaptation).
     fn fire(&mut self, i: usize);
     /// The exact next threshold crossing in `[now, end)` without further input.
@@ -120,6 +131,10 @@ macro_rules! neuron_models {
             #[inline]
             fn above_threshold(&self, i: usize) -> bool {
                 match self { $(Population::$variant(p) => p.above_threshold(i),)+ }
+            }
+            #[inline]
+            fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Option<Next> {
+                match self { $(Population::$variant(p) => p.deliver(i, t, r, w, end),)+ }
             }
             #[inline]
             fn fire(&mut self, i: usize) {

@@ -21,7 +21,7 @@ pub use layout::{ChannelKind, Layout, NeuronInit, Scalars, Slot};
 use super::crossing::{first_crossing_after, ExpPoly};
 use super::kernels::{d1_with, d2_with};
 use super::{NeuronModel, Next};
-use bounds::{near_degenerate, quadratic_bound};
+use bounds::{bound_at, near_degenerate, quadratic_bound};
 use shared::{separated, Shared};
 
 /// Most current channels (exp/alpha receptors + adaptation) plus threshold terms per neuron.
@@ -64,6 +64,9 @@ pub struct LifPopulation {
     /// Shared or factored rates, each neuron's pairwise distinct: the specialised bound and
     /// (shared) propagator.
     distinct: bool,
+    /// Shared pairwise-distinct rates, exp channels only (at most 3), no threshold terms:
+    /// a delivery advances, adds and bounds in one pass (`shared::deliver_distinct`).
+    fused: bool,
 }
 
 /// The per-neuron scalars touched by every event: one aligned cache line per neuron.
@@ -113,6 +116,7 @@ impl LifPopulation {
             mixed_bound: false,
             factored: false,
             distinct: false,
+            fused: false,
             layout,
         };
         let all_exp = p.layout.channels.iter().all(|k| *k == ChannelKind::Exp);
@@ -153,6 +157,12 @@ impl LifPopulation {
                 let mu = ni.scalars.rate_m;
                 ni.chan_rate.iter().all(|&l| !near_degenerate(mu, l))
             });
+        p.fused = p.shared.is_some()
+            && p.distinct
+            && p.simple_bound
+            && p.layout.n_thr == 0
+            && p.layout.n_state == nch
+            && nch <= 3;
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);
             p.scalars.push(ni.scalars);
@@ -210,6 +220,7 @@ impl LifPopulation {
         self.shared = None;
         self.factored = false;
         self.distinct = false;
+        self.fused = false;
     }
 
     /// The shared layout.
@@ -507,18 +518,7 @@ impl LifPopulation {
             let s_quad = quadratic_bound(g0, g1, poly.curvature_bound());
             (poly.upper_bound(f64::INFINITY), poly.slope_bound(), s_quad)
         };
-        if upper < 0.0 {
-            return Next::Never;
-        }
-        if m <= 0.0 {
-            return Next::Never;
-        }
-        let t = t0 + (-g0 / m).max(s_quad);
-        if t >= end {
-            Next::Never
-        } else {
-            Next::Check(t)
-        }
+        bound_at(t0, g0, (upper, m, s_quad), end)
     }
 
     /// The next time in `[now, end)` at which the neuron crosses threshold if no further
@@ -642,6 +642,21 @@ impl NeuronModel for LifPopulation {
     #[inline]
     fn above_threshold(&self, i: usize) -> bool {
         LifPopulation::above_threshold(self, i)
+    }
+    #[inline]
+    fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Option<Next> {
+        let fused = match (self.fused, self.layout.n_state) {
+            (true, 0) => self.deliver_distinct::<0>(i, t, r, w, end),
+            (true, 1) => self.deliver_distinct::<1>(i, t, r, w, end),
+            (true, 2) => self.deliver_distinct::<2>(i, t, r, w, end),
+            (true, 3) => self.deliver_distinct::<3>(i, t, r, w, end),
+            _ => None,
+        };
+        fused.unwrap_or_else(|| {
+            self.advance(i, t);
+            self.receive(i, r, w);
+            (!self.above_threshold(i)).then(|| self.next_bound(i, end))
+        })
     }
     #[inline]
     fn fire(&mut self, i: usize) {

@@ -1,7 +1,7 @@
 //! Delivery of one group of synapses (targets of one spike at one instant).
 
 use super::{Simulation, STATIC};
-use crate::neuron::NeuronModel;
+use crate::neuron::{NeuronModel, Next};
 
 /// How many synapses ahead a delivery prefetches its targets' state.
 const AHEAD: usize = 4;
@@ -20,10 +20,10 @@ impl Simulation {
         // and predict it at once, while its state is in cache (the common case: one spike's
         // fan-out alone at its instant). Otherwise mark it for the end of the instant.
         let last = distinct && self.queue.peek_time() != Some(t);
-        self.apply_inputs(start, end, t);
         if last {
-            self.settle_group(start, end, t);
+            self.deliver_last(start, end, t);
         } else {
+            self.apply_inputs(start, end, t);
             for k in start..end {
                 self.mark(self.net.connectivity.target[k]);
             }
@@ -49,31 +49,49 @@ impl Simulation {
         }
     }
 
-    /// Settles the targets of a group whose inputs are all applied (the instant's last
-    /// event, each target named once), except those marked for the end of the instant.
-    /// In two passes: first every target's bound (independent of each other, so the
-    /// processor overlaps their arithmetic; in large networks each target's crossing-heap
-    /// slot is also requested, its position having arrived in the first pass), then, in
-    /// synapse order, the firings and the queue updates — the same operations in the same
-    /// order per target as settling one target at a time, so the same results.
-    fn settle_group(&mut self, start: usize, end: usize, t: f64) {
+    /// Delivers a group that is the instant's last event and names each target once, in two
+    /// passes: first each target not marked earlier in the instant gets its input and its
+    /// bound in one call ([`deliver`](crate::neuron::NeuronModel::deliver); independent of
+    /// each other, so the processor overlaps their arithmetic; in large networks each
+    /// target's crossing-heap slot is also requested, its position having been prefetched a
+    /// few synapses earlier), then the firings and the queue updates.
+    fn deliver_last(&mut self, start: usize, end: usize, t: f64) {
         let mut next = std::mem::take(&mut self.batch_next);
         next.clear();
+        let duration = self.net.duration;
         for k in start..end {
-            let g = self.net.connectivity.target[k];
-            if self.meta[g.index()].dirty {
-                next.push(None);
-                continue;
-            }
             if self.prefetch {
-                self.queue.prefetch_crossing_slot(g);
+                self.prefetch_ahead(k, end);
             }
+            let g = self.net.connectivity.target[k];
             let (p, i) = self.locate(g);
-            let pop = &self.net.populations[p].neurons;
-            // a neuron that fires is bounded after its reset, below
-            next.push((!pop.above_threshold(i)).then(|| pop.next_bound(i, self.net.duration)));
+            let pop = &mut self.net.populations[p].neurons;
+            let (r, w) = (
+                self.net.connectivity.receptor[k] as usize,
+                self.net.connectivity.weight[k],
+            );
+            if self.meta[g.index()].dirty {
+                pop.advance(i, t);
+                pop.receive(i, r, w);
+                next.push(None);
+            } else {
+                if self.prefetch {
+                    self.queue.prefetch_crossing_slot(g);
+                }
+                next.push(pop.deliver(i, t, r, w, duration));
+            }
         }
-        for (k, &nx) in (start..end).zip(&next) {
+        self.settle_in_order(start, end, &next, t);
+        self.batch_next = next;
+    }
+
+    /// The second pass of [`deliver_last`](Self::deliver_last): in synapse order, each
+    /// unmarked target's bound `next[k - start]` queued, or (`None`) the target fired and
+    /// settled — the same operations in the same order per target as settling one target
+    /// at a time, so the same results.
+    #[inline]
+    fn settle_in_order(&mut self, start: usize, end: usize, next: &[Option<Next>], t: f64) {
+        for (k, &nx) in (start..end).zip(next) {
             let g = self.net.connectivity.target[k];
             if self.meta[g.index()].dirty {
                 continue;
@@ -86,7 +104,6 @@ impl Simulation {
                 }
             }
         }
-        self.batch_next = next;
     }
 
     /// Hints the targets a few synapses past `k` (below `end`): their bookkeeping first,

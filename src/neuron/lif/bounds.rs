@@ -1,7 +1,7 @@
 //! The `lif` bounds' arithmetic: the distance to threshold as the solver's polynomial, the
 //! exp-only fast paths, the slope at a state and small numerical helpers.
 
-use super::{ChannelKind, ExpPoly, LifPopulation, MAX_CHANNELS};
+use super::{ChannelKind, ExpPoly, LifPopulation, Next, MAX_CHANNELS};
 use crate::neuron::crossing::{CURV_NEG, CURV_SUP, E_NEG, SLOPE_NEG, SLOPE_SUP};
 
 impl LifPopulation {
@@ -156,8 +156,8 @@ impl LifPopulation {
     /// fixed-size loops and no branches per term. The same terms summed in the same order as
     /// the general path (a term ≤ 0 adds +0 to `upper` and `curv`, one ≥ 0 adds −0 to
     /// `slope`: no change), so the same numbers.
-    #[inline]
-    fn distinct_bounds<const N: usize>(
+    #[inline(always)]
+    pub(super) fn distinct_bounds<const N: usize>(
         &self,
         i: usize,
         mu: f64,
@@ -211,6 +211,7 @@ impl LifPopulation {
 /// above (Taylor with remainder). Far tighter than the slope bound near a crossing, where it
 /// closes in like Newton's method from below. Shrunk by 1e-9 so that rounding cannot place
 /// it past the true root. Infinite when the bound never reaches zero.
+#[inline(always)]
 pub(super) fn quadratic_bound(g0: f64, g1: f64, curv: f64) -> f64 {
     let s = if curv > 0.0 {
         let root = (g1 * g1 - 2.0 * curv * g0).sqrt();
@@ -237,4 +238,19 @@ pub(super) fn quadratic_bound(g0: f64, g1: f64, curv: f64) -> f64 {
 pub(super) fn near_degenerate(mu: f64, lam: f64) -> bool {
     let d = lam - mu;
     d != 0.0 && (d * 10.0 / mu.min(lam)).abs() < 1e-5
+}
+
+/// The bound [`LifPopulation::next_bound`] returns from the distance `g0 < 0` to threshold
+/// at `t0` and the (upper bound, slope bound, quadratic bound) of the distance ahead.
+#[inline]
+pub(super) fn bound_at(t0: f64, g0: f64, (upper, m, s_quad): (f64, f64, f64), end: f64) -> Next {
+    if upper < 0.0 || m <= 0.0 {
+        return Next::Never;
+    }
+    let t = t0 + (-g0 / m).max(s_quad);
+    if t >= end {
+        Next::Never
+    } else {
+        Next::Check(t)
+    }
 }
