@@ -8,16 +8,17 @@
 //! order (source node, then delay group), whatever order they were scheduled in, so the
 //! sums of simultaneous inputs do not depend on how the network is split or in which order
 //! spikes were exchanged. For the other events `key` is an
-//! insertion counter (FIFO among equals, as nexosim's epoch). Predictions live in a
-//! separate indexed heap ([`indexed::IndexedHeap`], one entry per neuron) so a prediction
-//! that changes when an input arrives is updated in place in O(log n) rather than left
-//! behind as a stale entry.
+//! insertion counter (FIFO among equals, as nexosim's epoch). Predictions live apart
+//! ([`horizon::Predictions`], one per neuron): those due soon in an indexed heap
+//! ([`indexed::IndexedHeap`]) updated in place in O(log n), the many far ahead in a flat
+//! array where an update is one store; none is left behind as a stale entry.
 
+pub mod horizon;
 pub mod indexed;
 pub mod radix;
 
 use crate::ids::{NeuronId, SourceId};
-use indexed::IndexedHeap;
+use horizon::Predictions;
 use radix::RadixQueue;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -152,7 +153,7 @@ enum Holder {
 #[derive(Debug, Default)]
 pub struct EventQueue {
     heap: RadixQueue<Event>,
-    crossings: IndexedHeap,
+    crossings: Predictions,
     /// Walks of multi-group rows ([`walk_key`]): few at a time (one per spike in flight), so
     /// a small binary heap serves them in a few comparisons instead of the radix heap's
     /// bucket moves.
@@ -168,7 +169,7 @@ impl EventQueue {
     pub fn with_capacity(capacity: usize, neurons: usize) -> Self {
         EventQueue {
             heap: RadixQueue::with_capacity(capacity),
-            crossings: IndexedHeap::new(neurons),
+            crossings: Predictions::new(neurons),
             walks: BinaryHeap::new(),
             walk_open: false,
             seq: 0,
@@ -199,13 +200,15 @@ impl EventQueue {
         self.peak = self.peak.max(self.len());
     }
 
-    /// Sets (or, with `None`, clears) the predicted crossing of `neuron`. O(log n).
+    /// Sets (or, with `None`, clears) the predicted crossing of `neuron`: one store when it
+    /// is far ahead, O(log n) when it is due soon.
     pub fn set_crossing(&mut self, neuron: NeuronId, time: Option<f64>) {
         match time {
             Some(t) => {
                 assert!(t.is_finite(), "internal error: crossing at time {t}");
-                self.crossings.set(neuron.0, t);
-                self.peak = self.peak.max(self.len());
+                if self.crossings.set(neuron.0, t) {
+                    self.peak = self.peak.max(self.len());
+                }
             }
             None => self.crossings.remove(neuron.0),
         }

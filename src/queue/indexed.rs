@@ -90,9 +90,9 @@ impl IndexedHeap {
         })
     }
 
-    /// Sets the time of `id` (inserting it if absent).
+    /// Sets the time of `id` (inserting it if absent). Returns true if it was absent.
     #[inline]
-    pub fn set(&mut self, id: u32, time: f64) {
+    pub fn set(&mut self, id: u32, time: f64) -> bool {
         if id as usize >= self.pos.len() {
             self.pos.resize(id as usize + 1, ABSENT);
         }
@@ -105,6 +105,7 @@ impl IndexedHeap {
             }
             self.len += 1;
             self.sift_up(n, new);
+            true
         } else {
             let p = p as usize;
             if new < self.get(p) {
@@ -112,6 +113,7 @@ impl IndexedHeap {
             } else {
                 self.sift_down(p, new);
             }
+            false
         }
     }
 
@@ -133,14 +135,25 @@ impl IndexedHeap {
         }
     }
 
-    /// Removes `id` if present.
-    pub fn remove(&mut self, id: u32) {
-        let Some(&p) = self.pos.get(id as usize) else {
-            return;
-        };
-        if p != ABSENT {
-            self.remove_at(p as usize);
+    /// Removes `id` if present; returns true if it was.
+    pub fn remove(&mut self, id: u32) -> bool {
+        match self.pos.get(id as usize) {
+            Some(&p) if p != ABSENT => {
+                self.remove_at(p as usize);
+                true
+            }
+            _ => false,
         }
+    }
+
+    /// Empties the heap, handing each entry `(id, time)` to `f` (in no particular order).
+    pub fn drain(&mut self, mut f: impl FnMut(u32, f64)) {
+        for n in 0..self.len {
+            let k = self.get(n);
+            self.pos[id_of(k) as usize] = ABSENT;
+            f(id_of(k), time_of(k));
+        }
+        self.len = 0;
     }
 
     /// Removes and returns the smallest entry's id.

@@ -1,0 +1,278 @@
+//! The predictions: each neuron's next possible crossing, split at a horizon.
+//!
+//! Most predictions lie far ahead (in the Brette CUBA network, 9 in 10 bounds are more than
+//! 4 ms away, and only about one in a hundred is within 1 ms), and most are replaced by the
+//! next input long before they are due. Keeping them all in one indexed heap costs a sift on
+//! every update. Here only the predictions before a horizon `H` sit in the heap; the others
+//! are a time in a flat per-neuron array, where an update is one store. When the heap runs
+//! dry, one pass over the array finds the earliest far prediction `m`, moves the horizon to
+//! `m + width` and brings every prediction before it into the heap. `width` adapts so that a
+//! refill brings in a few dozen predictions (or a small share of a large network), so the
+//! passes cost a small, bounded amount per event and the heap stays shallow.
+//!
+//! Invariant: every heap entry is before `H`, every far entry at or after it, and the heap is
+//! empty only when the far part is. So the heap's top is the earliest prediction overall, in
+//! the same `(time, id)` order as one heap over everything: the split changes the cost, never
+//! the order.
+
+use super::indexed::IndexedHeap;
+
+/// A far slot that holds no prediction.
+const NONE: f64 = f64::INFINITY;
+
+/// Predictions split at a horizon (see the module docs).
+#[derive(Clone, Debug)]
+pub struct Predictions {
+    near: IndexedHeap,
+    /// Per id: its prediction while it is at or after the horizon, else [`NONE`].
+    far: Vec<f64>,
+    far_len: usize,
+    horizon: f64,
+    width: f64,
+    /// Largest heap a refill aims at; above it the split is redrawn.
+    cap: usize,
+}
+
+impl Default for Predictions {
+    fn default() -> Self {
+        Predictions::new(0)
+    }
+}
+
+impl Predictions {
+    /// No predictions, for ids `0..ids`.
+    pub fn new(ids: usize) -> Self {
+        Predictions {
+            near: IndexedHeap::new(ids),
+            far: vec![NONE; ids],
+            far_len: 0,
+            // everything in the heap until the first pop draws the split
+            horizon: f64::INFINITY,
+            width: 1.0,
+            cap: (ids / 16).max(64),
+        }
+    }
+
+    /// Number of predictions.
+    pub fn len(&self) -> usize {
+        self.near.len() + self.far_len
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The earliest prediction: `(id, time)`.
+    #[inline]
+    pub fn peek(&self) -> Option<(u32, f64)> {
+        self.near.peek()
+    }
+
+    /// Sets the prediction of `id` to `time` (inserting it if absent). Returns true if `id`
+    /// had none.
+    #[inline]
+    pub fn set(&mut self, id: u32, time: f64) -> bool {
+        let i = id as usize;
+        if i >= self.far.len() {
+            self.far.resize(i + 1, NONE);
+        }
+        let was_far = self.far[i] != NONE;
+        debug_assert!(time.is_finite(), "internal error: prediction at {time}");
+        if time >= self.horizon {
+            // the common case: far before and after, one store
+            self.far[i] = time;
+            if was_far {
+                return false;
+            }
+            self.far_len += 1;
+            let was_near = self.near.remove(id);
+            if was_near && self.near.is_empty() {
+                self.refill();
+            }
+            return !was_near;
+        }
+        if was_far {
+            self.far[i] = NONE;
+            self.far_len -= 1;
+        }
+        self.near.set(id, time) && !was_far
+    }
+
+    /// Removes the prediction of `id`, if any.
+    pub fn remove(&mut self, id: u32) {
+        let i = id as usize;
+        match self.far.get(i) {
+            Some(&t) if t != NONE => {
+                self.far[i] = NONE;
+                self.far_len -= 1;
+            }
+            _ => {
+                if self.near.remove(id) && self.near.is_empty() {
+                    self.refill();
+                }
+            }
+        }
+    }
+
+    /// Removes and returns the earliest prediction's id.
+    pub fn pop(&mut self) -> Option<u32> {
+        let id = self.near.pop()?;
+        if self.near.is_empty() || self.near.len() > self.cap {
+            self.redraw();
+        }
+        Some(id)
+    }
+
+    /// Hints that the prediction of `id` will be updated soon.
+    #[inline]
+    pub fn prefetch(&self, id: u32) {
+        if let Some(t) = self.far.get(id as usize) {
+            crate::prefetch::prefetch(t);
+        }
+        self.near.prefetch(id);
+    }
+
+    /// Hints that the heap slot of `id` (if it is in the heap) will be read soon.
+    #[inline]
+    pub fn prefetch_slot(&self, id: u32) {
+        self.near.prefetch_slot(id);
+    }
+
+    /// After a pop: draws the split again when the heap has run dry or grown past its cap
+    /// (at the start, when every prediction is in it).
+    fn redraw(&mut self) {
+        if self.near.len() > self.cap {
+            let far = &mut self.far;
+            let mut moved = 0;
+            self.near.drain(|id, t| {
+                far[id as usize] = t;
+                moved += 1;
+            });
+            self.far_len += moved;
+        }
+        self.refill();
+    }
+
+    /// Refills an empty heap: the horizon moves to `width` past the earliest far
+    /// prediction, and every far prediction before it comes in. One pass over the ids (two
+    /// when the first finds too few), then `width` adapts to the number brought in.
+    fn refill(&mut self) {
+        debug_assert!(self.near.is_empty());
+        if self.far_len == 0 {
+            self.horizon = f64::INFINITY;
+            return;
+        }
+        let m = earliest(&self.far);
+        // at least the earliest comes in, whatever the width
+        let horizon = (m + self.width).max(m.next_up());
+        let mut moved = 0;
+        for (c, chunk) in self.far.chunks_mut(LANES).enumerate() {
+            // (most chunks have nothing before the horizon: one vector test each)
+            if chunk.iter().fold(false, |any, &t| any | (t < horizon)) {
+                for (j, t) in chunk.iter_mut().enumerate() {
+                    if *t < horizon {
+                        self.near.set((c * LANES + j) as u32, *t);
+                        *t = NONE;
+                        moved += 1;
+                    }
+                }
+            }
+        }
+        self.far_len -= moved;
+        self.horizon = horizon;
+        // aim at half the cap to the cap per refill: few refills, a shallow heap
+        if moved > self.cap && self.width > f64::MIN_POSITIVE {
+            self.width *= 0.5;
+        } else if moved < self.cap / 2 && self.width < 1e300 {
+            self.width *= 2.0;
+        }
+    }
+}
+
+/// Lanes of the refill's passes.
+const LANES: usize = 8;
+
+/// The smallest of `far` (`NONE` when empty), in independent lanes so that it vectorises.
+fn earliest(far: &[f64]) -> f64 {
+    let mut acc = [NONE; LANES];
+    let chunks = far.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for j in 0..LANES {
+            acc[j] = if c[j] < acc[j] { c[j] } else { acc[j] };
+        }
+    }
+    acc.into_iter()
+        .chain(rest.iter().copied())
+        .fold(NONE, f64::min)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Against a sorted reference: any sequence of sets, removes and pops gives the
+        /// pops in `(time, id)` order, whatever the split (small caps and widths force
+        /// redraws and refills).
+        #[test]
+        fn pops_like_one_sorted_set(
+            ids in 1usize..200,
+            ops in prop::collection::vec((0u32..200, 0u8..6, -10.0f64..10.0), 0..600),
+            width in prop::sample::select(vec![1e-3, 0.25, 4.0]),
+        ) {
+            let mut q = Predictions::new(ids);
+            q.width = width;
+            let mut reference: std::collections::BTreeMap<u32, f64> = Default::default();
+            for (id, op, t) in ops {
+                let id = id % ids as u32;
+                let t = (t * 4.0).round() / 4.0; // many equal times: the id order
+                match op {
+                    0 => {
+                        q.remove(id);
+                        reference.remove(&id);
+                    }
+                    1 => {
+                        let want = reference
+                            .iter()
+                            .min_by(|a, b| (a.1 + 0.0).total_cmp(&(b.1 + 0.0)).then(a.0.cmp(b.0)))
+                            .map(|(&id, _)| id);
+                        prop_assert_eq!(q.pop(), want);
+                        if let Some(id) = want {
+                            reference.remove(&id);
+                        }
+                    }
+                    _ => {
+                        let fresh = q.set(id, t);
+                        prop_assert_eq!(fresh, reference.insert(id, t).is_none());
+                    }
+                }
+                prop_assert_eq!(q.len(), reference.len());
+                prop_assert_eq!(q.near.is_empty(), reference.is_empty());
+            }
+            let mut want: Vec<_> = reference.into_iter().collect();
+            want.sort_by(|a, b| (a.1 + 0.0).total_cmp(&(b.1 + 0.0)).then(a.0.cmp(&b.0)));
+            let got: Vec<u32> = std::iter::from_fn(|| q.pop()).collect();
+            prop_assert_eq!(got, want.into_iter().map(|w| w.0).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn far_predictions_stay_out_of_the_heap() {
+        let n = 4000;
+        let mut q = Predictions::new(n);
+        for id in 0..n as u32 {
+            q.set(id, 1.0 + f64::from(id) * 0.01);
+        }
+        assert_eq!(q.pop(), Some(0));
+        // the split is drawn: a few dozen in the heap, the rest far
+        assert!(q.near.len() < q.cap, "{}", q.near.len());
+        assert_eq!(q.len(), n - 1);
+        let before = q.near.len();
+        q.set(3999, 39.0);
+        assert_eq!(q.near.len(), before);
+        assert_eq!(q.pop(), Some(1));
+    }
+}
