@@ -12,6 +12,7 @@
 
 mod bounds;
 mod factored;
+mod fused;
 mod layout;
 mod mixed;
 mod shared;
@@ -64,8 +65,8 @@ pub struct LifPopulation {
     /// Shared or factored rates, each neuron's pairwise distinct: the specialised bound and
     /// (shared) propagator.
     distinct: bool,
-    /// Shared pairwise-distinct rates, exp channels only (at most 3), no threshold terms:
-    /// a delivery advances, adds and bounds in one pass (`shared::deliver_distinct`).
+    /// Shared or factored pairwise-distinct rates, exp channels only (at most 3), no
+    /// threshold terms: a delivery advances, adds and bounds in one pass (`fused`).
     fused: bool,
 }
 
@@ -157,12 +158,11 @@ impl LifPopulation {
                 let mu = ni.scalars.rate_m;
                 ni.chan_rate.iter().all(|&l| !near_degenerate(mu, l))
             });
-        p.fused = p.shared.is_some()
-            && p.distinct
+        p.fused = p.distinct
             && p.simple_bound
             && p.layout.n_thr == 0
             && p.layout.n_state == nch
-            && nch <= 3;
+            && nch <= fused::MAX_FUSED;
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);
             p.scalars.push(ni.scalars);
@@ -646,10 +646,10 @@ impl NeuronModel for LifPopulation {
     #[inline]
     fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Option<Next> {
         let fused = match (self.fused, self.layout.n_state) {
-            (true, 0) => self.deliver_distinct::<0>(i, t, r, w, end),
-            (true, 1) => self.deliver_distinct::<1>(i, t, r, w, end),
-            (true, 2) => self.deliver_distinct::<2>(i, t, r, w, end),
-            (true, 3) => self.deliver_distinct::<3>(i, t, r, w, end),
+            (true, 0) => self.deliver_fused::<0>(i, t, r, w, end),
+            (true, 1) => self.deliver_fused::<1>(i, t, r, w, end),
+            (true, 2) => self.deliver_fused::<2>(i, t, r, w, end),
+            (true, 3) => self.deliver_fused::<3>(i, t, r, w, end),
             _ => None,
         };
         fused.unwrap_or_else(|| {

@@ -121,8 +121,7 @@ impl Shared {
     }
 }
 
-use super::{bounds, LifPopulation, Slot};
-use crate::neuron::Next;
+use super::LifPopulation;
 
 impl LifPopulation {
     /// [`advance_shared`](super::LifPopulation) for `N` channels with pairwise distinct rates
@@ -165,50 +164,5 @@ impl LifPopulation {
         h.epoch = sh.epoch;
         g.copy_from_slice(g_now);
         true
-    }
-
-    /// [`deliver`](crate::neuron::NeuronModel::deliver) in one pass for the fused layout
-    /// (shared pairwise-distinct rates, `N` exp channels, no threshold terms): the
-    /// operations of `advance`, `receive`, `above_threshold` and `next_bound` in their order,
-    /// so the same numbers, without their dispatch and re-reads. `None`, with nothing
-    /// changed, when the neuron needs the general path (refractory at its last update, no
-    /// time elapsed, or factors more than one epoch old).
-    #[inline]
-    pub(super) fn deliver_distinct<const N: usize>(
-        &mut self,
-        i: usize,
-        t: f64,
-        r: usize,
-        w: f64,
-        end: f64,
-    ) -> Option<Option<Next>> {
-        let sh = self.shared.as_mut()?;
-        sh.set_now(t);
-        let h = &self.hot[i];
-        if !(t > h.t_last && h.t_last >= h.ref_until && self.advance_distinct::<N>(i)) {
-            return None;
-        }
-        self.hot[i].t_last = t;
-        // not refractory from here on (t > t_last ≥ ref_until)
-        match self.layout.receptors[r] {
-            Slot::Delta => self.hot[i].v += w,
-            Slot::Exp(c) => self.state[i * self.stride + c as usize] += w,
-            Slot::Alpha(_) => unreachable!("fused layouts have exp channels only"),
-        }
-        let h = &self.hot[i];
-        let v = h.v;
-        if v >= h.v_th {
-            return Some(None);
-        }
-        if t >= end {
-            return Some(Some(Next::Never));
-        }
-        // (`next_bound` subtracts the empty sum of threshold terms, which leaves g0 as is)
-        let g0 = v - h.v_th;
-        let at = i * self.stride;
-        let st = &self.state[at..at + N];
-        let (mu, lam) = self.rates_of(i);
-        let b = self.distinct_bounds::<N>(i, mu, lam, v, st, g0);
-        Some(Some(bounds::bound_at(t, g0, b, end)))
     }
 }

@@ -267,40 +267,53 @@ proptest! {
 }
 
 proptest! {
-    /// The fused delivery (shared pairwise-distinct rates, 0 to 3 exp channels and a delta
-    /// receptor) returns and leaves bit for bit what `advance`, `receive`, `above_threshold`
-    /// and `next_bound` do, over random input trains with firing, refractoriness, inputs at
-    /// the same instant and gaps of several epochs (where it falls back).
+    /// The fused delivery (pairwise-distinct rates, 0 to 3 exp channels and a delta
+    /// receptor; shared rates, or each neuron its own under the factored propagator) returns
+    /// and leaves bit for bit what `advance`, `receive`, `above_threshold` and `next_bound`
+    /// do, over random input trains with firing, refractoriness, inputs at the same instant
+    /// and gaps of several epochs (where the shared path falls back).
     #[test]
     fn fused_delivery_equals_the_separate_calls(
         n in 0usize..4,
         first in 0usize..3,
-        inputs in prop::collection::vec((0u8..6, 0.0f64..3.0, 0usize..4, -4.0f64..12.0), 1..80),
+        own in prop::option::of(1.05f64..1.5),
+        inputs in prop::collection::vec((0u8..6, 0.0f64..3.0, 0usize..8, -4.0f64..12.0), 1..80),
     ) {
         let pool = [0.2, 0.05, 0.5, 0.025, 1.0];
         let rates: Vec<f64> = (0..n).map(|k| pool[first + k]).collect();
         let mut receptors = vec![None];
         receptors.extend(std::iter::repeat_n(Some(false), n));
-        let mut fused = single(&receptors, rates, -52.0);
+        let neuron = |s: f64| NeuronInit {
+            scalars: Scalars { rate_m: 0.1 * s, v_inf: -52.0, v_th: -55.0, v_reset: -70.0, t_ref: 2.0 },
+            v_init: -70.0,
+            chan_rate: rates.iter().map(|r| r * s).collect(),
+            adapt_inc: vec![],
+            thr_rate: vec![],
+            thr_inc: vec![],
+        };
+        // with `own`, neuron 1's rates are scaled: no shared exponentials
+        let neurons = vec![neuron(1.0), neuron(own.unwrap_or(1.0))];
+        let mut fused = LifPopulation::new(Layout::new(&receptors, 0, 0), neurons);
         prop_assert!(fused.fused);
+        prop_assert_eq!(fused.shared.is_none(), own.is_some());
         let mut reference = fused.clone();
         let mut t = 0.0;
         for (kind, dt, r, w) in inputs {
             // same instant, a short step, or a gap of many epochs
             t += match kind { 0 => 0.0, 5 => 60.0 * dt, _ => dt };
-            let r = r % (n + 1);
-            let got = NeuronModel::deliver(&mut fused, 0, t, r, w, 1e6);
-            reference.advance(0, t);
-            reference.receive(0, r, w);
-            let want = (!reference.above_threshold(0)).then(|| reference.next_bound(0, 1e6));
+            let (i, r) = (r / 4, r % (n + 1));
+            let got = NeuronModel::deliver(&mut fused, i, t, r, w, 1e6);
+            reference.advance(i, t);
+            reference.receive(i, r, w);
+            let want = (!reference.above_threshold(i)).then(|| reference.next_bound(i, 1e6));
             prop_assert_eq!(got, want);
-            let h = |p: &LifPopulation| (p.hot[0].v.to_bits(), p.hot[0].t_last.to_bits(), p.hot[0].epoch);
+            let h = |p: &LifPopulation| (p.hot[i].v.to_bits(), p.hot[i].t_last.to_bits(), p.hot[i].epoch);
             prop_assert_eq!(h(&fused), h(&reference));
             let bits = |p: &LifPopulation| p.state.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             prop_assert_eq!(bits(&fused), bits(&reference));
             if got.is_none() {
-                fused.fire(0);
-                reference.fire(0);
+                fused.fire(i);
+                reference.fire(i);
             }
         }
     }

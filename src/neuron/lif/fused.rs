@@ -1,0 +1,64 @@
+//! Fused delivery: a target's advance, input, threshold test and bound in one pass, for the
+//! common layout (exp channels only, at most three, pairwise-distinct rates, no threshold
+//! terms) under the shared or the factored propagator. The same operations in the same
+//! order as `advance`, `receive`, `above_threshold` and `next_bound`, so the same numbers
+//! (proptest `fused_delivery_equals_the_separate_calls`), without their dispatch, their
+//! repeated checks and their re-reads of the state.
+
+use super::{bounds, LifPopulation, Slot};
+use crate::neuron::Next;
+
+/// Most channels the fused path takes.
+pub(super) const MAX_FUSED: usize = 3;
+
+impl LifPopulation {
+    /// [`deliver`](crate::neuron::NeuronModel::deliver) in one pass for the fused layout with
+    /// `N` channels. `None`, with nothing changed, when the neuron needs the general path
+    /// (refractory at its last update, no time elapsed, or shared factors more than one
+    /// epoch old).
+    #[inline]
+    pub(super) fn deliver_fused<const N: usize>(
+        &mut self,
+        i: usize,
+        t: f64,
+        r: usize,
+        w: f64,
+        end: f64,
+    ) -> Option<Option<Next>> {
+        let h = &self.hot[i];
+        let t0 = h.t_last;
+        let ready = t > t0 && t0 >= h.ref_until;
+        if let Some(sh) = self.shared.as_mut() {
+            sh.set_now(t);
+            if !(ready && self.advance_distinct::<N>(i)) {
+                return None;
+            }
+        } else if ready {
+            self.advance_factored(i, t - t0);
+        } else {
+            return None;
+        }
+        self.hot[i].t_last = t;
+        // not refractory from here on (t > t_last ≥ ref_until)
+        match self.layout.receptors[r] {
+            Slot::Delta => self.hot[i].v += w,
+            Slot::Exp(c) => self.state[i * self.stride + c as usize] += w,
+            Slot::Alpha(_) => unreachable!("fused layouts have exp channels only"),
+        }
+        let h = &self.hot[i];
+        let v = h.v;
+        if v >= h.v_th {
+            return Some(None);
+        }
+        if t >= end {
+            return Some(Some(Next::Never));
+        }
+        // (`next_bound` subtracts the empty sum of threshold terms, which leaves g0 as is)
+        let g0 = v - h.v_th;
+        let at = i * self.stride;
+        let st = &self.state[at..at + N];
+        let (mu, lam) = self.rates_of(i);
+        let b = self.distinct_bounds::<N>(i, mu, lam, v, st, g0);
+        Some(Some(bounds::bound_at(t, g0, b, end)))
+    }
+}
