@@ -61,6 +61,13 @@ pub trait NeuronModel {
     fn prefetch(&self, _i: usize) {}
     /// True if neuron `i` fires at its current time.
     fn above_threshold(&self, i: usize) -> bool;
+    /// An input to neuron `i`: [`advance`](Self::advance) to `t`, then
+    /// [`receive`](Self::receive) `w` on receptor `r` (the default); models may do both in
+    /// one pass, with the same numbers.
+    fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) {
+        self.advance(i, t);
+        self.receive(i, r, w);
+    }
     /// A delivery's whole work on one target when it is the target's last input at `t`:
     /// [`advance`](Self::advance) to `t`, [`receive`](Self::receive) `w` on receptor `r`,
     /// then `None` if the neuron is [at threshold](Self::above_threshold) (the caller fires
@@ -131,6 +138,10 @@ macro_rules! neuron_models {
             #[inline]
             fn above_threshold(&self, i: usize) -> bool {
                 match self { $(Population::$variant(p) => p.above_threshold(i),)+ }
+            }
+            #[inline]
+            fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) {
+                match self { $(Population::$variant(p) => p.apply(i, t, r, w),)+ }
             }
             #[inline]
             fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Option<Next> {

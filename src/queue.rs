@@ -202,6 +202,7 @@ impl EventQueue {
 
     /// Sets (or, with `None`, clears) the predicted crossing of `neuron`: one store when it
     /// is far ahead, O(log n) when it is due soon.
+    #[inline]
     pub fn set_crossing(&mut self, neuron: NeuronId, time: Option<f64>) {
         match time {
             Some(t) => {

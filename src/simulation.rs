@@ -473,8 +473,8 @@ impl Simulation {
             let g = self.dirty[k];
             k += 1;
             self.meta[g.index()].dirty = false;
+            // (already at t: marked when an input or its firing brought it there)
             let (p, i) = self.locate(g);
-            self.net.populations[p].neurons.advance(i, t);
             self.settle(g, p, i, t);
         }
         self.dirty.clear();
@@ -526,6 +526,8 @@ impl Simulation {
         (p, neuron.index() - self.net.populations[p].offset.index())
     }
 
+    /// Marks `neuron`, which must be at the current instant, for the threshold test and
+    /// prediction at the instant's end.
     #[inline]
     fn mark(&mut self, neuron: NeuronId) {
         if !self.meta[neuron.index()].dirty {

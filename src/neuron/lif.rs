@@ -644,6 +644,20 @@ impl NeuronModel for LifPopulation {
         LifPopulation::above_threshold(self, i)
     }
     #[inline]
+    fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) {
+        let done = match (self.fused, self.layout.n_state) {
+            (true, 0) => self.apply_fused::<0>(i, t, r, w),
+            (true, 1) => self.apply_fused::<1>(i, t, r, w),
+            (true, 2) => self.apply_fused::<2>(i, t, r, w),
+            (true, 3) => self.apply_fused::<3>(i, t, r, w),
+            _ => false,
+        };
+        if !done {
+            self.advance(i, t);
+            self.receive(i, r, w);
+        }
+    }
+    #[inline]
     fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Option<Next> {
         let fused = match (self.fused, self.layout.n_state) {
             (true, 0) => self.deliver_fused::<0>(i, t, r, w, end),

@@ -39,10 +39,9 @@ impl Simulation {
             }
             let g = self.net.connectivity.target[k];
             let (p, i) = self.locate(g);
-            let pop = &mut self.net.populations[p].neurons;
-            pop.advance(i, t);
-            pop.receive(
+            self.net.populations[p].neurons.apply(
                 i,
+                t,
                 self.net.connectivity.receptor[k] as usize,
                 self.net.connectivity.weight[k],
             );
@@ -71,8 +70,7 @@ impl Simulation {
                 self.net.connectivity.weight[k],
             );
             if self.meta[g.index()].dirty {
-                pop.advance(i, t);
-                pop.receive(i, r, w);
+                pop.apply(i, t, r, w);
                 next.push(None);
             } else {
                 if self.prefetch {
@@ -138,9 +136,8 @@ impl Simulation {
             } else {
                 pl.on_arrival(rule, k, g, t, &mut net.connectivity.weight[k])
             };
-            let pop = &mut net.populations[p].neurons;
-            pop.advance(i, t);
-            pop.receive(i, net.connectivity.receptor[k] as usize, amplitude);
+            let r = net.connectivity.receptor[k] as usize;
+            net.populations[p].neurons.apply(i, t, r, amplitude);
             if !self.meta[g.index()].dirty {
                 self.meta[g.index()].dirty = true;
                 self.dirty.push(g);

@@ -47,7 +47,7 @@ impl LifPopulation {
     pub(super) fn advance_factored(&mut self, i: usize, dt: f64) {
         let n = self.layout.n_state;
         let (st, k) = self.state[i * self.stride..(i + 1) * self.stride].split_at_mut(n);
-        let (mu, rates, inv_d) = (k[0], &k[1..=n], &k[n + 1..]);
+        let (mu, rates, inv_d) = (k[0], &k[1..n + 1], &k[n + 1..]);
         let h = &mut self.hot[i];
         let e_mu = (-mu * dt).exp();
         let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;

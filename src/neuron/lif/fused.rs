@@ -12,10 +12,44 @@ use crate::neuron::Next;
 pub(super) const MAX_FUSED: usize = 3;
 
 impl LifPopulation {
+    /// [`advance`](Self::advance) and [`receive`](Self::receive) in one pass for the fused
+    /// layout with `N` channels. False, with nothing changed, when the neuron needs the
+    /// general path (refractory at its last update, no time elapsed, or shared factors more
+    /// than one epoch old).
+    #[inline(always)]
+    pub(super) fn apply_fused<const N: usize>(
+        &mut self,
+        i: usize,
+        t: f64,
+        r: usize,
+        w: f64,
+    ) -> bool {
+        let h = &self.hot[i];
+        let t0 = h.t_last;
+        let ready = t > t0 && t0 >= h.ref_until;
+        if let Some(sh) = self.shared.as_mut() {
+            sh.set_now(t);
+            if !(ready && self.advance_distinct::<N>(i)) {
+                return false;
+            }
+        } else if ready {
+            self.advance_factored(i, t - t0);
+        } else {
+            return false;
+        }
+        self.hot[i].t_last = t;
+        // not refractory from here on (t > t_last ≥ ref_until)
+        match self.layout.receptors[r] {
+            Slot::Delta => self.hot[i].v += w,
+            Slot::Exp(c) => self.state[i * self.stride + c as usize] += w,
+            Slot::Alpha(_) => unreachable!("fused layouts have exp channels only"),
+        }
+        true
+    }
+
     /// [`deliver`](crate::neuron::NeuronModel::deliver) in one pass for the fused layout with
     /// `N` channels. `None`, with nothing changed, when the neuron needs the general path
-    /// (refractory at its last update, no time elapsed, or shared factors more than one
-    /// epoch old).
+    /// (see [`apply_fused`](Self::apply_fused)).
     #[inline]
     pub(super) fn deliver_fused<const N: usize>(
         &mut self,
@@ -25,25 +59,8 @@ impl LifPopulation {
         w: f64,
         end: f64,
     ) -> Option<Option<Next>> {
-        let h = &self.hot[i];
-        let t0 = h.t_last;
-        let ready = t > t0 && t0 >= h.ref_until;
-        if let Some(sh) = self.shared.as_mut() {
-            sh.set_now(t);
-            if !(ready && self.advance_distinct::<N>(i)) {
-                return None;
-            }
-        } else if ready {
-            self.advance_factored(i, t - t0);
-        } else {
+        if !self.apply_fused::<N>(i, t, r, w) {
             return None;
-        }
-        self.hot[i].t_last = t;
-        // not refractory from here on (t > t_last ≥ ref_until)
-        match self.layout.receptors[r] {
-            Slot::Delta => self.hot[i].v += w,
-            Slot::Exp(c) => self.state[i * self.stride + c as usize] += w,
-            Slot::Alpha(_) => unreachable!("fused layouts have exp channels only"),
         }
         let h = &self.hot[i];
         let v = h.v;

@@ -135,7 +135,7 @@ impl LifPopulation {
         if !same && ep + 1 != sh.epoch {
             return false;
         }
-        let (e_now, g_now, step) = (&sh.e_now[..=N], &sh.g_now[..=N], &sh.step[..=N]);
+        let (e_now, g_now, step) = (&sh.e_now[..N + 1], &sh.g_now[..N + 1], &sh.step[..N + 1]);
         let inv_d = &sh.inv_d[..N];
         // the block: N channel states, then N + 1 factors
         let at = i * self.stride;

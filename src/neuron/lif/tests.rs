@@ -267,10 +267,10 @@ proptest! {
 }
 
 proptest! {
-    /// The fused delivery (pairwise-distinct rates, 0 to 3 exp channels and a delta
-    /// receptor; shared rates, or each neuron its own under the factored propagator) returns
-    /// and leaves bit for bit what `advance`, `receive`, `above_threshold` and `next_bound`
-    /// do, over random input trains with firing, refractoriness, inputs at the same instant
+    /// The fused delivery and input (pairwise-distinct rates, 0 to 3 exp channels and a
+    /// delta receptor; shared rates, or each neuron its own under the factored propagator)
+    /// return and leave bit for bit what `advance`, `receive`, `above_threshold` and
+    /// `next_bound` do, over random input trains with firing, refractoriness, inputs at the same instant
     /// and gaps of several epochs (where the shared path falls back).
     #[test]
     fn fused_delivery_equals_the_separate_calls(
@@ -302,10 +302,17 @@ proptest! {
             // same instant, a short step, or a gap of many epochs
             t += match kind { 0 => 0.0, 5 => 60.0 * dt, _ => dt };
             let (i, r) = (r / 4, r % (n + 1));
-            let got = NeuronModel::deliver(&mut fused, i, t, r, w, 1e6);
             reference.advance(i, t);
             reference.receive(i, r, w);
             let want = (!reference.above_threshold(i)).then(|| reference.next_bound(i, 1e6));
+            // an input alone (`apply`, a group that is not its instant's last) or with the
+            // threshold test and bound (`deliver`)
+            let got = if kind == 1 {
+                NeuronModel::apply(&mut fused, i, t, r, w);
+                (!fused.above_threshold(i)).then(|| fused.next_bound(i, 1e6))
+            } else {
+                NeuronModel::deliver(&mut fused, i, t, r, w, 1e6)
+            };
             prop_assert_eq!(got, want);
             let h = |p: &LifPopulation| (p.hot[i].v.to_bits(), p.hot[i].t_last.to_bits(), p.hot[i].epoch);
             prop_assert_eq!(h(&fused), h(&reference));
