@@ -11,16 +11,19 @@
 //! * [`qif`]: quadratic integrate-and-fire with delta inputs, a nonlinear model with a
 //!   closed-form trajectory and spike time.
 //! * [`crossing`]: the exact first-threshold-crossing solver shared by linear models.
+//! * [`bound`]: the arithmetic of the cheap bounds on the next crossing.
 //! * [`kernels`]: closed-form membrane kernels, exact at degenerate time constants.
 //!
 //! Neurons are addressed by their index `i` within the population; times are in ms,
 //! potentials and weights in mV.
 
+pub mod bound;
 pub mod crossing;
 pub mod kernels;
 pub mod lif;
 pub mod qif;
 
+pub use bound::{BoundParts, Outcome};
 pub use lif::LifPopulation;
 pub use qif::QifPopulation;
 
@@ -70,14 +73,18 @@ pub trait NeuronModel {
     }
     /// A delivery's whole work on one target when it is the target's last input at `t`:
     /// [`advance`](Self::advance) to `t`, [`receive`](Self::receive) `w` on receptor `r`,
-    /// then `None` if the neuron is [at threshold](Self::above_threshold) (the caller fires
-    /// it), else its [`next_bound`](Self::next_bound) before `end`. Models may do it in one
-    /// pass over the neuron's state; the numbers must be those of the three calls (the
-    /// default).
-    fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Option<Next> {
+    /// then whether the neuron is [at threshold](Self::above_threshold) (the caller fires
+    /// it) or its [`next_bound`](Self::next_bound) before `end`. Models may do it in one
+    /// pass over the neuron's state and leave the bound's last steps to the caller
+    /// ([`Outcome::Bound`]); the numbers must be those of the separate calls (the default).
+    fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Outcome {
         self.advance(i, t);
         self.receive(i, r, w);
-        (!self.above_threshold(i)).then(|| self.next_bound(i, end))
+        if self.above_threshold(i) {
+            Outcome::Fires
+        } else {
+            Outcome::Next(self.next_bound(i, end))
+        }
     }
     /// Emits a spike at the neuron's current time (reset, refractoriness, adaptation).
     fn fire(&mut self, i: usize);
@@ -144,7 +151,7 @@ macro_rules! neuron_models {
                 match self { $(Population::$variant(p) => p.apply(i, t, r, w),)+ }
             }
             #[inline]
-            fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Option<Next> {
+            fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Outcome {
                 match self { $(Population::$variant(p) => p.deliver(i, t, r, w, end),)+ }
             }
             #[inline]

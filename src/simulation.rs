@@ -106,8 +106,8 @@ pub struct Simulation {
     /// Rows of several delay groups being walked (slots of [`Event::Walk`]), free slots.
     walks: Vec<Walk>,
     free_walks: Vec<u32>,
-    /// Scratch for a batched delivery: per target, its bound, or `None` if it fires first.
-    batch_next: Vec<Option<Next>>,
+    /// Scratch for a batched delivery: per target, what the delivery left of it.
+    batch_next: Vec<crate::neuron::Outcome>,
     /// Deliveries prefetch their targets (networks larger than the caches).
     prefetch: bool,
 }

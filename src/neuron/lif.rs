@@ -21,7 +21,7 @@ pub use layout::{ChannelKind, Layout, NeuronInit, Scalars, Slot};
 
 use super::crossing::{first_crossing_after, ExpPoly};
 use super::kernels::{d1_with, d2_with};
-use super::{NeuronModel, Next};
+use super::{NeuronModel, Next, Outcome};
 use bounds::{bound_at, near_degenerate, quadratic_bound};
 use shared::{separated, Shared};
 
@@ -658,7 +658,7 @@ impl NeuronModel for LifPopulation {
         }
     }
     #[inline]
-    fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Option<Next> {
+    fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Outcome {
         let fused = match (self.fused, self.layout.n_state) {
             (true, 0) => self.deliver_fused::<0>(i, t, r, w, end),
             (true, 1) => self.deliver_fused::<1>(i, t, r, w, end),
@@ -669,7 +669,7 @@ impl NeuronModel for LifPopulation {
         fused.unwrap_or_else(|| {
             self.advance(i, t);
             self.receive(i, r, w);
-            (!self.above_threshold(i)).then(|| self.next_bound(i, end))
+            Outcome::from_next((!self.above_threshold(i)).then(|| self.next_bound(i, end)))
         })
     }
     #[inline]

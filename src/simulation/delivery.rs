@@ -1,7 +1,7 @@
 //! Delivery of one group of synapses (targets of one spike at one instant).
 
 use super::{Simulation, STATIC};
-use crate::neuron::{NeuronModel, Next};
+use crate::neuron::{NeuronModel, Outcome};
 
 /// How many synapses ahead a delivery prefetches its targets' state.
 const AHEAD: usize = 4;
@@ -71,7 +71,7 @@ impl Simulation {
             );
             if self.meta[g.index()].dirty {
                 pop.apply(i, t, r, w);
-                next.push(None);
+                next.push(Outcome::Fires); // (skipped: settled at the instant's end)
             } else {
                 if self.prefetch {
                     self.queue.prefetch_crossing_slot(g);
@@ -79,22 +79,29 @@ impl Simulation {
                 next.push(pop.deliver(i, t, r, w, duration));
             }
         }
+        // the bounds' square roots and divisions, independent of each other, in one tight
+        // loop: the processor overlaps their latencies
+        for o in next.iter_mut() {
+            if let Outcome::Bound(b) = *o {
+                *o = Outcome::Next(b.finish(t, duration));
+            }
+        }
         self.settle_in_order(start, end, &next, t);
         self.batch_next = next;
     }
 
-    /// The second pass of [`deliver_last`](Self::deliver_last): in synapse order, each
+    /// The last pass of [`deliver_last`](Self::deliver_last): in synapse order, each
     /// unmarked target's bound `next[k - start]` queued, or (`None`) the target fired and
     /// settled — the same operations in the same order per target as settling one target
     /// at a time, so the same results.
     #[inline]
-    fn settle_in_order(&mut self, start: usize, end: usize, next: &[Option<Next>], t: f64) {
-        for (k, &nx) in (start..end).zip(next) {
+    fn settle_in_order(&mut self, start: usize, end: usize, next: &[Outcome], t: f64) {
+        for (k, &o) in (start..end).zip(next) {
             let g = self.net.connectivity.target[k];
             if self.meta[g.index()].dirty {
                 continue;
             }
-            match nx {
+            match o.resolve(t, self.net.duration) {
                 Some(nx) => self.schedule(g, nx),
                 None => {
                     let (p, i) = self.locate(g);

@@ -1,7 +1,8 @@
 //! The `lif` bounds' arithmetic: the distance to threshold as the solver's polynomial, the
 //! exp-only fast paths, the slope at a state and small numerical helpers.
 
-use super::{ChannelKind, ExpPoly, LifPopulation, Next, MAX_CHANNELS};
+use super::{ChannelKind, ExpPoly, LifPopulation, MAX_CHANNELS};
+pub(super) use crate::neuron::bound::{bound_at, quadratic_bound};
 use crate::neuron::crossing::{CURV_NEG, CURV_SUP, E_NEG, SLOPE_NEG, SLOPE_SUP};
 
 impl LifPopulation {
@@ -151,11 +152,8 @@ impl LifPopulation {
         (upper, slope, quadratic_bound(g0, g1, curv))
     }
 
-    /// [`simple_bounds`](Self::simple_bounds) for pairwise distinct rates `mu`, `lam` (no
-    /// channel rate equal to `mu` or to another) and `N` channels: no term merging,
-    /// fixed-size loops and no branches per term. The same terms summed in the same order as
-    /// the general path (a term ≤ 0 adds +0 to `upper` and `curv`, one ≥ 0 adds −0 to
-    /// `slope`: no change), so the same numbers.
+    /// [`simple_bounds`](Self::simple_bounds) for pairwise distinct rates: the
+    /// [parts](Self::distinct_parts) and the quadratic bound.
     #[inline(always)]
     pub(super) fn distinct_bounds<const N: usize>(
         &self,
@@ -166,6 +164,25 @@ impl LifPopulation {
         st: &[f64],
         g0: f64,
     ) -> (f64, f64, f64) {
+        let (upper, slope, g1, curv) = self.distinct_parts::<N>(i, mu, lam, v, st);
+        (upper, slope, quadratic_bound(g0, g1, curv))
+    }
+
+    /// The parts of [`simple_bounds`](Self::simple_bounds) for pairwise distinct rates `mu`, `lam` (no
+    /// channel rate equal to `mu` or to another) and `N` channels: no term merging,
+    /// fixed-size loops and no branches per term. The same terms summed in the same order as
+    /// the general path (a term ≤ 0 adds +0 to `upper` and `curv`, one ≥ 0 adds −0 to
+    /// `slope`: no change), so the same numbers: `(upper, slope, g1, curv)`, the square root and divisions of the
+    /// quadratic bound left to the caller.
+    #[inline(always)]
+    pub(super) fn distinct_parts<const N: usize>(
+        &self,
+        i: usize,
+        mu: f64,
+        lam: &[f64],
+        v: f64,
+        st: &[f64],
+    ) -> (f64, f64, f64, f64) {
         let h = &self.hot[i];
         let lam: [f64; N] = std::array::from_fn(|c| lam[c]);
         let st: [f64; N] = std::array::from_fn(|c| st[c]);
@@ -189,7 +206,7 @@ impl LifPopulation {
             acc = term(acc, lam[k], c[k]);
         }
         let g1 = mu * (st.iter().sum::<f64>() - (v - h.v_inf));
-        (acc.0, acc.1, quadratic_bound(g0, g1, acc.2))
+        (acc.0, acc.1, g1, acc.2)
     }
 
     /// `d/ds (V - θ)` at a non-refractory local state: `V' = μ (Σ I - (V - V∞))`,
@@ -205,52 +222,9 @@ impl LifPopulation {
     }
 }
 
-/// A time before which `g(s) = g0 + g1 s + ∫∫ g''` stays negative, given `g0 < 0`, the slope
-/// `g1 = g'(0)` and `curv ≥ sup g''` on `[0, ∞)` (for `Σ c_k e^{-λ_k s}`, the positive
-/// terms' `Σ λ_k² c_k`): the first root of `g0 + g1 s + curv s²/2`, which bounds `g` from
-/// above (Taylor with remainder). Far tighter than the slope bound near a crossing, where it
-/// closes in like Newton's method from below. Shrunk by 1e-9 so that rounding cannot place
-/// it past the true root. Infinite when the bound never reaches zero.
-#[inline(always)]
-pub(super) fn quadratic_bound(g0: f64, g1: f64, curv: f64) -> f64 {
-    let s = if curv > 0.0 {
-        let root = (g1 * g1 - 2.0 * curv * g0).sqrt();
-        if g1 > 0.0 {
-            // rationalised: no cancellation between g1 and the root
-            -2.0 * g0 / (g1 + root)
-        } else {
-            (root - g1) / curv
-        }
-    } else if g1 > 0.0 {
-        -g0 / g1
-    } else {
-        f64::INFINITY
-    };
-    if s.is_nan() {
-        0.0
-    } else {
-        s * (1.0 - 1e-9)
-    }
-}
-
 /// Rates within a relative 1e-5 of `mu` over the time scale that matters (see
 /// `distance_poly`).
 pub(super) fn near_degenerate(mu: f64, lam: f64) -> bool {
     let d = lam - mu;
     d != 0.0 && (d * 10.0 / mu.min(lam)).abs() < 1e-5
-}
-
-/// The bound [`LifPopulation::next_bound`] returns from the distance `g0 < 0` to threshold
-/// at `t0` and the (upper bound, slope bound, quadratic bound) of the distance ahead.
-#[inline]
-pub(super) fn bound_at(t0: f64, g0: f64, (upper, m, s_quad): (f64, f64, f64), end: f64) -> Next {
-    if upper < 0.0 || m <= 0.0 {
-        return Next::Never;
-    }
-    let t = t0 + (-g0 / m).max(s_quad);
-    if t >= end {
-        Next::Never
-    } else {
-        Next::Check(t)
-    }
 }

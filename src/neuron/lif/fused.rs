@@ -5,8 +5,8 @@
 //! (proptest `fused_delivery_equals_the_separate_calls`), without their dispatch, their
 //! repeated checks and their re-reads of the state.
 
-use super::{bounds, LifPopulation, Slot};
-use crate::neuron::Next;
+use super::{LifPopulation, Slot};
+use crate::neuron::{BoundParts, Next, Outcome};
 
 /// Most channels the fused path takes.
 pub(super) const MAX_FUSED: usize = 3;
@@ -48,8 +48,9 @@ impl LifPopulation {
     }
 
     /// [`deliver`](crate::neuron::NeuronModel::deliver) in one pass for the fused layout with
-    /// `N` channels. `None`, with nothing changed, when the neuron needs the general path
-    /// (see [`apply_fused`](Self::apply_fused)).
+    /// `N` channels, the bound's square root and divisions left to the caller
+    /// ([`Outcome::Bound`]). `None`, with nothing changed, when the neuron needs the general
+    /// path (see [`apply_fused`](Self::apply_fused)).
     #[inline]
     pub(super) fn deliver_fused<const N: usize>(
         &mut self,
@@ -58,24 +59,30 @@ impl LifPopulation {
         r: usize,
         w: f64,
         end: f64,
-    ) -> Option<Option<Next>> {
+    ) -> Option<Outcome> {
         if !self.apply_fused::<N>(i, t, r, w) {
             return None;
         }
         let h = &self.hot[i];
         let v = h.v;
         if v >= h.v_th {
-            return Some(None);
+            return Some(Outcome::Fires);
         }
         if t >= end {
-            return Some(Some(Next::Never));
+            return Some(Outcome::Next(Next::Never));
         }
         // (`next_bound` subtracts the empty sum of threshold terms, which leaves g0 as is)
         let g0 = v - h.v_th;
         let at = i * self.stride;
         let st = &self.state[at..at + N];
         let (mu, lam) = self.rates_of(i);
-        let b = self.distinct_bounds::<N>(i, mu, lam, v, st, g0);
-        Some(Some(bounds::bound_at(t, g0, b, end)))
+        let (upper, slope, g1, curv) = self.distinct_parts::<N>(i, mu, lam, v, st);
+        Some(Outcome::Bound(BoundParts {
+            g0,
+            g1,
+            curv,
+            upper,
+            slope,
+        }))
     }
 }

@@ -311,7 +311,7 @@ proptest! {
                 NeuronModel::apply(&mut fused, i, t, r, w);
                 (!fused.above_threshold(i)).then(|| fused.next_bound(i, 1e6))
             } else {
-                NeuronModel::deliver(&mut fused, i, t, r, w, 1e6)
+                NeuronModel::deliver(&mut fused, i, t, r, w, 1e6).resolve(t, 1e6)
             };
             prop_assert_eq!(got, want);
             let h = |p: &LifPopulation| (p.hot[i].v.to_bits(), p.hot[i].t_last.to_bits(), p.hot[i].epoch);
