@@ -71,6 +71,17 @@ pub trait NeuronModel {
         self.advance(i, t);
         self.receive(i, r, w);
     }
+    /// Whether neuron `i` is [at threshold](Self::above_threshold) (the caller fires it) or
+    /// its [`next_bound`](Self::next_bound) before `end`, at its current time; models may
+    /// leave the bound's last steps to the caller ([`Outcome::Bound`]), with the same
+    /// numbers (the default answers in full).
+    fn settle(&self, i: usize, end: f64) -> Outcome {
+        if self.above_threshold(i) {
+            Outcome::Fires
+        } else {
+            Outcome::Next(self.next_bound(i, end))
+        }
+    }
     /// A delivery's whole work on one target when it is the target's last input at `t`:
     /// [`advance`](Self::advance) to `t`, [`receive`](Self::receive) `w` on receptor `r`,
     /// then whether the neuron is [at threshold](Self::above_threshold) (the caller fires
@@ -145,6 +156,10 @@ macro_rules! neuron_models {
             #[inline]
             fn above_threshold(&self, i: usize) -> bool {
                 match self { $(Population::$variant(p) => p.above_threshold(i),)+ }
+            }
+            #[inline]
+            fn settle(&self, i: usize, end: f64) -> Outcome {
+                match self { $(Population::$variant(p) => p.settle(i, end),)+ }
             }
             #[inline]
             fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) {

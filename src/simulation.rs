@@ -20,7 +20,7 @@
 use crate::ids::{NeuronId, NodeId, PopulationId, SourceId};
 use crate::network::connectivity::STATIC;
 use crate::network::Network;
-use crate::neuron::{NeuronModel, Next};
+use crate::neuron::{NeuronModel, Next, Outcome};
 use crate::queue::{Event, EventQueue};
 use crate::records::{
     sort_records, Output, Spike, Stats, Stop, StopFlag, VoltageSample, WeightSample,
@@ -107,7 +107,7 @@ pub struct Simulation {
     walks: Vec<Walk>,
     free_walks: Vec<u32>,
     /// Scratch for a batched delivery: per target, what the delivery left of it.
-    batch_next: Vec<crate::neuron::Outcome>,
+    batch_next: Vec<Outcome>,
     /// Deliveries prefetch their targets (networks larger than the caches).
     prefetch: bool,
 }
@@ -468,16 +468,7 @@ impl Simulation {
             }
         }
         // Threshold tests after every input at t has been applied, then predictions.
-        let mut k = 0;
-        while k < self.dirty.len() {
-            let g = self.dirty[k];
-            k += 1;
-            self.meta[g.index()].dirty = false;
-            // (already at t: marked when an input or its firing brought it there)
-            let (p, i) = self.locate(g);
-            self.settle(g, p, i, t);
-        }
-        self.dirty.clear();
+        self.settle_marked(t);
         // STDP potentiation for this instant's spikes, after every arrival at t
         if let Some(pl) = &mut self.net.plasticity {
             if pl.pending() {
@@ -489,6 +480,41 @@ impl Simulation {
             }
         }
         Ok(())
+    }
+
+    /// The end of instant `t`: the threshold test and prediction of every marked neuron (each
+    /// already at `t`: marked when an input or its firing brought it there), in passes like a
+    /// delivery's ([`deliver_last`](Self::deliver_last)): the tests and most of the bounds,
+    /// the bounds' last steps in one tight loop, then in marking order the firings and queue
+    /// updates. Firing only queues events, so no neuron's state changes between its test and
+    /// its update: the same results as settling one neuron at a time.
+    fn settle_marked(&mut self, t: f64) {
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut next = std::mem::take(&mut self.batch_next);
+        next.clear();
+        let end = self.net.duration;
+        for &g in &dirty {
+            self.meta[g.index()].dirty = false;
+            let (p, i) = self.locate(g);
+            next.push(self.net.populations[p].neurons.settle(i, end));
+        }
+        for o in next.iter_mut() {
+            if let Outcome::Bound(b) = *o {
+                *o = Outcome::Next(b.finish(t, end));
+            }
+        }
+        for (&g, &o) in dirty.iter().zip(&next) {
+            match o.resolve(t, end) {
+                Some(nx) => self.schedule(g, nx),
+                None => {
+                    let (p, i) = self.locate(g);
+                    self.settle(g, p, i, t);
+                }
+            }
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+        self.batch_next = next;
     }
 
     /// Threshold test and next prediction for neuron `g` (population `p`, index `i`) once

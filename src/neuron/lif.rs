@@ -645,32 +645,15 @@ impl NeuronModel for LifPopulation {
     }
     #[inline]
     fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) {
-        let done = match (self.fused, self.layout.n_state) {
-            (true, 0) => self.apply_fused::<0>(i, t, r, w),
-            (true, 1) => self.apply_fused::<1>(i, t, r, w),
-            (true, 2) => self.apply_fused::<2>(i, t, r, w),
-            (true, 3) => self.apply_fused::<3>(i, t, r, w),
-            _ => false,
-        };
-        if !done {
-            self.advance(i, t);
-            self.receive(i, r, w);
-        }
+        LifPopulation::apply(self, i, t, r, w)
+    }
+    #[inline]
+    fn settle(&self, i: usize, end: f64) -> Outcome {
+        LifPopulation::settle(self, i, end)
     }
     #[inline]
     fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Outcome {
-        let fused = match (self.fused, self.layout.n_state) {
-            (true, 0) => self.deliver_fused::<0>(i, t, r, w, end),
-            (true, 1) => self.deliver_fused::<1>(i, t, r, w, end),
-            (true, 2) => self.deliver_fused::<2>(i, t, r, w, end),
-            (true, 3) => self.deliver_fused::<3>(i, t, r, w, end),
-            _ => None,
-        };
-        fused.unwrap_or_else(|| {
-            self.advance(i, t);
-            self.receive(i, r, w);
-            Outcome::from_next((!self.above_threshold(i)).then(|| self.next_bound(i, end)))
-        })
+        LifPopulation::deliver(self, i, t, r, w, end)
     }
     #[inline]
     fn fire(&mut self, i: usize) {

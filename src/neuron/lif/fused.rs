@@ -12,6 +12,60 @@ use crate::neuron::{BoundParts, Next, Outcome};
 pub(super) const MAX_FUSED: usize = 3;
 
 impl LifPopulation {
+    /// [`NeuronModel::apply`](crate::neuron::NeuronModel::apply): fused where the layout
+    /// allows.
+    #[inline]
+    pub fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) {
+        let done = match (self.fused, self.layout.n_state) {
+            (true, 0) => self.apply_fused::<0>(i, t, r, w),
+            (true, 1) => self.apply_fused::<1>(i, t, r, w),
+            (true, 2) => self.apply_fused::<2>(i, t, r, w),
+            (true, 3) => self.apply_fused::<3>(i, t, r, w),
+            _ => false,
+        };
+        if !done {
+            self.advance(i, t);
+            self.receive(i, r, w);
+        }
+    }
+
+    /// [`NeuronModel::settle`](crate::neuron::NeuronModel::settle): fused where the layout
+    /// allows.
+    #[inline]
+    pub fn settle(&self, i: usize, end: f64) -> Outcome {
+        let fused = match (self.fused, self.layout.n_state) {
+            (true, 0) => self.bound_fused::<0>(i, end),
+            (true, 1) => self.bound_fused::<1>(i, end),
+            (true, 2) => self.bound_fused::<2>(i, end),
+            (true, 3) => self.bound_fused::<3>(i, end),
+            _ => None,
+        };
+        fused.unwrap_or_else(|| self.settle_general(i, end))
+    }
+
+    /// [`NeuronModel::deliver`](crate::neuron::NeuronModel::deliver): fused where the
+    /// layout allows.
+    #[inline]
+    pub fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Outcome {
+        let fused = match (self.fused, self.layout.n_state) {
+            (true, 0) => self.deliver_fused::<0>(i, t, r, w, end),
+            (true, 1) => self.deliver_fused::<1>(i, t, r, w, end),
+            (true, 2) => self.deliver_fused::<2>(i, t, r, w, end),
+            (true, 3) => self.deliver_fused::<3>(i, t, r, w, end),
+            _ => None,
+        };
+        fused.unwrap_or_else(|| {
+            self.advance(i, t);
+            self.receive(i, r, w);
+            self.settle_general(i, end)
+        })
+    }
+
+    /// The threshold test and bound by the general calls.
+    fn settle_general(&self, i: usize, end: f64) -> Outcome {
+        Outcome::from_next((!self.above_threshold(i)).then(|| self.next_bound(i, end)))
+    }
+
     /// [`advance`](Self::advance) and [`receive`](Self::receive) in one pass for the fused
     /// layout with `N` channels. False, with nothing changed, when the neuron needs the
     /// general path (refractory at its last update, no time elapsed, or shared factors more
@@ -63,8 +117,20 @@ impl LifPopulation {
         if !self.apply_fused::<N>(i, t, r, w) {
             return None;
         }
+        self.bound_fused::<N>(i, end)
+    }
+
+    /// [`above_threshold`](Self::above_threshold) and [`next_bound`](Self::next_bound) at
+    /// the neuron's current time in one pass for the fused layout with `N` channels, the
+    /// bound's square root and divisions left to the caller. `None` while refractory (the
+    /// general path looks ahead on a copy).
+    #[inline(always)]
+    pub(super) fn bound_fused<const N: usize>(&self, i: usize, end: f64) -> Option<Outcome> {
         let h = &self.hot[i];
-        let v = h.v;
+        let (t, v) = (h.t_last, h.v);
+        if t < h.ref_until {
+            return None;
+        }
         if v >= h.v_th {
             return Some(Outcome::Fires);
         }

@@ -305,11 +305,11 @@ proptest! {
             reference.advance(i, t);
             reference.receive(i, r, w);
             let want = (!reference.above_threshold(i)).then(|| reference.next_bound(i, 1e6));
-            // an input alone (`apply`, a group that is not its instant's last) or with the
-            // threshold test and bound (`deliver`)
+            // an input alone (`apply`, a group that is not its instant's last) and the
+            // test and bound at the instant's end (`settle`), or all in one (`deliver`)
             let got = if kind == 1 {
                 NeuronModel::apply(&mut fused, i, t, r, w);
-                (!fused.above_threshold(i)).then(|| fused.next_bound(i, 1e6))
+                NeuronModel::settle(&fused, i, 1e6).resolve(t, 1e6)
             } else {
                 NeuronModel::deliver(&mut fused, i, t, r, w, 1e6).resolve(t, 1e6)
             };
