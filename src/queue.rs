@@ -59,6 +59,11 @@ pub enum Event {
     Source {
         /// The source.
         source: SourceId,
+        /// Its row's delay groups, `first..first + groups` (read when the spike was
+        /// scheduled, while they were in cache: with many sources they are not when it pops).
+        first: u32,
+        /// Number of delay groups.
+        groups: u32,
     },
     /// Deliver the synapses `start..end` of the connectivity (one delay group).
     Deliver {
@@ -378,6 +383,8 @@ mod tests {
             1.0,
             Event::Source {
                 source: SourceId(3),
+                first: 0,
+                groups: 0,
             },
         );
         q.set_crossing(NeuronId(7), Some(1.0));
@@ -420,7 +427,9 @@ mod tests {
                 (
                     1.0,
                     Event::Source {
-                        source: SourceId(3)
+                        source: SourceId(3),
+                        first: 0,
+                        groups: 0
                     }
                 ),
                 (

@@ -84,8 +84,8 @@ pub struct Simulation {
     /// Per neuron: the loop's bookkeeping, in one 8-byte record (one cache access per
     /// delivery instead of four).
     meta: Vec<Meta>,
-    /// Source → input index.
-    input_of: Vec<u32>,
+    /// Each input's first source (sorted; few, so a search stays in cache).
+    input_starts: Vec<u32>,
     /// Number of neurons (sources' connectivity rows follow them).
     n_neurons: u32,
     dirty: Vec<NeuronId>,
@@ -146,14 +146,11 @@ impl Simulation {
                 pop.neurons.len(),
             ));
         }
-        let mut input_of = Vec::with_capacity(net.n_sources());
-        for (k, inp) in net.inputs.iter().enumerate() {
-            input_of.extend(std::iter::repeat_n(k as u32, inp.sources.len()));
-        }
+        let input_starts = net.inputs.iter().map(|inp| inp.offset.0).collect();
         let mut sim = Simulation {
             queue: EventQueue::with_capacity(1024 + net.n_sources(), n),
             meta,
-            input_of,
+            input_starts,
             n_neurons: n as u32,
             dirty: owned.clone().map(NeuronId).collect(),
             probe_next: vec![0; net.probes.len()],
@@ -180,7 +177,9 @@ impl Simulation {
         for inp in 0..sim.net.inputs.len() {
             for s in 0..sim.net.inputs[inp].sources.len() {
                 let source = SourceId(sim.net.inputs[inp].offset.0 + s as u32);
-                sim.schedule_source(inp, s, source);
+                let node = NodeId(sim.n_neurons + source.0);
+                let (first, end) = sim.net.connectivity.group_range(node);
+                sim.schedule_source(inp, s, source, (first, end - first));
             }
         }
         for p in 0..sim.net.probes.len() {
@@ -207,14 +206,29 @@ impl Simulation {
         self.now
     }
 
-    fn schedule_source(&mut self, inp: usize, s: usize, source: SourceId) {
+    /// Queues the next spike of source `s` of input `inp` (global `source`), whose row has
+    /// the delay groups `first..first + groups`.
+    fn schedule_source(
+        &mut self,
+        inp: usize,
+        s: usize,
+        source: SourceId,
+        (first, groups): (u32, u32),
+    ) {
         let duration = self.net.duration;
         if let Some(mut t) = self.net.inputs[inp].sources[s].next_spike() {
             if let Some(dt) = self.net.inputs[inp].grid {
                 t = (t / dt).round() * dt; // monotone, so trains stay sorted
             }
             if t < duration {
-                self.queue.push(t, Event::Source { source });
+                self.queue.push(
+                    t,
+                    Event::Source {
+                        source,
+                        first,
+                        groups,
+                    },
+                );
             }
         }
     }
@@ -429,8 +443,13 @@ impl Simulation {
                         }
                     }
                 }
-                Event::Source { source } => {
-                    let inp = self.input_of[source.index()] as usize;
+                Event::Source {
+                    source,
+                    first,
+                    groups,
+                } => {
+                    // (few inputs: their starts are in cache, where a table per source is not)
+                    let inp = self.input_starts.partition_point(|&o| o <= source.0) - 1;
                     let s = source.index() - self.net.inputs[inp].offset.index();
                     // its stream is read below, after the row: ask for it now so that
                     // with many sources the two cache misses overlap
@@ -443,8 +462,8 @@ impl Simulation {
                             neuron: s as u32,
                         });
                     }
-                    self.fan_out(NodeId(self.n_neurons + source.0), t);
-                    self.schedule_source(inp, s, source);
+                    self.fan_out_groups(first, first + groups, t);
+                    self.schedule_source(inp, s, source, (first, groups));
                 }
                 Event::Deliver {
                     start,
@@ -616,6 +635,11 @@ impl Simulation {
     /// per spike, its next group, instead of one per group.
     fn fan_out(&mut self, node: NodeId, t: f64) {
         let (a, b) = self.net.connectivity.group_range(node);
+        self.fan_out_groups(a, b, t);
+    }
+
+    /// [`fan_out`](Self::fan_out) of a node's delay groups `a..b`.
+    fn fan_out_groups(&mut self, a: u32, b: u32, t: f64) {
         if b <= a {
             return;
         }
