@@ -87,7 +87,7 @@ impl LifPopulation {
                 return false;
             }
         } else if ready {
-            self.advance_factored(i, t - t0);
+            self.advance_factored_distinct::<N>(i, t - t0);
         } else {
             return false;
         }
