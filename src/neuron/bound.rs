@@ -36,8 +36,9 @@ pub fn quadratic_bound(g0: f64, g1: f64, curv: f64) -> f64 {
     }
 }
 
-/// The bound a linear model's [`next_bound`](super::NeuronModel::next_bound) returns from the distance `g0 < 0` to threshold
-/// at `t0` and the (upper bound, slope bound, quadratic bound) of the distance ahead.
+/// The bound a linear model's [`next_bound`](super::NeuronModel::next_bound) returns, from
+/// the distance `g0 < 0` to threshold at `t0` and the (upper bound, slope bound, quadratic
+/// bound) of the distance ahead.
 #[inline]
 pub fn bound_at(t0: f64, g0: f64, (upper, m, s_quad): (f64, f64, f64), end: f64) -> Next {
     if upper < 0.0 || m <= 0.0 {

@@ -48,12 +48,12 @@ impl Simulation {
         }
     }
 
-    /// Delivers a group that is the instant's last event and names each target once, in two
-    /// passes: first each target not marked earlier in the instant gets its input and its
-    /// bound in one call ([`deliver`](crate::neuron::NeuronModel::deliver); independent of
-    /// each other, so the processor overlaps their arithmetic; in large networks each
-    /// target's crossing-heap slot is also requested, its position having been prefetched a
-    /// few synapses earlier), then the firings and the queue updates.
+    /// Delivers a group that is the instant's last event and names each target once, in three
+    /// passes: each target not marked earlier in the instant gets its input, threshold test
+    /// and most of its bound in one call ([`deliver`](crate::neuron::NeuronModel::deliver);
+    /// in large networks its crossing-heap slot is also requested, its position having been
+    /// prefetched a few synapses earlier); then the bounds' last steps; then the firings and
+    /// the queue updates.
     fn deliver_last(&mut self, start: usize, end: usize, t: f64) {
         let mut next = std::mem::take(&mut self.batch_next);
         next.clear();
@@ -91,9 +91,9 @@ impl Simulation {
     }
 
     /// The last pass of [`deliver_last`](Self::deliver_last): in synapse order, each
-    /// unmarked target's bound `next[k - start]` queued, or (`None`) the target fired and
-    /// settled — the same operations in the same order per target as settling one target
-    /// at a time, so the same results.
+    /// unmarked target's bound `next[k - start]` queued, or (`Outcome::Fires`) the target
+    /// fired and settled — the same operations in the same order per target as settling one
+    /// target at a time, so the same results.
     #[inline]
     fn settle_in_order(&mut self, start: usize, end: usize, next: &[Outcome], t: f64) {
         for (k, &o) in (start..end).zip(next) {

@@ -168,12 +168,12 @@ impl LifPopulation {
         (upper, slope, quadratic_bound(g0, g1, curv))
     }
 
-    /// The parts of [`simple_bounds`](Self::simple_bounds) for pairwise distinct rates `mu`, `lam` (no
-    /// channel rate equal to `mu` or to another) and `N` channels: no term merging,
+    /// The parts of [`simple_bounds`](Self::simple_bounds) for pairwise distinct rates `mu`,
+    /// `lam` (no channel rate equal to `mu` or to another) and `N` channels: no term merging,
     /// fixed-size loops and no branches per term. The same terms summed in the same order as
     /// the general path (a term ≤ 0 adds +0 to `upper` and `curv`, one ≥ 0 adds −0 to
-    /// `slope`: no change), so the same numbers: `(upper, slope, g1, curv)`, the square root and divisions of the
-    /// quadratic bound left to the caller.
+    /// `slope`: no change), so the same numbers: `(upper, slope, g1, curv)`, the quadratic
+    /// bound's square root and divisions left to the caller.
     #[inline(always)]
     pub(super) fn distinct_parts<const N: usize>(
         &self,
