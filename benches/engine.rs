@@ -80,6 +80,73 @@ fn queue(c: &mut Criterion) {
     g.finish();
 }
 
+/// Predictions as the loop makes them (CUBA: most bounds 4-16 ms ahead): each step updates
+/// one neuron's prediction to `now + U(4, 16)` ms and, every tenth step, pops the earliest
+/// and moves `now` to it. The horizon split against one indexed heap over everything.
+fn predictions(c: &mut Criterion) {
+    use exactspike::queue::horizon::Predictions;
+    use exactspike::queue::indexed::IndexedHeap;
+    /// The structure under test: set, pop (the earliest's time).
+    trait Pred {
+        fn set(&mut self, id: u32, t: f64);
+        fn pop_time(&mut self) -> Option<f64>;
+    }
+    impl Pred for Predictions {
+        fn set(&mut self, id: u32, t: f64) {
+            Predictions::set(self, id, t);
+        }
+        fn pop_time(&mut self) -> Option<f64> {
+            let t = self.peek()?.1;
+            self.pop();
+            Some(t)
+        }
+    }
+    impl Pred for IndexedHeap {
+        fn set(&mut self, id: u32, t: f64) {
+            IndexedHeap::set(self, id, t);
+        }
+        fn pop_time(&mut self) -> Option<f64> {
+            let t = self.peek()?.1;
+            self.pop();
+            Some(t)
+        }
+    }
+    fn run(q: &mut impl Pred, n: usize, steps: usize, x: &mut u64, now: &mut f64) {
+        for s in 0..steps {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            let id = (*x % n as u64) as u32;
+            let ahead = 4.0 + 12.0 * ((*x >> 20) % 1024) as f64 / 1024.0;
+            q.set(id, *now + ahead);
+            if s % 10 == 9 {
+                if let Some(t) = q.pop_time() {
+                    *now = t;
+                    q.set(id, t + ahead);
+                }
+            }
+        }
+    }
+    let mut g = c.benchmark_group("predictions");
+    for &n in &[4_000usize, 100_000] {
+        let steps = 10 * n;
+        g.throughput(Throughput::Elements(steps as u64));
+        g.bench_function(format!("horizon split, {n} neurons"), |b| {
+            let mut q = Predictions::new(n);
+            let (mut x, mut now) = (0x9e37_79b9u64, 0.0);
+            run(&mut q, n, steps, &mut x, &mut now);
+            b.iter(|| run(&mut q, n, steps, &mut x, &mut now));
+        });
+        g.bench_function(format!("one indexed heap, {n} neurons"), |b| {
+            let mut q = IndexedHeap::new(n);
+            let (mut x, mut now) = (0x9e37_79b9u64, 0.0);
+            run(&mut q, n, steps, &mut x, &mut now);
+            b.iter(|| run(&mut q, n, steps, &mut x, &mut now));
+        });
+    }
+    g.finish();
+}
+
 fn neuron(c: &mut Criterion) {
     let mut g = c.benchmark_group("neuron");
     let sc = load("examples/cuba.json", 10.0);
@@ -138,5 +205,5 @@ fn network(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, queue, neuron, network);
+criterion_group!(benches, queue, predictions, neuron, network);
 criterion_main!(benches);
