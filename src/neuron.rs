@@ -89,13 +89,8 @@ pub trait NeuronModel {
     /// pass over the neuron's state and leave the bound's last steps to the caller
     /// ([`Outcome::Bound`]); the numbers must be those of the separate calls (the default).
     fn deliver(&mut self, i: usize, t: f64, r: usize, w: f64, end: f64) -> Outcome {
-        self.advance(i, t);
-        self.receive(i, r, w);
-        if self.above_threshold(i) {
-            Outcome::Fires
-        } else {
-            Outcome::Next(self.next_bound(i, end))
-        }
+        self.apply(i, t, r, w);
+        self.settle(i, end)
     }
     /// Emits a spike at the neuron's current time (reset, refractoriness, adaptation).
     fn fire(&mut self, i: usize);

@@ -517,23 +517,26 @@ impl Simulation {
             let (p, i) = self.locate(g);
             next.push(self.net.populations[p].neurons.settle(i, end));
         }
-        for o in next.iter_mut() {
-            if let Outcome::Bound(b) = *o {
-                *o = Outcome::Next(b.finish(t, end));
-            }
-        }
+        Outcome::finish_all(&mut next, t, end);
         for (&g, &o) in dirty.iter().zip(&next) {
-            match o.resolve(t, end) {
-                Some(nx) => self.schedule(g, nx),
-                None => {
-                    let (p, i) = self.locate(g);
-                    self.settle(g, p, i, t);
-                }
-            }
+            self.settle_outcome(g, o, t);
         }
         self.dirty = dirty;
         self.dirty.clear();
         self.batch_next = next;
+    }
+
+    /// Acts on what a delivery or the instant's end left of neuron `g` at `t`: queues its
+    /// bound, or fires it and settles it after its reset.
+    #[inline(always)]
+    fn settle_outcome(&mut self, g: NeuronId, o: Outcome, t: f64) {
+        match o.resolve(t, self.net.duration) {
+            Some(nx) => self.schedule(g, nx),
+            None => {
+                let (p, i) = self.locate(g);
+                self.settle(g, p, i, t);
+            }
+        }
     }
 
     /// Threshold test and next prediction for neuron `g` (population `p`, index `i`) once

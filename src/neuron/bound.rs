@@ -100,6 +100,18 @@ impl Outcome {
         }
     }
 
+    /// Finishes every [`Bound`](Outcome::Bound) of `outcomes` (targets at `t0`, a run ending
+    /// at `end`): the square roots and divisions of independent targets in one tight loop,
+    /// which the processor overlaps.
+    #[inline(always)]
+    pub fn finish_all(outcomes: &mut [Outcome], t0: f64, end: f64) {
+        for o in outcomes {
+            if let Outcome::Bound(b) = *o {
+                *o = Outcome::Next(b.finish(t0, end));
+            }
+        }
+    }
+
     /// The same from a [`NeuronModel::deliver`](super::NeuronModel::deliver)-style answer.
     #[inline(always)]
     pub fn from_next(next: Option<Next>) -> Outcome {

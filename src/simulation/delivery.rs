@@ -79,13 +79,7 @@ impl Simulation {
                 next.push(pop.deliver(i, t, r, w, duration));
             }
         }
-        // the bounds' square roots and divisions, independent of each other, in one tight
-        // loop: the processor overlaps their latencies
-        for o in next.iter_mut() {
-            if let Outcome::Bound(b) = *o {
-                *o = Outcome::Next(b.finish(t, duration));
-            }
-        }
+        Outcome::finish_all(&mut next, t, duration);
         self.settle_in_order(start, end, &next, t);
         self.batch_next = next;
     }
@@ -101,13 +95,7 @@ impl Simulation {
             if self.meta[g.index()].dirty {
                 continue;
             }
-            match o.resolve(t, self.net.duration) {
-                Some(nx) => self.schedule(g, nx),
-                None => {
-                    let (p, i) = self.locate(g);
-                    self.settle(g, p, i, t);
-                }
-            }
+            self.settle_outcome(g, o, t);
         }
     }
 
