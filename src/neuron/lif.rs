@@ -22,7 +22,7 @@ pub use layout::{ChannelKind, Layout, NeuronInit, Scalars, Slot};
 use super::crossing::{first_crossing_after, ExpPoly};
 use super::kernels::{d1_with, d2_with};
 use super::{NeuronModel, Next, Outcome};
-use bounds::{bound_at, near_degenerate, quadratic_bound};
+use bounds::{bound_at, near_degenerate};
 use shared::{separated, Shared};
 
 /// Most current channels (exp/alpha receptors + adaptation) plus threshold terms per neuron.
@@ -158,11 +158,8 @@ impl LifPopulation {
                 let mu = ni.scalars.rate_m;
                 ni.chan_rate.iter().all(|&l| !near_degenerate(mu, l))
             });
-        p.fused = p.distinct
-            && p.simple_bound
-            && p.layout.n_thr == 0
-            && p.layout.n_state == nch
-            && nch <= fused::MAX_FUSED;
+        // (a simple bound means exp channels only, one state each, and no threshold terms)
+        p.fused = p.distinct && p.simple_bound && nch <= fused::MAX_FUSED;
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);
             p.scalars.push(ni.scalars);
@@ -511,12 +508,7 @@ impl LifPopulation {
         } else if self.mixed_bound {
             self.mixed_bounds(i, v, st, th, g0)
         } else {
-            // second order too: alpha receptors and threshold adaptation close in on a
-            // crossing like exp-only neurons do (curvature bound of the polynomial)
-            let poly = self.distance_poly(i, v, st, th);
-            let g1 = self.slope_at(i, v, st, th);
-            let s_quad = quadratic_bound(g0, g1, poly.curvature_bound());
-            (poly.upper_bound(f64::INFINITY), poly.slope_bound(), s_quad)
+            self.polynomial_bounds(i, v, st, th, g0)
         };
         bound_at(t0, g0, (upper, m, s_quad), end)
     }

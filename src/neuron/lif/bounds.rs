@@ -57,6 +57,24 @@ impl LifPopulation {
         p
     }
 
+    /// `(upper bound of g on [0, ∞), upper bound of g', quadratic bound)` through the
+    /// solver's polynomial: the general path, for any layout, which every specialised path
+    /// equals bit for bit. Second order too: alpha receptors and threshold adaptation close
+    /// in on a crossing like exp-only neurons do (curvature bound of the polynomial).
+    pub(super) fn polynomial_bounds(
+        &self,
+        i: usize,
+        v: f64,
+        st: &[f64],
+        th: &[f64],
+        g0: f64,
+    ) -> (f64, f64, f64) {
+        let poly = self.distance_poly(i, v, st, th);
+        let g1 = self.slope_at(i, v, st, th);
+        let s_quad = quadratic_bound(g0, g1, poly.curvature_bound());
+        (poly.upper_bound(f64::INFINITY), poly.slope_bound(), s_quad)
+    }
+
     /// [`ExpPoly::upper_bound`](super::ExpPoly::upper_bound) on `[0, ∞)` and [`ExpPoly::slope_bound`](super::ExpPoly::slope_bound) of
     /// [`distance_poly`](Self::distance_poly), computed straight from the state for the
     /// common layout (exp channels only, no threshold adaptation, no near-degenerate rate):

@@ -101,6 +101,6 @@ impl LifPopulation {
             curv += share(rho * rho, c, CURV_SUP[0], CURV_NEG[0]);
         }
         let g1 = self.slope_at(i, v, st, th);
-        (upper, slope, super::quadratic_bound(g0, g1, curv))
+        (upper, slope, super::bounds::quadratic_bound(g0, g1, curv))
     }
 }

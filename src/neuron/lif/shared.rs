@@ -18,6 +18,8 @@
 //! the general propagator, which expands around `λ = μ`). A channel with `λ = μ` exactly has
 //! the kernel `s e^{-μs}`, formed from the membrane's factor and the elapsed time.
 
+use super::LifPopulation;
+
 /// The population-wide part: rates and the exponentials of the current instant.
 #[derive(Clone, Debug)]
 pub(super) struct Shared {
@@ -120,8 +122,6 @@ impl Shared {
         }
     }
 }
-
-use super::LifPopulation;
 
 impl LifPopulation {
     /// [`advance_shared`](super::LifPopulation) for `N` channels with pairwise distinct rates

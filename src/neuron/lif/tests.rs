@@ -1,5 +1,6 @@
 //! Unit tests of the lif model against closed forms and dense sampling.
 use super::*;
+use crate::neuron::bound::quadratic_bound;
 use proptest::prelude::*;
 
 #[test]
@@ -66,25 +67,6 @@ fn single(receptors: &[Option<bool>], rates: Vec<f64>, v_inf: f64) -> LifPopulat
     )
 }
 
-/// The bounds of neuron `i` through the solver's polynomial (the general path), which every
-/// specialised path must equal bit for bit.
-fn polynomial_bounds(
-    p: &LifPopulation,
-    i: usize,
-    v: f64,
-    st: &[f64],
-    th: &[f64],
-    g0: f64,
-) -> (f64, f64, f64) {
-    let poly = p.distance_poly(i, v, st, th);
-    let g1 = p.slope_at(i, v, st, th);
-    (
-        poly.upper_bound(f64::INFINITY),
-        poly.slope_bound(),
-        quadratic_bound(g0, g1, poly.curvature_bound()),
-    )
-}
-
 #[test]
 fn free_decay_matches_closed_form() {
     let mut p = single(&[None], vec![], -70.0);
@@ -133,7 +115,7 @@ proptest! {
         p.state[..3].copy_from_slice(&st);
         let g0 = v - p.hot[0].v_th;
         let fast = p.simple_bounds(0, v, &st, g0);
-        prop_assert_eq!(fast, polynomial_bounds(&p, 0, v, &st, &[], g0));
+        prop_assert_eq!(fast, p.polynomial_bounds(0, v, &st, &[], g0));
     }
 }
 
@@ -159,7 +141,7 @@ proptest! {
         p.state[..n].copy_from_slice(&st);
         let g0 = v - p.hot[0].v_th;
         let fast = p.simple_bounds(0, v, &st, g0);
-        prop_assert_eq!(fast, polynomial_bounds(&p, 0, v, &st, &[], g0));
+        prop_assert_eq!(fast, p.polynomial_bounds(0, v, &st, &[], g0));
     }
 }
 
@@ -192,7 +174,7 @@ proptest! {
         p.state[at..at + n].copy_from_slice(st);
         let g0 = v - p.hot[1].v_th;
         let fast = p.simple_bounds(1, v, st, g0);
-        prop_assert_eq!(fast, polynomial_bounds(&p, 1, v, st, &[], g0));
+        prop_assert_eq!(fast, p.polynomial_bounds(1, v, st, &[], g0));
     }
 }
 
@@ -222,7 +204,7 @@ proptest! {
         p.state[..ns].copy_from_slice(&st);
         let g0 = v - p.hot[0].v_th;
         let fast = p.mixed_bounds(0, v, &st, &[], g0);
-        prop_assert_eq!(fast, polynomial_bounds(&p, 0, v, &st, &[], g0));
+        prop_assert_eq!(fast, p.polynomial_bounds(0, v, &st, &[], g0));
     }
 }
 
@@ -262,7 +244,7 @@ proptest! {
         let g0 = v - p.hot[0].v_th - th.iter().sum::<f64>();
         prop_assume!(g0 < 0.0);
         let fast = p.mixed_bounds(0, v, &st, &th, g0);
-        prop_assert_eq!(fast, polynomial_bounds(&p, 0, v, &st, &th, g0));
+        prop_assert_eq!(fast, p.polynomial_bounds(0, v, &st, &th, g0));
     }
 }
 
