@@ -23,7 +23,7 @@ pub mod kernels;
 pub mod lif;
 pub mod qif;
 
-pub use bound::{BoundParts, Outcome};
+pub use bound::{BoundParts, Delivered, Outcome};
 pub use lif::LifPopulation;
 pub use qif::QifPopulation;
 

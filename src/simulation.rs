@@ -20,7 +20,7 @@
 use crate::ids::{NeuronId, NodeId, PopulationId, SourceId};
 use crate::network::connectivity::STATIC;
 use crate::network::Network;
-use crate::neuron::{NeuronModel, Next, Outcome};
+use crate::neuron::{BoundParts, NeuronModel, Next, Outcome};
 use crate::queue::{Event, EventQueue};
 use crate::records::{
     sort_records, Output, Spike, Stats, Stop, StopFlag, VoltageSample, WeightSample,
@@ -108,6 +108,13 @@ pub struct Simulation {
     free_walks: Vec<u32>,
     /// Scratch for a batched delivery: per target, what the delivery left of it.
     batch_next: Vec<Outcome>,
+    /// Scratch for a fused batch: per target, its bound's parts, and the targets that left
+    /// parts.
+    batch_parts: Vec<BoundParts>,
+    batch_pending: Vec<u32>,
+    /// Every population is LIF with the fused layout of this many channels: deliveries take
+    /// the loop specialised for it.
+    fused_channels: Option<usize>,
     /// Deliveries prefetch their targets (networks larger than the caches).
     prefetch: bool,
 }
@@ -168,6 +175,9 @@ impl Simulation {
             walks: Vec::new(),
             free_walks: Vec::new(),
             batch_next: Vec::new(),
+            batch_parts: Vec::new(),
+            batch_pending: Vec::new(),
+            fused_channels: delivery::uniform_fused_channels(&net),
             prefetch: n >= delivery::PREFETCH_FROM,
             net,
         };

@@ -55,7 +55,7 @@ pub fn bound_at(t0: f64, g0: f64, (upper, m, s_quad): (f64, f64, f64), end: f64)
 /// What a delivery leaves of a target's bound: the inputs of [`bound_at`] and
 /// [`quadratic_bound`] besides the time and the end of the run, which the whole delivery
 /// shares.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BoundParts {
     /// Its distance to threshold (< 0) \[mV\].
     pub g0: f64,
@@ -76,6 +76,21 @@ impl BoundParts {
         let s_quad = quadratic_bound(self.g0, self.g1, self.curv);
         bound_at(t0, self.g0, (self.upper, self.slope, s_quad), end)
     }
+}
+
+/// What a delivery into a batch's slot did (see
+/// [`LifPopulation::deliver_into`](super::LifPopulation::deliver_into)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivered {
+    /// Not taken, nothing changed: the general path delivers.
+    General,
+    /// At or above threshold: the loop fires it.
+    Fires,
+    /// Below threshold, and the run ends before anything can happen.
+    Never,
+    /// Below threshold, its bound's parts written to the slot, to be
+    /// [finished](BoundParts::finish).
+    Parts,
 }
 
 /// A target's state after a delivery, before the loop settles it.

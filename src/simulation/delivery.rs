@@ -1,7 +1,8 @@
 //! Delivery of one group of synapses (targets of one spike at one instant).
 
 use super::{Simulation, STATIC};
-use crate::neuron::{NeuronModel, Outcome};
+use crate::network::Network;
+use crate::neuron::{BoundParts, Delivered, NeuronModel, Next, Outcome, Population};
 
 /// How many synapses ahead a delivery prefetches its targets' state.
 const AHEAD: usize = 4;
@@ -21,7 +22,13 @@ impl Simulation {
         // fan-out alone at its instant). Otherwise mark it for the end of the instant.
         let last = distinct && self.queue.peek_time() != Some(t);
         if last {
-            self.deliver_last(start, end, t);
+            match self.fused_channels {
+                Some(0) => self.deliver_last_fused::<0>(start, end, t),
+                Some(1) => self.deliver_last_fused::<1>(start, end, t),
+                Some(2) => self.deliver_last_fused::<2>(start, end, t),
+                Some(3) => self.deliver_last_fused::<3>(start, end, t),
+                _ => self.deliver_last(start, end, t),
+            }
         } else {
             self.apply_inputs(start, end, t);
             for k in start..end {
@@ -84,6 +91,87 @@ impl Simulation {
         self.batch_next = next;
     }
 
+    /// [`deliver_last`](Self::deliver_last) when every population is LIF with the fused
+    /// layout of `N` channels: the same operations in the same order, but each target's
+    /// delivery is one straight path with `N` fixed ([`LifPopulation::deliver_into`]) that
+    /// writes its bound's parts to a slot of its own, and the connectivity's arrays are
+    /// sliced once for the group.
+    ///
+    /// [`LifPopulation::deliver_into`]: crate::neuron::LifPopulation::deliver_into
+    fn deliver_last_fused<const N: usize>(&mut self, start: usize, end: usize, t: f64) {
+        let len = end - start;
+        let duration = self.net.duration;
+        let mut next = std::mem::take(&mut self.batch_next);
+        let mut parts = std::mem::take(&mut self.batch_parts);
+        let mut pending = std::mem::take(&mut self.batch_pending);
+        // (grown once; entries not written below are never read)
+        if next.len() < len {
+            next.resize(len, Outcome::Fires);
+        }
+        if parts.len() < len {
+            parts.resize(len, BoundParts::default());
+        }
+        pending.clear();
+        {
+            let conn = &self.net.connectivity;
+            let (tg, rc, wt) = (
+                &conn.target[start..end],
+                &conn.receptor[start..end],
+                &conn.weight[start..end],
+            );
+            let pops = &mut self.net.populations;
+            let (meta, queue, prefetch) = (&self.meta, &self.queue, self.prefetch);
+            for j in 0..len {
+                if prefetch {
+                    // (`prefetch_ahead`'s hints, from the group's slices)
+                    if let Some(&g) = tg.get(j + 2 * AHEAD) {
+                        crate::prefetch::prefetch(&meta[g.index()]);
+                    }
+                    if let Some(&g) = tg.get(j + AHEAD) {
+                        let pe = &pops[meta[g.index()].pop.index()];
+                        pe.neurons.prefetch(g.index() - pe.offset.index());
+                        queue.prefetch_crossing(g);
+                    }
+                }
+                let g = tg[j];
+                let m = meta[g.index()];
+                let pe = &mut pops[m.pop.index()];
+                let i = g.index() - pe.offset.index();
+                let (r, w) = (rc[j] as usize, wt[j]);
+                if m.dirty {
+                    // (skipped by the last pass: settled at the instant's end)
+                    pe.neurons.apply(i, t, r, w);
+                    continue;
+                }
+                if prefetch {
+                    queue.prefetch_crossing_slot(g);
+                }
+                let done = match &mut pe.neurons {
+                    Population::Lif(p) => p.deliver_into::<N>(i, t, r, w, duration, &mut parts[j]),
+                    _ => Delivered::General,
+                };
+                next[j] = match done {
+                    Delivered::Parts => {
+                        pending.push(j as u32);
+                        continue;
+                    }
+                    Delivered::Fires => Outcome::Fires,
+                    Delivered::Never => Outcome::Next(Next::Never),
+                    Delivered::General => pe.neurons.deliver(i, t, r, w, duration),
+                };
+            }
+        }
+        // the bounds' square roots and divisions, independent of each other
+        for &j in &pending {
+            let j = j as usize;
+            next[j] = Outcome::Next(parts[j].finish(t, duration));
+        }
+        self.settle_in_order(start, end, &next[..len], t);
+        self.batch_next = next;
+        self.batch_parts = parts;
+        self.batch_pending = pending;
+    }
+
     /// The last pass of [`deliver_last`](Self::deliver_last): in synapse order, each
     /// unmarked target's bound `next[k - start]` queued, or (`Outcome::Fires`) the target
     /// fired and settled — the same operations in the same order per target as settling one
@@ -139,4 +227,21 @@ impl Simulation {
             }
         }
     }
+}
+
+/// The channel count of the fused layout when every population of `net` is LIF with that
+/// layout (see [`Simulation::deliver_last_fused`]).
+pub(super) fn uniform_fused_channels(net: &Network) -> Option<usize> {
+    let mut n = None;
+    for pe in &net.populations {
+        let Population::Lif(p) = &pe.neurons else {
+            return None;
+        };
+        let c = p.fused_channels()?;
+        if n.is_some_and(|m| m != c) {
+            return None;
+        }
+        n = Some(c);
+    }
+    n
 }

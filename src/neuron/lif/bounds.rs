@@ -202,8 +202,7 @@ impl LifPopulation {
         st: &[f64],
     ) -> (f64, f64, f64, f64) {
         let h = &self.hot[i];
-        let lam: [f64; N] = std::array::from_fn(|c| lam[c]);
-        let st: [f64; N] = std::array::from_fn(|c| st[c]);
+        let (lam, st) = (&lam[..N], &st[..N]);
         // coefficients of e^{-μs} and e^{-λ_c s}
         let mut c_mu = v - h.v_inf;
         let mut c: [f64; N] = [0.0; N];

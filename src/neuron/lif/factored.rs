@@ -70,25 +70,34 @@ impl LifPopulation {
     }
 
     /// [`advance_factored`](Self::advance_factored) for `N` channels with pairwise distinct
-    /// rates (none equal to μ): the same operations in the same order, unrolled.
+    /// rates (none equal to μ): the same operations in the same order, unrolled; returns
+    /// the new channel states (also stored).
     #[inline(always)]
-    pub(super) fn advance_factored_distinct<const N: usize>(&mut self, i: usize, dt: f64) {
+    pub(super) fn advance_factored_distinct<const N: usize>(
+        &mut self,
+        i: usize,
+        dt: f64,
+    ) -> [f64; N] {
         let at = i * self.stride;
         let (st, k) = self.state[at..at + 1 + 3 * N].split_at_mut(N);
         let (mu, rates, inv_d) = (k[0], &k[1..N + 1], &k[N + 1..2 * N + 1]);
         let h = &mut self.hot[i];
         let e_mu = (-mu * dt).exp();
         let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
+        let mut out = [0.0; N];
         for c in 0..N {
             let i0 = st[c];
+            out[c] = i0;
             if i0 == 0.0 {
                 continue;
             }
             let decay = (-rates[c] * dt).exp();
             v += mu * i0 * ((e_mu - decay) * inv_d[c]);
-            st[c] = i0 * decay;
+            out[c] = i0 * decay;
+            st[c] = out[c];
         }
         h.v = v;
+        out
     }
 
     /// Neuron `i`'s membrane rate and channel rates: from the shared propagator when rates are

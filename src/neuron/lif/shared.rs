@@ -126,14 +126,16 @@ impl Shared {
 impl LifPopulation {
     /// [`advance_shared`](super::LifPopulation) for `N` channels with pairwise distinct rates
     /// (none equal to μ): the same operations in the same order, unrolled, with the
-    /// neuron's block and the instant's factors as fixed-size slices.
+    /// neuron's block and the instant's factors as fixed-size slices. Returns the new
+    /// channel states (also stored), so that a fused delivery keeps them in registers
+    /// instead of reading back what it just wrote.
     #[inline(always)]
-    pub(super) fn advance_distinct<const N: usize>(&mut self, i: usize) -> bool {
-        let Some(sh) = &self.shared else { return false };
+    pub(super) fn advance_distinct<const N: usize>(&mut self, i: usize) -> Option<[f64; N]> {
+        let sh = self.shared.as_ref()?;
         let ep = self.hot[i].epoch;
         let same = ep == sh.epoch;
         if !same && ep + 1 != sh.epoch {
-            return false;
+            return None;
         }
         let (e_now, g_now, step) = (&sh.e_now[..N + 1], &sh.g_now[..N + 1], &sh.step[..N + 1]);
         let inv_d = &sh.inv_d[..N];
@@ -152,17 +154,19 @@ impl LifPopulation {
         let e_mu = factor(0);
         let mu = sh.rates[0];
         let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
+        let mut out = [0.0; N];
         for c in 0..N {
             let i0 = st[c];
             let decay = factor(c + 1);
             if i0 != 0.0 {
                 v += mu * i0 * ((e_mu - decay) * inv_d[c]);
             }
-            st[c] = i0 * decay;
+            out[c] = i0 * decay;
+            st[c] = out[c];
         }
         h.v = v;
         h.epoch = sh.epoch;
         g.copy_from_slice(g_now);
-        true
+        Some(out)
     }
 }

@@ -1,6 +1,7 @@
 //! Unit tests of the lif model against closed forms and dense sampling.
 use super::*;
 use crate::neuron::bound::quadratic_bound;
+use crate::neuron::{BoundParts, Delivered};
 use proptest::prelude::*;
 
 #[test]
@@ -289,9 +290,24 @@ proptest! {
             let want = (!reference.above_threshold(i)).then(|| reference.next_bound(i, 1e6));
             // an input alone (`apply`, a group that is not its instant's last) and the
             // test and bound at the instant's end (`settle`), or all in one (`deliver`)
+            // (or, kind 2, the event loop's specialised call with the channel count fixed)
             let got = if kind == 1 {
                 NeuronModel::apply(&mut fused, i, t, r, w);
                 NeuronModel::settle(&fused, i, 1e6).resolve(t, 1e6)
+            } else if kind == 2 {
+                let mut parts = BoundParts::default();
+                let done = match n {
+                    0 => fused.deliver_into::<0>(i, t, r, w, 1e6, &mut parts),
+                    1 => fused.deliver_into::<1>(i, t, r, w, 1e6, &mut parts),
+                    2 => fused.deliver_into::<2>(i, t, r, w, 1e6, &mut parts),
+                    _ => fused.deliver_into::<3>(i, t, r, w, 1e6, &mut parts),
+                };
+                match done {
+                    Delivered::Parts => Some(parts.finish(t, 1e6)),
+                    Delivered::Fires => None,
+                    Delivered::Never => Some(Next::Never),
+                    Delivered::General => NeuronModel::deliver(&mut fused, i, t, r, w, 1e6).resolve(t, 1e6),
+                }
             } else {
                 NeuronModel::deliver(&mut fused, i, t, r, w, 1e6).resolve(t, 1e6)
             };
