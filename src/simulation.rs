@@ -518,6 +518,13 @@ impl Simulation {
     /// updates. Firing only queues events, so no neuron's state changes between its test and
     /// its update: the same results as settling one neuron at a time.
     fn settle_marked(&mut self, t: f64) {
+        match self.fused_channels {
+            Some(0) => return self.settle_marked_fused::<0>(t),
+            Some(1) => return self.settle_marked_fused::<1>(t),
+            Some(2) => return self.settle_marked_fused::<2>(t),
+            Some(3) => return self.settle_marked_fused::<3>(t),
+            _ => {}
+        }
         let dirty = std::mem::take(&mut self.dirty);
         let mut next = std::mem::take(&mut self.batch_next);
         next.clear();
@@ -660,9 +667,11 @@ impl Simulation {
             let (delay, start, end, distinct) = self.net.connectivity.group(a);
             let at = arrival(t, delay);
             if at < self.net.duration {
-                // the row's first targets and weights: soon read when the delay is short
-                // (a miss each in large networks otherwise, one after the other)
-                self.net.connectivity.prefetch_row(start as usize);
+                // the group's targets and weights: soon read when the delay is short (a miss
+                // each in large networks otherwise, one after the other)
+                self.net
+                    .connectivity
+                    .prefetch_row(start as usize, end as usize);
                 self.queue.push(
                     at,
                     Event::Deliver {

@@ -43,6 +43,10 @@ impl Simulation {
         for k in start..end {
             if self.prefetch {
                 self.prefetch_ahead(k, end);
+            } else if let Some(&g) = self.net.connectivity.target[..end].get(k + AHEAD) {
+                // (a small network's state is in L2, not L1: the target's record and block)
+                let (p, i) = self.locate(g);
+                self.net.populations[p].neurons.prefetch(i);
             }
             let g = self.net.connectivity.target[k];
             let (p, i) = self.locate(g);
@@ -132,6 +136,10 @@ impl Simulation {
                         pe.neurons.prefetch(g.index() - pe.offset.index());
                         queue.prefetch_crossing(g);
                     }
+                } else if let Some(&g) = tg.get(j + AHEAD) {
+                    // (a small network's state is in L2, not L1: the target's record and block)
+                    let pe = &pops[meta[g.index()].pop.index()];
+                    pe.neurons.prefetch(g.index() - pe.offset.index());
                 }
                 let g = tg[j];
                 let m = meta[g.index()];
@@ -167,6 +175,56 @@ impl Simulation {
             next[j] = Outcome::Next(parts[j].finish(t, duration));
         }
         self.settle_in_order(start, end, &next[..len], t);
+        self.batch_next = next;
+        self.batch_parts = parts;
+        self.batch_pending = pending;
+    }
+
+    /// [`settle_marked`](Self::settle_marked) when every population is LIF with the fused
+    /// layout of `N` channels: the same passes, each neuron's bound's parts written to a
+    /// slot of its own ([`deliver_last_fused`](Self::deliver_last_fused)'s scheme).
+    pub(super) fn settle_marked_fused<const N: usize>(&mut self, t: f64) {
+        let dirty = std::mem::take(&mut self.dirty);
+        let len = dirty.len();
+        let end = self.net.duration;
+        let mut next = std::mem::take(&mut self.batch_next);
+        let mut parts = std::mem::take(&mut self.batch_parts);
+        let mut pending = std::mem::take(&mut self.batch_pending);
+        if next.len() < len {
+            next.resize(len, Outcome::Fires);
+        }
+        if parts.len() < len {
+            parts.resize(len, BoundParts::default());
+        }
+        pending.clear();
+        for (j, &g) in dirty.iter().enumerate() {
+            let m = &mut self.meta[g.index()];
+            m.dirty = false;
+            let pe = &self.net.populations[m.pop.index()];
+            let i = g.index() - pe.offset.index();
+            let done = match &pe.neurons {
+                Population::Lif(p) => p.settle_into::<N>(i, end, &mut parts[j]),
+                _ => Delivered::General,
+            };
+            next[j] = match done {
+                Delivered::Parts => {
+                    pending.push(j as u32);
+                    continue;
+                }
+                Delivered::Fires => Outcome::Fires,
+                Delivered::Never => Outcome::Next(Next::Never),
+                Delivered::General => pe.neurons.settle(i, end),
+            };
+        }
+        for &j in &pending {
+            let j = j as usize;
+            next[j] = Outcome::Next(parts[j].finish(t, end));
+        }
+        for (&g, &o) in dirty.iter().zip(&next[..len]) {
+            self.settle_outcome(g, o, t);
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
         self.batch_next = next;
         self.batch_parts = parts;
         self.batch_pending = pending;

@@ -202,28 +202,7 @@ impl LifPopulation {
         st: &[f64],
     ) -> (f64, f64, f64, f64) {
         let h = &self.hot[i];
-        let (lam, st) = (&lam[..N], &st[..N]);
-        // coefficients of e^{-μs} and e^{-λ_c s}
-        let mut c_mu = v - h.v_inf;
-        let mut c: [f64; N] = [0.0; N];
-        for k in 0..N {
-            let q = (mu * st[k]) / (lam[k] - mu);
-            c_mu += q;
-            c[k] = -q;
-        }
-        let term = |(upper, slope, curv): (f64, f64, f64), rate: f64, c: f64| {
-            (
-                upper + c.max(0.0),
-                slope + -rate * c.min(0.0),
-                curv + rate * rate * c.max(0.0),
-            )
-        };
-        let mut acc = term((h.v_inf - h.v_th, 0.0, 0.0), mu, c_mu);
-        for k in 0..N {
-            acc = term(acc, lam[k], c[k]);
-        }
-        let g1 = mu * (st.iter().sum::<f64>() - (v - h.v_inf));
-        (acc.0, acc.1, g1, acc.2)
+        distinct_parts_of::<N>(h.v_inf, h.v_th, mu, lam, v, st)
     }
 
     /// `d/ds (V - θ)` at a non-refractory local state: `V' = μ (Σ I - (V - V∞))`,
@@ -244,4 +223,38 @@ impl LifPopulation {
 pub(super) fn near_degenerate(mu: f64, lam: f64) -> bool {
     let d = lam - mu;
     d != 0.0 && (d * 10.0 / mu.min(lam)).abs() < 1e-5
+}
+
+/// [`LifPopulation::distinct_parts`] for a neuron with constants `v_inf`, `v_th`.
+#[inline(always)]
+pub(super) fn distinct_parts_of<const N: usize>(
+    v_inf: f64,
+    v_th: f64,
+    mu: f64,
+    lam: &[f64],
+    v: f64,
+    st: &[f64],
+) -> (f64, f64, f64, f64) {
+    let (lam, st) = (&lam[..N], &st[..N]);
+    // coefficients of e^{-μs} and e^{-λ_c s}
+    let mut c_mu = v - v_inf;
+    let mut c: [f64; N] = [0.0; N];
+    for k in 0..N {
+        let q = (mu * st[k]) / (lam[k] - mu);
+        c_mu += q;
+        c[k] = -q;
+    }
+    let term = |(upper, slope, curv): (f64, f64, f64), rate: f64, c: f64| {
+        (
+            upper + c.max(0.0),
+            slope + -rate * c.min(0.0),
+            curv + rate * rate * c.max(0.0),
+        )
+    };
+    let mut acc = term((v_inf - v_th, 0.0, 0.0), mu, c_mu);
+    for k in 0..N {
+        acc = term(acc, lam[k], c[k]);
+    }
+    let g1 = mu * (st.iter().sum::<f64>() - (v - v_inf));
+    (acc.0, acc.1, g1, acc.2)
 }

@@ -9,7 +9,7 @@
 //! a few ulp of the current it multiplies). A channel with λ = μ exactly has the kernel
 //! `s e^{-μs}`; a channel whose current is zero costs no `exp`.
 
-use super::{separated, LifPopulation, NeuronInit};
+use super::{separated, Hot, LifPopulation, NeuronInit};
 
 /// Floats a neuron's block holds after its `n` channel states.
 pub(super) fn constants_len(n: usize) -> usize {
@@ -79,25 +79,7 @@ impl LifPopulation {
         dt: f64,
     ) -> [f64; N] {
         let at = i * self.stride;
-        let (st, k) = self.state[at..at + 1 + 3 * N].split_at_mut(N);
-        let (mu, rates, inv_d) = (k[0], &k[1..N + 1], &k[N + 1..2 * N + 1]);
-        let h = &mut self.hot[i];
-        let e_mu = (-mu * dt).exp();
-        let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
-        let mut out = [0.0; N];
-        for c in 0..N {
-            let i0 = st[c];
-            out[c] = i0;
-            if i0 == 0.0 {
-                continue;
-            }
-            let decay = (-rates[c] * dt).exp();
-            v += mu * i0 * ((e_mu - decay) * inv_d[c]);
-            out[c] = i0 * decay;
-            st[c] = out[c];
-        }
-        h.v = v;
-        out
+        step_factored_distinct::<N>(&mut self.hot[i], &mut self.state[at..at + 1 + 3 * N], dt)
     }
 
     /// Neuron `i`'s membrane rate and channel rates: from the shared propagator when rates are
@@ -115,4 +97,32 @@ impl LifPopulation {
             (self.scalars[i].rate_m, &self.chan_rate[i * n..(i + 1) * n])
         }
     }
+}
+
+/// [`LifPopulation::advance_factored_distinct`] on a neuron's record `h` and its block `blk`
+/// (`N` channel states, then `μ`, the `N` rates and the `N` reciprocal differences).
+#[inline(always)]
+pub(super) fn step_factored_distinct<const N: usize>(
+    h: &mut Hot,
+    blk: &mut [f64],
+    dt: f64,
+) -> [f64; N] {
+    let (st, k) = blk[..1 + 3 * N].split_at_mut(N);
+    let (mu, rates, inv_d) = (k[0], &k[1..N + 1], &k[N + 1..2 * N + 1]);
+    let e_mu = (-mu * dt).exp();
+    let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
+    let mut out = [0.0; N];
+    for c in 0..N {
+        let i0 = st[c];
+        out[c] = i0;
+        if i0 == 0.0 {
+            continue;
+        }
+        let decay = (-rates[c] * dt).exp();
+        v += mu * i0 * ((e_mu - decay) * inv_d[c]);
+        out[c] = i0 * decay;
+        st[c] = out[c];
+    }
+    h.v = v;
+    out
 }

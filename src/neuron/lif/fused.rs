@@ -5,7 +5,10 @@
 //! (proptest `fused_delivery_equals_the_separate_calls`), without their dispatch, their
 //! repeated checks and their re-reads of the state.
 
-use super::{LifPopulation, Slot};
+use super::bounds::distinct_parts_of;
+use super::factored::step_factored_distinct;
+use super::shared::step_distinct;
+use super::{Hot, LifPopulation, Slot};
 use crate::neuron::{BoundParts, Delivered, Next, Outcome};
 
 /// Most channels the fused path takes.
@@ -95,39 +98,9 @@ impl LifPopulation {
         } else {
             return false;
         };
-        self.input::<N>(i, t, r, w, st);
+        let (slot, at) = (self.layout.receptors[r], i * self.stride);
+        input_to::<N>(&mut self.hot[i], &mut self.state[at..], slot, t, w, st);
         true
-    }
-
-    /// The input of a fused delivery to neuron `i`, advanced to `t` with channel states
-    /// `st`; returns the states after it (also stored).
-    #[inline(always)]
-    fn input<const N: usize>(
-        &mut self,
-        i: usize,
-        t: f64,
-        r: usize,
-        w: f64,
-        mut st: [f64; N],
-    ) -> [f64; N] {
-        self.hot[i].t_last = t;
-        // not refractory from here on (t > t_last ≥ ref_until)
-        match self.layout.receptors[r] {
-            Slot::Delta => self.hot[i].v += w,
-            Slot::Exp(c) => {
-                let c = c as usize;
-                self.state[i * self.stride + c] += w;
-                // (constant indices: a dynamic one would keep `st` in memory, and the bound
-                // would read it back with wide loads that the narrow stores cannot forward to)
-                for (k, s) in st.iter_mut().enumerate() {
-                    if k == c {
-                        *s += w;
-                    }
-                }
-            }
-            Slot::Alpha(_) => unreachable!("fused layouts have exp channels only"),
-        }
-        st
     }
 
     /// [`deliver`](crate::neuron::NeuronModel::deliver) in one pass for the fused layout with
@@ -171,28 +144,60 @@ impl LifPopulation {
         if !(self.fused && self.layout.n_state == N) {
             return Delivered::General;
         }
-        // `apply_fused`'s steps, with the rest of the delivery in each branch: no merge of
-        // the two propagators' states, which would go through memory
-        let h = &self.hot[i];
+        let slot = self.layout.receptors[r];
+        let at = i * self.stride;
+        // the record and the block borrowed once (not re-indexed through `self` at each use)
+        let h = &mut self.hot[i];
         let t0 = h.t_last;
         let ready = t > t0 && t0 >= h.ref_until;
+        // `apply_fused`'s steps, with the rest of the delivery in each branch: no merge of
+        // the two propagators' states, which would go through memory
         if let Some(sh) = self.shared.as_mut() {
             sh.set_now(t);
             if !ready {
                 return Delivered::General;
             }
-            let Some(st) = self.advance_distinct::<N>(i) else {
+            let blk = &mut self.state[at..at + 2 * N + 1];
+            let Some(st) = step_distinct::<N>(sh, h, blk) else {
                 return Delivered::General;
             };
-            let st = self.input::<N>(i, t, r, w, st);
-            self.bound_into::<N>(i, end, &st, out)
+            let st = input_to::<N>(h, blk, slot, t, w, st);
+            bound_parts::<N>(h, sh.rates[0], &sh.rates[1..], &st, end, out)
         } else if ready {
-            let st = self.advance_factored_distinct::<N>(i, t - t0);
-            let st = self.input::<N>(i, t, r, w, st);
-            self.bound_into::<N>(i, end, &st, out)
+            let blk = &mut self.state[at..at + 3 * N + 1];
+            let st = step_factored_distinct::<N>(h, blk, t - t0);
+            let st = input_to::<N>(h, blk, slot, t, w, st);
+            bound_parts::<N>(h, blk[N], &blk[N + 1..], &st, end, out)
         } else {
             Delivered::General
         }
+    }
+
+    /// [`settle`](crate::neuron::NeuronModel::settle) for a layout of `N` channels, the
+    /// bound's parts written into `out` ([`deliver_into`](Self::deliver_into)'s contract;
+    /// `General` also while refractory).
+    #[inline(always)]
+    pub fn settle_into<const N: usize>(
+        &self,
+        i: usize,
+        end: f64,
+        out: &mut BoundParts,
+    ) -> Delivered {
+        if !(self.fused && self.layout.n_state == N) {
+            return Delivered::General;
+        }
+        let h = &self.hot[i];
+        if h.t_last < h.ref_until {
+            return Delivered::General;
+        }
+        let at = i * self.stride;
+        let blk = &self.state[at..at + N];
+        let mut st = [0.0; N];
+        for (s, x) in st.iter_mut().zip(blk) {
+            *s = *x;
+        }
+        let (mu, lam) = self.rates_of(i);
+        bound_parts::<N>(h, mu, lam, &st, end, out)
     }
 
     /// The number of channels of the fused layout, `None` if this population does not take
@@ -213,41 +218,74 @@ impl LifPopulation {
         let at = i * self.stride;
         let st: [f64; N] = std::array::from_fn(|c| self.state[at + c]);
         let mut parts = BoundParts::default();
-        Some(match self.bound_into::<N>(i, end, &st, &mut parts) {
-            Delivered::Fires => Outcome::Fires,
-            Delivered::Parts => Outcome::Bound(parts),
-            _ => Outcome::Next(Next::Never),
-        })
-    }
-
-    /// The threshold test and the bound's parts (into `out`) of neuron `i`, outside
-    /// refractoriness, with channel states `st`: `Fires`, `Never` (at or past the run's
-    /// end) or `Parts`.
-    #[inline(always)]
-    fn bound_into<const N: usize>(
-        &self,
-        i: usize,
-        end: f64,
-        st: &[f64; N],
-        out: &mut BoundParts,
-    ) -> Delivered {
-        let h = &self.hot[i];
-        let (t, v) = (h.t_last, h.v);
-        if v >= h.v_th {
-            return Delivered::Fires;
-        }
-        if t >= end {
-            return Delivered::Never;
-        }
-        // (`next_bound` subtracts the empty sum of threshold terms, which leaves g0 as is)
-        let g0 = v - h.v_th;
         let (mu, lam) = self.rates_of(i);
-        let (upper, slope, g1, curv) = self.distinct_parts::<N>(i, mu, lam, v, st);
-        out.g0 = g0;
-        out.g1 = g1;
-        out.curv = curv;
-        out.upper = upper;
-        out.slope = slope;
-        Delivered::Parts
+        Some(
+            match bound_parts::<N>(&self.hot[i], mu, lam, &st, end, &mut parts) {
+                Delivered::Fires => Outcome::Fires,
+                Delivered::Parts => Outcome::Bound(parts),
+                _ => Outcome::Next(Next::Never),
+            },
+        )
     }
+}
+
+/// The input of a fused delivery to a neuron (record `h`, block `blk`) advanced to `t` with
+/// channel states `st`; returns the states after it (also stored).
+#[inline(always)]
+fn input_to<const N: usize>(
+    h: &mut Hot,
+    blk: &mut [f64],
+    slot: Slot,
+    t: f64,
+    w: f64,
+    mut st: [f64; N],
+) -> [f64; N] {
+    h.t_last = t;
+    // not refractory from here on (t > t_last ≥ ref_until)
+    match slot {
+        Slot::Delta => h.v += w,
+        Slot::Exp(c) => {
+            let c = c as usize;
+            blk[c] += w;
+            // (constant indices: a dynamic one would keep `st` in memory, and the bound
+            // would read it back with wide loads that the narrow stores cannot forward to)
+            for (k, s) in st.iter_mut().enumerate() {
+                if k == c {
+                    *s += w;
+                }
+            }
+        }
+        Slot::Alpha(_) => unreachable!("fused layouts have exp channels only"),
+    }
+    st
+}
+
+/// The threshold test and the bound's parts (into `out`) of a neuron outside
+/// refractoriness (record `h`, rates `mu`, `lam`, channel states `st`): `Fires`, `Never`
+/// (at or past the run's end) or `Parts`.
+#[inline(always)]
+fn bound_parts<const N: usize>(
+    h: &Hot,
+    mu: f64,
+    lam: &[f64],
+    st: &[f64; N],
+    end: f64,
+    out: &mut BoundParts,
+) -> Delivered {
+    let (t, v) = (h.t_last, h.v);
+    if v >= h.v_th {
+        return Delivered::Fires;
+    }
+    if t >= end {
+        return Delivered::Never;
+    }
+    // (`next_bound` subtracts the empty sum of threshold terms, which leaves g0 as is)
+    let g0 = v - h.v_th;
+    let (upper, slope, g1, curv) = distinct_parts_of::<N>(h.v_inf, h.v_th, mu, lam, v, st);
+    out.g0 = g0;
+    out.g1 = g1;
+    out.curv = curv;
+    out.upper = upper;
+    out.slope = slope;
+    Delivered::Parts
 }

@@ -18,7 +18,7 @@
 //! the general propagator, which expands around `λ = μ`). A channel with `λ = μ` exactly has
 //! the kernel `s e^{-μs}`, formed from the membrane's factor and the elapsed time.
 
-use super::LifPopulation;
+use super::{Hot, LifPopulation};
 
 /// The population-wide part: rates and the exponentials of the current instant.
 #[derive(Clone, Debug)]
@@ -132,41 +132,50 @@ impl LifPopulation {
     #[inline(always)]
     pub(super) fn advance_distinct<const N: usize>(&mut self, i: usize) -> Option<[f64; N]> {
         let sh = self.shared.as_ref()?;
-        let ep = self.hot[i].epoch;
-        let same = ep == sh.epoch;
-        if !same && ep + 1 != sh.epoch {
-            return None;
-        }
-        let (e_now, g_now, step) = (&sh.e_now[..N + 1], &sh.g_now[..N + 1], &sh.step[..N + 1]);
-        let inv_d = &sh.inv_d[..N];
-        // the block: N channel states, then N + 1 factors
         let at = i * self.stride;
-        let (st, g) = self.state[at..at + 2 * N + 1].split_at_mut(N);
-        let factor = |r: usize| {
-            let x = e_now[r] * g[r];
-            if same {
-                x
-            } else {
-                x * step[r]
-            }
-        };
-        let h = &mut self.hot[i];
-        let e_mu = factor(0);
-        let mu = sh.rates[0];
-        let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
-        let mut out = [0.0; N];
-        for c in 0..N {
-            let i0 = st[c];
-            let decay = factor(c + 1);
-            if i0 != 0.0 {
-                v += mu * i0 * ((e_mu - decay) * inv_d[c]);
-            }
-            out[c] = i0 * decay;
-            st[c] = out[c];
-        }
-        h.v = v;
-        h.epoch = sh.epoch;
-        g.copy_from_slice(g_now);
-        Some(out)
+        step_distinct::<N>(sh, &mut self.hot[i], &mut self.state[at..at + 2 * N + 1])
     }
+}
+
+/// [`LifPopulation::advance_distinct`] on a neuron's record `h` and its block `blk` (`N`
+/// channel states, then `N + 1` factors), borrowed once by the caller.
+#[inline(always)]
+pub(super) fn step_distinct<const N: usize>(
+    sh: &Shared,
+    h: &mut Hot,
+    blk: &mut [f64],
+) -> Option<[f64; N]> {
+    let ep = h.epoch;
+    let same = ep == sh.epoch;
+    if !same && ep + 1 != sh.epoch {
+        return None;
+    }
+    let (e_now, g_now, step) = (&sh.e_now[..N + 1], &sh.g_now[..N + 1], &sh.step[..N + 1]);
+    let inv_d = &sh.inv_d[..N];
+    let (st, g) = blk[..2 * N + 1].split_at_mut(N);
+    let factor = |r: usize| {
+        let x = e_now[r] * g[r];
+        if same {
+            x
+        } else {
+            x * step[r]
+        }
+    };
+    let e_mu = factor(0);
+    let mu = sh.rates[0];
+    let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
+    let mut out = [0.0; N];
+    for c in 0..N {
+        let i0 = st[c];
+        let decay = factor(c + 1);
+        if i0 != 0.0 {
+            v += mu * i0 * ((e_mu - decay) * inv_d[c]);
+        }
+        out[c] = i0 * decay;
+        st[c] = out[c];
+    }
+    h.v = v;
+    h.epoch = sh.epoch;
+    g.copy_from_slice(g_now);
+    Some(out)
 }
