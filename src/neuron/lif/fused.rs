@@ -8,7 +8,8 @@
 use super::bounds::distinct_parts_of;
 use super::factored::step_factored_distinct;
 use super::shared::step_distinct;
-use super::{Hot, LifPopulation, Slot};
+use super::{bound_at, d1_with, separated, Hot, LifPopulation, Slot};
+use crate::neuron::bound::quadratic_bound;
 use crate::neuron::{BoundParts, Delivered, Next, Outcome};
 
 /// Most channels the fused path takes.
@@ -118,11 +119,106 @@ impl LifPopulation {
     ) -> Option<Outcome> {
         let mut parts = BoundParts::default();
         match self.deliver_into::<N>(i, t, r, w, end, &mut parts) {
-            Delivered::General => None,
+            Delivered::General => {
+                let h = &self.hot[i];
+                (self.fused && self.layout.n_state == N && t > h.t_last && h.t_last < h.ref_until)
+                    .then(|| self.deliver_refractory::<N>(i, t, r, w, end))
+            }
             Delivered::Fires => Some(Outcome::Fires),
             Delivered::Never => Some(Outcome::Next(Next::Never)),
             Delivered::Parts => Some(Outcome::Bound(parts)),
         }
+    }
+
+    /// [`deliver_fused`](Self::deliver_fused) for a neuron refractory at its last update
+    /// (`t_last < ref_until`, `t > t_last`): the general calls' operations in their order
+    /// (`advance` split at the end of refractoriness, `receive`, the threshold test and
+    /// `next_bound`'s look-ahead to the end of refractoriness), specialised to the fused
+    /// layout (exp channels with rates separated from μ, no threshold terms), so the same
+    /// numbers (proptest `fused_delivery_equals_the_separate_calls`) without the general
+    /// path's copies and loops over the layout.
+    #[inline(never)]
+    fn deliver_refractory<const N: usize>(
+        &mut self,
+        i: usize,
+        t: f64,
+        r: usize,
+        w: f64,
+        end: f64,
+    ) -> Outcome {
+        let (mu, v_inf) = (self.scalars[i].rate_m, self.scalars[i].v_inf);
+        let mut rates = [0.0; N];
+        rates.copy_from_slice(&self.chan_rate[i * N..(i + 1) * N]);
+        let at = i * self.stride;
+        let mut st = [0.0; N];
+        st.copy_from_slice(&self.state[at..at + N]);
+        let (t0, until) = (self.hot[i].t_last, self.hot[i].ref_until);
+        let mut v = self.hot[i].v;
+        // `advance` (`evolve_parts` while frozen, then live)
+        decay_frozen(&mut st, &rates, t.min(until) - t0);
+        if t > until {
+            let dt = t - until;
+            let e_mu = (-mu * dt).exp();
+            v = v_inf + (v - v_inf) * e_mu;
+            for (s, &lam) in st.iter_mut().zip(&rates) {
+                let decay = (-lam * dt).exp();
+                let i0 = *s;
+                if i0 != 0.0 {
+                    let d1 = if separated(mu, lam) {
+                        (e_mu - decay) / (lam - mu)
+                    } else {
+                        d1_with(mu, lam, dt, e_mu, decay)
+                    };
+                    v += mu * i0 * d1;
+                }
+                *s = i0 * decay;
+            }
+        }
+        self.state[at..at + N].copy_from_slice(&st);
+        self.hot[i].v = v;
+        self.hot[i].t_last = t;
+        self.store_shared(i);
+        let slot = self.layout.receptors[r];
+        if t >= until {
+            // out of refractoriness: as a fused delivery from here
+            let st = input_to::<N>(&mut self.hot[i], &mut self.state[at..], slot, t, w, st);
+            let (mu, lam) = self.rates_of(i);
+            let mut parts = BoundParts::default();
+            return match bound_parts::<N>(&self.hot[i], mu, lam, &st, end, &mut parts) {
+                Delivered::Fires => Outcome::Fires,
+                Delivered::Parts => Outcome::Bound(parts),
+                _ => Outcome::Next(Next::Never),
+            };
+        }
+        // `receive` while refractory: a delta input is lost, a channel's kept
+        match slot {
+            Slot::Delta => {}
+            Slot::Exp(c) => {
+                let c = c as usize;
+                self.state[at + c] += w;
+                st[c] += w;
+            }
+            Slot::Alpha(_) => unreachable!("fused layouts have exp channels only"),
+        }
+        // never above threshold while refractory; `next_bound` looks ahead to its end
+        if until >= end {
+            return Outcome::Next(Next::Never);
+        }
+        decay_frozen(&mut st, &rates, until - t);
+        let h = &self.hot[i];
+        // (less the empty sum of threshold terms, which leaves it as is)
+        let g0 = v - h.v_th;
+        if g0 >= 0.0 {
+            return Outcome::Next(Next::Spike(until));
+        }
+        let (mu, lam) = self.rates_of(i);
+        let (upper, slope, g1, curv) = distinct_parts_of::<N>(h.v_inf, h.v_th, mu, lam, v, &st);
+        Outcome::Next(bound_at(
+            until,
+            g0,
+            (upper, slope, quadratic_bound(g0, g1, curv)),
+            end,
+        ))
     }
 
     /// [`deliver_fused`](Self::deliver_fused) for a layout of `N` channels, with the bound's
@@ -288,4 +384,16 @@ fn bound_parts<const N: usize>(
     out.upper = upper;
     out.slope = slope;
     Delivered::Parts
+}
+
+/// `evolve_parts` on exp channel states `st` (rates `rates`) over `dt` while the membrane is
+/// held: each decays by its own `exp`.
+#[inline(always)]
+fn decay_frozen<const N: usize>(st: &mut [f64; N], rates: &[f64; N], dt: f64) {
+    if dt == 0.0 {
+        return;
+    }
+    for (s, &lam) in st.iter_mut().zip(rates) {
+        *s *= (-lam * dt).exp();
+    }
 }
