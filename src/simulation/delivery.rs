@@ -30,9 +30,17 @@ impl Simulation {
                 _ => self.deliver_last(start, end, t),
             }
         } else {
-            self.apply_inputs(start, end, t);
-            for k in start..end {
-                self.mark(self.net.connectivity.target[k]);
+            match self.fused_channels {
+                Some(0) => self.apply_marked_fused::<0>(start, end, t),
+                Some(1) => self.apply_marked_fused::<1>(start, end, t),
+                Some(2) => self.apply_marked_fused::<2>(start, end, t),
+                Some(3) => self.apply_marked_fused::<3>(start, end, t),
+                _ => {
+                    self.apply_inputs(start, end, t);
+                    for k in start..end {
+                        self.mark(self.net.connectivity.target[k]);
+                    }
+                }
             }
         }
     }
@@ -178,6 +186,51 @@ impl Simulation {
         self.batch_next = next;
         self.batch_parts = parts;
         self.batch_pending = pending;
+    }
+
+    /// [`apply_inputs`](Self::apply_inputs) and the marks when every population is LIF with
+    /// the fused layout of `N` channels ([`deliver_last_fused`](Self::deliver_last_fused)'s
+    /// scheme).
+    fn apply_marked_fused<const N: usize>(&mut self, start: usize, end: usize, t: f64) {
+        let conn = &self.net.connectivity;
+        let (tg, rc, wt) = (
+            &conn.target[start..end],
+            &conn.receptor[start..end],
+            &conn.weight[start..end],
+        );
+        let pops = &mut self.net.populations;
+        let (meta, queue, prefetch) = (&mut self.meta, &self.queue, self.prefetch);
+        for j in 0..tg.len() {
+            // (`prefetch_ahead`'s hints; a small network's targets' state too: it is in L2)
+            if prefetch {
+                if let Some(&g) = tg.get(j + 2 * AHEAD) {
+                    crate::prefetch::prefetch(&meta[g.index()]);
+                }
+            }
+            if let Some(&g) = tg.get(j + AHEAD) {
+                let pe = &pops[meta[g.index()].pop.index()];
+                pe.neurons.prefetch(g.index() - pe.offset.index());
+                if prefetch {
+                    queue.prefetch_crossing(g);
+                }
+            }
+            let g = tg[j];
+            let m = &mut meta[g.index()];
+            let pe = &mut pops[m.pop.index()];
+            let i = g.index() - pe.offset.index();
+            let (r, w) = (rc[j] as usize, wt[j]);
+            let done = match &mut pe.neurons {
+                Population::Lif(p) => p.apply_into::<N>(i, t, r, w),
+                _ => false,
+            };
+            if !done {
+                pe.neurons.apply(i, t, r, w);
+            }
+            if !m.dirty {
+                m.dirty = true;
+                self.dirty.push(g);
+            }
+        }
     }
 
     /// [`settle_marked`](Self::settle_marked) when every population is LIF with the fused

@@ -296,6 +296,40 @@ impl LifPopulation {
         bound_parts::<N>(h, mu, lam, &st, end, out)
     }
 
+    /// [`apply_fused`](Self::apply_fused) for a layout of `N` channels, with the record and
+    /// block borrowed once ([`deliver_into`](Self::deliver_into)'s scheme); false, nothing
+    /// changed, when the general path must apply it.
+    #[inline(always)]
+    pub fn apply_into<const N: usize>(&mut self, i: usize, t: f64, r: usize, w: f64) -> bool {
+        if !(self.fused && self.layout.n_state == N) {
+            return false;
+        }
+        let slot = self.layout.receptors[r];
+        let at = i * self.stride;
+        let h = &mut self.hot[i];
+        let t0 = h.t_last;
+        let ready = t > t0 && t0 >= h.ref_until;
+        if let Some(sh) = self.shared.as_mut() {
+            sh.set_now(t);
+            if !ready {
+                return false;
+            }
+            let blk = &mut self.state[at..at + 2 * N + 1];
+            let Some(st) = step_distinct::<N>(sh, h, blk) else {
+                return false;
+            };
+            input_to::<N>(h, blk, slot, t, w, st);
+            true
+        } else if ready {
+            let blk = &mut self.state[at..at + 3 * N + 1];
+            let st = step_factored_distinct::<N>(h, blk, t - t0);
+            input_to::<N>(h, blk, slot, t, w, st);
+            true
+        } else {
+            false
+        }
+    }
+
     /// The number of channels of the fused layout, `None` if this population does not take
     /// the fused path.
     pub fn fused_channels(&self) -> Option<usize> {

@@ -294,6 +294,30 @@ proptest! {
             let got = if kind == 1 {
                 NeuronModel::apply(&mut fused, i, t, r, w);
                 NeuronModel::settle(&fused, i, 1e6).resolve(t, 1e6)
+            } else if kind == 3 {
+                // the event loop's specialised input and end-of-instant calls
+                let applied = match n {
+                    0 => fused.apply_into::<0>(i, t, r, w),
+                    1 => fused.apply_into::<1>(i, t, r, w),
+                    2 => fused.apply_into::<2>(i, t, r, w),
+                    _ => fused.apply_into::<3>(i, t, r, w),
+                };
+                if !applied {
+                    NeuronModel::apply(&mut fused, i, t, r, w);
+                }
+                let mut parts = BoundParts::default();
+                let done = match n {
+                    0 => fused.settle_into::<0>(i, 1e6, &mut parts),
+                    1 => fused.settle_into::<1>(i, 1e6, &mut parts),
+                    2 => fused.settle_into::<2>(i, 1e6, &mut parts),
+                    _ => fused.settle_into::<3>(i, 1e6, &mut parts),
+                };
+                match done {
+                    Delivered::Parts => Some(parts.finish(t, 1e6)),
+                    Delivered::Fires => None,
+                    Delivered::Never => Some(Next::Never),
+                    Delivered::General => NeuronModel::settle(&fused, i, 1e6).resolve(t, 1e6),
+                }
             } else if kind == 2 {
                 let mut parts = BoundParts::default();
                 let done = match n {
