@@ -133,6 +133,8 @@ impl Simulation {
             );
             let pops = &mut self.net.populations;
             let (meta, queue, prefetch) = (&self.meta, &self.queue, self.prefetch);
+            // (slices of the group's length: no bounds check per target on them)
+            let (next, parts) = (&mut next[..len], &mut parts[..len]);
             for j in 0..len {
                 if prefetch {
                     // (`prefetch_ahead`'s hints, from the group's slices)
