@@ -112,6 +112,8 @@ pub struct Simulation {
     /// parts.
     batch_parts: Vec<BoundParts>,
     batch_pending: Vec<u32>,
+    /// Scratch for a fused batch: per target, its resolved outcome (`None`: it fires).
+    batch_resolved: Vec<Option<Next>>,
     /// Every population is LIF with the fused layout of this many channels: deliveries take
     /// the loop specialised for it.
     fused_channels: Option<usize>,
@@ -177,6 +179,7 @@ impl Simulation {
             batch_next: Vec::new(),
             batch_parts: Vec::new(),
             batch_pending: Vec::new(),
+            batch_resolved: Vec::new(),
             fused_channels: delivery::uniform_fused_channels(&net),
             prefetch: n >= delivery::PREFETCH_FROM,
             net,
@@ -547,7 +550,13 @@ impl Simulation {
     /// bound, or fires it and settles it after its reset.
     #[inline(always)]
     fn settle_outcome(&mut self, g: NeuronId, o: Outcome, t: f64) {
-        match o.resolve(t, self.net.duration) {
+        self.settle_resolved(g, o.resolve(t, self.net.duration), t);
+    }
+
+    /// [`settle_outcome`](Self::settle_outcome) of a resolved outcome: `None` fires.
+    #[inline(always)]
+    fn settle_resolved(&mut self, g: NeuronId, o: Option<Next>, t: f64) {
+        match o {
             Some(nx) => self.schedule(g, nx),
             None => {
                 let (p, i) = self.locate(g);

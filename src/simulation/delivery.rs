@@ -113,12 +113,12 @@ impl Simulation {
     fn deliver_last_fused<const N: usize>(&mut self, start: usize, end: usize, t: f64) {
         let len = end - start;
         let duration = self.net.duration;
-        let mut next = std::mem::take(&mut self.batch_next);
+        let mut next = std::mem::take(&mut self.batch_resolved);
         let mut parts = std::mem::take(&mut self.batch_parts);
         let mut pending = std::mem::take(&mut self.batch_pending);
         // (grown once; entries not written below are never read)
         if next.len() < len {
-            next.resize(len, Outcome::Fires);
+            next.resize(len, None);
         }
         if parts.len() < len {
             parts.resize(len, BoundParts::default());
@@ -173,19 +173,29 @@ impl Simulation {
                         pending.push(j as u32);
                         continue;
                     }
-                    Delivered::Fires => Outcome::Fires,
-                    Delivered::Never => Outcome::Next(Next::Never),
-                    Delivered::General => pe.neurons.deliver(i, t, r, w, duration),
+                    Delivered::Fires => None,
+                    Delivered::Never => Some(Next::Never),
+                    Delivered::General => pe
+                        .neurons
+                        .deliver(i, t, r, w, duration)
+                        .resolve(t, duration),
                 };
             }
         }
         // the bounds' square roots and divisions, independent of each other
         for &j in &pending {
             let j = j as usize;
-            next[j] = Outcome::Next(parts[j].finish(t, duration));
+            next[j] = Some(parts[j].finish(t, duration));
         }
-        self.settle_in_order(start, end, &next[..len], t);
-        self.batch_next = next;
+        // in synapse order: queue each bound, or fire (a 16-byte outcome each, not 48)
+        for (k, &o) in (start..end).zip(&next[..len]) {
+            let g = self.net.connectivity.target[k];
+            if self.meta[g.index()].dirty {
+                continue;
+            }
+            self.settle_resolved(g, o, t);
+        }
+        self.batch_resolved = next;
         self.batch_parts = parts;
         self.batch_pending = pending;
     }
@@ -242,11 +252,11 @@ impl Simulation {
         let dirty = std::mem::take(&mut self.dirty);
         let len = dirty.len();
         let end = self.net.duration;
-        let mut next = std::mem::take(&mut self.batch_next);
+        let mut next = std::mem::take(&mut self.batch_resolved);
         let mut parts = std::mem::take(&mut self.batch_parts);
         let mut pending = std::mem::take(&mut self.batch_pending);
         if next.len() < len {
-            next.resize(len, Outcome::Fires);
+            next.resize(len, None);
         }
         if parts.len() < len {
             parts.resize(len, BoundParts::default());
@@ -266,21 +276,21 @@ impl Simulation {
                     pending.push(j as u32);
                     continue;
                 }
-                Delivered::Fires => Outcome::Fires,
-                Delivered::Never => Outcome::Next(Next::Never),
-                Delivered::General => pe.neurons.settle(i, end),
+                Delivered::Fires => None,
+                Delivered::Never => Some(Next::Never),
+                Delivered::General => pe.neurons.settle(i, end).resolve(t, end),
             };
         }
         for &j in &pending {
             let j = j as usize;
-            next[j] = Outcome::Next(parts[j].finish(t, end));
+            next[j] = Some(parts[j].finish(t, end));
         }
         for (&g, &o) in dirty.iter().zip(&next[..len]) {
-            self.settle_outcome(g, o, t);
+            self.settle_resolved(g, o, t);
         }
         self.dirty = dirty;
         self.dirty.clear();
-        self.batch_next = next;
+        self.batch_resolved = next;
         self.batch_parts = parts;
         self.batch_pending = pending;
     }
