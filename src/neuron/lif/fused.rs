@@ -258,7 +258,7 @@ impl LifPopulation {
                 return Delivered::General;
             };
             let st = input_to::<N>(h, blk, slot, t, w, st);
-            bound_parts::<N>(h, sh.rates[0], &sh.rates[1..], &st, end, out)
+            bound_parts::<N>(h, sh.lanes.rates[0], &sh.lanes.rates[1..], &st, end, out)
         } else if ready {
             let blk = &mut self.state[at..at + 3 * N + 1];
             let st = step_factored_distinct::<N>(h, blk, t - t0);

@@ -39,6 +39,31 @@ pub(super) struct Shared {
     pub e_now: Vec<f64>,
     /// `e^{λ(now - T)}` per rate: what a neuron updated now stores.
     pub g_now: Vec<f64>,
+    /// The first [`LANES`] entries of the arrays above in fixed-size arrays, for the fused
+    /// layout's at most three channels: read without a slice check per delivery.
+    pub lanes: Lanes,
+}
+
+/// Rates a [`Lanes`] holds: the membrane and the fused layout's at most three channels.
+pub(super) const LANES: usize = 4;
+
+/// The first [`LANES`] rates' values of a [`Shared`] (zeros past its rates).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Lanes {
+    pub rates: [f64; LANES],
+    pub inv_d: [f64; LANES],
+    pub step: [f64; LANES],
+    pub e_now: [f64; LANES],
+    pub g_now: [f64; LANES],
+}
+
+/// The first [`LANES`] values of `x`.
+fn lanes_of(x: &[f64]) -> [f64; LANES] {
+    let mut a = [0.0; LANES];
+    for (a, x) in a.iter_mut().zip(x) {
+        *a = *x;
+    }
+    a
 }
 
 /// How far apart the rates must be for the factored kernel (see the module docs).
@@ -72,7 +97,7 @@ impl Shared {
             return None;
         }
         let n = rates.len();
-        Some(Shared {
+        let mut sh = Shared {
             inv_d: chan
                 .iter()
                 .map(|&l| if l == mu { f64::NAN } else { 1.0 / (l - mu) })
@@ -84,7 +109,16 @@ impl Shared {
             e_now: vec![1.0; n],
             g_now: vec![1.0; n],
             rates,
-        })
+            lanes: Lanes::default(),
+        };
+        sh.lanes = Lanes {
+            rates: lanes_of(&sh.rates),
+            inv_d: lanes_of(&sh.inv_d),
+            step: lanes_of(&sh.step),
+            e_now: lanes_of(&sh.e_now),
+            g_now: lanes_of(&sh.g_now),
+        };
+        Some(sh)
     }
 
     /// Makes the factors those of instant `t`.
@@ -120,6 +154,8 @@ impl Shared {
             // one `exp` per rate: the reciprocal adds half an ulp (e ≥ e^{-4}: no overflow)
             self.g_now[r] = 1.0 / e;
         }
+        self.lanes.e_now = lanes_of(&self.e_now);
+        self.lanes.g_now = lanes_of(&self.g_now);
     }
 }
 
@@ -150,8 +186,9 @@ pub(super) fn step_distinct<const N: usize>(
     if !same && ep + 1 != sh.epoch {
         return None;
     }
-    let (e_now, g_now, step) = (&sh.e_now[..N + 1], &sh.g_now[..N + 1], &sh.step[..N + 1]);
-    let inv_d = &sh.inv_d[..N];
+    let l = &sh.lanes;
+    let (e_now, g_now, step) = (&l.e_now[..N + 1], &l.g_now[..N + 1], &l.step[..N + 1]);
+    let inv_d = &l.inv_d[..N];
     let (st, g) = blk[..2 * N + 1].split_at_mut(N);
     let factor = |r: usize| {
         let x = e_now[r] * g[r];
@@ -162,7 +199,7 @@ pub(super) fn step_distinct<const N: usize>(
         }
     };
     let e_mu = factor(0);
-    let mu = sh.rates[0];
+    let mu = l.rates[0];
     let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
     let mut out = [0.0; N];
     for c in 0..N {
