@@ -144,18 +144,19 @@ impl Shared {
             t - k * self.width
         };
         for (r, rate) in self.rates.iter().enumerate() {
-            if r > 0 && *rate == self.rates[0] {
+            let (e, g) = if r > 0 && *rate == self.rates[0] {
                 // a channel with λ = μ (its factors are never read; kept equal for clarity)
-                (self.e_now[r], self.g_now[r]) = (self.e_now[0], self.g_now[0]);
-                continue;
+                (self.e_now[0], self.g_now[0])
+            } else {
+                let e = (-rate * u).exp();
+                // one `exp` per rate: the reciprocal adds half an ulp (e ≥ e^{-4}: no overflow)
+                (e, 1.0 / e)
+            };
+            (self.e_now[r], self.g_now[r]) = (e, g);
+            if r < LANES {
+                (self.lanes.e_now[r], self.lanes.g_now[r]) = (e, g);
             }
-            let e = (-rate * u).exp();
-            self.e_now[r] = e;
-            // one `exp` per rate: the reciprocal adds half an ulp (e ≥ e^{-4}: no overflow)
-            self.g_now[r] = 1.0 / e;
         }
-        self.lanes.e_now = lanes_of(&self.e_now);
-        self.lanes.g_now = lanes_of(&self.g_now);
     }
 }
 
