@@ -20,7 +20,7 @@
 use crate::ids::{NeuronId, NodeId, PopulationId, SourceId};
 use crate::network::connectivity::STATIC;
 use crate::network::Network;
-use crate::neuron::{BoundParts, NeuronModel, Next, Outcome};
+use crate::neuron::{BoundParts, NeuronModel, Next, Outcome, Population};
 use crate::queue::{Event, EventQueue};
 use crate::records::{
     sort_records, Output, Spike, Stats, Stop, StopFlag, VoltageSample, WeightSample,
@@ -419,8 +419,17 @@ impl Simulation {
                 Event::WeightSample { probe } => self.sample_weights(probe as usize, t),
                 Event::Crossing { neuron } => {
                     let (p, i) = self.locate(neuron);
-                    self.net.populations[p].neurons.advance(i, t);
-                    if self.meta[neuron.index()].exact {
+                    let exact = self.meta[neuron.index()].exact;
+                    // a check in a network of fused layouts: advance and bound in one call
+                    let fused = if exact {
+                        None
+                    } else {
+                        self.check_fused(p, i, t)
+                    };
+                    if fused.is_none() {
+                        self.net.populations[p].neurons.advance(i, t);
+                    }
+                    if exact {
                         self.fire(neuron, p, i, t);
                         self.mark(neuron);
                     } else {
@@ -430,7 +439,8 @@ impl Simulation {
                         // MAX_REBOUNDS times, then solve exactly.
                         let pop = &self.net.populations[p].neurons;
                         let rebound = self.meta[neuron.index()].rebounded < MAX_REBOUNDS;
-                        match pop.next_bound(i, self.net.duration) {
+                        let next = fused.unwrap_or_else(|| pop.next_bound(i, self.net.duration));
+                        match next {
                             Next::Check(tc) if rebound && tc > t => {
                                 self.meta[neuron.index()].rebounded += 1;
                                 self.queue.set_crossing(neuron, Some(tc));
@@ -544,6 +554,23 @@ impl Simulation {
         self.dirty = dirty;
         self.dirty.clear();
         self.batch_next = next;
+    }
+
+    /// [`LifPopulation::check_into`](crate::neuron::LifPopulation::check_into) for neuron
+    /// `i` of population `p` when every population takes the fused layout.
+    #[inline]
+    fn check_fused(&mut self, p: usize, i: usize, t: f64) -> Option<Next> {
+        let end = self.net.duration;
+        let Population::Lif(pop) = &mut self.net.populations[p].neurons else {
+            return None;
+        };
+        match self.fused_channels? {
+            0 => pop.check_into::<0>(i, t, end),
+            1 => pop.check_into::<1>(i, t, end),
+            2 => pop.check_into::<2>(i, t, end),
+            3 => pop.check_into::<3>(i, t, end),
+            _ => None,
+        }
     }
 
     /// Acts on what a delivery or the instant's end left of neuron `g` at `t`: queues its

@@ -330,6 +330,44 @@ impl LifPopulation {
         }
     }
 
+    /// A check of neuron `i` at `t` (its bound ran out without an input) for a layout of `N`
+    /// channels: [`advance`](Self::advance) to `t` and [`next_bound`](Self::next_bound) in
+    /// one pass, the same operations in the same order. `None`, with nothing changed, when
+    /// the general calls must do it (refractory at its last update, no time elapsed, shared
+    /// factors more than an epoch old, or `t` at the end of the run).
+    #[inline]
+    pub fn check_into<const N: usize>(&mut self, i: usize, t: f64, end: f64) -> Option<Next> {
+        if !(self.fused && self.layout.n_state == N) || t >= end {
+            return None;
+        }
+        let at = i * self.stride;
+        let h = &mut self.hot[i];
+        let t0 = h.t_last;
+        if !(t > t0 && t0 >= h.ref_until) {
+            return None;
+        }
+        let mut parts = BoundParts::default();
+        let done = if let Some(sh) = self.shared.as_mut() {
+            sh.set_now(t);
+            let blk = &mut self.state[at..at + 2 * N + 1];
+            let st = step_distinct::<N>(sh, h, blk)?;
+            h.t_last = t;
+            let l = &sh.lanes;
+            bound_parts::<N>(h, l.rates[0], &l.rates[1..], &st, end, &mut parts)
+        } else {
+            let blk = &mut self.state[at..at + 3 * N + 1];
+            let st = step_factored_distinct::<N>(h, blk, t - t0);
+            h.t_last = t;
+            bound_parts::<N>(h, blk[N], &blk[N + 1..], &st, end, &mut parts)
+        };
+        // (`next_bound`: at or above threshold is a crossing now)
+        Some(match done {
+            Delivered::Fires => Next::Spike(t),
+            Delivered::Parts => parts.finish(t, end),
+            _ => Next::Never,
+        })
+    }
+
     /// The number of channels of the fused layout, `None` if this population does not take
     /// the fused path.
     pub fn fused_channels(&self) -> Option<usize> {

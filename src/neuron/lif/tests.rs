@@ -285,6 +285,21 @@ proptest! {
             // same instant, a short step, or a gap of many epochs
             t += match kind { 0 => 0.0, 5 => 60.0 * dt, _ => dt };
             let (i, r) = (r / 4, r % (n + 1));
+            if kind == 4 {
+                // a check first: the event loop's advance and bound without an input
+                let got = match n {
+                    0 => fused.check_into::<0>(i, t, 1e6),
+                    1 => fused.check_into::<1>(i, t, 1e6),
+                    2 => fused.check_into::<2>(i, t, 1e6),
+                    _ => fused.check_into::<3>(i, t, 1e6),
+                };
+                let got = got.unwrap_or_else(|| {
+                    fused.advance(i, t);
+                    fused.next_bound(i, 1e6)
+                });
+                reference.advance(i, t);
+                prop_assert_eq!(got, reference.next_bound(i, 1e6));
+            }
             reference.advance(i, t);
             reference.receive(i, r, w);
             let want = (!reference.above_threshold(i)).then(|| reference.next_bound(i, 1e6));
