@@ -245,56 +245,6 @@ impl Simulation {
         }
     }
 
-    /// [`settle_marked`](Self::settle_marked) when every population is LIF with the fused
-    /// layout of `N` channels: the same passes, each neuron's bound's parts written to a
-    /// slot of its own ([`deliver_last_fused`](Self::deliver_last_fused)'s scheme).
-    pub(super) fn settle_marked_fused<const N: usize>(&mut self, t: f64) {
-        let dirty = std::mem::take(&mut self.dirty);
-        let len = dirty.len();
-        let end = self.net.duration;
-        let mut next = std::mem::take(&mut self.batch_resolved);
-        let mut parts = std::mem::take(&mut self.batch_parts);
-        let mut pending = std::mem::take(&mut self.batch_pending);
-        if next.len() < len {
-            next.resize(len, None);
-        }
-        if parts.len() < len {
-            parts.resize(len, BoundParts::default());
-        }
-        pending.clear();
-        for (j, &g) in dirty.iter().enumerate() {
-            let m = &mut self.meta[g.index()];
-            m.dirty = false;
-            let pe = &self.net.populations[m.pop.index()];
-            let i = g.index() - pe.offset.index();
-            let done = match &pe.neurons {
-                Population::Lif(p) => p.settle_into::<N>(i, end, &mut parts[j]),
-                _ => Delivered::General,
-            };
-            next[j] = match done {
-                Delivered::Parts => {
-                    pending.push(j as u32);
-                    continue;
-                }
-                Delivered::Fires => None,
-                Delivered::Never => Some(Next::Never),
-                Delivered::General => pe.neurons.settle(i, end).resolve(t, end),
-            };
-        }
-        for &j in &pending {
-            let j = j as usize;
-            next[j] = Some(parts[j].finish(t, end));
-        }
-        for (&g, &o) in dirty.iter().zip(&next[..len]) {
-            self.settle_resolved(g, o, t);
-        }
-        self.dirty = dirty;
-        self.dirty.clear();
-        self.batch_resolved = next;
-        self.batch_parts = parts;
-        self.batch_pending = pending;
-    }
-
     /// The last pass of [`deliver_last`](Self::deliver_last): in synapse order, each
     /// unmarked target's bound `next[k - start]` queued, or (`Outcome::Fires`) the target
     /// fired and settled — the same operations in the same order per target as settling one
