@@ -221,7 +221,7 @@ impl LifPopulation {
         ))
     }
 
-    /// [`deliver_fused`](Self::deliver_fused) for a layout of `N` channels, with the bound's
+    /// `deliver_fused` (a fused delivery) for a layout of `N` channels, with the bound's
     /// parts written straight into `out` (a batch's slot) instead of returned in an
     /// [`Outcome`]: an event loop that knows every population's layout calls it with `N`
     /// fixed, so the whole delivery compiles to one straight path whose results go to
@@ -296,7 +296,7 @@ impl LifPopulation {
         bound_parts::<N>(h, mu, lam, &st, end, out)
     }
 
-    /// [`apply_fused`](Self::apply_fused) for a layout of `N` channels, with the record and
+    /// `apply_fused` (a fused input) for a layout of `N` channels, with the record and
     /// block borrowed once ([`deliver_into`](Self::deliver_into)'s scheme); false, nothing
     /// changed, when the general path must apply it.
     #[inline(always)]
