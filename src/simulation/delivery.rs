@@ -1,8 +1,11 @@
 //! Delivery of one group of synapses (targets of one spike at one instant).
 
-use super::{Simulation, STATIC};
+use super::{Meta, Simulation, STATIC};
+use crate::ids::NeuronId;
 use crate::network::Network;
+use crate::network::PopulationEntry;
 use crate::neuron::{BoundParts, Delivered, NeuronModel, Next, Outcome, Population};
+use crate::queue::EventQueue;
 
 /// How many synapses ahead a delivery prefetches its targets' state.
 const AHEAD: usize = 4;
@@ -136,21 +139,7 @@ impl Simulation {
             // (slices of the group's length: no bounds check per target on them)
             let (next, parts) = (&mut next[..len], &mut parts[..len]);
             for j in 0..len {
-                if prefetch {
-                    // (`prefetch_ahead`'s hints, from the group's slices)
-                    if let Some(&g) = tg.get(j + 2 * AHEAD) {
-                        crate::prefetch::prefetch(&meta[g.index()]);
-                    }
-                    if let Some(&g) = tg.get(j + AHEAD) {
-                        let pe = &pops[meta[g.index()].pop.index()];
-                        pe.neurons.prefetch(g.index() - pe.offset.index());
-                        queue.prefetch_crossing(g);
-                    }
-                } else if let Some(&g) = tg.get(j + AHEAD) {
-                    // (a small network's state is in L2, not L1: the target's record and block)
-                    let pe = &pops[meta[g.index()].pop.index()];
-                    pe.neurons.prefetch(g.index() - pe.offset.index());
-                }
+                hint_ahead(tg, j, meta, pops, queue, prefetch);
                 let g = tg[j];
                 let m = meta[g.index()];
                 let pe = &mut pops[m.pop.index()];
@@ -213,19 +202,7 @@ impl Simulation {
         let pops = &mut self.net.populations;
         let (meta, queue, prefetch) = (&mut self.meta, &self.queue, self.prefetch);
         for j in 0..tg.len() {
-            // (`prefetch_ahead`'s hints; a small network's targets' state too: it is in L2)
-            if prefetch {
-                if let Some(&g) = tg.get(j + 2 * AHEAD) {
-                    crate::prefetch::prefetch(&meta[g.index()]);
-                }
-            }
-            if let Some(&g) = tg.get(j + AHEAD) {
-                let pe = &pops[meta[g.index()].pop.index()];
-                pe.neurons.prefetch(g.index() - pe.offset.index());
-                if prefetch {
-                    queue.prefetch_crossing(g);
-                }
-            }
+            hint_ahead(tg, j, meta, pops, queue, prefetch);
             let g = tg[j];
             let m = &mut meta[g.index()];
             let pe = &mut pops[m.pop.index()];
@@ -317,4 +294,30 @@ pub(super) fn uniform_fused_channels(net: &Network) -> Option<usize> {
         n = Some(c);
     }
     n
+}
+
+/// The hints of a specialised loop at target `j` of a group's targets `tg`: the state of
+/// the target [`AHEAD`] synapses on (a small network's state is in L2, not L1) and, in a
+/// large network (`large`), `prefetch_ahead`'s other hints.
+#[inline(always)]
+fn hint_ahead(
+    tg: &[NeuronId],
+    j: usize,
+    meta: &[Meta],
+    pops: &[PopulationEntry],
+    queue: &EventQueue,
+    large: bool,
+) {
+    if large {
+        if let Some(&g) = tg.get(j + 2 * AHEAD) {
+            crate::prefetch::prefetch(&meta[g.index()]);
+        }
+    }
+    if let Some(&g) = tg.get(j + AHEAD) {
+        let pe = &pops[meta[g.index()].pop.index()];
+        pe.neurons.prefetch(g.index() - pe.offset.index());
+        if large {
+            queue.prefetch_crossing(g);
+        }
+    }
 }
