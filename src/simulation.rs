@@ -20,7 +20,7 @@
 use crate::ids::{NeuronId, NodeId, PopulationId, SourceId};
 use crate::network::connectivity::STATIC;
 use crate::network::Network;
-use crate::neuron::{BoundParts, NeuronModel, Next, Outcome};
+use crate::neuron::{NeuronModel, Next, Outcome};
 use crate::queue::{Event, EventQueue};
 use crate::records::{
     sort_records, Output, Spike, Stats, Stop, StopFlag, VoltageSample, WeightSample,
@@ -109,12 +109,8 @@ pub struct Simulation {
     free_walks: Vec<u32>,
     /// Scratch for a batched delivery: per target, what the delivery left of it.
     batch_next: Vec<Outcome>,
-    /// Scratch for a fused batch: per target, its bound's parts, and the targets that left
-    /// parts.
-    batch_parts: Vec<BoundParts>,
-    batch_pending: Vec<u32>,
-    /// Scratch for a fused batch: per target, its resolved outcome (`None`: it fires).
-    batch_resolved: Vec<Option<Next>>,
+    /// Scratch of the loops specialised to a fused layout.
+    batch: settle::Batch,
     /// Every population is LIF with the fused layout of this many channels: deliveries take
     /// the loop specialised for it.
     fused_channels: Option<usize>,
@@ -178,9 +174,7 @@ impl Simulation {
             walks: Vec::new(),
             free_walks: Vec::new(),
             batch_next: Vec::new(),
-            batch_parts: Vec::new(),
-            batch_pending: Vec::new(),
-            batch_resolved: Vec::new(),
+            batch: settle::Batch::default(),
             fused_channels: delivery::uniform_fused_channels(&net),
             prefetch: n >= delivery::PREFETCH_FROM,
             net,

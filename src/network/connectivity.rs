@@ -475,6 +475,16 @@ impl Connectivity {
         }
     }
 
+    /// The targets, receptors and weights of synapses `start..end`.
+    #[inline]
+    pub fn arrays(&self, start: usize, end: usize) -> (&[NeuronId], &[u8], &[f64]) {
+        (
+            &self.target[start..end],
+            &self.receptor[start..end],
+            &self.weight[start..end],
+        )
+    }
+
     /// Number of synapses.
     pub fn len(&self) -> usize {
         self.target.len()

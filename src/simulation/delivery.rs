@@ -4,7 +4,7 @@ use super::{Meta, Simulation, STATIC};
 use crate::ids::NeuronId;
 use crate::network::Network;
 use crate::network::PopulationEntry;
-use crate::neuron::{BoundParts, Delivered, NeuronModel, Next, Outcome, Population};
+use crate::neuron::{Delivered, NeuronModel, Next, Outcome, Population};
 use crate::queue::EventQueue;
 
 /// How many synapses ahead a delivery prefetches its targets' state.
@@ -116,28 +116,14 @@ impl Simulation {
     fn deliver_last_fused<const N: usize>(&mut self, start: usize, end: usize, t: f64) {
         let len = end - start;
         let duration = self.net.duration;
-        let mut next = std::mem::take(&mut self.batch_resolved);
-        let mut parts = std::mem::take(&mut self.batch_parts);
-        let mut pending = std::mem::take(&mut self.batch_pending);
-        // (grown once; entries not written below are never read)
-        if next.len() < len {
-            next.resize(len, None);
-        }
-        if parts.len() < len {
-            parts.resize(len, BoundParts::default());
-        }
-        pending.clear();
+        let mut b = std::mem::take(&mut self.batch);
+        b.ready(len);
         {
-            let conn = &self.net.connectivity;
-            let (tg, rc, wt) = (
-                &conn.target[start..end],
-                &conn.receptor[start..end],
-                &conn.weight[start..end],
-            );
+            let (tg, rc, wt) = self.net.connectivity.arrays(start, end);
             let pops = &mut self.net.populations;
             let (meta, queue, prefetch) = (&self.meta, &self.queue, self.prefetch);
             // (slices of the group's length: no bounds check per target on them)
-            let (next, parts) = (&mut next[..len], &mut parts[..len]);
+            let (next, parts) = (&mut b.resolved[..len], &mut b.parts[..len]);
             for j in 0..len {
                 hint_ahead(tg, j, meta, pops, queue, prefetch);
                 let g = tg[j];
@@ -159,7 +145,7 @@ impl Simulation {
                 };
                 next[j] = match done {
                     Delivered::Parts => {
-                        pending.push(j as u32);
+                        b.pending.push(j as u32);
                         continue;
                     }
                     Delivered::Fires => None,
@@ -171,34 +157,23 @@ impl Simulation {
                 };
             }
         }
-        // the bounds' square roots and divisions, independent of each other
-        for &j in &pending {
-            let j = j as usize;
-            next[j] = Some(parts[j].finish(t, duration));
-        }
+        b.finish_pending(t, duration);
         // in synapse order: queue each bound, or fire (a 16-byte outcome each, not 48)
-        for (k, &o) in (start..end).zip(&next[..len]) {
+        for (k, &o) in (start..end).zip(&b.resolved[..len]) {
             let g = self.net.connectivity.target[k];
             if self.meta[g.index()].dirty {
                 continue;
             }
             self.settle_resolved(g, o, t);
         }
-        self.batch_resolved = next;
-        self.batch_parts = parts;
-        self.batch_pending = pending;
+        self.batch = b;
     }
 
     /// [`apply_inputs`](Self::apply_inputs) and the marks when every population is LIF with
     /// the fused layout of `N` channels ([`deliver_last_fused`](Self::deliver_last_fused)'s
     /// scheme).
     fn apply_marked_fused<const N: usize>(&mut self, start: usize, end: usize, t: f64) {
-        let conn = &self.net.connectivity;
-        let (tg, rc, wt) = (
-            &conn.target[start..end],
-            &conn.receptor[start..end],
-            &conn.weight[start..end],
-        );
+        let (tg, rc, wt) = self.net.connectivity.arrays(start, end);
         let pops = &mut self.net.populations;
         let (meta, queue, prefetch) = (&mut self.meta, &self.queue, self.prefetch);
         for j in 0..tg.len() {

@@ -111,16 +111,9 @@ impl Simulation {
         let dirty = std::mem::take(&mut self.dirty);
         let len = dirty.len();
         let end = self.net.duration;
-        let mut next = std::mem::take(&mut self.batch_resolved);
-        let mut parts = std::mem::take(&mut self.batch_parts);
-        let mut pending = std::mem::take(&mut self.batch_pending);
-        if next.len() < len {
-            next.resize(len, None);
-        }
-        if parts.len() < len {
-            parts.resize(len, BoundParts::default());
-        }
-        pending.clear();
+        let mut b = std::mem::take(&mut self.batch);
+        b.ready(len);
+        let (next, parts) = (&mut b.resolved[..len], &mut b.parts[..len]);
         for (j, &g) in dirty.iter().enumerate() {
             let m = &mut self.meta[g.index()];
             m.dirty = false;
@@ -132,7 +125,7 @@ impl Simulation {
             };
             next[j] = match done {
                 Delivered::Parts => {
-                    pending.push(j as u32);
+                    b.pending.push(j as u32);
                     continue;
                 }
                 Delivered::Fires => None,
@@ -140,17 +133,44 @@ impl Simulation {
                 Delivered::General => pe.neurons.settle(i, end).resolve(t, end),
             };
         }
-        for &j in &pending {
-            let j = j as usize;
-            next[j] = Some(parts[j].finish(t, end));
-        }
-        for (&g, &o) in dirty.iter().zip(&next[..len]) {
+        b.finish_pending(t, end);
+        for (&g, &o) in dirty.iter().zip(&b.resolved[..len]) {
             self.settle_resolved(g, o, t);
         }
         self.dirty = dirty;
         self.dirty.clear();
-        self.batch_resolved = next;
-        self.batch_parts = parts;
-        self.batch_pending = pending;
+        self.batch = b;
+    }
+}
+
+/// Scratch of the loops specialised to a fused layout: per target, its resolved outcome
+/// (`None`: it fires) and its bound's parts, and the targets that left parts.
+#[derive(Debug, Default)]
+pub(super) struct Batch {
+    pub resolved: Vec<Option<Next>>,
+    pub parts: Vec<BoundParts>,
+    pub pending: Vec<u32>,
+}
+
+impl Batch {
+    /// Room for `len` targets (grown once; entries not written by a loop are never read).
+    pub fn ready(&mut self, len: usize) {
+        if self.resolved.len() < len {
+            self.resolved.resize(len, None);
+        }
+        if self.parts.len() < len {
+            self.parts.resize(len, BoundParts::default());
+        }
+        self.pending.clear();
+    }
+
+    /// The pending targets' bounds finished (targets at `t`, a run ending at `end`): their
+    /// square roots and divisions in one tight loop, independent of each other.
+    #[inline(always)]
+    pub fn finish_pending(&mut self, t: f64, end: f64) {
+        for &j in &self.pending {
+            let j = j as usize;
+            self.resolved[j] = Some(self.parts[j].finish(t, end));
+        }
     }
 }
