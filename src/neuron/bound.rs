@@ -93,6 +93,20 @@ pub enum Delivered {
     Parts,
 }
 
+impl Delivered {
+    /// The same as an [`Outcome`] (the bound's parts `parts` when `Parts`); `None` for
+    /// `General`.
+    #[inline(always)]
+    pub fn outcome(self, parts: BoundParts) -> Option<Outcome> {
+        match self {
+            Delivered::General => None,
+            Delivered::Fires => Some(Outcome::Fires),
+            Delivered::Never => Some(Outcome::Next(Next::Never)),
+            Delivered::Parts => Some(Outcome::Bound(parts)),
+        }
+    }
+}
+
 /// A target's state after a delivery, before the loop settles it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Outcome {

@@ -170,8 +170,8 @@ impl LifPopulation {
         (upper, slope, quadratic_bound(g0, g1, curv))
     }
 
-    /// [`simple_bounds`](Self::simple_bounds) for pairwise distinct rates: the
-    /// [parts](Self::distinct_parts) and the quadratic bound.
+    /// [`simple_bounds`](Self::simple_bounds) for pairwise distinct rates: the parts
+    /// ([`distinct_parts_of`]) and the quadratic bound.
     #[inline(always)]
     pub(super) fn distinct_bounds<const N: usize>(
         &self,
@@ -182,27 +182,9 @@ impl LifPopulation {
         st: &[f64],
         g0: f64,
     ) -> (f64, f64, f64) {
-        let (upper, slope, g1, curv) = self.distinct_parts::<N>(i, mu, lam, v, st);
-        (upper, slope, quadratic_bound(g0, g1, curv))
-    }
-
-    /// The parts of [`simple_bounds`](Self::simple_bounds) for pairwise distinct rates `mu`,
-    /// `lam` (no channel rate equal to `mu` or to another) and `N` channels: no term merging,
-    /// fixed-size loops and no branches per term. The same terms summed in the same order as
-    /// the general path (a term ≤ 0 adds +0 to `upper` and `curv`, one ≥ 0 adds −0 to
-    /// `slope`: no change), so the same numbers: `(upper, slope, g1, curv)`, the quadratic
-    /// bound's square root and divisions left to the caller.
-    #[inline(always)]
-    pub(super) fn distinct_parts<const N: usize>(
-        &self,
-        i: usize,
-        mu: f64,
-        lam: &[f64],
-        v: f64,
-        st: &[f64],
-    ) -> (f64, f64, f64, f64) {
         let h = &self.hot[i];
-        distinct_parts_of::<N>(h.v_inf, h.v_th, mu, lam, v, st)
+        let (upper, slope, g1, curv) = distinct_parts_of::<N>(h.v_inf, h.v_th, mu, lam, v, st);
+        (upper, slope, quadratic_bound(g0, g1, curv))
     }
 
     /// `d/ds (V - θ)` at a non-refractory local state: `V' = μ (Σ I - (V - V∞))`,
@@ -225,7 +207,12 @@ pub(super) fn near_degenerate(mu: f64, lam: f64) -> bool {
     d != 0.0 && (d * 10.0 / mu.min(lam)).abs() < 1e-5
 }
 
-/// [`LifPopulation::distinct_parts`] for a neuron with constants `v_inf`, `v_th`.
+/// The parts of [`LifPopulation::simple_bounds`] for a neuron with constants `v_inf`,
+/// `v_th`, pairwise distinct rates `mu`, `lam` (no channel rate equal to `mu` or to another)
+/// and `N` channels: no term merging, fixed-size loops and no branches per term. The same
+/// terms summed in the same order as the general path (a term ≤ 0 adds +0 to `upper` and
+/// `curv`, one ≥ 0 adds −0 to `slope`: no change), so the same numbers: `(upper, slope, g1,
+/// curv)`, the quadratic bound's square root and divisions left to the caller.
 #[inline(always)]
 pub(super) fn distinct_parts_of<const N: usize>(
     v_inf: f64,

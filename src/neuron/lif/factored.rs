@@ -69,19 +69,6 @@ impl LifPopulation {
         h.v = v;
     }
 
-    /// [`advance_factored`](Self::advance_factored) for `N` channels with pairwise distinct
-    /// rates (none equal to μ): the same operations in the same order, unrolled; returns
-    /// the new channel states (also stored).
-    #[inline(always)]
-    pub(super) fn advance_factored_distinct<const N: usize>(
-        &mut self,
-        i: usize,
-        dt: f64,
-    ) -> [f64; N] {
-        let at = i * self.stride;
-        step_factored_distinct::<N>(&mut self.hot[i], &mut self.state[at..at + 1 + 3 * N], dt)
-    }
-
     /// Neuron `i`'s membrane rate and channel rates: from the shared propagator when rates are
     /// uniform, from the neuron's block when the factored propagator is on (one cache line
     /// fewer per bound either way), else from the rate arrays.
@@ -99,8 +86,10 @@ impl LifPopulation {
     }
 }
 
-/// [`LifPopulation::advance_factored_distinct`] on a neuron's record `h` and its block `blk`
-/// (`N` channel states, then `μ`, the `N` rates and the `N` reciprocal differences).
+/// [`LifPopulation::advance_factored`] for `N` channels with pairwise distinct rates (none
+/// equal to μ), the same operations in the same order, unrolled, on a neuron's record `h`
+/// and its block `blk` (`N` channel states, then `μ`, the `N` rates and the `N` reciprocal
+/// differences); returns the new channel states (also stored).
 #[inline(always)]
 pub(super) fn step_factored_distinct<const N: usize>(
     h: &mut Hot,

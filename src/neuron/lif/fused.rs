@@ -21,10 +21,10 @@ impl LifPopulation {
     #[inline]
     pub fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) {
         let done = match (self.fused, self.layout.n_state) {
-            (true, 0) => self.apply_fused::<0>(i, t, r, w),
-            (true, 1) => self.apply_fused::<1>(i, t, r, w),
-            (true, 2) => self.apply_fused::<2>(i, t, r, w),
-            (true, 3) => self.apply_fused::<3>(i, t, r, w),
+            (true, 0) => self.apply_into::<0>(i, t, r, w),
+            (true, 1) => self.apply_into::<1>(i, t, r, w),
+            (true, 2) => self.apply_into::<2>(i, t, r, w),
+            (true, 3) => self.apply_into::<3>(i, t, r, w),
             _ => false,
         };
         if !done {
@@ -70,44 +70,10 @@ impl LifPopulation {
         Outcome::from_next((!self.above_threshold(i)).then(|| self.next_bound(i, end)))
     }
 
-    /// [`advance`](Self::advance) and [`receive`](Self::receive) in one pass for the fused
-    /// layout with `N` channels. False, with nothing changed, when the neuron needs the
-    /// general path (refractory at its last update, no time elapsed, or shared factors more
-    /// than one epoch old).
-    #[inline(always)]
-    pub(super) fn apply_fused<const N: usize>(
-        &mut self,
-        i: usize,
-        t: f64,
-        r: usize,
-        w: f64,
-    ) -> bool {
-        let h = &self.hot[i];
-        let t0 = h.t_last;
-        let ready = t > t0 && t0 >= h.ref_until;
-        let st = if let Some(sh) = self.shared.as_mut() {
-            sh.set_now(t);
-            if !ready {
-                return false;
-            }
-            match self.advance_distinct::<N>(i) {
-                Some(st) => st,
-                None => return false,
-            }
-        } else if ready {
-            self.advance_factored_distinct::<N>(i, t - t0)
-        } else {
-            return false;
-        };
-        let (slot, at) = (self.layout.receptors[r], i * self.stride);
-        input_to::<N>(&mut self.hot[i], &mut self.state[at..], slot, t, w, st);
-        true
-    }
-
     /// [`deliver`](crate::neuron::NeuronModel::deliver) in one pass for the fused layout with
     /// `N` channels, the bound's square root and divisions left to the caller
-    /// ([`Outcome::Bound`]). `None`, with nothing changed, when the neuron needs the general
-    /// path (see [`apply_fused`](Self::apply_fused)).
+    /// ([`Outcome::Bound`]), and a delivery to a refractory neuron by its own path. `None`,
+    /// with nothing changed, when the neuron needs the general path.
     #[inline]
     pub(super) fn deliver_fused<const N: usize>(
         &mut self,
@@ -124,9 +90,7 @@ impl LifPopulation {
                 (self.fused && self.layout.n_state == N && t > h.t_last && h.t_last < h.ref_until)
                     .then(|| self.deliver_refractory::<N>(i, t, r, w, end))
             }
-            Delivered::Fires => Some(Outcome::Fires),
-            Delivered::Never => Some(Outcome::Next(Next::Never)),
-            Delivered::Parts => Some(Outcome::Bound(parts)),
+            done => done.outcome(parts),
         }
     }
 
@@ -184,11 +148,10 @@ impl LifPopulation {
             let st = input_to::<N>(&mut self.hot[i], &mut self.state[at..], slot, t, w, st);
             let (mu, lam) = self.rates_of(i);
             let mut parts = BoundParts::default();
-            return match bound_parts::<N>(&self.hot[i], mu, lam, &st, end, &mut parts) {
-                Delivered::Fires => Outcome::Fires,
-                Delivered::Parts => Outcome::Bound(parts),
-                _ => Outcome::Next(Next::Never),
-            };
+            let done = bound_parts::<N>(&self.hot[i], mu, lam, &st, end, &mut parts);
+            return done
+                .outcome(parts)
+                .expect("a bound's test is never `General`");
         }
         // `receive` while refractory: a delta input is lost, a channel's kept
         match slot {
@@ -246,7 +209,7 @@ impl LifPopulation {
         let h = &mut self.hot[i];
         let t0 = h.t_last;
         let ready = t > t0 && t0 >= h.ref_until;
-        // `apply_fused`'s steps, with the rest of the delivery in each branch: no merge of
+        // `apply_into`'s steps, with the rest of the delivery in each branch: no merge of
         // the two propagators' states, which would go through memory
         if let Some(sh) = self.shared.as_mut() {
             sh.set_now(t);
@@ -296,9 +259,10 @@ impl LifPopulation {
         bound_parts::<N>(h, mu, lam, &st, end, out)
     }
 
-    /// `apply_fused` (a fused input) for a layout of `N` channels, with the record and
-    /// block borrowed once ([`deliver_into`](Self::deliver_into)'s scheme); false, nothing
-    /// changed, when the general path must apply it.
+    /// [`advance`](Self::advance) and [`receive`](Self::receive) in one pass for a layout of
+    /// `N` channels, with the record and block borrowed once; false, nothing changed, when
+    /// the general path must apply it (another layout, refractory at its last update, no
+    /// time elapsed, or shared factors more than an epoch old).
     #[inline(always)]
     pub fn apply_into<const N: usize>(&mut self, i: usize, t: f64, r: usize, w: f64) -> bool {
         if !(self.fused && self.layout.n_state == N) {
@@ -380,20 +344,8 @@ impl LifPopulation {
     /// general path looks ahead on a copy).
     #[inline(always)]
     pub(super) fn bound_fused<const N: usize>(&self, i: usize, end: f64) -> Option<Outcome> {
-        if self.hot[i].t_last < self.hot[i].ref_until {
-            return None;
-        }
-        let at = i * self.stride;
-        let st: [f64; N] = std::array::from_fn(|c| self.state[at + c]);
         let mut parts = BoundParts::default();
-        let (mu, lam) = self.rates_of(i);
-        Some(
-            match bound_parts::<N>(&self.hot[i], mu, lam, &st, end, &mut parts) {
-                Delivered::Fires => Outcome::Fires,
-                Delivered::Parts => Outcome::Bound(parts),
-                _ => Outcome::Next(Next::Never),
-            },
-        )
+        self.settle_into::<N>(i, end, &mut parts).outcome(parts)
     }
 }
 
