@@ -342,10 +342,10 @@ impl LifPopulation {
         let nr = sh.rates.len();
         if self.distinct {
             match nr - 1 {
-                0 => return self.advance_distinct::<0>(i).is_some(),
-                1 => return self.advance_distinct::<1>(i).is_some(),
-                2 => return self.advance_distinct::<2>(i).is_some(),
-                3 => return self.advance_distinct::<3>(i).is_some(),
+                0 => return self.advance_distinct::<0>(i),
+                1 => return self.advance_distinct::<1>(i),
+                2 => return self.advance_distinct::<2>(i),
+                3 => return self.advance_distinct::<3>(i),
                 _ => {}
             }
         }

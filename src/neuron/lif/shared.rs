@@ -163,19 +163,20 @@ impl Shared {
 impl LifPopulation {
     /// [`advance_shared`](super::LifPopulation) for `N` channels with pairwise distinct rates
     /// (none equal to μ): the same operations in the same order, unrolled, with the
-    /// neuron's block and the instant's factors as fixed-size slices. Returns the new
-    /// channel states (also stored), so that a fused delivery keeps them in registers
-    /// instead of reading back what it just wrote.
+    /// neuron's block and the instant's factors as fixed-size slices; false, nothing
+    /// changed, when its factors are more than an epoch old.
     #[inline(always)]
-    pub(super) fn advance_distinct<const N: usize>(&mut self, i: usize) -> Option<[f64; N]> {
-        let sh = self.shared.as_ref()?;
+    pub(super) fn advance_distinct<const N: usize>(&mut self, i: usize) -> bool {
+        let Some(sh) = &self.shared else { return false };
         let at = i * self.stride;
-        step_distinct::<N>(sh, &mut self.hot[i], &mut self.state[at..at + 2 * N + 1])
+        step_distinct::<N>(sh, &mut self.hot[i], &mut self.state[at..at + 2 * N + 1]).is_some()
     }
 }
 
 /// [`LifPopulation::advance_distinct`] on a neuron's record `h` and its block `blk` (`N`
-/// channel states, then `N + 1` factors), borrowed once by the caller.
+/// channel states, then `N + 1` factors), borrowed once by the caller. Returns the new
+/// channel states (also stored), so that a fused delivery keeps them in registers instead
+/// of reading back what it just wrote.
 #[inline(always)]
 pub(super) fn step_distinct<const N: usize>(
     sh: &Shared,
