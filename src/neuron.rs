@@ -19,6 +19,7 @@
 
 pub mod bound;
 pub mod crossing;
+pub mod exp;
 pub mod kernels;
 pub mod lif;
 pub mod qif;

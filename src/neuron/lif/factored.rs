@@ -10,6 +10,7 @@
 //! `s e^{-μs}`; a channel whose current is zero costs no `exp`.
 
 use super::{separated, Hot, LifPopulation, NeuronInit};
+use crate::neuron::exp::exp;
 
 /// Floats a neuron's block holds after its `n` channel states.
 pub(super) fn constants_len(n: usize) -> usize {
@@ -49,7 +50,7 @@ impl LifPopulation {
         let (st, k) = self.state[i * self.stride..(i + 1) * self.stride].split_at_mut(n);
         let (mu, rates, inv_d) = (k[0], &k[1..n + 1], &k[n + 1..]);
         let h = &mut self.hot[i];
-        let e_mu = (-mu * dt).exp();
+        let e_mu = exp(-mu * dt);
         let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
         for c in 0..n {
             let i0 = st[c];
@@ -61,7 +62,7 @@ impl LifPopulation {
                 v += mu * i0 * (dt * e_mu);
                 st[c] = i0 * e_mu;
             } else {
-                let decay = (-lam * dt).exp();
+                let decay = exp(-lam * dt);
                 v += mu * i0 * ((e_mu - decay) * inv_d[c]);
                 st[c] = i0 * decay;
             }
@@ -98,7 +99,7 @@ pub(super) fn step_factored_distinct<const N: usize>(
 ) -> [f64; N] {
     let (st, k) = blk[..1 + 3 * N].split_at_mut(N);
     let (mu, rates, inv_d) = (k[0], &k[1..N + 1], &k[N + 1..2 * N + 1]);
-    let e_mu = (-mu * dt).exp();
+    let e_mu = exp(-mu * dt);
     let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
     let mut out = [0.0; N];
     for c in 0..N {
@@ -107,7 +108,7 @@ pub(super) fn step_factored_distinct<const N: usize>(
         if i0 == 0.0 {
             continue;
         }
-        let decay = (-rates[c] * dt).exp();
+        let decay = exp(-rates[c] * dt);
         v += mu * i0 * ((e_mu - decay) * inv_d[c]);
         out[c] = i0 * decay;
         st[c] = out[c];
