@@ -19,3 +19,25 @@ pub(crate) fn prefetch<T>(r: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = r;
 }
+
+/// [`prefetch`] of every cache line `r` spans (a value larger than a line, or one that
+/// straddles two).
+#[inline(always)]
+pub(crate) fn prefetch_all<T>(r: &T) {
+    let start = (r as *const T).cast::<i8>();
+    let size = std::mem::size_of::<T>().max(1);
+    // from the start of `r`'s first line to its last byte, a line at a time
+    let skew = start as usize % 64;
+    let line0 = start.wrapping_sub(skew);
+    for off in (0..skew + size).step_by(64) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `prefetch`: a hint, which never faults whatever the address (here
+        // the start of a line that holds some of `r`'s bytes).
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(line0.wrapping_add(off));
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = off;
+    }
+}

@@ -23,6 +23,9 @@ use radix::RadixQueue;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+/// Most items [`EventQueue::peek_event`] looks through in the heap's first bucket.
+const PEEK_SCAN: usize = 8;
+
 /// What happens first at one instant; lower classes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
@@ -258,6 +261,16 @@ impl EventQueue {
     #[inline]
     pub fn peek_time(&self) -> Option<f64> {
         self.next_key().map(|(k, _)| unpack_time(k))
+    }
+
+    /// The next event when it is a queued one (not a crossing or a walk) that can be found
+    /// without a search; `None` says nothing. For hints: what the loop will handle next.
+    #[inline]
+    pub fn peek_event(&self) -> Option<Event> {
+        match self.next_key()? {
+            (_, Holder::Heap) => self.heap.peek_near(PEEK_SCAN).copied(),
+            _ => None,
+        }
     }
 
     /// Removes and returns the next event in `(time, class, seq)` order.

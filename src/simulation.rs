@@ -29,6 +29,7 @@ use std::time::Instant;
 
 mod delivery;
 mod settle;
+mod sources;
 mod walk;
 use walk::Walk;
 
@@ -116,6 +117,9 @@ pub struct Simulation {
     fused_channels: Option<usize>,
     /// Deliveries prefetch their targets (networks larger than the caches).
     prefetch: bool,
+    /// Source spikes look ahead at the next event (many sources: their rows and streams are
+    /// not in cache).
+    look_ahead: bool,
 }
 
 /// When a spike at `t` arrives over `delay`. A positive delay below the float resolution at
@@ -177,6 +181,7 @@ impl Simulation {
             batch: settle::Batch::default(),
             fused_channels: delivery::uniform_fused_channels(&net),
             prefetch: n >= delivery::PREFETCH_FROM,
+            look_ahead: net.n_sources() >= delivery::PREFETCH_FROM,
             net,
         };
         for g in owned {
@@ -212,33 +217,6 @@ impl Simulation {
     /// Current simulation time \[ms\]: every event before it has been processed.
     pub fn now(&self) -> f64 {
         self.now
-    }
-
-    /// Queues the next spike of source `s` of input `inp` (global `source`), whose row has
-    /// the delay groups `first..first + groups`.
-    fn schedule_source(
-        &mut self,
-        inp: usize,
-        s: usize,
-        source: SourceId,
-        (first, groups): (u32, u32),
-    ) {
-        let duration = self.net.duration;
-        if let Some(mut t) = self.net.inputs[inp].sources[s].next_spike() {
-            if let Some(dt) = self.net.inputs[inp].grid {
-                t = (t / dt).round() * dt; // monotone, so trains stay sorted
-            }
-            if t < duration {
-                self.queue.push(
-                    t,
-                    Event::Source {
-                        source,
-                        first,
-                        groups,
-                    },
-                );
-            }
-        }
     }
 
     fn schedule_probe(&mut self, p: usize) {
@@ -466,12 +444,13 @@ impl Simulation {
                     first,
                     groups,
                 } => {
-                    // (few inputs: their starts are in cache, where a table per source is not)
-                    let inp = self.input_starts.partition_point(|&o| o <= source.0) - 1;
-                    let s = source.index() - self.net.inputs[inp].offset.index();
+                    let (inp, s) = self.source_at(source);
                     // its stream is read below, after the row: ask for it now so that
                     // with many sources the two cache misses overlap
-                    crate::prefetch::prefetch(&self.net.inputs[inp].sources[s]);
+                    crate::prefetch::prefetch_all(&self.net.inputs[inp].sources[s]);
+                    if self.look_ahead {
+                        self.hint_next_source(false);
+                    }
                     self.out.stats.source_spikes += 1;
                     if self.net.record_inputs[inp] {
                         self.out.spikes.push(Spike {
@@ -487,7 +466,12 @@ impl Simulation {
                     start,
                     end,
                     distinct,
-                } => self.deliver(start as usize, end as usize, distinct, t),
+                } => {
+                    if self.look_ahead {
+                        self.hint_next_source(true);
+                    }
+                    self.deliver(start as usize, end as usize, distinct, t)
+                }
                 Event::Walk { slot, .. } => {
                     let w = &mut self.walks[slot as usize];
                     let g = w.next;

@@ -454,6 +454,14 @@ impl Connectivity {
         )
     }
 
+    /// Hints that delay group `gi`'s record will be read soon.
+    #[inline]
+    pub fn prefetch_group(&self, gi: u32) {
+        if let Some(g) = self.groups.get(gi as usize) {
+            crate::prefetch::prefetch(g);
+        }
+    }
+
     /// Hints that synapses `start..end` will be read soon: every cache line of their
     /// targets, weights and receptors, up to [`PREFETCH_LINES`] per array (fetched side by
     /// side now rather than one line after another when the delivery walks them).

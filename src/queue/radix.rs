@@ -116,6 +116,19 @@ impl<V> RadixQueue<V> {
         self.first_bucket().map(|b| self.min[b])
     }
 
+    /// The item with the smallest key when its bucket holds at most `scan` items (found
+    /// without searching a large bucket), else `None`. O(`scan`).
+    #[inline]
+    pub fn peek_near(&self, scan: usize) -> Option<&V> {
+        let b = self.first_bucket()?;
+        let bucket = &self.buckets[b];
+        if bucket.len() > scan {
+            return None;
+        }
+        let m = self.min[b];
+        bucket.iter().find(|(k, _)| *k == m).map(|(_, v)| v)
+    }
+
     /// Removes and returns the item with the smallest key.
     pub fn pop(&mut self) -> Option<(u128, V)> {
         let b = self.first_bucket()?;
@@ -166,6 +179,10 @@ mod tests {
                 if pop {
                     let want = reference.pop_first();
                     prop_assert_eq!(q.peek_key(), want.map(|(k, _)| k));
+                    // a near look finds the same item, or declines
+                    if let Some(v) = q.peek_near(4) {
+                        prop_assert_eq!(Some(*v), want.map(|(_, v)| v));
+                    }
                     let got = q.pop();
                     prop_assert_eq!(got, want);
                     if let Some((k, _)) = got {

@@ -80,3 +80,45 @@ fn adding_an_input_does_not_change_other_inputs_draws() {
         );
     }
 }
+
+/// With many sources the loop looks ahead at the next source spike and prefetches what it
+/// will read (a hint only). 10 000 sources stay below the threshold; 10 000 more, connected
+/// to nothing (delay groups: none), take the run above it: the network's spikes and
+/// voltages must be the same bytes.
+#[test]
+fn the_look_ahead_of_many_sources_changes_nothing() {
+    let net = |idle: bool| {
+        let mut inputs =
+            vec![json!({"name": "bg", "kind": "poisson", "size": 10000, "rate": 20.0})];
+        if idle {
+            inputs.push(json!({"name": "idle", "kind": "poisson", "size": 10000, "rate": 20.0}));
+        }
+        json!({
+            "seed": 5, "duration": 200.0,
+            "populations": [{"name": "exc", "size": 200, "model": "lif",
+                "params": {"tau_m": 10.0, "v_th": -55.0, "t_ref": 2.0,
+                           "receptors": [{"kind": "exp", "tau": 3.0}, {"kind": "exp", "tau": 6.0}]}}],
+            "inputs": inputs,
+            "connections": [
+                {"from": "bg", "to": "exc", "rule": {"fixed_outdegree": 2}, "weight": 3.0, "delay": 0.0},
+                {"from": "exc", "to": "exc", "rule": {"fixed_probability": 0.05}, "weight": -1.0, "delay": 1.0, "receptor": 1}
+            ],
+            "record": {"spikes": ["exc"], "voltage": [{"population": "exc", "neurons": [0, 7], "every": 1.0}]}
+        })
+    };
+    let a = TempDir::new("look-a");
+    let b = TempDir::new("look-b");
+    let (oa, outa) = run_json(a.path(), &net(false));
+    let (ob, outb) = run_json(b.path(), &net(true));
+    assert_success(&oa);
+    assert_success(&ob);
+    for f in ["spikes.csv", "voltage.csv"] {
+        let x = std::fs::read(outa.join(f)).unwrap();
+        let y = std::fs::read(outb.join(f)).unwrap();
+        assert!(x == y, "{f} differs with the look-ahead on");
+    }
+    assert!(
+        read_spikes(&outa).len() > 100,
+        "the network should be active"
+    );
+}
