@@ -192,21 +192,23 @@ pub(super) fn step_distinct<const N: usize>(
     let (e_now, g_now, step) = (&l.e_now[..N + 1], &l.g_now[..N + 1], &l.step[..N + 1]);
     let inv_d = &l.inv_d[..N];
     let (st, g) = blk[..2 * N + 1].split_at_mut(N);
-    let factor = |r: usize| {
-        let x = e_now[r] * g[r];
-        if same {
-            x
-        } else {
-            x * step[r]
+    // every rate's factor first, behind one test of the epoch (not one per factor)
+    let mut f = [0.0; LANES];
+    for r in 0..=N {
+        f[r] = e_now[r] * g[r];
+    }
+    if !same {
+        for r in 0..=N {
+            f[r] *= step[r];
         }
-    };
-    let e_mu = factor(0);
+    }
+    let e_mu = f[0];
     let mu = l.rates[0];
     let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
     let mut out = [0.0; N];
     for c in 0..N {
         let i0 = st[c];
-        let decay = factor(c + 1);
+        let decay = f[c + 1];
         if i0 != 0.0 {
             v += mu * i0 * ((e_mu - decay) * inv_d[c]);
         }
