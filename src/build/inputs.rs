@@ -4,7 +4,7 @@
 
 use super::values::{check, err, Check, Res, MAX_ELEMENTS};
 use super::Budget;
-use crate::input::{self, Itd, Rate, SourceTrain};
+use crate::input::{self, Itd, Rate, Sinusoid, SourceTrain};
 use crate::scenario::{self, InputKind, SpikeTimes};
 use crate::scenario::{
     Periodic as PeriodicInput, PhaseLocked as PhaseLockedInput, Poisson as PoissonInput,
@@ -15,7 +15,7 @@ pub const MAX_DRAWS: f64 = 2e8;
 
 /// Bytes each source costs beyond its spikes: its train, its pending queue entry (with
 /// the radix queue's slack), its input index and its connectivity row (measured: 2e6
-/// Poisson sources peak at 111 B per source).
+/// Poisson sources with one synapse each peak at 115 B per source, the whole run).
 pub(crate) const BYTES_PER_SOURCE: f64 = std::mem::size_of::<SourceTrain>() as f64 + 32.0;
 
 /// Bytes per listed spike time at the peak: the JSON value while parsing (32), the
@@ -131,12 +131,12 @@ fn rate(ctx: &InputContext, r: &scenario::Rate) -> Res<Rate> {
         scenario::Rate::Constant(r) => {
             Rate::Constant(ctx.check("rate", *r, Check::NonNegative, " Hz")?)
         }
-        scenario::Rate::Sinusoidal(s) => Rate::Sinusoidal {
+        scenario::Rate::Sinusoidal(s) => Rate::Sinusoidal(std::sync::Arc::new(Sinusoid {
             mean: ctx.check("rate.mean", s.mean, Check::NonNegative, " Hz")?,
             amplitude: ctx.check("rate.amplitude", s.amplitude, Check::Finite, " Hz")?,
             frequency: ctx.check("rate.frequency", s.frequency, Check::NonNegative, " Hz")?,
             phase: ctx.check("rate.phase", s.phase, Check::Finite, " rad")?,
-        },
+        })),
     })
 }
 
@@ -168,11 +168,9 @@ impl BuildInput for PoissonInput {
                 format!("must be >= start ({start} ms)"),
             );
         }
-        let peak = match rate {
-            Rate::Constant(r) => r,
-            Rate::Sinusoidal {
-                mean, amplitude, ..
-            } => mean + amplitude.abs(),
+        let peak = match &rate {
+            Rate::Constant(r) => *r,
+            Rate::Sinusoidal(m) => m.mean + m.amplitude.abs(),
         };
         let expected = peak / 1000.0 * (stop - start).max(0.0) * self.size as f64;
         if expected > MAX_POISSON_SPIKES {
