@@ -25,7 +25,7 @@ pub mod lif;
 pub mod qif;
 
 pub use bound::{BoundParts, Delivered, Outcome};
-pub use lif::LifPopulation;
+pub use lif::{Fused, LifPopulation};
 pub use qif::QifPopulation;
 
 /// What a neuron expects next without further input.

@@ -17,6 +17,7 @@ mod layout;
 mod mixed;
 mod shared;
 
+pub use fused::Fused;
 pub use layout::{ChannelKind, Layout, NeuronInit, Scalars, Slot};
 
 use super::crossing::{first_crossing_after, ExpPoly};

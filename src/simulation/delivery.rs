@@ -3,8 +3,7 @@
 use super::{Meta, Simulation, STATIC};
 use crate::ids::NeuronId;
 use crate::network::Network;
-use crate::network::PopulationEntry;
-use crate::neuron::{Delivered, NeuronModel, Next, Outcome, Population};
+use crate::neuron::{Delivered, Fused, NeuronModel, Next, Outcome, Population};
 use crate::queue::EventQueue;
 
 /// How many synapses ahead a delivery prefetches its targets' state.
@@ -121,40 +120,71 @@ impl Simulation {
         {
             let (tg, rc, wt) = self.net.connectivity.arrays(start, end);
             let pops = &mut self.net.populations;
-            let (meta, queue, prefetch) = (&self.meta, &self.queue, self.prefetch);
+            let (meta, queue, large) = (&self.meta, &self.queue, self.prefetch);
             // (slices of the group's length: no bounds check per target on them)
             let (next, parts) = (&mut b.resolved[..len], &mut b.parts[..len]);
-            for j in 0..len {
-                hint_ahead(tg, j, meta, pops, queue, prefetch);
+            let mut j = 0;
+            while j < len {
                 let g = tg[j];
-                let m = meta[g.index()];
-                let pe = &mut pops[m.pop.index()];
-                let i = g.index() - pe.offset.index();
-                let (r, w) = (rc[j] as usize, wt[j]);
-                if m.dirty {
-                    // (skipped by the last pass: settled at the instant's end)
-                    pe.neurons.apply(i, t, r, w);
+                let pe = &mut pops[meta[g.index()].pop.index()];
+                let off = pe.offset.index();
+                // a run of targets in one population (a row's targets are sorted, so its
+                // populations come in runs): the population's view made once per run
+                let mut general = true;
+                if let Population::Lif(p) = &mut pe.neurons {
+                    if let Some(mut f) = p.fused_view::<N>() {
+                        let size = f.len();
+                        while j < len {
+                            let g = tg[j];
+                            let i = g.index().wrapping_sub(off);
+                            if i >= size {
+                                // another population: a run of its own
+                                general = false;
+                                break;
+                            }
+                            hint_run(tg, j, off, &f, meta, queue, large);
+                            let (r, w) = (rc[j] as usize, wt[j]);
+                            if meta[g.index()].dirty {
+                                // (skipped by the last pass: settled at the instant's end)
+                                if !f.apply(i, t, r, w) {
+                                    break;
+                                }
+                                j += 1;
+                                continue;
+                            }
+                            if large {
+                                queue.prefetch_crossing_slot(g);
+                            }
+                            next[j] = match f.deliver(i, t, r, w, duration, &mut parts[j]) {
+                                Delivered::Parts => {
+                                    b.pending.push(j as u32);
+                                    j += 1;
+                                    continue;
+                                }
+                                Delivered::Fires => None,
+                                Delivered::Never => Some(Next::Never),
+                                Delivered::General => break,
+                            };
+                            j += 1;
+                        }
+                    }
+                }
+                if j >= len || !general {
                     continue;
                 }
-                if prefetch {
-                    queue.prefetch_crossing_slot(g);
-                }
-                let done = match &mut pe.neurons {
-                    Population::Lif(p) => p.deliver_into::<N>(i, t, r, w, duration, &mut parts[j]),
-                    _ => Delivered::General,
-                };
-                next[j] = match done {
-                    Delivered::Parts => {
-                        b.pending.push(j as u32);
-                        continue;
-                    }
-                    Delivered::Fires => None,
-                    Delivered::Never => Some(Next::Never),
-                    Delivered::General => pe
+                // target `j` by the general path (refractory, say)
+                let g = tg[j];
+                let i = g.index() - off;
+                let (r, w) = (rc[j] as usize, wt[j]);
+                if meta[g.index()].dirty {
+                    pe.neurons.apply(i, t, r, w);
+                } else {
+                    next[j] = pe
                         .neurons
                         .deliver(i, t, r, w, duration)
-                        .resolve(t, duration),
-                };
+                        .resolve(t, duration);
+                }
+                j += 1;
             }
         }
         b.finish_pending(t, duration);
@@ -175,25 +205,41 @@ impl Simulation {
     fn apply_marked_fused<const N: usize>(&mut self, start: usize, end: usize, t: f64) {
         let (tg, rc, wt) = self.net.connectivity.arrays(start, end);
         let pops = &mut self.net.populations;
-        let (meta, queue, prefetch) = (&mut self.meta, &self.queue, self.prefetch);
-        for j in 0..tg.len() {
-            hint_ahead(tg, j, meta, pops, queue, prefetch);
+        let (meta, queue, large) = (&mut self.meta, &self.queue, self.prefetch);
+        let dirty = &mut self.dirty;
+        let len = tg.len();
+        let mut j = 0;
+        while j < len {
+            let pe = &mut pops[meta[tg[j].index()].pop.index()];
+            let off = pe.offset.index();
+            // runs of targets in one population, as in `deliver_last_fused`
+            let mut general = true;
+            if let Population::Lif(p) = &mut pe.neurons {
+                if let Some(mut f) = p.fused_view::<N>() {
+                    let size = f.len();
+                    while j < len {
+                        let g = tg[j];
+                        let i = g.index().wrapping_sub(off);
+                        if i >= size {
+                            general = false;
+                            break;
+                        }
+                        hint_run(tg, j, off, &f, meta, queue, large);
+                        if !f.apply(i, t, rc[j] as usize, wt[j]) {
+                            break;
+                        }
+                        mark(meta, dirty, g);
+                        j += 1;
+                    }
+                }
+            }
+            if j >= len || !general {
+                continue;
+            }
             let g = tg[j];
-            let m = &mut meta[g.index()];
-            let pe = &mut pops[m.pop.index()];
-            let i = g.index() - pe.offset.index();
-            let (r, w) = (rc[j] as usize, wt[j]);
-            let done = match &mut pe.neurons {
-                Population::Lif(p) => p.apply_into::<N>(i, t, r, w),
-                _ => false,
-            };
-            if !done {
-                pe.neurons.apply(i, t, r, w);
-            }
-            if !m.dirty {
-                m.dirty = true;
-                self.dirty.push(g);
-            }
+            pe.neurons.apply(g.index() - off, t, rc[j] as usize, wt[j]);
+            mark(meta, dirty, g);
+            j += 1;
         }
     }
 
@@ -271,15 +317,28 @@ pub(super) fn uniform_fused_channels(net: &Network) -> Option<usize> {
     n
 }
 
-/// The hints of a specialised loop at target `j` of a group's targets `tg`: the state of
-/// the target [`AHEAD`] synapses on (a small network's state is in L2, not L1) and, in a
+/// Marks neuron `g` for the end of the instant (once).
+#[inline(always)]
+fn mark(meta: &mut [Meta], dirty: &mut Vec<NeuronId>, g: NeuronId) {
+    let m = &mut meta[g.index()];
+    if !m.dirty {
+        m.dirty = true;
+        dirty.push(g);
+    }
+}
+
+/// The hints of a specialised loop at target `j` of a group's targets `tg`, within a run of
+/// targets in one population (its view `f`, its first neuron `off`): the state of the
+/// target [`AHEAD`] synapses on when it is in the same population (a small network's state
+/// is in L2, not L1; at a run's end the next run's first targets go without) and, in a
 /// large network (`large`), `prefetch_ahead`'s other hints.
 #[inline(always)]
-fn hint_ahead(
+fn hint_run<const N: usize>(
     tg: &[NeuronId],
     j: usize,
+    off: usize,
+    f: &Fused<'_, N>,
     meta: &[Meta],
-    pops: &[PopulationEntry],
     queue: &EventQueue,
     large: bool,
 ) {
@@ -289,8 +348,7 @@ fn hint_ahead(
         }
     }
     if let Some(&g) = tg.get(j + AHEAD) {
-        let pe = &pops[meta[g.index()].pop.index()];
-        pe.neurons.prefetch(g.index() - pe.offset.index());
+        f.prefetch(g.index().wrapping_sub(off));
         if large {
             queue.prefetch_crossing(g);
         }

@@ -122,3 +122,69 @@ fn the_look_ahead_of_many_sources_changes_nothing() {
         "the network should be active"
     );
 }
+
+/// The delivery loops specialised to a uniform fused layout (runs of targets in one
+/// population, each run through one view) against the general loop, which the same network
+/// takes when one more population, of another layout and connected to nothing, is added:
+/// two recurrent populations with refractoriness, inputs at shared instants (a periodic
+/// input whose sources fire together: groups whose targets were marked earlier in the instant),
+/// rows that alternate between the populations (explicit pairs in mixed order) and
+/// repeated targets; the spikes and voltages must be the same bytes.
+#[test]
+fn the_specialised_delivery_loops_equal_the_general_loop() {
+    let net = |extra: bool| {
+        let lif = |tau: f64| {
+            json!({"tau_m": tau, "v_th": -55.0, "t_ref": 2.0, "i_bias": 8.0,
+                   "v_init": {"uniform": [-70.0, -56.0]},
+                   "receptors": [{"kind": "exp", "tau": 3.0}, {"kind": "exp", "tau": 7.0}]})
+        };
+        let mut pops = vec![
+            json!({"name": "a", "size": 60, "model": "lif", "params": lif(10.0)}),
+            json!({"name": "b", "size": 40, "model": "lif", "params": lif(10.0)}),
+        ];
+        if extra {
+            pops.push(json!({"name": "z", "size": 3, "model": "lif",
+                "params": {"tau_m": 10.0, "v_th": -55.0, "receptors": [{"kind": "alpha", "tau": 2.0}]}}));
+        }
+        // rows that go a, b, a, b, ... and name a target twice
+        let pairs: Vec<_> = (0..40)
+            .flat_map(|k| [json!([k % 10, k % 60]), json!([k % 10, 60 + k % 40])])
+            .collect();
+        json!({
+            "seed": 3, "duration": 300.0,
+            "populations": pops,
+            "inputs": [{"name": "drive", "kind": "poisson", "size": 10, "rate": 300.0},
+                       {"name": "tick", "kind": "periodic", "size": 5, "period": 7.0, "phase": 1.0}],
+            "connections": [
+                {"from": "tick", "to": "a", "rule": {"fixed_probability": 0.5}, "weight": 3.0, "delay": 0.25},
+                {"from": "tick", "to": "b", "rule": {"fixed_probability": 0.5}, "weight": 3.0, "delay": 0.25, "receptor": 1},
+                {"from": "drive", "to": "a", "rule": {"fixed_probability": 0.5}, "weight": 4.0, "delay": 0.5},
+                {"from": "drive", "to": "b", "rule": {"fixed_probability": 0.5}, "weight": 4.0, "delay": 0.5},
+                {"from": "a", "to": "b", "rule": {"fixed_probability": 0.2}, "weight": 1.5, "delay": 0.5},
+                {"from": "b", "to": "a", "rule": {"fixed_probability": 0.2}, "weight": -3.0, "delay": 0.5, "receptor": 1},
+                {"from": "a", "to": "a", "rule": {"pairs": pairs.iter().filter(|p| p[1].as_u64().unwrap() < 60).cloned().collect::<Vec<_>>()}, "weight": 0.7, "delay": 0.5, "autapses": true},
+                {"from": "a", "to": "b", "rule": {"pairs": pairs.iter().filter(|p| p[1].as_u64().unwrap() >= 60).map(|p| json!([p[0], p[1].as_u64().unwrap() - 60])).collect::<Vec<_>>()}, "weight": 0.7, "delay": 0.5}
+            ],
+            "record": {"spikes": ["a", "b"], "voltage": [{"population": "a", "neurons": [0, 7], "every": 0.5},
+                                                         {"population": "b", "neurons": [3], "every": 0.5}]}
+        })
+    };
+    let x = TempDir::new("loops-a");
+    let y = TempDir::new("loops-b");
+    let (ox, outx) = run_json(x.path(), &net(false));
+    let (oy, outy) = run_json(y.path(), &net(true));
+    assert_success(&ox);
+    assert_success(&oy);
+    for f in ["spikes.csv", "voltage.csv"] {
+        let a = std::fs::read(outx.join(f)).unwrap();
+        let b = std::fs::read(outy.join(f)).unwrap();
+        assert!(
+            a == b,
+            "{f} differs between the specialised and the general loop"
+        );
+    }
+    assert!(
+        read_spikes(&outx).len() > 200,
+        "the network should be active"
+    );
+}

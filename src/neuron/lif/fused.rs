@@ -8,7 +8,7 @@
 use super::bounds::distinct_parts_of;
 use super::factored::step_factored_distinct;
 use super::shared::step_distinct;
-use super::{bound_at, d1_with, separated, Hot, LifPopulation, Slot};
+use super::{bound_at, d1_with, separated, Hot, LifPopulation, Shared, Slot};
 use crate::neuron::bound::quadratic_bound;
 use crate::neuron::{BoundParts, Delivered, Next, Outcome};
 
@@ -186,10 +186,9 @@ impl LifPopulation {
 
     /// `deliver_fused` (a fused delivery) for a layout of `N` channels, with the bound's
     /// parts written straight into `out` (a batch's slot) instead of returned in an
-    /// [`Outcome`]: an event loop that knows every population's layout calls it with `N`
-    /// fixed, so the whole delivery compiles to one straight path whose results go to
-    /// memory once ([`Delivered::General`], nothing changed, when the layout or the neuron
-    /// needs the general path).
+    /// [`Outcome`]: [`Fused::deliver`] through a view made for this one call
+    /// ([`Delivered::General`], nothing changed, when the layout or the neuron needs the
+    /// general path).
     #[inline(always)]
     pub fn deliver_into<const N: usize>(
         &mut self,
@@ -200,36 +199,26 @@ impl LifPopulation {
         end: f64,
         out: &mut BoundParts,
     ) -> Delivered {
+        match self.fused_view::<N>() {
+            Some(mut f) => f.deliver(i, t, r, w, end, out),
+            None => Delivered::General,
+        }
+    }
+
+    /// The population as a [`Fused`] view with `N` channels, `None` if it does not take the
+    /// fused path with that layout.
+    #[inline(always)]
+    pub fn fused_view<const N: usize>(&mut self) -> Option<Fused<'_, N>> {
         if !(self.fused && self.layout.n_state == N) {
-            return Delivered::General;
+            return None;
         }
-        let slot = self.layout.receptors[r];
-        let at = i * self.stride;
-        // the record and the block borrowed once (not re-indexed through `self` at each use)
-        let h = &mut self.hot[i];
-        let t0 = h.t_last;
-        let ready = t > t0 && t0 >= h.ref_until;
-        // `apply_into`'s steps, with the rest of the delivery in each branch: no merge of
-        // the two propagators' states, which would go through memory
-        if let Some(sh) = self.shared.as_mut() {
-            sh.set_now(t);
-            if !ready {
-                return Delivered::General;
-            }
-            let blk = &mut self.state[at..at + 2 * N + 1];
-            let Some(st) = step_distinct::<N>(sh, h, blk) else {
-                return Delivered::General;
-            };
-            let st = input_to::<N>(h, blk, slot, t, w, st);
-            bound_parts::<N>(h, sh.lanes.rates[0], &sh.lanes.rates[1..], &st, end, out)
-        } else if ready {
-            let blk = &mut self.state[at..at + 3 * N + 1];
-            let st = step_factored_distinct::<N>(h, blk, t - t0);
-            let st = input_to::<N>(h, blk, slot, t, w, st);
-            bound_parts::<N>(h, blk[N], &blk[N + 1..], &st, end, out)
-        } else {
-            Delivered::General
-        }
+        Some(Fused {
+            hot: &mut self.hot,
+            state: &mut self.state,
+            stride: self.stride,
+            receptors: &self.layout.receptors,
+            shared: self.shared.as_mut(),
+        })
     }
 
     /// [`settle`](crate::neuron::NeuronModel::settle) for a layout of `N` channels, the
@@ -260,38 +249,12 @@ impl LifPopulation {
     }
 
     /// [`advance`](Self::advance) and [`receive`](Self::receive) in one pass for a layout of
-    /// `N` channels, with the record and block borrowed once; false, nothing changed, when
-    /// the general path must apply it (another layout, refractory at its last update, no
-    /// time elapsed, or shared factors more than an epoch old).
+    /// `N` channels ([`Fused::apply`] through a view made for this one call); false,
+    /// nothing changed, when the general path must apply it.
     #[inline(always)]
     pub fn apply_into<const N: usize>(&mut self, i: usize, t: f64, r: usize, w: f64) -> bool {
-        if !(self.fused && self.layout.n_state == N) {
-            return false;
-        }
-        let slot = self.layout.receptors[r];
-        let at = i * self.stride;
-        let h = &mut self.hot[i];
-        let t0 = h.t_last;
-        let ready = t > t0 && t0 >= h.ref_until;
-        if let Some(sh) = self.shared.as_mut() {
-            sh.set_now(t);
-            if !ready {
-                return false;
-            }
-            let blk = &mut self.state[at..at + 2 * N + 1];
-            let Some(st) = step_distinct::<N>(sh, h, blk) else {
-                return false;
-            };
-            input_to::<N>(h, blk, slot, t, w, st);
-            true
-        } else if ready {
-            let blk = &mut self.state[at..at + 3 * N + 1];
-            let st = step_factored_distinct::<N>(h, blk, t - t0);
-            input_to::<N>(h, blk, slot, t, w, st);
-            true
-        } else {
-            false
-        }
+        self.fused_view::<N>()
+            .is_some_and(|mut f| f.apply(i, t, r, w))
     }
 
     /// A check of neuron `i` at `t` (its bound ran out without an input) for a layout of `N`
@@ -346,6 +309,116 @@ impl LifPopulation {
     pub(super) fn bound_fused<const N: usize>(&self, i: usize, end: f64) -> Option<Outcome> {
         let mut parts = BoundParts::default();
         self.settle_into::<N>(i, end, &mut parts).outcome(parts)
+    }
+}
+
+/// A population that takes the fused path with `N` channels, its arrays and constants
+/// borrowed once for a run of deliveries to its neurons: what each delivery reads from the
+/// population is then found once per run, not once per target.
+pub struct Fused<'a, const N: usize> {
+    hot: &'a mut [Hot],
+    state: &'a mut [f64],
+    stride: usize,
+    receptors: &'a [Slot],
+    shared: Option<&'a mut Shared>,
+}
+
+impl<const N: usize> Fused<'_, N> {
+    /// Number of neurons.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.hot.len()
+    }
+
+    /// True when the population is empty.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.hot.is_empty()
+    }
+
+    /// Hints that neuron `i`'s record and state block will be read soon.
+    #[inline(always)]
+    pub fn prefetch(&self, i: usize) {
+        if let Some(h) = self.hot.get(i) {
+            crate::prefetch::prefetch(h);
+        }
+        if let Some(x) = self.state.get(i * self.stride) {
+            crate::prefetch::prefetch(x);
+        }
+    }
+
+    /// [`LifPopulation::deliver_into`]: a delivery of weight `w` on receptor `r` to neuron
+    /// `i` at `t`, its bound's parts into `out`; [`Delivered::General`], nothing changed,
+    /// when the neuron needs the general path.
+    #[inline(always)]
+    pub fn deliver(
+        &mut self,
+        i: usize,
+        t: f64,
+        r: usize,
+        w: f64,
+        end: f64,
+        out: &mut BoundParts,
+    ) -> Delivered {
+        let slot = self.receptors[r];
+        let at = i * self.stride;
+        // the record and the block borrowed once (not re-indexed at each use)
+        let h = &mut self.hot[i];
+        let t0 = h.t_last;
+        let ready = t > t0 && t0 >= h.ref_until;
+        // `apply`'s steps, with the rest of the delivery in each branch: no merge of the two
+        // propagators' states, which would go through memory
+        if let Some(sh) = self.shared.as_deref_mut() {
+            sh.set_now(t);
+            if !ready {
+                return Delivered::General;
+            }
+            let blk = &mut self.state[at..at + 2 * N + 1];
+            let Some(st) = step_distinct::<N>(sh, h, blk) else {
+                return Delivered::General;
+            };
+            let st = input_to::<N>(h, blk, slot, t, w, st);
+            bound_parts::<N>(h, sh.lanes.rates[0], &sh.lanes.rates[1..], &st, end, out)
+        } else if ready {
+            let blk = &mut self.state[at..at + 3 * N + 1];
+            let st = step_factored_distinct::<N>(h, blk, t - t0);
+            let st = input_to::<N>(h, blk, slot, t, w, st);
+            bound_parts::<N>(h, blk[N], &blk[N + 1..], &st, end, out)
+        } else {
+            Delivered::General
+        }
+    }
+
+    /// [`LifPopulation::apply_into`]: the input of weight `w` on receptor `r` to neuron `i`
+    /// at `t` (advance and receive); false, nothing changed, when the general path must
+    /// apply it (refractory at its last update, no time elapsed, or shared factors more
+    /// than an epoch old).
+    #[inline(always)]
+    pub fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) -> bool {
+        let slot = self.receptors[r];
+        let at = i * self.stride;
+        let h = &mut self.hot[i];
+        let t0 = h.t_last;
+        let ready = t > t0 && t0 >= h.ref_until;
+        if let Some(sh) = self.shared.as_deref_mut() {
+            sh.set_now(t);
+            if !ready {
+                return false;
+            }
+            let blk = &mut self.state[at..at + 2 * N + 1];
+            let Some(st) = step_distinct::<N>(sh, h, blk) else {
+                return false;
+            };
+            input_to::<N>(h, blk, slot, t, w, st);
+            true
+        } else if ready {
+            let blk = &mut self.state[at..at + 3 * N + 1];
+            let st = step_factored_distinct::<N>(h, blk, t - t0);
+            input_to::<N>(h, blk, slot, t, w, st);
+            true
+        } else {
+            false
+        }
     }
 }
 
