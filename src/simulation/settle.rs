@@ -114,24 +114,47 @@ impl Simulation {
         let mut b = std::mem::take(&mut self.batch);
         b.ready(len);
         let (next, parts) = (&mut b.resolved[..len], &mut b.parts[..len]);
-        for (j, &g) in dirty.iter().enumerate() {
-            let m = &mut self.meta[g.index()];
-            m.dirty = false;
-            let pe = &self.net.populations[m.pop.index()];
-            let i = g.index() - pe.offset.index();
-            let done = match &pe.neurons {
-                Population::Lif(p) => p.settle_into::<N>(i, end, &mut parts[j]),
-                _ => Delivered::General,
-            };
-            next[j] = match done {
-                Delivered::Parts => {
-                    b.pending.push(j as u32);
-                    continue;
+        let (meta, pops) = (&mut self.meta, &mut self.net.populations);
+        let mut j = 0;
+        while j < len {
+            // runs of neurons in one population (they are marked in synapse order), each
+            // through one view of it, as in `deliver_last_fused`
+            let pe = &mut pops[meta[dirty[j].index()].pop.index()];
+            let off = pe.offset.index();
+            let mut general = true;
+            if let Population::Lif(p) = &mut pe.neurons {
+                if let Some(f) = p.fused_view::<N>() {
+                    let size = f.len();
+                    while j < len {
+                        let g = dirty[j];
+                        let i = g.index().wrapping_sub(off);
+                        if i >= size {
+                            general = false;
+                            break;
+                        }
+                        next[j] = match f.settle(i, end, &mut parts[j]) {
+                            Delivered::Parts => {
+                                b.pending.push(j as u32);
+                                meta[g.index()].dirty = false;
+                                j += 1;
+                                continue;
+                            }
+                            Delivered::Fires => None,
+                            Delivered::Never => Some(Next::Never),
+                            Delivered::General => break,
+                        };
+                        meta[g.index()].dirty = false;
+                        j += 1;
+                    }
                 }
-                Delivered::Fires => None,
-                Delivered::Never => Some(Next::Never),
-                Delivered::General => pe.neurons.settle(i, end).resolve(t, end),
-            };
+            }
+            if j >= len || !general {
+                continue;
+            }
+            let g = dirty[j];
+            meta[g.index()].dirty = false;
+            next[j] = pe.neurons.settle(g.index() - off, end).resolve(t, end);
+            j += 1;
         }
         b.finish_pending(t, end);
         for (&g, &o) in dirty.iter().zip(&b.resolved[..len]) {

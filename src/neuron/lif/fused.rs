@@ -234,18 +234,9 @@ impl LifPopulation {
         if !(self.fused && self.layout.n_state == N) {
             return Delivered::General;
         }
-        let h = &self.hot[i];
-        if h.t_last < h.ref_until {
-            return Delivered::General;
-        }
         let at = i * self.stride;
-        let blk = &self.state[at..at + N];
-        let mut st = [0.0; N];
-        for (s, x) in st.iter_mut().zip(blk) {
-            *s = *x;
-        }
-        let (mu, lam) = self.rates_of(i);
-        bound_parts::<N>(h, mu, lam, &st, end, out)
+        let blk = &self.state[at..at + self.stride];
+        settle_parts::<N>(&self.hot[i], blk, self.shared.as_ref(), end, out)
     }
 
     /// [`advance`](Self::advance) and [`receive`](Self::receive) in one pass for a layout of
@@ -389,6 +380,15 @@ impl<const N: usize> Fused<'_, N> {
         }
     }
 
+    /// [`LifPopulation::settle_into`]: neuron `i`'s threshold test and bound's parts (into
+    /// `out`) at its last update; `General` while refractory.
+    #[inline(always)]
+    pub fn settle(&self, i: usize, end: f64, out: &mut BoundParts) -> Delivered {
+        let at = i * self.stride;
+        let blk = &self.state[at..at + self.stride];
+        settle_parts::<N>(&self.hot[i], blk, self.shared.as_deref(), end, out)
+    }
+
     /// [`LifPopulation::apply_into`]: the input of weight `w` on receptor `r` to neuron `i`
     /// at `t` (advance and receive); false, nothing changed, when the general path must
     /// apply it (refractory at its last update, no time elapsed, or shared factors more
@@ -419,6 +419,28 @@ impl<const N: usize> Fused<'_, N> {
         } else {
             false
         }
+    }
+}
+
+/// The settle of a fused neuron (record `h`, block `blk`: its `N` channel states, then the
+/// shared factors or, without `shared`, the factored propagator's rates): `General` while
+/// refractory, else [`bound_parts`] with its rates.
+#[inline(always)]
+fn settle_parts<const N: usize>(
+    h: &Hot,
+    blk: &[f64],
+    shared: Option<&Shared>,
+    end: f64,
+    out: &mut BoundParts,
+) -> Delivered {
+    if h.t_last < h.ref_until {
+        return Delivered::General;
+    }
+    let mut st = [0.0; N];
+    st.copy_from_slice(&blk[..N]);
+    match shared {
+        Some(sh) => bound_parts::<N>(h, sh.lanes.rates[0], &sh.lanes.rates[1..], &st, end, out),
+        None => bound_parts::<N>(h, blk[N], &blk[N + 1..], &st, end, out),
     }
 }
 
