@@ -133,6 +133,7 @@ impl Simulation {
                 let mut general = true;
                 if let Population::Lif(p) = &mut pe.neurons {
                     if let Some(mut f) = p.fused_view::<N>() {
+                        f.at(t);
                         let size = f.len();
                         while j < len {
                             let g = tg[j];
@@ -216,6 +217,7 @@ impl Simulation {
             let mut general = true;
             if let Population::Lif(p) = &mut pe.neurons {
                 if let Some(mut f) = p.fused_view::<N>() {
+                    f.at(t);
                     let size = f.len();
                     while j < len {
                         let g = tg[j];

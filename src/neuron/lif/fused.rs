@@ -200,7 +200,10 @@ impl LifPopulation {
         out: &mut BoundParts,
     ) -> Delivered {
         match self.fused_view::<N>() {
-            Some(mut f) => f.deliver(i, t, r, w, end, out),
+            Some(mut f) => {
+                f.at(t);
+                f.deliver(i, t, r, w, end, out)
+            }
             None => Delivered::General,
         }
     }
@@ -244,8 +247,10 @@ impl LifPopulation {
     /// nothing changed, when the general path must apply it.
     #[inline(always)]
     pub fn apply_into<const N: usize>(&mut self, i: usize, t: f64, r: usize, w: f64) -> bool {
-        self.fused_view::<N>()
-            .is_some_and(|mut f| f.apply(i, t, r, w))
+        self.fused_view::<N>().is_some_and(|mut f| {
+            f.at(t);
+            f.apply(i, t, r, w)
+        })
     }
 
     /// A check of neuron `i` at `t` (its bound ran out without an input) for a layout of `N`
@@ -338,9 +343,18 @@ impl<const N: usize> Fused<'_, N> {
         }
     }
 
+    /// Makes `t` the instant of the deliveries that follow (the shared factors' instant):
+    /// once per run of deliveries at one instant, not once per delivery.
+    #[inline(always)]
+    pub fn at(&mut self, t: f64) {
+        if let Some(sh) = self.shared.as_deref_mut() {
+            sh.set_now(t);
+        }
+    }
+
     /// [`LifPopulation::deliver_into`]: a delivery of weight `w` on receptor `r` to neuron
-    /// `i` at `t`, its bound's parts into `out`; [`Delivered::General`], nothing changed,
-    /// when the neuron needs the general path.
+    /// `i` at `t` (after [`at`](Self::at)`(t)`), its bound's parts into `out`;
+    /// [`Delivered::General`], nothing changed, when the neuron needs the general path.
     #[inline(always)]
     pub fn deliver(
         &mut self,
@@ -360,7 +374,10 @@ impl<const N: usize> Fused<'_, N> {
         // `apply`'s steps, with the rest of the delivery in each branch: no merge of the two
         // propagators' states, which would go through memory
         if let Some(sh) = self.shared.as_deref_mut() {
-            sh.set_now(t);
+            debug_assert!(
+                sh.now == t,
+                "internal error: a fused view not at its instant"
+            );
             if !ready {
                 return Delivered::General;
             }
@@ -390,7 +407,7 @@ impl<const N: usize> Fused<'_, N> {
     }
 
     /// [`LifPopulation::apply_into`]: the input of weight `w` on receptor `r` to neuron `i`
-    /// at `t` (advance and receive); false, nothing changed, when the general path must
+    /// at `t` (after [`at`](Self::at)`(t)`; advance and receive); false, nothing changed, when the general path must
     /// apply it (refractory at its last update, no time elapsed, or shared factors more
     /// than an epoch old).
     #[inline(always)]
@@ -401,7 +418,10 @@ impl<const N: usize> Fused<'_, N> {
         let t0 = h.t_last;
         let ready = t > t0 && t0 >= h.ref_until;
         if let Some(sh) = self.shared.as_deref_mut() {
-            sh.set_now(t);
+            debug_assert!(
+                sh.now == t,
+                "internal error: a fused view not at its instant"
+            );
             if !ready {
                 return false;
             }
