@@ -28,6 +28,7 @@ use crate::records::{
 use std::time::Instant;
 
 mod delivery;
+mod runs;
 mod settle;
 mod sources;
 mod walk;

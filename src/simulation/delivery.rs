@@ -1,5 +1,6 @@
 //! Delivery of one group of synapses (targets of one spike at one instant).
 
+use super::runs::{in_runs, At};
 use super::{Meta, Simulation, STATIC};
 use crate::ids::NeuronId;
 use crate::network::Network;
@@ -119,74 +120,48 @@ impl Simulation {
         b.ready(len);
         {
             let (tg, rc, wt) = self.net.connectivity.arrays(start, end);
-            let pops = &mut self.net.populations;
-            let (meta, queue, large) = (&self.meta, &self.queue, self.prefetch);
+            let (queue, large) = (&self.queue, self.prefetch);
             // (slices of the group's length: no bounds check per target on them)
-            let (next, parts) = (&mut b.resolved[..len], &mut b.parts[..len]);
-            let mut j = 0;
-            while j < len {
-                let g = tg[j];
-                let pe = &mut pops[meta[g.index()].pop.index()];
-                let off = pe.offset.index();
-                // a run of targets in one population (a row's targets are sorted, so its
-                // populations come in runs): the population's view made once per run
-                let mut general = true;
-                if let Population::Lif(p) = &mut pe.neurons {
-                    if let Some(mut f) = p.fused_view::<N>() {
-                        f.at(t);
-                        let size = f.len();
-                        while j < len {
-                            let g = tg[j];
-                            let i = g.index().wrapping_sub(off);
-                            if i >= size {
-                                // another population: a run of its own
-                                general = false;
-                                break;
-                            }
-                            hint_run(tg, j, off, &f, meta, queue, large);
-                            let (r, w) = (rc[j] as usize, wt[j]);
-                            if meta[g.index()].dirty {
-                                // (skipped by the last pass: settled at the instant's end)
-                                if !f.apply(i, t, r, w) {
-                                    break;
-                                }
-                                j += 1;
-                                continue;
-                            }
-                            if large {
-                                queue.prefetch_crossing_slot(g);
-                            }
-                            next[j] = match f.deliver(i, t, r, w, duration, &mut parts[j]) {
-                                Delivered::Parts => {
-                                    b.pending.push(j as u32);
-                                    j += 1;
-                                    continue;
-                                }
-                                Delivered::Fires => None,
-                                Delivered::Never => Some(Next::Never),
-                                Delivered::General => break,
-                            };
-                            j += 1;
-                        }
+            let mut scratch = (&mut b.resolved[..len], &mut b.parts[..len], &mut b.pending);
+            in_runs::<N, _>(
+                tg,
+                &mut self.meta,
+                &mut self.net.populations,
+                t,
+                &mut scratch,
+                |(next, parts, pending), f, at, meta| {
+                    let j = at.j;
+                    hint_run(tg, at, f, meta, queue, large);
+                    let (g, r, w) = (tg[j], rc[j] as usize, wt[j]);
+                    if meta[g.index()].dirty {
+                        // (skipped by the last pass: settled at the instant's end)
+                        return f.apply(at.i, t, r, w);
                     }
-                }
-                if j >= len || !general {
-                    continue;
-                }
-                // target `j` by the general path (refractory, say)
-                let g = tg[j];
-                let i = g.index() - off;
-                let (r, w) = (rc[j] as usize, wt[j]);
-                if meta[g.index()].dirty {
-                    pe.neurons.apply(i, t, r, w);
-                } else {
-                    next[j] = pe
-                        .neurons
-                        .deliver(i, t, r, w, duration)
-                        .resolve(t, duration);
-                }
-                j += 1;
-            }
+                    if large {
+                        queue.prefetch_crossing_slot(g);
+                    }
+                    next[j] = match f.deliver(at.i, t, r, w, duration, &mut parts[j]) {
+                        Delivered::Parts => {
+                            pending.push(j as u32);
+                            return true;
+                        }
+                        Delivered::Fires => None,
+                        Delivered::Never => Some(Next::Never),
+                        Delivered::General => return false,
+                    };
+                    true
+                },
+                // (refractory, say)
+                |(next, _, _), neurons, at, meta| {
+                    let (j, i) = (at.j, at.i);
+                    let (r, w) = (rc[j] as usize, wt[j]);
+                    if meta[tg[j].index()].dirty {
+                        neurons.apply(i, t, r, w);
+                    } else {
+                        next[j] = neurons.deliver(i, t, r, w, duration).resolve(t, duration);
+                    }
+                },
+            );
         }
         b.finish_pending(t, duration);
         // in synapse order: queue each bound, or fire (a 16-byte outcome each, not 48)
@@ -205,44 +180,28 @@ impl Simulation {
     /// scheme).
     fn apply_marked_fused<const N: usize>(&mut self, start: usize, end: usize, t: f64) {
         let (tg, rc, wt) = self.net.connectivity.arrays(start, end);
-        let pops = &mut self.net.populations;
-        let (meta, queue, large) = (&mut self.meta, &self.queue, self.prefetch);
-        let dirty = &mut self.dirty;
-        let len = tg.len();
-        let mut j = 0;
-        while j < len {
-            let pe = &mut pops[meta[tg[j].index()].pop.index()];
-            let off = pe.offset.index();
-            // runs of targets in one population, as in `deliver_last_fused`
-            let mut general = true;
-            if let Population::Lif(p) = &mut pe.neurons {
-                if let Some(mut f) = p.fused_view::<N>() {
-                    f.at(t);
-                    let size = f.len();
-                    while j < len {
-                        let g = tg[j];
-                        let i = g.index().wrapping_sub(off);
-                        if i >= size {
-                            general = false;
-                            break;
-                        }
-                        hint_run(tg, j, off, &f, meta, queue, large);
-                        if !f.apply(i, t, rc[j] as usize, wt[j]) {
-                            break;
-                        }
-                        mark(meta, dirty, g);
-                        j += 1;
-                    }
+        let (queue, large) = (&self.queue, self.prefetch);
+        in_runs::<N, _>(
+            tg,
+            &mut self.meta,
+            &mut self.net.populations,
+            t,
+            &mut self.dirty,
+            |dirty, f, at, meta| {
+                hint_run(tg, at, f, meta, queue, large);
+                let j = at.j;
+                let done = f.apply(at.i, t, rc[j] as usize, wt[j]);
+                if done {
+                    mark(meta, dirty, tg[j]);
                 }
-            }
-            if j >= len || !general {
-                continue;
-            }
-            let g = tg[j];
-            pe.neurons.apply(g.index() - off, t, rc[j] as usize, wt[j]);
-            mark(meta, dirty, g);
-            j += 1;
-        }
+                done
+            },
+            |dirty, neurons, at, meta| {
+                let j = at.j;
+                neurons.apply(at.i, t, rc[j] as usize, wt[j]);
+                mark(meta, dirty, tg[j]);
+            },
+        );
     }
 
     /// The last pass of [`deliver_last`](Self::deliver_last): in synapse order, each
@@ -329,28 +288,27 @@ fn mark(meta: &mut [Meta], dirty: &mut Vec<NeuronId>, g: NeuronId) {
     }
 }
 
-/// The hints of a specialised loop at target `j` of a group's targets `tg`, within a run of
-/// targets in one population (its view `f`, its first neuron `off`): the state of the
-/// target [`AHEAD`] synapses on when it is in the same population (a small network's state
-/// is in L2, not L1; at a run's end the next run's first targets go without) and, in a
-/// large network (`large`), `prefetch_ahead`'s other hints.
+/// The hints of a specialised loop at target `at.j` of a group's targets `tg`, within a run
+/// of targets in one population (its view `f`): the state of the target [`AHEAD`] synapses
+/// on when it is in the same population (a small network's state is in L2, not L1; at a
+/// run's end the next run's first targets go without) and, in a large network (`large`),
+/// `prefetch_ahead`'s other hints.
 #[inline(always)]
 fn hint_run<const N: usize>(
     tg: &[NeuronId],
-    j: usize,
-    off: usize,
+    at: At,
     f: &Fused<'_, N>,
     meta: &[Meta],
     queue: &EventQueue,
     large: bool,
 ) {
     if large {
-        if let Some(&g) = tg.get(j + 2 * AHEAD) {
+        if let Some(&g) = tg.get(at.j + 2 * AHEAD) {
             crate::prefetch::prefetch(&meta[g.index()]);
         }
     }
-    if let Some(&g) = tg.get(j + AHEAD) {
-        f.prefetch(g.index().wrapping_sub(off));
+    if let Some(&g) = tg.get(at.j + AHEAD) {
+        f.prefetch(g.index().wrapping_sub(at.off));
         if large {
             queue.prefetch_crossing(g);
         }

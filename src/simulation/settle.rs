@@ -2,6 +2,7 @@
 //! marked neuron's threshold test and bound, the firing of those at threshold, and the
 //! prediction queued for the others.
 
+use super::runs::in_runs;
 use super::Simulation;
 use crate::ids::NeuronId;
 use crate::neuron::{BoundParts, Delivered, NeuronModel, Next, Outcome, Population};
@@ -114,48 +115,34 @@ impl Simulation {
         let mut b = std::mem::take(&mut self.batch);
         b.ready(len);
         let (next, parts) = (&mut b.resolved[..len], &mut b.parts[..len]);
-        let (meta, pops) = (&mut self.meta, &mut self.net.populations);
-        let mut j = 0;
-        while j < len {
-            // runs of neurons in one population (they are marked in synapse order), each
-            // through one view of it, as in `deliver_last_fused`
-            let pe = &mut pops[meta[dirty[j].index()].pop.index()];
-            let off = pe.offset.index();
-            let mut general = true;
-            if let Population::Lif(p) = &mut pe.neurons {
-                if let Some(f) = p.fused_view::<N>() {
-                    let size = f.len();
-                    while j < len {
-                        let g = dirty[j];
-                        let i = g.index().wrapping_sub(off);
-                        if i >= size {
-                            general = false;
-                            break;
-                        }
-                        next[j] = match f.settle(i, end, &mut parts[j]) {
-                            Delivered::Parts => {
-                                b.pending.push(j as u32);
-                                meta[g.index()].dirty = false;
-                                j += 1;
-                                continue;
-                            }
-                            Delivered::Fires => None,
-                            Delivered::Never => Some(Next::Never),
-                            Delivered::General => break,
-                        };
-                        meta[g.index()].dirty = false;
-                        j += 1;
+        let mut scratch = (next, parts, &mut b.pending);
+        // runs of neurons in one population (they are marked in synapse order)
+        in_runs::<N, _>(
+            &dirty,
+            &mut self.meta,
+            &mut self.net.populations,
+            t,
+            &mut scratch,
+            |(next, parts, pending), f, at, meta| {
+                let j = at.j;
+                next[j] = match f.settle(at.i, end, &mut parts[j]) {
+                    Delivered::Parts => {
+                        pending.push(j as u32);
+                        meta[dirty[j].index()].dirty = false;
+                        return true;
                     }
-                }
-            }
-            if j >= len || !general {
-                continue;
-            }
-            let g = dirty[j];
-            meta[g.index()].dirty = false;
-            next[j] = pe.neurons.settle(g.index() - off, end).resolve(t, end);
-            j += 1;
-        }
+                    Delivered::Fires => None,
+                    Delivered::Never => Some(Next::Never),
+                    Delivered::General => return false,
+                };
+                meta[dirty[j].index()].dirty = false;
+                true
+            },
+            |(next, _, _), neurons, at, meta| {
+                meta[dirty[at.j].index()].dirty = false;
+                next[at.j] = neurons.settle(at.i, end).resolve(t, end);
+            },
+        );
         b.finish_pending(t, end);
         for (&g, &o) in dirty.iter().zip(&b.resolved[..len]) {
             self.settle_resolved(g, o, t);

@@ -365,35 +365,52 @@ impl<const N: usize> Fused<'_, N> {
         end: f64,
         out: &mut BoundParts,
     ) -> Delivered {
+        match self.step(i, t, r, w) {
+            Some((h, st, mu, lam)) => bound_parts::<N>(h, mu, lam, &st, end, out),
+            None => Delivered::General,
+        }
+    }
+
+    /// The advance and input of a delivery or an input (after [`at`](Self::at)`(t)`), with
+    /// the neuron's record and block borrowed once (not re-indexed at each use): its record,
+    /// its channel states after the input (in registers, not read back) and its rates
+    /// (membrane, channels); `None`, nothing changed, when the general path must take it
+    /// (refractory at its last update, no time elapsed, or shared factors more than an epoch
+    /// old).
+    #[inline(always)]
+    fn step(
+        &mut self,
+        i: usize,
+        t: f64,
+        r: usize,
+        w: f64,
+    ) -> Option<(&Hot, [f64; N], f64, &[f64])> {
         let slot = self.receptors[r];
         let at = i * self.stride;
-        // the record and the block borrowed once (not re-indexed at each use)
         let h = &mut self.hot[i];
         let t0 = h.t_last;
         let ready = t > t0 && t0 >= h.ref_until;
-        // `apply`'s steps, with the rest of the delivery in each branch: no merge of the two
-        // propagators' states, which would go through memory
+        // one branch per propagator from the advance to the rates: no merge of their states,
+        // which would go through memory
         if let Some(sh) = self.shared.as_deref_mut() {
             debug_assert!(
                 sh.now == t,
                 "internal error: a fused view not at its instant"
             );
             if !ready {
-                return Delivered::General;
+                return None;
             }
             let blk = &mut self.state[at..at + 2 * N + 1];
-            let Some(st) = step_distinct::<N>(sh, h, blk) else {
-                return Delivered::General;
-            };
+            let st = step_distinct::<N>(sh, h, blk)?;
             let st = input_to::<N>(h, blk, slot, t, w, st);
-            bound_parts::<N>(h, sh.lanes.rates[0], &sh.lanes.rates[1..], &st, end, out)
+            Some((h, st, sh.lanes.rates[0], &sh.lanes.rates[1..]))
         } else if ready {
             let blk = &mut self.state[at..at + 3 * N + 1];
             let st = step_factored_distinct::<N>(h, blk, t - t0);
             let st = input_to::<N>(h, blk, slot, t, w, st);
-            bound_parts::<N>(h, blk[N], &blk[N + 1..], &st, end, out)
+            Some((h, st, blk[N], &blk[N + 1..]))
         } else {
-            Delivered::General
+            None
         }
     }
 
@@ -412,33 +429,7 @@ impl<const N: usize> Fused<'_, N> {
     /// than an epoch old).
     #[inline(always)]
     pub fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) -> bool {
-        let slot = self.receptors[r];
-        let at = i * self.stride;
-        let h = &mut self.hot[i];
-        let t0 = h.t_last;
-        let ready = t > t0 && t0 >= h.ref_until;
-        if let Some(sh) = self.shared.as_deref_mut() {
-            debug_assert!(
-                sh.now == t,
-                "internal error: a fused view not at its instant"
-            );
-            if !ready {
-                return false;
-            }
-            let blk = &mut self.state[at..at + 2 * N + 1];
-            let Some(st) = step_distinct::<N>(sh, h, blk) else {
-                return false;
-            };
-            input_to::<N>(h, blk, slot, t, w, st);
-            true
-        } else if ready {
-            let blk = &mut self.state[at..at + 3 * N + 1];
-            let st = step_factored_distinct::<N>(h, blk, t - t0);
-            input_to::<N>(h, blk, slot, t, w, st);
-            true
-        } else {
-            false
-        }
+        self.step(i, t, r, w).is_some()
     }
 }
 
