@@ -424,9 +424,9 @@ impl<const N: usize> Fused<'_, N> {
     }
 
     /// [`LifPopulation::apply_into`]: the input of weight `w` on receptor `r` to neuron `i`
-    /// at `t` (after [`at`](Self::at)`(t)`; advance and receive); false, nothing changed, when the general path must
-    /// apply it (refractory at its last update, no time elapsed, or shared factors more
-    /// than an epoch old).
+    /// at `t` (after [`at`](Self::at)`(t)`; advance and receive); false, nothing changed,
+    /// when the general path must apply it (refractory at its last update, no time elapsed,
+    /// or shared factors more than an epoch old).
     #[inline(always)]
     pub fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) -> bool {
         self.step(i, t, r, w).is_some()
