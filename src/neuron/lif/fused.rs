@@ -260,31 +260,15 @@ impl LifPopulation {
     /// factors more than an epoch old, or `t` at the end of the run).
     #[inline]
     pub fn check_into<const N: usize>(&mut self, i: usize, t: f64, end: f64) -> Option<Next> {
-        if !(self.fused && self.layout.n_state == N) || t >= end {
+        if t >= end {
             return None;
         }
-        let at = i * self.stride;
-        let h = &mut self.hot[i];
-        let t0 = h.t_last;
-        if !(t > t0 && t0 >= h.ref_until) {
-            return None;
-        }
+        let mut f = self.fused_view::<N>()?;
+        f.at(t);
+        let (h, st, mu, lam) = f.step(i, t, None)?;
         let mut parts = BoundParts::default();
-        let done = if let Some(sh) = self.shared.as_mut() {
-            sh.set_now(t);
-            let blk = &mut self.state[at..at + 2 * N + 1];
-            let st = step_distinct::<N>(sh, h, blk)?;
-            h.t_last = t;
-            let l = &sh.lanes;
-            bound_parts::<N>(h, l.rates[0], &l.rates[1..], &st, end, &mut parts)
-        } else {
-            let blk = &mut self.state[at..at + 3 * N + 1];
-            let st = step_factored_distinct::<N>(h, blk, t - t0);
-            h.t_last = t;
-            bound_parts::<N>(h, blk[N], &blk[N + 1..], &st, end, &mut parts)
-        };
         // (`next_bound`: at or above threshold is a crossing now)
-        Some(match done {
+        Some(match bound_parts::<N>(h, mu, lam, &st, end, &mut parts) {
             Delivered::Fires => Next::Spike(t),
             Delivered::Parts => parts.finish(t, end),
             _ => Next::Never,
@@ -365,27 +349,25 @@ impl<const N: usize> Fused<'_, N> {
         end: f64,
         out: &mut BoundParts,
     ) -> Delivered {
-        match self.step(i, t, r, w) {
+        match self.step(i, t, Some((r, w))) {
             Some((h, st, mu, lam)) => bound_parts::<N>(h, mu, lam, &st, end, out),
             None => Delivered::General,
         }
     }
 
-    /// The advance and input of a delivery or an input (after [`at`](Self::at)`(t)`), with
-    /// the neuron's record and block borrowed once (not re-indexed at each use): its record,
-    /// its channel states after the input (in registers, not read back) and its rates
-    /// (membrane, channels); `None`, nothing changed, when the general path must take it
-    /// (refractory at its last update, no time elapsed, or shared factors more than an epoch
-    /// old).
+    /// The advance to `t` (after [`at`](Self::at)`(t)`) and, with `input` = `(receptor,
+    /// weight)`, the input of a delivery, a group's input or (without) a check, with the
+    /// neuron's record and block borrowed once (not re-indexed at each use): its record, its
+    /// channel states at `t` (in registers, not read back) and its rates (membrane,
+    /// channels); `None`, nothing changed, when the general path must take it (refractory
+    /// at its last update, no time elapsed, or shared factors more than an epoch old).
     #[inline(always)]
     fn step(
         &mut self,
         i: usize,
         t: f64,
-        r: usize,
-        w: f64,
+        input: Option<(usize, f64)>,
     ) -> Option<(&Hot, [f64; N], f64, &[f64])> {
-        let slot = self.receptors[r];
         let at = i * self.stride;
         let h = &mut self.hot[i];
         let t0 = h.t_last;
@@ -402,12 +384,12 @@ impl<const N: usize> Fused<'_, N> {
             }
             let blk = &mut self.state[at..at + 2 * N + 1];
             let st = step_distinct::<N>(sh, h, blk)?;
-            let st = input_to::<N>(h, blk, slot, t, w, st);
+            let st = input_or_time(h, blk, self.receptors, input, t, st);
             Some((h, st, sh.lanes.rates[0], &sh.lanes.rates[1..]))
         } else if ready {
             let blk = &mut self.state[at..at + 3 * N + 1];
             let st = step_factored_distinct::<N>(h, blk, t - t0);
-            let st = input_to::<N>(h, blk, slot, t, w, st);
+            let st = input_or_time(h, blk, self.receptors, input, t, st);
             Some((h, st, blk[N], &blk[N + 1..]))
         } else {
             None
@@ -429,7 +411,7 @@ impl<const N: usize> Fused<'_, N> {
     /// or shared factors more than an epoch old).
     #[inline(always)]
     pub fn apply(&mut self, i: usize, t: f64, r: usize, w: f64) -> bool {
-        self.step(i, t, r, w).is_some()
+        self.step(i, t, Some((r, w))).is_some()
     }
 }
 
@@ -452,6 +434,26 @@ fn settle_parts<const N: usize>(
     match shared {
         Some(sh) => bound_parts::<N>(h, sh.lanes.rates[0], &sh.lanes.rates[1..], &st, end, out),
         None => bound_parts::<N>(h, blk[N], &blk[N + 1..], &st, end, out),
+    }
+}
+
+/// After a fused step to `t`: [`input_to`] for an input `(receptor, weight)` (receptor
+/// slots `receptors`), else the record's time only (a check).
+#[inline(always)]
+fn input_or_time<const N: usize>(
+    h: &mut Hot,
+    blk: &mut [f64],
+    receptors: &[Slot],
+    input: Option<(usize, f64)>,
+    t: f64,
+    st: [f64; N],
+) -> [f64; N] {
+    match input {
+        Some((r, w)) => input_to::<N>(h, blk, receptors[r], t, w, st),
+        None => {
+            h.t_last = t;
+            st
+        }
     }
 }
 
