@@ -9,15 +9,7 @@
 /// instruction.
 #[inline(always)]
 pub(crate) fn prefetch<T>(r: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` is a hint: it never faults, reads nothing into the program and
-    // writes nothing; `r` is a valid reference anyway.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((r as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = r;
+    line((r as *const T).cast::<i8>());
 }
 
 /// [`prefetch`] of every cache line `r` spans (a value larger than a line, or one that
@@ -30,14 +22,21 @@ pub(crate) fn prefetch_all<T>(r: &T) {
     let skew = start as usize % 64;
     let line0 = start.wrapping_sub(skew);
     for off in (0..skew + size).step_by(64) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as in `prefetch`: a hint, which never faults whatever the address (here
-        // the start of a line that holds some of `r`'s bytes).
-        unsafe {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            _mm_prefetch::<_MM_HINT_T0>(line0.wrapping_add(off));
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = off;
+        line(line0.wrapping_add(off));
     }
+}
+
+/// Hints that the cache line holding `p` will be read soon.
+#[inline(always)]
+fn line(p: *const i8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` is a hint: it never faults, whatever the address, reads nothing
+    // into the program and writes nothing (the callers pass addresses in or at the start of
+    // a line of a valid reference anyway).
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
