@@ -52,6 +52,7 @@ pub mod error;
 pub mod gradient;
 pub mod ids;
 pub mod input;
+mod memory;
 pub mod network;
 pub mod neuron;
 pub mod npy;

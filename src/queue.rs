@@ -223,6 +223,13 @@ impl EventQueue {
         }
     }
 
+    /// The neuron of the earliest prediction in the heap (a hint: `None` when it is not
+    /// at hand without a sweep).
+    #[inline]
+    pub fn peek_crossing(&self) -> Option<NeuronId> {
+        self.crossings.peek().map(|(id, _)| NeuronId(id))
+    }
+
     /// Hints that `neuron`'s prediction will be updated soon.
     #[inline]
     pub fn prefetch_crossing(&self, neuron: NeuronId) {

@@ -147,7 +147,7 @@ impl Simulation {
     /// others never receive input here and are never tested or predicted).
     pub(crate) fn owning(net: Network, owned: std::ops::Range<u32>) -> Self {
         let n = net.n_neurons();
-        let mut meta = Vec::with_capacity(n);
+        let mut meta = crate::memory::with_capacity(n);
         for (p, pop) in net.populations.iter().enumerate() {
             meta.extend(std::iter::repeat_n(
                 Meta {
@@ -392,6 +392,9 @@ impl Simulation {
                 Event::Sample { probe } => self.sample(probe as usize, t),
                 Event::WeightSample { probe } => self.sample_weights(probe as usize, t),
                 Event::Crossing { neuron } => {
+                    if self.prefetch {
+                        self.hint_crossing();
+                    }
                     let (p, i) = self.locate(neuron);
                     let exact = self.meta[neuron.index()].exact;
                     // a check in a network of fused layouts: advance and bound in one call
@@ -508,6 +511,23 @@ impl Simulation {
     fn locate(&self, neuron: NeuronId) -> (usize, usize) {
         let p = self.meta[neuron.index()].pop.index();
         (p, neuron.index() - self.net.populations[p].offset.index())
+    }
+
+    /// In a large network, at a crossing: hints that the next crossing's neuron will be
+    /// read soon (its bookkeeping and its state; its population found from the offsets, not
+    /// from the bookkeeping being requested), so that a run of checks overlaps its misses
+    /// instead of taking them one after the other.
+    #[inline]
+    fn hint_crossing(&self) {
+        let Some(g) = self.queue.peek_crossing() else {
+            return;
+        };
+        let pops = &self.net.populations;
+        let p = pops.partition_point(|e| e.offset <= g).saturating_sub(1);
+        if let (Some(m), Some(e)) = (self.meta.get(g.index()), pops.get(p)) {
+            crate::prefetch::prefetch(m);
+            e.neurons.prefetch(g.index() - e.offset.index());
+        }
     }
 
     /// Marks `neuron`, which must be at the current instant, for the threshold test and

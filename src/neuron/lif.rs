@@ -23,6 +23,7 @@ pub use layout::{ChannelKind, Layout, NeuronInit, Scalars, Slot};
 use super::crossing::{first_crossing_after, ExpPoly};
 use super::kernels::{d1_with, d2_with};
 use super::{NeuronModel, Next, Outcome};
+use crate::memory;
 use bounds::{bound_at, near_degenerate};
 use shared::{separated, Shared};
 
@@ -109,8 +110,8 @@ impl LifPopulation {
             adapt_inc: Vec::with_capacity(n * layout.n_adapt),
             thr_rate: Vec::with_capacity(n * layout.n_thr),
             thr_inc: Vec::with_capacity(n * layout.n_thr),
-            hot: Vec::with_capacity(n),
-            state: vec![0.0; n * layout.n_state],
+            hot: memory::with_capacity(n),
+            state: memory::filled(0.0, n * layout.n_state),
             thr: vec![0.0; n * layout.n_thr],
             shared: None,
             stride: layout.n_state,
@@ -133,22 +134,23 @@ impl LifPopulation {
             if p.shared.is_some() {
                 // channel states 0, factors e^0 = 1
                 p.stride = p.layout.n_state + 1 + nch;
-                p.state = (0..n)
-                    .flat_map(|_| {
-                        std::iter::repeat_n(0.0, p.layout.n_state)
-                            .chain(std::iter::repeat_n(1.0, 1 + nch))
-                    })
-                    .collect();
+                p.state = memory::with_capacity(n * p.stride);
+                p.state.extend((0..n).flat_map(|_| {
+                    std::iter::repeat_n(0.0, p.layout.n_state)
+                        .chain(std::iter::repeat_n(1.0, 1 + nch))
+                }));
             }
         }
         if p.shared.is_none() && all_exp && p.layout.n_thr == 0 && factored::applies(&neurons) {
             p.factored = true;
             p.stride = p.layout.n_state + factored::constants_len(nch);
             let ns = p.layout.n_state;
-            p.state = neurons
-                .iter()
-                .flat_map(|ni| std::iter::repeat_n(0.0, ns).chain(factored::constants(ni)))
-                .collect();
+            p.state = memory::with_capacity(n * p.stride);
+            p.state.extend(
+                neurons
+                    .iter()
+                    .flat_map(|ni| std::iter::repeat_n(0.0, ns).chain(factored::constants(ni))),
+            );
         }
         p.distinct =
             (p.shared.is_some() || p.factored) && neurons.iter().all(NeuronInit::distinct_rates);

@@ -46,7 +46,7 @@ impl Predictions {
     pub fn new(ids: usize) -> Self {
         Predictions {
             near: IndexedHeap::new(ids),
-            far: vec![NONE; ids],
+            far: crate::memory::filled(NONE, ids),
             far_len: 0,
             // everything in the heap until the first pop draws the split
             horizon: f64::INFINITY,

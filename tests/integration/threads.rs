@@ -58,10 +58,11 @@ fn cuba_with_voltage_recording() {
     }
 }
 
-/// A network past the size from which deliveries prefetch their targets (16 384 neurons),
-/// with two populations (targets in both) and per-synapse delays (walks): it runs (4 775
-/// spikes) and gives the same files for 1 and 2 threads. (The prefetch is a hint and cannot
-/// change results; this keeps its path exercised.)
+/// A network past the size from which deliveries prefetch their targets and checks the
+/// next check's neuron (16 384 neurons), with two populations (targets and checks in both)
+/// and per-synapse delays (walks): it runs (4 775 spikes) and gives the same files for 1
+/// and 2 threads. (The prefetch is a hint and cannot change results; this keeps its path
+/// exercised.)
 #[test]
 fn large_network_with_prefetch() {
     let mut sc = example("cuba.json");

@@ -110,9 +110,12 @@ impl LifPopulation {
         w: f64,
         end: f64,
     ) -> Outcome {
-        let (mu, v_inf) = (self.scalars[i].rate_m, self.scalars[i].v_inf);
+        // (the shared factors' or the neuron's block's copies of its rates, and the record's
+        // of V∞: the same values as `scalars` and `chan_rate`, without two more lines to miss)
+        let (mu, lam) = self.rates_of(i);
         let mut rates = [0.0; N];
-        rates.copy_from_slice(&self.chan_rate[i * N..(i + 1) * N]);
+        rates.copy_from_slice(&lam[..N]);
+        let v_inf = self.hot[i].v_inf;
         let at = i * self.stride;
         let mut st = [0.0; N];
         st.copy_from_slice(&self.state[at..at + N]);
