@@ -41,9 +41,9 @@ fn advise(p: *mut u8, size: usize) {
     #[cfg(target_os = "linux")]
     if let Some((lo, len)) = huge_range(p as usize, size) {
         // SAFETY: `[lo, lo + len)` lies inside the buffer of a vector just allocated, so it
-        // is mapped and ours; MADV_HUGEPAGE changes how the kernel backs
-        // those pages, never their contents, and its failure (huge pages disabled) is
-        // harmless, so the result is not checked.
+        // is mapped and ours; MADV_HUGEPAGE changes how the kernel backs those pages, never
+        // their contents, and its failure (huge pages disabled) is harmless, so the result
+        // is not checked.
         unsafe {
             libc::madvise(lo as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
         }
