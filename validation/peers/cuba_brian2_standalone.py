@@ -23,7 +23,8 @@ medians side by side.
 exc:inh) and a fixed out-degree instead of p = 0.02 (each excitatory neuron to 64 excitatory
 and 16 inhibitory targets, each inhibitory one likewise; mean in-degree 64 + 16 as at N = 4000),
 so the dynamics stay the same while the network grows. Prints ns per event for each and
-their ratio per size.
+their ratio per size, then how much each one's cost per event grew from the first size to
+the last.
 """
 import argparse
 import json
@@ -171,6 +172,7 @@ def scale(sizes, duration, rounds):
     exe = repo / "target" / "release" / "exactspike"
     print(f"{'neurons':>9} {'events':>11} {'exactspike ns/event':>20} {'Brian2 ns/event':>16} "
           f"{'ratio (events/s)':>17}")
+    rows = []
     for n in sizes:
         e, b = [], []
         with tempfile.TemporaryDirectory() as d:
@@ -195,6 +197,12 @@ def scale(sizes, duration, rounds):
         es, bs = statistics.median(e), statistics.median(b)
         print(f"{n:9d} {s['events']:11d} {es * 1e9:20.1f} {bs * 1e9:16.1f} {bs / es:17.2f}",
               flush=True)
+        rows.append((n, es, bs))
+    # the issue's question: how each one's cost per event grows with the network
+    (n0, e0, b0), (n1, e1, b1) = rows[0], rows[-1]
+    if n1 != n0:
+        print(f"cost per event from {n0} to {n1} neurons: exactspike {e1 / e0:.2f}x, "
+              f"Brian2 standalone {b1 / b0:.2f}x")
 
 
 if __name__ == "__main__":
