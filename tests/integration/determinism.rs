@@ -30,21 +30,34 @@ fn random_net(seed: u64, extra_input: bool) -> serde_json::Value {
     })
 }
 
-#[test]
-fn same_seed_gives_identical_files() {
-    let a = TempDir::new("det-a");
-    let b = TempDir::new("det-b");
-    let (oa, outa) = run_json(a.path(), &random_net(7, false));
-    let (ob, outb) = run_json(b.path(), &random_net(7, false));
+/// Runs `a` and `b` and asserts that they succeed with byte-identical spikes and voltages
+/// (`what` names the difference in a failure); returns the first run's spikes.
+fn same_outputs(
+    tag: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    what: &str,
+) -> Vec<(String, usize, f64)> {
+    let da = TempDir::new(&format!("{tag}-a"));
+    let db = TempDir::new(&format!("{tag}-b"));
+    let (oa, outa) = run_json(da.path(), a);
+    let (ob, outb) = run_json(db.path(), b);
     assert_success(&oa);
     assert_success(&ob);
     for f in ["spikes.csv", "voltage.csv"] {
         let x = std::fs::read(outa.join(f)).unwrap();
         let y = std::fs::read(outb.join(f)).unwrap();
-        assert!(x == y, "{f} differs between two runs with the same seed");
+        assert!(x == y, "{f} differs {what}");
     }
+    read_spikes(&outa)
+}
+
+#[test]
+fn same_seed_gives_identical_files() {
+    let net = random_net(7, false);
+    let spikes = same_outputs("det", &net, &net, "between two runs with the same seed");
     assert!(
-        read_spikes(&outa).iter().filter(|s| s.0 == "exc").count() > 10,
+        spikes.iter().filter(|s| s.0 == "exc").count() > 10,
         "the network should be active"
     );
 }
@@ -106,21 +119,8 @@ fn the_look_ahead_of_many_sources_changes_nothing() {
             "record": {"spikes": ["exc"], "voltage": [{"population": "exc", "neurons": [0, 7], "every": 1.0}]}
         })
     };
-    let a = TempDir::new("look-a");
-    let b = TempDir::new("look-b");
-    let (oa, outa) = run_json(a.path(), &net(false));
-    let (ob, outb) = run_json(b.path(), &net(true));
-    assert_success(&oa);
-    assert_success(&ob);
-    for f in ["spikes.csv", "voltage.csv"] {
-        let x = std::fs::read(outa.join(f)).unwrap();
-        let y = std::fs::read(outb.join(f)).unwrap();
-        assert!(x == y, "{f} differs with the look-ahead on");
-    }
-    assert!(
-        read_spikes(&outa).len() > 100,
-        "the network should be active"
-    );
+    let spikes = same_outputs("look", &net(false), &net(true), "with the look-ahead on");
+    assert!(spikes.len() > 100, "the network should be active");
 }
 
 /// The delivery loops specialised to a uniform fused layout (runs of targets in one
@@ -169,22 +169,7 @@ fn the_specialised_delivery_loops_equal_the_general_loop() {
                                                          {"population": "b", "neurons": [3], "every": 0.5}]}
         })
     };
-    let x = TempDir::new("loops-a");
-    let y = TempDir::new("loops-b");
-    let (ox, outx) = run_json(x.path(), &net(false));
-    let (oy, outy) = run_json(y.path(), &net(true));
-    assert_success(&ox);
-    assert_success(&oy);
-    for f in ["spikes.csv", "voltage.csv"] {
-        let a = std::fs::read(outx.join(f)).unwrap();
-        let b = std::fs::read(outy.join(f)).unwrap();
-        assert!(
-            a == b,
-            "{f} differs between the specialised and the general loop"
-        );
-    }
-    assert!(
-        read_spikes(&outx).len() > 200,
-        "the network should be active"
-    );
+    let what = "between the specialised and the general loop";
+    let spikes = same_outputs("loops", &net(false), &net(true), what);
+    assert!(spikes.len() > 200, "the network should be active");
 }
