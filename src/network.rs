@@ -127,6 +127,17 @@ impl Network {
             .collect()
     }
 
+    /// Makes every `lif` population keep its neurons' state blocks apart from their records
+    /// (see `LifPopulation::use_separate_records`; for differential tests and benchmarks:
+    /// the same results).
+    pub fn use_separate_records(&mut self) {
+        for p in &mut self.populations {
+            if let crate::neuron::Population::Lif(l) = &mut p.neurons {
+                l.use_separate_records();
+            }
+        }
+    }
+
     /// Makes every `lif` population use the general propagator instead of shared
     /// exponentials (for differential tests and benchmarks; results agree to rounding).
     pub fn use_general_propagator(&mut self) {

@@ -4,9 +4,10 @@
 //!
 //! A population stores every neuron's constants and state in flat arrays, grouped by when
 //! they are read: what every event touches (last update, V, refractory end, V∞, θ) in one
-//! aligned cache line per neuron, the channel states and shared factors in one block per
-//! neuron, the rest in arrays of their own. All derived constants are computed once at build
-//! time. Equal rates across a population get shared exponentials (`shared`); per-neuron
+//! aligned cache line per neuron (`record`), the channel states and shared factors in one
+//! block per neuron — inside that line when they fit (two exp channels with shared
+//! exponentials, V∞ and θ the same for all: one line per delivery) — the rest in arrays of
+//! their own. All derived constants are computed once at build time. Equal rates across a population get shared exponentials (`shared`); per-neuron
 //! rates forgo them, and with a simple layout get the factored propagator (`factored`:
 //! one `exp` per rate, the constants in the neuron's block).
 
@@ -15,6 +16,7 @@ mod factored;
 mod fused;
 mod layout;
 mod mixed;
+mod record;
 mod shared;
 
 pub use fused::Fused;
@@ -25,6 +27,9 @@ use super::kernels::{d1_with, d2_with};
 use super::{NeuronModel, Next, Outcome};
 use crate::memory;
 use bounds::{bound_at, near_degenerate};
+use record::IN_RECORD;
+use record::{Head, Hot, Place};
+
 use shared::{separated, Shared};
 
 /// Most current channels (exp/alpha receptors + adaptation) plus threshold terms per neuron.
@@ -51,10 +56,13 @@ pub struct LifPopulation {
     thr: Vec<f64>,
     // ---- shared exponentials (all neurons with the same rates; see `shared`) ----
     shared: Option<Shared>,
-    /// Floats per neuron in `state`: its channel states, then (with shared exponentials)
+    /// Floats per neuron in its block: its channel states, then (with shared exponentials)
     /// `e^{λ(t_last - T)}` per rate, T the start of its epoch: one block per neuron, so a
     /// delivery reads one place.
     stride: usize,
+    /// The compact record (see [`Hot`]): each neuron's block in its record, and V∞ and θ,
+    /// the same for all, here. `None`: blocks in `state`, V∞ and θ in the records.
+    compact: Option<(f64, f64)>,
     /// Every channel is exp, no threshold adaptation and no rate within the near-degenerate
     /// band: the bound is computed without building the solver's polynomial.
     simple_bound: bool,
@@ -70,23 +78,6 @@ pub struct LifPopulation {
     /// Shared or factored pairwise-distinct rates, exp channels only (at most 3), no
     /// threshold terms: a delivery advances, adds and bounds in one pass (`fused`).
     fused: bool,
-}
-
-/// The per-neuron scalars touched by every event: one aligned cache line per neuron.
-#[derive(Clone, Copy, Debug)]
-#[repr(align(64))]
-struct Hot {
-    /// Time of the last update \[ms\]; the state below is for this time.
-    t_last: f64,
-    /// Membrane potential \[mV\].
-    v: f64,
-    /// End of the refractory period \[ms\].
-    ref_until: f64,
-    /// Epoch of the shared factors stored in the neuron's state block.
-    epoch: u64,
-    /// Copies of the constants V∞ and v_th (read on every event; `scalars` has them too).
-    v_inf: f64,
-    v_th: f64,
 }
 
 /// A neuron's state copied out for look-ahead computations (no allocation).
@@ -115,6 +106,7 @@ impl LifPopulation {
             thr: vec![0.0; n * layout.n_thr],
             shared: None,
             stride: layout.n_state,
+            compact: None,
             simple_bound: false,
             mixed_bound: false,
             factored: false,
@@ -163,16 +155,33 @@ impl LifPopulation {
             });
         // (a simple bound means exp channels only, one state each, and no threshold terms)
         p.fused = p.distinct && p.simple_bound && nch <= fused::MAX_FUSED;
+        // (the same V∞ and θ bit for bit; -0.0 and 0.0 differ in sign only where it is lost)
+        let consts = |ni: &NeuronInit| (ni.scalars.v_inf.to_bits(), ni.scalars.v_th.to_bits());
+        let uniform = neurons
+            .first()
+            .filter(|a| neurons.iter().all(|b| consts(a) == consts(b)))
+            .map(|a| (a.scalars.v_inf, a.scalars.v_th));
+        let mut x0 = [0.0; IN_RECORD];
+        if p.shared.is_some() && p.stride <= IN_RECORD && uniform.is_some() {
+            // every block is the same at the start (states 0, factors 1): moved into the
+            // records
+            p.compact = uniform;
+            x0[..p.stride].copy_from_slice(&p.state[..p.stride]);
+            p.state = Vec::new();
+        }
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);
             p.scalars.push(ni.scalars);
+            if p.compact.is_none() {
+                x0[..2].copy_from_slice(&[ni.scalars.v_inf, ni.scalars.v_th]);
+            }
             p.hot.push(Hot {
-                t_last: 0.0,
-                v: ni.v_init,
-                ref_until: f64::NEG_INFINITY,
-                epoch: 0,
-                v_inf: ni.scalars.v_inf,
-                v_th: ni.scalars.v_th,
+                head: Head {
+                    t_last: 0.0,
+                    v: ni.v_init,
+                    ref_until: f64::NEG_INFINITY,
+                },
+                x: x0,
             });
             p.chan_rate.extend_from_slice(&ni.chan_rate);
             p.adapt_inc.extend_from_slice(&ni.adapt_inc);
@@ -236,7 +245,7 @@ impl LifPopulation {
             s: [0.0; 2 * MAX_CHANNELS],
             th: [0.0; MAX_CHANNELS],
         };
-        l.s[..ns].copy_from_slice(&self.state[i * self.stride..i * self.stride + ns]);
+        l.s[..ns].copy_from_slice(&self.block(i)[..ns]);
         l.th[..nt].copy_from_slice(&self.thr[i * nt..(i + 1) * nt]);
         l
     }
@@ -297,16 +306,17 @@ impl LifPopulation {
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
         let nch = self.layout.channels.len();
         let r = self.hot[i].ref_until;
-        let sr = i * self.stride..i * self.stride + ns;
+        let pl = self.place();
         let mut step = |dt: f64, frozen: bool| {
+            let (h, blk, _) = pl.split(&mut self.hot, &mut self.state, i);
             evolve_parts(
                 &self.layout,
                 &self.scalars[i],
                 &self.chan_rate[i * nch..(i + 1) * nch],
                 &self.thr_rate[i * nt..(i + 1) * nt],
                 (
-                    &mut self.hot[i].v,
-                    &mut self.state[sr.clone()],
+                    &mut h.v,
+                    &mut blk[..ns],
                     &mut self.thr[i * nt..(i + 1) * nt],
                 ),
                 dt,
@@ -330,9 +340,10 @@ impl LifPopulation {
     #[inline]
     fn store_shared(&mut self, i: usize) {
         if let Some(sh) = &self.shared {
-            let at = i * self.stride + self.layout.n_state;
-            self.state[at..at + sh.rates.len()].copy_from_slice(&sh.g_now);
-            self.hot[i].epoch = sh.epoch;
+            // (the epoch is the one the record's time lies in: `t_last` is now)
+            let (ns, pl) = (self.layout.n_state, self.place());
+            let blk = pl.split(&mut self.hot, &mut self.state, i).1;
+            blk[ns..ns + sh.rates.len()].copy_from_slice(&sh.g_now);
         }
     }
 
@@ -352,13 +363,12 @@ impl LifPopulation {
                 _ => {}
             }
         }
-        let ep = self.hot[i].epoch;
-        let same = ep == sh.epoch;
-        if !same && ep + 1 != sh.epoch {
+        let Some(same) = sh.epoch_of(self.hot[i].t_last) else {
             return false;
-        }
+        };
         // the block: nr - 1 exp channel states, then nr factors
-        let (st, g) = self.state[i * self.stride..(i + 1) * self.stride].split_at_mut(nr - 1);
+        let (h, blk, (v_inf, _)) = self.place().split(&mut self.hot, &mut self.state, i);
+        let (st, g) = blk.split_at_mut(nr - 1);
         let factor = |r: usize| {
             let x = sh.e_now[r] * g[r];
             if same {
@@ -367,10 +377,9 @@ impl LifPopulation {
                 x * sh.step[r]
             }
         };
-        let h = &mut self.hot[i];
         let e_mu = factor(0);
         let mu = sh.rates[0];
-        let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
+        let mut v = v_inf + (h.v - v_inf) * e_mu;
         // all channels are exp: one state variable each, in channel order
         for (c, x) in st.iter_mut().enumerate() {
             let i0 = *x;
@@ -389,7 +398,6 @@ impl LifPopulation {
             *x = i0 * decay;
         }
         h.v = v;
-        h.epoch = sh.epoch;
         g.copy_from_slice(&sh.g_now);
         true
     }
@@ -416,7 +424,7 @@ impl LifPopulation {
     /// Effective threshold at the neuron's last update.
     fn threshold(&self, i: usize) -> f64 {
         let nt = self.layout.n_thr;
-        self.hot[i].v_th + self.thr[i * nt..(i + 1) * nt].iter().sum::<f64>()
+        self.consts(i).1 + self.thr[i * nt..(i + 1) * nt].iter().sum::<f64>()
     }
 
     /// True while the neuron is refractory at its last update time.
@@ -435,14 +443,14 @@ impl LifPopulation {
                 }
             }
             Slot::Exp(c) => {
-                let o = i * self.stride + self.layout.offsets[c as usize];
-                self.state[o] += w;
+                let o = self.layout.offsets[c as usize];
+                self.block_mut(i)[o] += w;
             }
             Slot::Alpha(c) => {
                 let nch = self.layout.channels.len();
                 let rate = self.chan_rate[i * nch + c as usize];
-                let o = i * self.stride + self.layout.offsets[c as usize];
-                self.state[o + 1] += w * std::f64::consts::E * rate;
+                let o = self.layout.offsets[c as usize];
+                self.block_mut(i)[o + 1] += w * std::f64::consts::E * rate;
             }
         }
     }
@@ -466,7 +474,9 @@ impl LifPopulation {
         let na = self.layout.n_adapt;
         for k in 0..na {
             let c = nch - na + k;
-            self.state[i * self.stride + self.layout.offsets[c]] += self.adapt_inc[i * na + k];
+            let inc = self.adapt_inc[i * na + k];
+            let o = self.layout.offsets[c];
+            self.block_mut(i)[o] += inc;
         }
         let nt = self.layout.n_thr;
         for k in 0..nt {
@@ -498,11 +508,11 @@ impl LifPopulation {
         } else {
             (
                 self.hot[i].v,
-                &self.state[i * self.stride..i * self.stride + ns],
+                &self.block(i)[..ns],
                 &self.thr[i * nt..(i + 1) * nt],
             )
         };
-        let g0 = v - self.hot[i].v_th - th.iter().sum::<f64>();
+        let g0 = v - self.consts(i).1 - th.iter().sum::<f64>();
         if g0 >= 0.0 {
             return Next::Spike(t0);
         }
@@ -630,6 +640,7 @@ impl NeuronModel for LifPopulation {
     #[inline]
     fn prefetch(&self, i: usize) {
         crate::prefetch::prefetch(&self.hot[i]);
+        // (compact records: nothing more; `state` is empty)
         if let Some(x) = self.state.get(i * self.stride) {
             crate::prefetch::prefetch(x);
         }

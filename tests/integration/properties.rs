@@ -498,3 +498,57 @@ proptest! {
         same_spikes_as_the_general_propagator(net)?;
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Compact records (each neuron's channel states and shared factors in its record, V∞
+    /// and θ per population) against the separate layout, on random recurrent networks of
+    /// two populations with zero to two exp receptors and a delta one, refractoriness, runs
+    /// spanning many epochs of the shared factors, and a neuron's last update sometimes an
+    /// epoch or more back: the same spikes bit for bit (the same operations on the same
+    /// numbers; only where they are stored differs).
+    #[test]
+    fn compact_records_match_separate_records(
+        tau_m in 2.0f64..40.0,
+        taus in prop::collection::vec(0.3f64..60.0, 0..3),
+        t_ref in prop_oneof![Just(0.0), 0.1f64..5.0],
+        v_rest in -49.5f64..-45.0,
+        w in 0.05f64..0.5,
+        p in 0.02f64..0.1,
+        seed in 0u64..1000,
+    ) {
+        let mut receptors: Vec<_> = taus.iter().map(|t| json!({"kind": "exp", "tau": t})).collect();
+        receptors.push(json!({"kind": "delta"}));
+        let params = json!({"tau_m": tau_m, "v_rest": v_rest, "v_th": -50.0, "v_reset": -60.0,
+            "t_ref": t_ref, "v_init": {"uniform": [-60.0, -50.0]}, "receptors": receptors});
+        let last = receptors.len() - 1;
+        let conn = |from: &str, to: &str, r: usize, sign: f64| json!({"from": from, "to": to,
+            "rule": {"fixed_probability": p}, "receptor": r, "weight": sign * w,
+            "delay": {"uniform": [0.1, 2.0]}});
+        let sc = json!({"duration": 300.0, "seed": seed,
+            "populations": [
+                {"name": "e", "size": 80, "model": "lif", "params": params},
+                {"name": "i", "size": 20, "model": "lif", "params": params}],
+            "connections": [conn("e", "e", 0, 1.0), conn("e", "i", 0, 1.0),
+                conn("i", "e", last.min(1), -4.0), conn("i", "i", last, -4.0)]});
+        let net = exactspike::build::build(&parse_str(&sc.to_string()).unwrap(), "compact").unwrap();
+        let compact = net.populations.iter().all(|pe| match &pe.neurons {
+            exactspike::neuron::Population::Lif(l) => l.compact_records(),
+            _ => false,
+        });
+        prop_assert_eq!(compact, net.populations.iter().all(|pe| match &pe.neurons {
+            exactspike::neuron::Population::Lif(l) => l.uses_shared_exponentials(),
+            _ => false,
+        }));
+        let mut separate = net.clone();
+        separate.use_separate_records();
+        let a = exactspike::Simulation::new(net).run().spikes;
+        let b = exactspike::Simulation::new(separate).run().spikes;
+        prop_assert!(!a.is_empty());
+        prop_assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            prop_assert_eq!((x.population, x.neuron, x.time.to_bits()), (y.population, y.neuron, y.time.to_bits()));
+        }
+    }
+}

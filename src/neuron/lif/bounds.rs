@@ -110,12 +110,12 @@ impl LifPopulation {
         st: &[f64],
         g0: f64,
     ) -> (f64, f64, f64) {
-        let h = &self.hot[i];
+        let (v_inf, v_th) = self.consts(i);
         let nch = self.layout.channels.len();
         let (mu, rates) = self.rates_of(i);
         // (rate, coefficient of e^{-rate s}); equal channel rates merge as in ExpPoly::add
         let mut terms = [(0.0, 0.0); N];
-        terms[0] = (mu, v - h.v_inf);
+        terms[0] = (mu, v - v_inf);
         let mut len = 1;
         // coefficient of s e^{-μ s}: channels with λ = μ exactly (μ I0 s e^{-μ s})
         let mut c1 = 0.0;
@@ -139,12 +139,12 @@ impl LifPopulation {
                 }
             }
         }
-        let mut upper = h.v_inf - h.v_th;
+        let mut upper = v_inf - v_th;
         let mut slope = 0.0;
         let mut curv = 0.0;
         // g'(0) = V'(0) = μ (ΣI − (V − V∞)) straight from the state: summing −λ c over the
         // terms would cancel large coefficients (∝ 1/(λ − μ)) near a maximum of V
-        let g1 = mu * (st[..nch].iter().sum::<f64>() - (v - h.v_inf));
+        let g1 = mu * (st[..nch].iter().sum::<f64>() - (v - v_inf));
         for (k, &(rate, c)) in terms[..len].iter().enumerate() {
             if c > 0.0 {
                 upper += c;
@@ -182,8 +182,8 @@ impl LifPopulation {
         st: &[f64],
         g0: f64,
     ) -> (f64, f64, f64) {
-        let h = &self.hot[i];
-        let (upper, slope, g1, curv) = distinct_parts_of::<N>(h.v_inf, h.v_th, mu, lam, v, st);
+        let (v_inf, v_th) = self.consts(i);
+        let (upper, slope, g1, curv) = distinct_parts_of::<N>(v_inf, v_th, mu, lam, v, st);
         (upper, slope, quadratic_bound(g0, g1, curv))
     }
 

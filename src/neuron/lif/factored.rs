@@ -9,7 +9,7 @@
 //! a few ulp of the current it multiplies). A channel with λ = μ exactly has the kernel
 //! `s e^{-μs}`; a channel whose current is zero costs no `exp`.
 
-use super::{separated, Hot, LifPopulation, NeuronInit};
+use super::{separated, Head, LifPopulation, NeuronInit};
 use crate::neuron::exp::exp;
 
 /// Floats a neuron's block holds after its `n` channel states.
@@ -47,11 +47,11 @@ impl LifPopulation {
     #[inline]
     pub(super) fn advance_factored(&mut self, i: usize, dt: f64) {
         let n = self.layout.n_state;
-        let (st, k) = self.state[i * self.stride..(i + 1) * self.stride].split_at_mut(n);
+        let (h, blk, (v_inf, _)) = self.place().split(&mut self.hot, &mut self.state, i);
+        let (st, k) = blk.split_at_mut(n);
         let (mu, rates, inv_d) = (k[0], &k[1..n + 1], &k[n + 1..]);
-        let h = &mut self.hot[i];
         let e_mu = exp(-mu * dt);
-        let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
+        let mut v = v_inf + (h.v - v_inf) * e_mu;
         for c in 0..n {
             let i0 = st[c];
             if i0 == 0.0 {
@@ -79,8 +79,8 @@ impl LifPopulation {
         if let Some(sh) = &self.shared {
             (sh.rates[0], &sh.rates[1..])
         } else if self.factored {
-            let at = i * self.stride + self.layout.n_state;
-            (self.state[at], &self.state[at + 1..at + 1 + n])
+            let (at, blk) = (self.layout.n_state, self.block(i));
+            (blk[at], &blk[at + 1..at + 1 + n])
         } else {
             (self.scalars[i].rate_m, &self.chan_rate[i * n..(i + 1) * n])
         }
@@ -88,19 +88,20 @@ impl LifPopulation {
 }
 
 /// [`LifPopulation::advance_factored`] for `N` channels with pairwise distinct rates (none
-/// equal to μ), the same operations in the same order, unrolled, on a neuron's record `h`
+/// equal to μ), the same operations in the same order, unrolled, on a neuron's scalars `h`
 /// and its block `blk` (`N` channel states, then `μ`, the `N` rates and the `N` reciprocal
-/// differences); returns the new channel states (also stored).
+/// differences), with its `v_inf`; returns the new channel states (also stored).
 #[inline(always)]
 pub(super) fn step_factored_distinct<const N: usize>(
-    h: &mut Hot,
+    h: &mut Head,
     blk: &mut [f64],
     dt: f64,
+    v_inf: f64,
 ) -> [f64; N] {
     let (st, k) = blk[..1 + 3 * N].split_at_mut(N);
     let (mu, rates, inv_d) = (k[0], &k[1..N + 1], &k[N + 1..2 * N + 1]);
     let e_mu = exp(-mu * dt);
-    let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
+    let mut v = v_inf + (h.v - v_inf) * e_mu;
     let mut out = [0.0; N];
     for c in 0..N {
         let i0 = st[c];

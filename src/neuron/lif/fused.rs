@@ -8,7 +8,7 @@
 use super::bounds::distinct_parts_of;
 use super::factored::step_factored_distinct;
 use super::shared::step_distinct;
-use super::{bound_at, d1_with, separated, Hot, LifPopulation, Shared, Slot};
+use super::{bound_at, d1_with, separated, Head, Hot, LifPopulation, Place, Shared, Slot};
 use crate::neuron::bound::quadratic_bound;
 use crate::neuron::{BoundParts, Delivered, Next, Outcome};
 
@@ -115,10 +115,9 @@ impl LifPopulation {
         let (mu, lam) = self.rates_of(i);
         let mut rates = [0.0; N];
         rates.copy_from_slice(&lam[..N]);
-        let v_inf = self.hot[i].v_inf;
-        let at = i * self.stride;
+        let (v_inf, v_th) = self.consts(i);
         let mut st = [0.0; N];
-        st.copy_from_slice(&self.state[at..at + N]);
+        st.copy_from_slice(&self.block(i)[..N]);
         let (t0, until) = (self.hot[i].t_last, self.hot[i].ref_until);
         let mut v = self.hot[i].v;
         // `advance` (`evolve_parts` while frozen, then live)
@@ -141,17 +140,19 @@ impl LifPopulation {
                 *s = i0 * decay;
             }
         }
-        self.state[at..at + N].copy_from_slice(&st);
+        self.block_mut(i)[..N].copy_from_slice(&st);
         self.hot[i].v = v;
         self.hot[i].t_last = t;
         self.store_shared(i);
         let slot = self.layout.receptors[r];
         if t >= until {
             // out of refractoriness: as a fused delivery from here
-            let st = input_to::<N>(&mut self.hot[i], &mut self.state[at..], slot, t, w, st);
+            let (h, blk, _) = self.place().split(&mut self.hot, &mut self.state, i);
+            let st = input_to::<N>(h, blk, slot, t, w, st);
             let (mu, lam) = self.rates_of(i);
             let mut parts = BoundParts::default();
-            let done = bound_parts::<N>(&self.hot[i], mu, lam, &st, end, &mut parts);
+            let h = &self.hot[i].head;
+            let done = bound_parts::<N>(h, (v_inf, v_th), mu, lam, &st, end, &mut parts);
             return done
                 .outcome(parts)
                 .expect("a bound's test is never `General`");
@@ -161,7 +162,7 @@ impl LifPopulation {
             Slot::Delta => {}
             Slot::Exp(c) => {
                 let c = c as usize;
-                self.state[at + c] += w;
+                self.block_mut(i)[c] += w;
                 st[c] += w;
             }
             Slot::Alpha(_) => unreachable!("fused layouts have exp channels only"),
@@ -171,14 +172,13 @@ impl LifPopulation {
             return Outcome::Next(Next::Never);
         }
         decay_frozen(&mut st, &rates, until - t);
-        let h = &self.hot[i];
         // (less the empty sum of threshold terms, which leaves it as is)
-        let g0 = v - h.v_th;
+        let g0 = v - v_th;
         if g0 >= 0.0 {
             return Outcome::Next(Next::Spike(until));
         }
         let (mu, lam) = self.rates_of(i);
-        let (upper, slope, g1, curv) = distinct_parts_of::<N>(h.v_inf, h.v_th, mu, lam, v, &st);
+        let (upper, slope, g1, curv) = distinct_parts_of::<N>(v_inf, v_th, mu, lam, v, &st);
         Outcome::Next(bound_at(
             until,
             g0,
@@ -219,9 +219,9 @@ impl LifPopulation {
             return None;
         }
         Some(Fused {
+            place: self.place(),
             hot: &mut self.hot,
             state: &mut self.state,
-            stride: self.stride,
             receptors: &self.layout.receptors,
             shared: self.shared.as_mut(),
         })
@@ -240,9 +240,9 @@ impl LifPopulation {
         if !(self.fused && self.layout.n_state == N) {
             return Delivered::General;
         }
-        let at = i * self.stride;
-        let blk = &self.state[at..at + self.stride];
-        settle_parts::<N>(&self.hot[i], blk, self.shared.as_ref(), end, out)
+        let (h, pl) = (&self.hot[i], self.place());
+        let blk = pl.block(&self.hot, &self.state, i);
+        settle_parts::<N>(h, pl.consts(h), blk, self.shared.as_ref(), end, out)
     }
 
     /// [`advance`](Self::advance) and [`receive`](Self::receive) in one pass for a layout of
@@ -268,14 +268,16 @@ impl LifPopulation {
         }
         let mut f = self.fused_view::<N>()?;
         f.at(t);
-        let (h, st, mu, lam) = f.step(i, t, None)?;
+        let (h, c, st, mu, lam) = f.step(i, t, None)?;
         let mut parts = BoundParts::default();
         // (`next_bound`: at or above threshold is a crossing now)
-        Some(match bound_parts::<N>(h, mu, lam, &st, end, &mut parts) {
-            Delivered::Fires => Next::Spike(t),
-            Delivered::Parts => parts.finish(t, end),
-            _ => Next::Never,
-        })
+        Some(
+            match bound_parts::<N>(h, c, mu, lam, &st, end, &mut parts) {
+                Delivered::Fires => Next::Spike(t),
+                Delivered::Parts => parts.finish(t, end),
+                _ => Next::Never,
+            },
+        )
     }
 
     /// The number of channels of the fused layout, `None` if this population does not take
@@ -299,9 +301,9 @@ impl LifPopulation {
 /// borrowed once for a run of deliveries to its neurons: what each delivery reads from the
 /// population is then found once per run, not once per target.
 pub struct Fused<'a, const N: usize> {
+    place: Place,
     hot: &'a mut [Hot],
     state: &'a mut [f64],
-    stride: usize,
     receptors: &'a [Slot],
     shared: Option<&'a mut Shared>,
 }
@@ -325,7 +327,8 @@ impl<const N: usize> Fused<'_, N> {
         if let Some(h) = self.hot.get(i) {
             crate::prefetch::prefetch(h);
         }
-        if let Some(x) = self.state.get(i * self.stride) {
+        // (compact records: nothing more; `state` is empty)
+        if let Some(x) = self.state.get(i * self.place.stride) {
             crate::prefetch::prefetch(x);
         }
     }
@@ -353,26 +356,20 @@ impl<const N: usize> Fused<'_, N> {
         out: &mut BoundParts,
     ) -> Delivered {
         match self.step(i, t, Some((r, w))) {
-            Some((h, st, mu, lam)) => bound_parts::<N>(h, mu, lam, &st, end, out),
+            Some((h, c, st, mu, lam)) => bound_parts::<N>(h, c, mu, lam, &st, end, out),
             None => Delivered::General,
         }
     }
 
     /// The advance to `t` (after [`at`](Self::at)`(t)`) and, with `input` = `(receptor,
     /// weight)`, the input of a delivery, a group's input or (without) a check, with the
-    /// neuron's record and block borrowed once (not re-indexed at each use): its record, its
-    /// channel states at `t` (in registers, not read back) and its rates (membrane,
-    /// channels); `None`, nothing changed, when the general path must take it (refractory
+    /// neuron's record and block borrowed once (not re-indexed at each use): its scalars,
+    /// V∞ and θ, its channel states at `t` (in registers, not read back) and its rates
+    /// (membrane, channels); `None`, nothing changed, when the general path must take it (refractory
     /// at its last update, no time elapsed, or shared factors more than an epoch old).
     #[inline(always)]
-    fn step(
-        &mut self,
-        i: usize,
-        t: f64,
-        input: Option<(usize, f64)>,
-    ) -> Option<(&Hot, [f64; N], f64, &[f64])> {
-        let at = i * self.stride;
-        let h = &mut self.hot[i];
+    fn step(&mut self, i: usize, t: f64, input: Option<(usize, f64)>) -> Option<Stepped<'_, N>> {
+        let (h, blk, c) = self.place.split(self.hot, self.state, i);
         let t0 = h.t_last;
         let ready = t > t0 && t0 >= h.ref_until;
         // one branch per propagator from the advance to the rates: no merge of their states,
@@ -385,15 +382,15 @@ impl<const N: usize> Fused<'_, N> {
             if !ready {
                 return None;
             }
-            let blk = &mut self.state[at..at + 2 * N + 1];
-            let st = step_distinct::<N>(sh, h, blk)?;
+            let blk = &mut blk[..2 * N + 1];
+            let st = step_distinct::<N>(sh, h, blk, c.0)?;
             let st = input_or_time(h, blk, self.receptors, input, t, st);
-            Some((h, st, sh.lanes.rates[0], &sh.lanes.rates[1..]))
+            Some((h, c, st, sh.lanes.rates[0], &sh.lanes.rates[1..]))
         } else if ready {
-            let blk = &mut self.state[at..at + 3 * N + 1];
-            let st = step_factored_distinct::<N>(h, blk, t - t0);
+            let blk = &mut blk[..3 * N + 1];
+            let st = step_factored_distinct::<N>(h, blk, t - t0, c.0);
             let st = input_or_time(h, blk, self.receptors, input, t, st);
-            Some((h, st, blk[N], &blk[N + 1..]))
+            Some((h, c, st, blk[N], &blk[N + 1..]))
         } else {
             None
         }
@@ -403,9 +400,16 @@ impl<const N: usize> Fused<'_, N> {
     /// `out`) at its last update; `General` while refractory.
     #[inline(always)]
     pub fn settle(&self, i: usize, end: f64, out: &mut BoundParts) -> Delivered {
-        let at = i * self.stride;
-        let blk = &self.state[at..at + self.stride];
-        settle_parts::<N>(&self.hot[i], blk, self.shared.as_deref(), end, out)
+        let h = &self.hot[i];
+        let blk = self.place.block(self.hot, self.state, i);
+        settle_parts::<N>(
+            h,
+            self.place.consts(h),
+            blk,
+            self.shared.as_deref(),
+            end,
+            out,
+        )
     }
 
     /// [`LifPopulation::apply_into`]: the input of weight `w` on receptor `r` to neuron `i`
@@ -418,12 +422,17 @@ impl<const N: usize> Fused<'_, N> {
     }
 }
 
-/// The settle of a fused neuron (record `h`, block `blk`: its `N` channel states, then the
-/// shared factors or, without `shared`, the factored propagator's rates): `General` while
-/// refractory, else [`bound_parts`] with its rates.
+/// What [`Fused::step`] leaves of a neuron: its scalars, V∞ and θ, channel states, and
+/// rates (membrane, channels).
+type Stepped<'a, const N: usize> = (&'a Head, (f64, f64), [f64; N], f64, &'a [f64]);
+
+/// The settle of a fused neuron (scalars `h`, V∞ and θ `c`, block `blk`: its `N` channel
+/// states, then the shared factors or, without `shared`, the factored propagator's rates):
+/// `General` while refractory, else [`bound_parts`] with its rates.
 #[inline(always)]
 fn settle_parts<const N: usize>(
-    h: &Hot,
+    h: &Head,
+    c: (f64, f64),
     blk: &[f64],
     shared: Option<&Shared>,
     end: f64,
@@ -435,8 +444,8 @@ fn settle_parts<const N: usize>(
     let mut st = [0.0; N];
     st.copy_from_slice(&blk[..N]);
     match shared {
-        Some(sh) => bound_parts::<N>(h, sh.lanes.rates[0], &sh.lanes.rates[1..], &st, end, out),
-        None => bound_parts::<N>(h, blk[N], &blk[N + 1..], &st, end, out),
+        Some(sh) => bound_parts::<N>(h, c, sh.lanes.rates[0], &sh.lanes.rates[1..], &st, end, out),
+        None => bound_parts::<N>(h, c, blk[N], &blk[N + 1..], &st, end, out),
     }
 }
 
@@ -444,7 +453,7 @@ fn settle_parts<const N: usize>(
 /// slots `receptors`), else the record's time only (a check).
 #[inline(always)]
 fn input_or_time<const N: usize>(
-    h: &mut Hot,
+    h: &mut Head,
     blk: &mut [f64],
     receptors: &[Slot],
     input: Option<(usize, f64)>,
@@ -464,7 +473,7 @@ fn input_or_time<const N: usize>(
 /// channel states `st`; returns the states after it (also stored).
 #[inline(always)]
 fn input_to<const N: usize>(
-    h: &mut Hot,
+    h: &mut Head,
     blk: &mut [f64],
     slot: Slot,
     t: f64,
@@ -492,11 +501,12 @@ fn input_to<const N: usize>(
 }
 
 /// The threshold test and the bound's parts (into `out`) of a neuron outside
-/// refractoriness (record `h`, rates `mu`, `lam`, channel states `st`): `Fires`, `Never`
-/// (at or past the run's end) or `Parts`.
+/// refractoriness (scalars `h`, V∞ and θ, rates `mu`, `lam`, channel states `st`): `Fires`,
+/// `Never` (at or past the run's end) or `Parts`.
 #[inline(always)]
 fn bound_parts<const N: usize>(
-    h: &Hot,
+    h: &Head,
+    (v_inf, v_th): (f64, f64),
     mu: f64,
     lam: &[f64],
     st: &[f64; N],
@@ -504,15 +514,15 @@ fn bound_parts<const N: usize>(
     out: &mut BoundParts,
 ) -> Delivered {
     let (t, v) = (h.t_last, h.v);
-    if v >= h.v_th {
+    if v >= v_th {
         return Delivered::Fires;
     }
     if t >= end {
         return Delivered::Never;
     }
     // (`next_bound` subtracts the empty sum of threshold terms, which leaves g0 as is)
-    let g0 = v - h.v_th;
-    let (upper, slope, g1, curv) = distinct_parts_of::<N>(h.v_inf, h.v_th, mu, lam, v, st);
+    let g0 = v - v_th;
+    let (upper, slope, g1, curv) = distinct_parts_of::<N>(v_inf, v_th, mu, lam, v, st);
     out.g0 = g0;
     out.g1 = g1;
     out.curv = curv;

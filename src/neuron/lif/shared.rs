@@ -18,7 +18,7 @@
 //! the general propagator, which expands around `λ = μ`). A channel with `λ = μ` exactly has
 //! the kernel `s e^{-μs}`, formed from the membrane's factor and the elapsed time.
 
-use super::{Hot, LifPopulation};
+use super::{Head, LifPopulation};
 
 /// The population-wide part: rates and the exponentials of the current instant.
 #[derive(Clone, Debug)]
@@ -35,6 +35,8 @@ pub(super) struct Shared {
     pub now: f64,
     /// Its epoch index.
     pub epoch: u64,
+    /// The start of its epoch, `epoch · W` (exact).
+    start: f64,
     /// `e^{-λ(now - T)}` per rate.
     pub e_now: Vec<f64>,
     /// `e^{λ(now - T)}` per rate: what a neuron updated now stores.
@@ -106,6 +108,7 @@ impl Shared {
             width,
             now: 0.0,
             epoch: 0,
+            start: 0.0,
             e_now: vec![1.0; n],
             g_now: vec![1.0; n],
             rates,
@@ -135,13 +138,14 @@ impl Shared {
         self.now = t;
         // exact: k·W is a float (W a power of two, so t/W is exact too) and t - kW is exact
         // by Sterbenz' lemma; within the current epoch k is known (no `floor`)
-        let start = self.epoch as f64 * self.width;
+        let start = self.start;
         let u = if t >= start && t - start < self.width {
             t - start
         } else {
             let k = (t / self.width).floor();
             self.epoch = k as u64;
-            t - k * self.width
+            self.start = k * self.width;
+            t - self.start
         };
         for (r, rate) in self.rates.iter().enumerate() {
             let (e, g) = if r > 0 && *rate == self.rates[0] {
@@ -158,6 +162,22 @@ impl Shared {
             }
         }
     }
+
+    /// Where a neuron last updated at `t_last` (≤ the current instant) stands: `Some(true)`
+    /// when that time lies in the current epoch, `Some(false)` in the one before, `None`
+    /// further back. Every update stores the factors of the epoch its time lies in (the
+    /// instant's: `floor(t / W)`), so the record's time tells the epoch of its factors.
+    #[inline(always)]
+    pub fn epoch_of(&self, t_last: f64) -> Option<bool> {
+        if t_last >= self.start {
+            Some(true)
+        } else if t_last >= self.start - self.width {
+            // (exact: (k − 1)·W)
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 impl LifPopulation {
@@ -168,26 +188,23 @@ impl LifPopulation {
     #[inline(always)]
     pub(super) fn advance_distinct<const N: usize>(&mut self, i: usize) -> bool {
         let Some(sh) = &self.shared else { return false };
-        let at = i * self.stride;
-        step_distinct::<N>(sh, &mut self.hot[i], &mut self.state[at..at + 2 * N + 1]).is_some()
+        let (h, blk, (v_inf, _)) = self.place().split(&mut self.hot, &mut self.state, i);
+        step_distinct::<N>(sh, h, blk, v_inf).is_some()
     }
 }
 
-/// [`LifPopulation::advance_distinct`] on a neuron's record `h` and its block `blk` (`N`
-/// channel states, then `N + 1` factors), borrowed once by the caller. Returns the new
+/// [`LifPopulation::advance_distinct`] on a neuron's scalars `h` and its block `blk` (`N`
+/// channel states, then `N + 1` factors), borrowed once by the caller, and its `v_inf`. Returns the new
 /// channel states (also stored), so that a fused delivery keeps them in registers instead
 /// of reading back what it just wrote.
 #[inline(always)]
 pub(super) fn step_distinct<const N: usize>(
     sh: &Shared,
-    h: &mut Hot,
+    h: &mut Head,
     blk: &mut [f64],
+    v_inf: f64,
 ) -> Option<[f64; N]> {
-    let ep = h.epoch;
-    let same = ep == sh.epoch;
-    if !same && ep + 1 != sh.epoch {
-        return None;
-    }
+    let same = sh.epoch_of(h.t_last)?;
     let l = &sh.lanes;
     let (e_now, g_now, step) = (&l.e_now[..N + 1], &l.g_now[..N + 1], &l.step[..N + 1]);
     let inv_d = &l.inv_d[..N];
@@ -204,7 +221,7 @@ pub(super) fn step_distinct<const N: usize>(
     }
     let e_mu = f[0];
     let mu = l.rates[0];
-    let mut v = h.v_inf + (h.v - h.v_inf) * e_mu;
+    let mut v = v_inf + (h.v - v_inf) * e_mu;
     let mut out = [0.0; N];
     for c in 0..N {
         let i0 = st[c];
@@ -216,7 +233,6 @@ pub(super) fn step_distinct<const N: usize>(
         st[c] = out[c];
     }
     h.v = v;
-    h.epoch = sh.epoch;
     g.copy_from_slice(g_now);
     Some(out)
 }

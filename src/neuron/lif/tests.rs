@@ -113,8 +113,8 @@ proptest! {
         if zero < 3 {
             st[zero] = 0.0;
         }
-        p.state[..3].copy_from_slice(&st);
-        let g0 = v - p.hot[0].v_th;
+        p.block_mut(0)[..3].copy_from_slice(&st);
+        let g0 = v - p.consts(0).1;
         let fast = p.simple_bounds(0, v, &st, g0);
         prop_assert_eq!(fast, p.polynomial_bounds(0, v, &st, &[], g0));
     }
@@ -139,8 +139,8 @@ proptest! {
         if zero < n {
             st[zero] = 0.0;
         }
-        p.state[..n].copy_from_slice(&st);
-        let g0 = v - p.hot[0].v_th;
+        p.block_mut(0)[..n].copy_from_slice(&st);
+        let g0 = v - p.consts(0).1;
         let fast = p.simple_bounds(0, v, &st, g0);
         prop_assert_eq!(fast, p.polynomial_bounds(0, v, &st, &[], g0));
     }
@@ -171,9 +171,8 @@ proptest! {
         let mut p = LifPopulation::new(Layout::new(&vec![Some(false); n], 0, 0), vec![neuron(1.0), neuron(scale)]);
         prop_assert!(p.shared.is_none() && p.factored && p.distinct && p.simple_bound);
         let st = &st[..n];
-        let at = p.stride;
-        p.state[at..at + n].copy_from_slice(st);
-        let g0 = v - p.hot[1].v_th;
+        p.block_mut(1)[..n].copy_from_slice(st);
+        let g0 = v - p.consts(1).1;
         let fast = p.simple_bounds(1, v, st, g0);
         prop_assert_eq!(fast, p.polynomial_bounds(1, v, st, &[], g0));
     }
@@ -202,8 +201,8 @@ proptest! {
         if zero < ns {
             st[zero] = 0.0;
         }
-        p.state[..ns].copy_from_slice(&st);
-        let g0 = v - p.hot[0].v_th;
+        p.block_mut(0)[..ns].copy_from_slice(&st);
+        let g0 = v - p.consts(0).1;
         let fast = p.mixed_bounds(0, v, &st, &[], g0);
         prop_assert_eq!(fast, p.polynomial_bounds(0, v, &st, &[], g0));
     }
@@ -240,9 +239,9 @@ proptest! {
         if zero < n_thr {
             th[zero] = 0.0;
         }
-        p.state[..ns].copy_from_slice(&st);
+        p.block_mut(0)[..ns].copy_from_slice(&st);
         p.thr[..n_thr].copy_from_slice(&th);
-        let g0 = v - p.hot[0].v_th - th.iter().sum::<f64>();
+        let g0 = v - p.consts(0).1 - th.iter().sum::<f64>();
         prop_assume!(g0 < 0.0);
         let fast = p.mixed_bounds(0, v, &st, &th, g0);
         prop_assert_eq!(fast, p.polynomial_bounds(0, v, &st, &th, g0));
@@ -351,9 +350,9 @@ proptest! {
                 NeuronModel::deliver(&mut fused, i, t, r, w, 1e6).resolve(t, 1e6)
             };
             prop_assert_eq!(got, want);
-            let h = |p: &LifPopulation| (p.hot[i].v.to_bits(), p.hot[i].t_last.to_bits(), p.hot[i].epoch);
+            let h = |p: &LifPopulation| (p.hot[i].v.to_bits(), p.hot[i].t_last.to_bits());
             prop_assert_eq!(h(&fused), h(&reference));
-            let bits = |p: &LifPopulation| p.state.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let bits = |p: &LifPopulation| (0..p.len()).flat_map(|k| p.block(k).iter().map(|x| x.to_bits())).collect::<Vec<_>>();
             prop_assert_eq!(bits(&fused), bits(&reference));
             if got.is_none() {
                 fused.fire(i);
