@@ -11,7 +11,7 @@ use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion
 use exactspike::build::build;
 use exactspike::ids::NeuronId;
 use exactspike::neuron::NeuronModel;
-use exactspike::queue::{Event, EventQueue};
+use exactspike::queue::{Event, EventQueue, NO_PREDICTION};
 use exactspike::scenario;
 use exactspike::Simulation;
 
@@ -49,9 +49,10 @@ fn queue(c: &mut Criterion) {
                     },
                 );
             }
+            let far = &mut vec![NO_PREDICTION; 0][..];
             b.iter(|| {
                 for _ in 0..n {
-                    let (t, _) = q.pop().unwrap();
+                    let (t, _) = q.pop(far).unwrap();
                     q.push(
                         t + next(),
                         Event::Deliver {
@@ -65,14 +66,15 @@ fn queue(c: &mut Criterion) {
         });
         g.bench_function(format!("crossing updates among {n} neurons"), |b| {
             let mut q = EventQueue::with_capacity(0, n);
+            let far = &mut vec![NO_PREDICTION; n][..];
             for i in 0..n as u32 {
-                q.set_crossing(NeuronId(i), Some(i as f64));
+                q.set_crossing(far, NeuronId(i), Some(i as f64));
             }
             let mut k = 0u32;
             b.iter(|| {
                 for _ in 0..n {
                     k = (k + 7919) % n as u32;
-                    q.set_crossing(NeuronId(k), Some(black_box(k as f64 * 0.37 + 5.0)));
+                    q.set_crossing(far, NeuronId(k), Some(black_box(k as f64 * 0.37 + 5.0)));
                 }
             });
         });
@@ -91,13 +93,15 @@ fn predictions(c: &mut Criterion) {
         fn set(&mut self, id: u32, t: f64);
         fn pop_time(&mut self) -> Option<f64>;
     }
-    impl Pred for Predictions {
+    /// The split with its far times (the simulation keeps them in its per-neuron records).
+    struct Split(Predictions, Vec<f64>);
+    impl Pred for Split {
         fn set(&mut self, id: u32, t: f64) {
-            Predictions::set(self, id, t);
+            self.0.set(&mut self.1[..], id, t);
         }
         fn pop_time(&mut self) -> Option<f64> {
-            let t = self.peek()?.1;
-            self.pop();
+            let t = self.0.peek()?.1;
+            self.0.pop(&mut self.1[..]);
             Some(t)
         }
     }
@@ -132,7 +136,7 @@ fn predictions(c: &mut Criterion) {
         let steps = 10 * n;
         g.throughput(Throughput::Elements(steps as u64));
         g.bench_function(format!("horizon split, {n} neurons"), |b| {
-            let mut q = Predictions::new(n);
+            let mut q = Split(Predictions::new(n), vec![NO_PREDICTION; n]);
             let (mut x, mut now) = (0x9e37_79b9u64, 0.0);
             run(&mut q, n, steps, &mut x, &mut now);
             b.iter(|| run(&mut q, n, steps, &mut x, &mut now));

@@ -19,6 +19,7 @@ pub mod radix;
 
 use crate::ids::{NeuronId, SourceId};
 use horizon::Predictions;
+pub use horizon::{FarTimes, NONE as NO_PREDICTION};
 use radix::RadixQueue;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -210,16 +211,22 @@ impl EventQueue {
 
     /// Sets (or, with `None`, clears) the predicted crossing of `neuron`: one store when it
     /// is far ahead, O(log n) when it is due soon.
+    /// `far` holds the far predictions ([`FarTimes`]).
     #[inline]
-    pub fn set_crossing(&mut self, neuron: NeuronId, time: Option<f64>) {
+    pub fn set_crossing<F: FarTimes + ?Sized>(
+        &mut self,
+        far: &mut F,
+        neuron: NeuronId,
+        time: Option<f64>,
+    ) {
         match time {
             Some(t) => {
                 assert!(t.is_finite(), "internal error: crossing at time {t}");
-                if self.crossings.set(neuron.0, t) {
+                if self.crossings.set(far, neuron.0, t) {
                     self.peak = self.peak.max(self.len());
                 }
             }
-            None => self.crossings.remove(neuron.0),
+            None => self.crossings.remove(far, neuron.0),
         }
     }
 
@@ -230,7 +237,8 @@ impl EventQueue {
         self.crossings.peek().map(|(id, _)| NeuronId(id))
     }
 
-    /// Hints that `neuron`'s prediction will be updated soon.
+    /// Hints that `neuron`'s prediction will be updated soon (its heap position; its far
+    /// time is the caller's to hint).
     #[inline]
     pub fn prefetch_crossing(&self, neuron: NeuronId) {
         self.crossings.prefetch(neuron.0);
@@ -280,12 +288,13 @@ impl EventQueue {
         }
     }
 
-    /// Removes and returns the next event in `(time, class, seq)` order.
-    pub fn pop(&mut self) -> Option<(f64, Event)> {
+    /// Removes and returns the next event in `(time, class, seq)` order (`far` holds the far
+    /// predictions, [`FarTimes`]).
+    pub fn pop<F: FarTimes + ?Sized>(&mut self, far: &mut F) -> Option<(f64, Event)> {
         let (key, source) = self.next_key()?;
         match source {
             Holder::Crossing => {
-                let neuron = NeuronId(self.crossings.pop()?);
+                let neuron = NeuronId(self.crossings.pop(far)?);
                 Some((unpack_time(key), Event::Crossing { neuron }))
             }
             Holder::Walk => {
@@ -348,6 +357,7 @@ mod tests {
     #[test]
     fn walks_and_deliveries_share_the_canonical_order() {
         let mut q = EventQueue::default();
+        let far = &mut vec![NO_PREDICTION; 8][..];
         let d = |start| Event::Deliver {
             start,
             end: start + 1,
@@ -357,12 +367,12 @@ mod tests {
         q.push(2.0, Event::Walk { slot: 4, start: 5 });
         q.push(2.0, d(3));
         q.push(1.5, Event::Walk { slot: 1, start: 9 });
-        q.set_crossing(NeuronId(0), Some(2.0));
+        q.set_crossing(far, NeuronId(0), Some(2.0));
         // a popped walk stays queued until moved on: the first one to its next group
         // (start 4 at 2.0: after the delivery starting at 3, before the one at 5), the others ended
         let mut moved = false;
         let order: Vec<_> = std::iter::from_fn(|| {
-            let e = q.pop();
+            let e = q.pop(far);
             if let Some((_, Event::Walk { .. })) = e {
                 q.next_walk((!moved).then_some((2.0, 4)));
                 moved = true;
@@ -391,6 +401,7 @@ mod tests {
     #[test]
     fn ties_follow_class_then_insertion() {
         let mut q = EventQueue::default();
+        let far = &mut vec![NO_PREDICTION; 8][..];
         q.push(
             1.0,
             Event::Deliver {
@@ -407,7 +418,7 @@ mod tests {
                 groups: 0,
             },
         );
-        q.set_crossing(NeuronId(7), Some(1.0));
+        q.set_crossing(far, NeuronId(7), Some(1.0));
         q.push(1.0, Event::Sample { probe: 0 });
         q.push(
             1.0,
@@ -425,7 +436,7 @@ mod tests {
                 distinct: true,
             },
         );
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop(far)).collect();
         assert_eq!(
             order,
             vec![
@@ -475,12 +486,13 @@ mod tests {
     #[test]
     fn crossing_updates_replace_the_old_prediction() {
         let mut q = EventQueue::default();
-        q.set_crossing(NeuronId(1), Some(5.0));
-        q.set_crossing(NeuronId(1), Some(2.0));
-        q.set_crossing(NeuronId(2), Some(3.0));
-        q.set_crossing(NeuronId(2), None);
+        let far = &mut vec![NO_PREDICTION; 8][..];
+        q.set_crossing(far, NeuronId(1), Some(5.0));
+        q.set_crossing(far, NeuronId(1), Some(2.0));
+        q.set_crossing(far, NeuronId(2), Some(3.0));
+        q.set_crossing(far, NeuronId(2), None);
         assert_eq!(
-            q.pop(),
+            q.pop(far),
             Some((
                 2.0,
                 Event::Crossing {
@@ -488,6 +500,6 @@ mod tests {
                 }
             ))
         );
-        assert_eq!(q.pop(), None);
+        assert_eq!(q.pop(far), None);
     }
 }

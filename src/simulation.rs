@@ -21,7 +21,7 @@ use crate::ids::{NeuronId, NodeId, PopulationId, SourceId};
 use crate::network::connectivity::STATIC;
 use crate::network::Network;
 use crate::neuron::{NeuronModel, Next, Outcome};
-use crate::queue::{Event, EventQueue};
+use crate::queue::{Event, EventQueue, FarTimes, NO_PREDICTION};
 use crate::records::{
     sort_records, Output, Spike, Stats, Stop, StopFlag, VoltageSample, WeightSample,
 };
@@ -67,9 +67,13 @@ pub enum Advance {
     BufferFull,
 }
 
-/// The event loop's per-neuron bookkeeping.
-#[derive(Clone, Copy, Debug, Default)]
+/// The event loop's per-neuron bookkeeping, with the neuron's far prediction (the queue's
+/// [`FarTimes`]): one 16-byte record, so that a delivery reads one line for its flags and
+/// its prediction.
+#[derive(Clone, Copy, Debug)]
 struct Meta {
+    /// Far prediction, or [`NO_PREDICTION`].
+    far: f64,
     /// Population.
     pop: PopulationId,
     /// Listed in `dirty` for the end of the current instant.
@@ -78,6 +82,35 @@ struct Meta {
     exact: bool,
     /// How many times its current check came from a tightened bound.
     rebounded: u8,
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Meta {
+            far: NO_PREDICTION,
+            pop: PopulationId::default(),
+            dirty: false,
+            exact: false,
+            rebounded: 0,
+        }
+    }
+}
+
+impl FarTimes for [Meta] {
+    #[inline(always)]
+    fn far(&self, id: usize) -> f64 {
+        self[id].far
+    }
+    #[inline(always)]
+    fn set_far(&mut self, id: usize, time: f64) {
+        self[id].far = time;
+    }
+    fn earliest(&self) -> f64 {
+        crate::queue::horizon::earliest_in(self, |m| m.far)
+    }
+    fn take_before(&mut self, horizon: f64, take: impl FnMut(u32, f64)) -> usize {
+        crate::queue::horizon::take_before_in(self, horizon, |m| &mut m.far, take)
+    }
 }
 
 /// A network being simulated.
@@ -380,7 +413,7 @@ impl Simulation {
         self.now = t;
         self.instant_events = 0;
         while self.queue.peek_time() == Some(t) {
-            let Some((_, ev)) = self.queue.pop() else {
+            let Some((_, ev)) = self.queue.pop(&mut self.meta[..]) else {
                 break;
             };
             self.instant_events += 1;
@@ -420,9 +453,12 @@ impl Simulation {
                         match next {
                             Next::Check(tc) if rebound && tc > t => {
                                 self.meta[neuron.index()].rebounded += 1;
-                                self.queue.set_crossing(neuron, Some(tc));
+                                self.queue
+                                    .set_crossing(&mut self.meta[..], neuron, Some(tc));
                             }
-                            Next::Never => self.queue.set_crossing(neuron, None),
+                            Next::Never => {
+                                self.queue.set_crossing(&mut self.meta[..], neuron, None)
+                            }
                             // The bounds have closed in on the crossing to within one float:
                             // V < θ at t, so if V ≥ θ at the next float that is the first
                             // representable time at or above threshold, the solver's answer.
@@ -432,13 +468,17 @@ impl Simulation {
                                     && pop.reached_at(i, t.next_up()) =>
                             {
                                 self.meta[neuron.index()].exact = true;
-                                self.queue.set_crossing(neuron, Some(t.next_up()));
+                                self.queue.set_crossing(
+                                    &mut self.meta[..],
+                                    neuron,
+                                    Some(t.next_up()),
+                                );
                             }
                             _ => {
                                 let next = pop.next_spike(i, self.net.duration);
                                 self.out.stats.predictions += 1;
                                 self.meta[neuron.index()].exact = true;
-                                self.queue.set_crossing(neuron, next);
+                                self.queue.set_crossing(&mut self.meta[..], neuron, next);
                             }
                         }
                     }

@@ -102,7 +102,7 @@ impl Simulation {
         };
         self.meta[g.index()].exact = exact;
         self.meta[g.index()].rebounded = 0;
-        self.queue.set_crossing(g, time);
+        self.queue.set_crossing(&mut self.meta[..], g, time);
     }
 
     /// [`settle_marked`](Self::settle_marked) when every population is LIF with the fused
