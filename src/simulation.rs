@@ -21,17 +21,19 @@ use crate::ids::{NeuronId, NodeId, PopulationId, SourceId};
 use crate::network::connectivity::STATIC;
 use crate::network::Network;
 use crate::neuron::{NeuronModel, Next, Outcome};
-use crate::queue::{Event, EventQueue, FarTimes, NO_PREDICTION};
+use crate::queue::{Event, EventQueue};
 use crate::records::{
     sort_records, Output, Spike, Stats, Stop, StopFlag, VoltageSample, WeightSample,
 };
 use std::time::Instant;
 
 mod delivery;
+mod meta;
 mod runs;
 mod settle;
 mod sources;
 mod walk;
+use meta::Meta;
 use walk::Walk;
 
 /// Times a check may be answered with a tightened bound before the exact solver runs
@@ -65,52 +67,6 @@ pub enum Advance {
     /// It stopped between two instants because the recorded results in memory reached the
     /// buffer limit ([`Simulation::set_buffer_limit`]): drain them and call again.
     BufferFull,
-}
-
-/// The event loop's per-neuron bookkeeping, with the neuron's far prediction (the queue's
-/// [`FarTimes`]): one 16-byte record, so that a delivery reads one line for its flags and
-/// its prediction.
-#[derive(Clone, Copy, Debug)]
-struct Meta {
-    /// Far prediction, or [`NO_PREDICTION`].
-    far: f64,
-    /// Population.
-    pop: PopulationId,
-    /// Listed in `dirty` for the end of the current instant.
-    dirty: bool,
-    /// Its queued crossing is exact (fire) rather than a lower bound (look again).
-    exact: bool,
-    /// How many times its current check came from a tightened bound.
-    rebounded: u8,
-}
-
-impl Default for Meta {
-    fn default() -> Self {
-        Meta {
-            far: NO_PREDICTION,
-            pop: PopulationId::default(),
-            dirty: false,
-            exact: false,
-            rebounded: 0,
-        }
-    }
-}
-
-impl FarTimes for [Meta] {
-    #[inline(always)]
-    fn far(&self, id: usize) -> f64 {
-        self[id].far
-    }
-    #[inline(always)]
-    fn set_far(&mut self, id: usize, time: f64) {
-        self[id].far = time;
-    }
-    fn earliest(&self) -> f64 {
-        crate::queue::horizon::earliest_in(self, |m| m.far)
-    }
-    fn take_before(&mut self, horizon: f64, take: impl FnMut(u32, f64)) -> usize {
-        crate::queue::horizon::take_before_in(self, horizon, |m| &mut m.far, take)
-    }
 }
 
 /// A network being simulated.
