@@ -156,8 +156,8 @@ impl Predictions {
         self.near.peek()
     }
 
-    /// Sets the prediction of `id` (which has a record in `far`) to `time` (inserting it if absent).
-    /// Returns true if `id` had none.
+    /// Sets the prediction of `id` (which has a record in `far`) to `time` (inserting it if
+    /// absent). Returns true if `id` had none.
     #[inline]
     pub fn set<F: FarTimes + ?Sized>(&mut self, far: &mut F, id: u32, time: f64) -> bool {
         let i = id as usize;
