@@ -33,9 +33,7 @@ pub(super) struct Shared {
     pub step: Vec<f64>,
     /// The instant the factors below are for.
     pub now: f64,
-    /// Its epoch index.
-    pub epoch: u64,
-    /// The start of its epoch, `epoch · W` (exact).
+    /// The start of its epoch, `T = kW` (exact), k = `floor(now / W)`.
     start: f64,
     /// `e^{-λ(now - T)}` per rate.
     pub e_now: Vec<f64>,
@@ -107,7 +105,6 @@ impl Shared {
             step: rates.iter().map(|r| (-r * width).exp()).collect(),
             width,
             now: 0.0,
-            epoch: 0,
             start: 0.0,
             e_now: vec![1.0; n],
             g_now: vec![1.0; n],
@@ -143,7 +140,6 @@ impl Shared {
             t - start
         } else {
             let k = (t / self.width).floor();
-            self.epoch = k as u64;
             self.start = k * self.width;
             t - self.start
         };
