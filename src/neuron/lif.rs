@@ -7,9 +7,10 @@
 //! aligned cache line per neuron (`record`), the channel states and shared factors in one
 //! block per neuron — inside that line when they fit (two exp channels with shared
 //! exponentials, V∞ and θ the same for all: one line per delivery) — the rest in arrays of
-//! their own. All derived constants are computed once at build time. Equal rates across a population get shared exponentials (`shared`); per-neuron
-//! rates forgo them, and with a simple layout get the factored propagator (`factored`:
-//! one `exp` per rate, the constants in the neuron's block).
+//! their own. All derived constants are computed once at build time. Equal rates across a
+//! population get shared exponentials (`shared`); per-neuron rates forgo them, and with a
+//! simple layout get the factored propagator (`factored`: one `exp` per rate, the constants
+//! in the neuron's block).
 
 mod bounds;
 mod factored;
@@ -27,9 +28,7 @@ use super::kernels::{d1_with, d2_with};
 use super::{NeuronModel, Next, Outcome};
 use crate::memory;
 use bounds::{bound_at, near_degenerate};
-use record::IN_RECORD;
-use record::{Head, Hot, Place};
-
+use record::{Head, Hot, Place, IN_RECORD};
 use shared::{separated, Shared};
 
 /// Most current channels (exp/alpha receptors + adaptation) plus threshold terms per neuron.
@@ -102,7 +101,8 @@ impl LifPopulation {
             thr_rate: Vec::with_capacity(n * layout.n_thr),
             thr_inc: Vec::with_capacity(n * layout.n_thr),
             hot: memory::with_capacity(n),
-            state: memory::filled(0.0, n * layout.n_state),
+            // (filled below, once the layout of the blocks is known)
+            state: Vec::new(),
             thr: vec![0.0; n * layout.n_thr],
             shared: None,
             stride: layout.n_state,
@@ -121,16 +121,29 @@ impl LifPopulation {
         let uniform = neurons
             .iter()
             .all(|ni| Some((ni.scalars.rate_m, ni.chan_rate.clone())) == first);
+        // (the same V∞ and θ bit for bit; -0.0 and 0.0 differ in sign only where it is lost)
+        let consts = |ni: &NeuronInit| (ni.scalars.v_inf.to_bits(), ni.scalars.v_th.to_bits());
+        let same_consts = neurons
+            .first()
+            .filter(|a| neurons.iter().all(|b| consts(a) == consts(b)))
+            .map(|a| (a.scalars.v_inf, a.scalars.v_th));
+        // a record's floats after its head: the block (compact) or V∞ and θ (set per neuron)
+        let mut x0 = [0.0; IN_RECORD];
         if let (true, true, 0, Some((mu, rates))) = (all_exp, uniform, p.layout.n_thr, &first) {
             p.shared = Shared::new(*mu, rates);
             if p.shared.is_some() {
-                // channel states 0, factors e^0 = 1
-                p.stride = p.layout.n_state + 1 + nch;
-                p.state = memory::with_capacity(n * p.stride);
-                p.state.extend((0..n).flat_map(|_| {
-                    std::iter::repeat_n(0.0, p.layout.n_state)
-                        .chain(std::iter::repeat_n(1.0, 1 + nch))
-                }));
+                // channel states 0, factors e^0 = 1: in the records when they fit
+                let ns = p.layout.n_state;
+                p.stride = ns + 1 + nch;
+                if p.stride <= IN_RECORD && same_consts.is_some() {
+                    p.compact = same_consts;
+                    x0[ns..p.stride].fill(1.0);
+                } else {
+                    p.state = memory::with_capacity(n * p.stride);
+                    p.state.extend((0..n).flat_map(|_| {
+                        std::iter::repeat_n(0.0, ns).chain(std::iter::repeat_n(1.0, 1 + nch))
+                    }));
+                }
             }
         }
         if p.shared.is_none() && all_exp && p.layout.n_thr == 0 && factored::applies(&neurons) {
@@ -144,6 +157,9 @@ impl LifPopulation {
                     .flat_map(|ni| std::iter::repeat_n(0.0, ns).chain(factored::constants(ni))),
             );
         }
+        if p.shared.is_none() && !p.factored {
+            p.state = memory::filled(0.0, n * p.layout.n_state);
+        }
         p.distinct =
             (p.shared.is_some() || p.factored) && neurons.iter().all(NeuronInit::distinct_rates);
         p.mixed_bound = mixed::applies(&p.layout.channels, p.layout.n_thr, &neurons);
@@ -155,20 +171,6 @@ impl LifPopulation {
             });
         // (a simple bound means exp channels only, one state each, and no threshold terms)
         p.fused = p.distinct && p.simple_bound && nch <= fused::MAX_FUSED;
-        // (the same V∞ and θ bit for bit; -0.0 and 0.0 differ in sign only where it is lost)
-        let consts = |ni: &NeuronInit| (ni.scalars.v_inf.to_bits(), ni.scalars.v_th.to_bits());
-        let uniform = neurons
-            .first()
-            .filter(|a| neurons.iter().all(|b| consts(a) == consts(b)))
-            .map(|a| (a.scalars.v_inf, a.scalars.v_th));
-        let mut x0 = [0.0; IN_RECORD];
-        if p.shared.is_some() && p.stride <= IN_RECORD && uniform.is_some() {
-            // every block is the same at the start (states 0, factors 1): moved into the
-            // records
-            p.compact = uniform;
-            x0[..p.stride].copy_from_slice(&p.state[..p.stride]);
-            p.state = Vec::new();
-        }
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);
             p.scalars.push(ni.scalars);
