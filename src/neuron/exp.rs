@@ -36,7 +36,7 @@ const C4: f64 = f64::from_bits(0x3fa5_5555_5555_5555);
 const C5: f64 = f64::from_bits(0x3f81_1111_1111_1111);
 /// Largest `|x|` of the fast path: `s ≥ 2^-1011` there, so that `s·(c_j + p)`, even where it
 /// falls below the normal range, rounds with an error far below an ulp of the result.
-const FAST: f64 = 700.0;
+pub const FAST: f64 = 700.0;
 
 /// `e^x` within about 0.51 ulp (module docs).
 #[inline(always)]
@@ -46,6 +46,14 @@ pub fn exp(x: f64) -> f64 {
     if !(x.abs() <= FAST) {
         return x.exp();
     }
+    exp_near(x)
+}
+
+/// [`exp`] of an argument known to be within the fast path (`|x| ≤` [`FAST`]), without the
+/// test.
+#[inline(always)]
+pub fn exp_near(x: f64) -> f64 {
+    debug_assert!(x.abs() <= FAST);
     let shifted = x * INV_LN2_N + SHIFT;
     let ki = shifted.to_bits();
     let kd = shifted - SHIFT;
@@ -60,6 +68,36 @@ pub fn exp(x: f64) -> f64 {
     let r2 = r * r;
     let p = r + r2 * ((0.5 + r * C3) + r2 * (C4 + r * C5));
     s + s * (f64::from_bits(corr) + p)
+}
+
+/// `[exp(x[0]), exp(x[1])]` for arguments known to be within the fast path (`|x| ≤`
+/// [`FAST`]), the same bits as two calls of [`exp`], computed in the two lanes of one vector
+/// register (`wide`: SSE2 on x86-64, NEON on aarch64, plain arrays elsewhere): each lane's
+/// arithmetic is the scalar's, operation for operation, and IEEE rounding is per lane, so
+/// the pair costs little more than one call.
+#[inline(always)]
+pub fn exp2_near(x: [f64; 2]) -> [f64; 2] {
+    use bytemuck::cast;
+    use wide::{f64x2, u64x2};
+    debug_assert!(x[0].abs() <= FAST && x[1].abs() <= FAST);
+    let c = f64x2::splat;
+    let v = f64x2::from(x);
+    let shifted = v * c(INV_LN2_N) + c(SHIFT);
+    let kd = shifted - c(SHIFT);
+    let r = (v - kd * c(LN2_N_HI)) - kd * c(LN2_N_LO);
+    let ki: u64x2 = cast(shifted);
+    let ka = ki.to_array();
+    let (t0, c0) = TABLE[(ka[0] % N) as usize];
+    let (t1, c1) = TABLE[(ka[1] % N) as usize];
+    // (k div N) << 52 as the scalar's `((k >> 7) as u64) << 52`, with logical shifts (SSE2
+    // has no 64-bit arithmetic shift): bits 7.. of k moved into the exponent field
+    let k = ki - u64x2::splat(SHIFT.to_bits());
+    let up = (k << 45u32) & u64x2::splat(0xfff0_0000_0000_0000);
+    let s: f64x2 = cast(u64x2::from([t0, t1]) + up);
+    let corr: f64x2 = cast(u64x2::from([c0, c1]));
+    let r2 = r * r;
+    let p = r + r2 * ((c(0.5) + r * c(C3)) + r2 * (c(C4) + r * c(C5)));
+    (s + s * (corr + p)).to_array()
 }
 
 /// `(bits of T_j, bits of c_j)` for j = 0..N: `T_j` the double nearest `2^(j/N)`, `c_j` =
@@ -199,7 +237,7 @@ static TABLE: [(u64, u64); N as usize] = [
 
 #[cfg(test)]
 mod tests {
-    use super::exp;
+    use super::{exp, exp2_near, exp_near, FAST};
 
     /// Error of `y` against `e^x` in units of `y`'s last place, from a double-double
     /// reference (independent of both the table and the C library).
@@ -292,6 +330,23 @@ mod tests {
             n += 1;
         }
         assert!(same as f64 > 0.99 * n as f64, "{same} of {n}");
+    }
+
+    #[test]
+    fn the_pair_and_the_untested_path_give_the_scalar_s_bits() {
+        let args: Vec<f64> = arguments().filter(|x| x.abs() <= FAST).collect();
+        let edge = [FAST, -FAST, 0.0, -0.0, 1e-300, -1e-300, 1e-17, -3.5e-310];
+        // (pairs from two walks through the arguments, so that the lanes differ)
+        let n = args.len();
+        for (i, &a) in args.iter().chain(&edge).enumerate() {
+            let b = *args.get((i * 7919) % n).unwrap();
+            for (x, y) in [(a, b), (b, a), (a, a)] {
+                let [ex, ey] = exp2_near([x, y]);
+                assert_eq!(ex.to_bits(), exp(x).to_bits(), "x = {x:e} (with {y:e})");
+                assert_eq!(ey.to_bits(), exp(y).to_bits(), "y = {y:e} (with {x:e})");
+                assert_eq!(exp_near(x).to_bits(), exp(x).to_bits(), "{x:e}");
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! `s e^{-μs}`; a channel whose current is zero costs no `exp`.
 
 use super::{separated, Head, LifPopulation, NeuronInit};
-use crate::neuron::exp::exp;
+use crate::neuron::exp::{exp, exp2_near, exp_near, FAST};
 
 /// Floats a neuron's block holds after its `n` channel states.
 pub(super) fn constants_len(n: usize) -> usize {
@@ -100,20 +100,47 @@ pub(super) fn step_factored_distinct<const N: usize>(
 ) -> [f64; N] {
     let (st, k) = blk[..1 + 3 * N].split_at_mut(N);
     let (mu, rates, inv_d) = (k[0], &k[1..N + 1], &k[N + 1..2 * N + 1]);
-    let e_mu = exp(-mu * dt);
+    // the N + 1 exponentials in pairs (`exp2_near`: two for little more than the price of
+    // one), behind one range test: the arguments are −rate·dt with rates > 0 and dt > 0, so
+    // the largest rate bounds them all
+    let mut decay = [0.0; N];
+    let largest = rates.iter().fold(mu, |m, &l| m.max(l));
+    let e_mu = if largest * dt <= FAST {
+        exps_near(mu, rates, dt, &mut decay)
+    } else {
+        decay = std::array::from_fn(|c| exp(-rates[c] * dt));
+        exp(-mu * dt)
+    };
     let mut v = v_inf + (h.v - v_inf) * e_mu;
     let mut out = [0.0; N];
     for c in 0..N {
+        // (no branch for a channel with zero current: its terms are zeros, v and the state
+        // keep their values)
         let i0 = st[c];
-        out[c] = i0;
-        if i0 == 0.0 {
-            continue;
-        }
-        let decay = exp(-rates[c] * dt);
-        v += mu * i0 * ((e_mu - decay) * inv_d[c]);
-        out[c] = i0 * decay;
+        v += mu * i0 * ((e_mu - decay[c]) * inv_d[c]);
+        out[c] = i0 * decay[c];
         st[c] = out[c];
     }
     h.v = v;
     out
+}
+
+/// `e^{−μ dt}` (returned) and `e^{−λ_c dt}` (into `decay`), all arguments within the fast
+/// path of [`exp`]: in pairs, the membrane's with the first channel's.
+#[inline(always)]
+fn exps_near<const N: usize>(mu: f64, rates: &[f64], dt: f64, decay: &mut [f64; N]) -> f64 {
+    if N == 0 {
+        return exp_near(-mu * dt);
+    }
+    let [e_mu, d0] = exp2_near([-mu * dt, -rates[0] * dt]);
+    decay[0] = d0;
+    let mut c = 1;
+    while c + 1 < N {
+        [decay[c], decay[c + 1]] = exp2_near([-rates[c] * dt, -rates[c + 1] * dt]);
+        c += 2;
+    }
+    if c < N {
+        decay[c] = exp_near(-rates[c] * dt);
+    }
+    e_mu
 }
