@@ -4,13 +4,13 @@
 //!
 //! A population stores every neuron's constants and state in flat arrays, grouped by when
 //! they are read: what every event touches (last update, V, refractory end, V∞, θ) in one
-//! aligned cache line per neuron (`record`), the channel states and shared factors in one
-//! block per neuron — inside that line when they fit (two exp channels with shared
-//! exponentials, V∞ and θ the same for all: one line per delivery) — the rest in arrays of
+//! aligned cache line per neuron (`record`), the channel states and shared factors (or the
+//! neuron's own rates) in one block per neuron — inside that line when they fit (two exp
+//! channels, V∞ and θ the same for all: one line per delivery) — the rest in arrays of
 //! their own. All derived constants are computed once at build time. Equal rates across a
 //! population get shared exponentials (`shared`); per-neuron rates forgo them, and with a
-//! simple layout get the factored propagator (`factored`: one `exp` per rate, the constants
-//! in the neuron's block).
+//! simple layout get the factored propagator (`factored`: one `exp` per rate, the rates in
+//! the neuron's block).
 
 mod bounds;
 mod factored;
@@ -56,8 +56,8 @@ pub struct LifPopulation {
     // ---- shared exponentials (all neurons with the same rates; see `shared`) ----
     shared: Option<Shared>,
     /// Floats per neuron in its block: its channel states, then (with shared exponentials)
-    /// `e^{λ(t_last - T)}` per rate, T the start of its epoch: one block per neuron, so a
-    /// delivery reads one place.
+    /// `e^{λ(t_last - T)}` per rate, T the start of its epoch, or (factored) its rates: one
+    /// block per neuron, so a delivery reads one place.
     stride: usize,
     /// The compact record (see [`Hot`]): each neuron's block in its record, and V∞ and θ,
     /// the same for all, here. `None`: blocks in `state`, V∞ and θ in the records.
@@ -69,7 +69,7 @@ pub struct LifPopulation {
     /// (`mixed`).
     mixed_bound: bool,
     /// Rates differ between neurons but the layout is simple (see `factored`): each block
-    /// also holds the neuron's rates and reciprocal rate differences.
+    /// also holds the neuron's rates.
     factored: bool,
     /// Shared or factored rates, each neuron's pairwise distinct: the specialised bound and
     /// (shared) propagator.
@@ -148,14 +148,16 @@ impl LifPopulation {
         }
         if p.shared.is_none() && all_exp && p.layout.n_thr == 0 && factored::applies(&neurons) {
             p.factored = true;
-            p.stride = p.layout.n_state + factored::constants_len(nch);
             let ns = p.layout.n_state;
-            p.state = memory::with_capacity(n * p.stride);
-            p.state.extend(
-                neurons
-                    .iter()
-                    .flat_map(|ni| std::iter::repeat_n(0.0, ns).chain(factored::constants(ni))),
-            );
+            p.stride = ns + factored::constants_len(nch);
+            if p.stride <= IN_RECORD && same_consts.is_some() {
+                // (each record gets its neuron's block below)
+                p.compact = same_consts;
+            } else {
+                p.state = memory::with_capacity(n * p.stride);
+                p.state
+                    .extend(neurons.iter().flat_map(|ni| factored::block(ns, ni)));
+            }
         }
         if p.shared.is_none() && !p.factored {
             p.state = memory::filled(0.0, n * p.layout.n_state);
@@ -176,6 +178,11 @@ impl LifPopulation {
             p.scalars.push(ni.scalars);
             if p.compact.is_none() {
                 x0[..2].copy_from_slice(&[ni.scalars.v_inf, ni.scalars.v_th]);
+            } else if p.factored {
+                let ns = p.layout.n_state;
+                for (x, c) in x0.iter_mut().zip(factored::block(ns, &ni)) {
+                    *x = c;
+                }
             }
             p.hot.push(Hot {
                 head: Head {

@@ -502,12 +502,13 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// Compact records (each neuron's channel states and shared factors in its record, V∞
-    /// and θ per population) against the separate layout, on random recurrent networks of
-    /// two populations with zero to two exp receptors and a delta one, refractoriness, runs
-    /// spanning many epochs of the shared factors, and a neuron's last update sometimes an
-    /// epoch or more back: the same spikes bit for bit (the same operations on the same
-    /// numbers; only where they are stored differs).
+    /// Compact records (each neuron's channel states and shared factors, or its own rates,
+    /// in its record, V∞ and θ per population) against the separate layout, on random
+    /// recurrent networks of two populations with zero to two exp receptors and a delta one,
+    /// shared or per-neuron time constants, refractoriness, runs spanning many epochs of the
+    /// shared factors, and a neuron's last update sometimes an epoch or more back: the same
+    /// spikes bit for bit (the same operations on the same numbers; only where they are
+    /// stored differs).
     #[test]
     fn compact_records_match_separate_records(
         tau_m in 2.0f64..40.0,
@@ -517,10 +518,14 @@ proptest! {
         w in 0.05f64..0.5,
         p in 0.02f64..0.1,
         seed in 0u64..1000,
+        own_rates in any::<bool>(),
     ) {
-        let mut receptors: Vec<_> = taus.iter().map(|t| json!({"kind": "exp", "tau": t})).collect();
+        // (with rates of their own, each neuron's time constants within ±5 %: the factored
+        // propagator, whose rates are in the block)
+        let tau = |t: f64| if own_rates { json!({"uniform": [0.95 * t, 1.05 * t]}) } else { json!(t) };
+        let mut receptors: Vec<_> = taus.iter().map(|&t| json!({"kind": "exp", "tau": tau(t)})).collect();
         receptors.push(json!({"kind": "delta"}));
-        let params = json!({"tau_m": tau_m, "v_rest": v_rest, "v_th": -50.0, "v_reset": -60.0,
+        let params = json!({"tau_m": tau(tau_m), "v_rest": v_rest, "v_th": -50.0, "v_reset": -60.0,
             "t_ref": t_ref, "v_init": {"uniform": [-60.0, -50.0]}, "receptors": receptors});
         let last = receptors.len() - 1;
         let conn = |from: &str, to: &str, r: usize, sign: f64| json!({"from": from, "to": to,
@@ -538,7 +543,9 @@ proptest! {
             _ => false,
         });
         prop_assert_eq!(compact, net.populations.iter().all(|pe| match &pe.neurons {
-            exactspike::neuron::Population::Lif(l) => l.uses_shared_exponentials(),
+            exactspike::neuron::Population::Lif(l) => {
+                l.uses_shared_exponentials() || l.uses_factored_propagator()
+            }
             _ => false,
         }));
         let mut separate = net.clone();

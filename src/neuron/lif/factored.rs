@@ -2,19 +2,21 @@
 //! shared exponentials) but whose layout is simple — exp channels only, no threshold terms,
 //! every channel rate λ equal to the neuron's μ or separated from it (`shared::separated`).
 //!
-//! Each neuron's block then carries, after its channel states, its constants
-//! `[μ, λ_1 … λ_n, 1/(λ_1 − μ) … 1/(λ_n − μ)]`, so that a delivery reads one place, and the
-//! membrane kernel `D1 = (e^{-μs} − e^{-λs})/(λ − μ)` is formed from the two exponentials
-//! times a reciprocal computed once (the shared propagator's rule, with its error bound:
-//! a few ulp of the current it multiplies). A channel with λ = μ exactly has the kernel
-//! `s e^{-μs}`; a channel whose current is zero costs no `exp`.
+//! Each neuron's block then carries, after its channel states, its rates `[μ, λ_1 … λ_n]`,
+//! so that a delivery reads one place (with V∞ and θ the same for the population and at
+//! most two channels, the neuron's record: one cache line). The membrane kernel
+//! `D1 = (e^{-μs} − e^{-λs})/(λ − μ)` is formed from the two exponentials times the
+//! reciprocal `1/(λ − μ)` (the shared propagator's rule, with its error bound: a few ulp of
+//! the current it multiplies), computed at each delivery rather than stored: a division
+//! costs less than the line it would take, and gives the same bits. A channel with λ = μ
+//! exactly has the kernel `s e^{-μs}`.
 
 use super::{separated, Head, LifPopulation, NeuronInit};
 use crate::neuron::exp::{exp, exp2_near, exp_near, FAST};
 
 /// Floats a neuron's block holds after its `n` channel states.
 pub(super) fn constants_len(n: usize) -> usize {
-    1 + 2 * n
+    1 + n
 }
 
 /// True when every neuron's rates allow the factored propagator.
@@ -30,16 +32,12 @@ pub(super) fn applies(neurons: &[NeuronInit]) -> bool {
     })
 }
 
-/// The constants of one neuron's block (see the module docs).
-pub(super) fn constants(ni: &NeuronInit) -> impl Iterator<Item = f64> + '_ {
-    let mu = ni.scalars.rate_m;
-    let inv_d = ni
-        .chan_rate
-        .iter()
-        .map(move |&l| if l == mu { f64::NAN } else { 1.0 / (l - mu) });
-    std::iter::once(mu)
+/// One neuron's initial block (see the module docs): `ns` zero channel states, then its
+/// rates.
+pub(super) fn block(ns: usize, ni: &NeuronInit) -> impl Iterator<Item = f64> + '_ {
+    std::iter::repeat_n(0.0, ns)
+        .chain(std::iter::once(ni.scalars.rate_m))
         .chain(ni.chan_rate.iter().copied())
-        .chain(inv_d)
 }
 
 impl LifPopulation {
@@ -49,7 +47,7 @@ impl LifPopulation {
         let n = self.layout.n_state;
         let (h, blk, (v_inf, _)) = self.place().split(&mut self.hot, &mut self.state, i);
         let (st, k) = blk.split_at_mut(n);
-        let (mu, rates, inv_d) = (k[0], &k[1..n + 1], &k[n + 1..]);
+        let (mu, rates) = (k[0], &k[1..n + 1]);
         let e_mu = exp(-mu * dt);
         let mut v = v_inf + (h.v - v_inf) * e_mu;
         for c in 0..n {
@@ -63,7 +61,7 @@ impl LifPopulation {
                 st[c] = i0 * e_mu;
             } else {
                 let decay = exp(-lam * dt);
-                v += mu * i0 * ((e_mu - decay) * inv_d[c]);
+                v += mu * i0 * ((e_mu - decay) * (1.0 / (lam - mu)));
                 st[c] = i0 * decay;
             }
         }
@@ -89,8 +87,8 @@ impl LifPopulation {
 
 /// [`LifPopulation::advance_factored`] for `N` channels with pairwise distinct rates (none
 /// equal to μ), the same operations in the same order, unrolled, on a neuron's scalars `h`
-/// and its block `blk` (`N` channel states, then `μ`, the `N` rates and the `N` reciprocal
-/// differences), with its `v_inf`; returns the new channel states (also stored).
+/// and its block `blk` (`N` channel states, then `μ` and the `N` rates), with its `v_inf`;
+/// returns the new channel states (also stored).
 #[inline(always)]
 pub(super) fn step_factored_distinct<const N: usize>(
     h: &mut Head,
@@ -98,8 +96,8 @@ pub(super) fn step_factored_distinct<const N: usize>(
     dt: f64,
     v_inf: f64,
 ) -> [f64; N] {
-    let (st, k) = blk[..1 + 3 * N].split_at_mut(N);
-    let (mu, rates, inv_d) = (k[0], &k[1..N + 1], &k[N + 1..2 * N + 1]);
+    let (st, k) = blk[..1 + 2 * N].split_at_mut(N);
+    let (mu, rates) = (k[0], &k[1..N + 1]);
     // the N + 1 exponentials in pairs (`exp2_near`: two for little more than the price of
     // one), behind one range test: the arguments are −rate·dt with rates > 0 and dt > 0, so
     // the largest rate bounds them all
@@ -117,7 +115,7 @@ pub(super) fn step_factored_distinct<const N: usize>(
         // (no branch for a channel with zero current: its terms are zeros, v and the state
         // keep their values)
         let i0 = st[c];
-        v += mu * i0 * ((e_mu - decay[c]) * inv_d[c]);
+        v += mu * i0 * ((e_mu - decay[c]) * (1.0 / (rates[c] - mu)));
         out[c] = i0 * decay[c];
         st[c] = out[c];
     }

@@ -387,7 +387,7 @@ impl<const N: usize> Fused<'_, N> {
             let st = input_or_time(h, blk, self.receptors, input, t, st);
             Some((h, c, st, sh.lanes.rates[0], &sh.lanes.rates[1..]))
         } else if ready {
-            let blk = &mut blk[..3 * N + 1];
+            let blk = &mut blk[..2 * N + 1];
             let st = step_factored_distinct::<N>(h, blk, t - t0, c.0);
             let st = input_or_time(h, blk, self.receptors, input, t, st);
             Some((h, c, st, blk[N], &blk[N + 1..]))

@@ -8,9 +8,9 @@ use crate::memory;
 /// [`Head`], then either (compact record) the neuron's whole state block, so that a delivery
 /// reads one line, or copies of its constants V∞ and θ (`scalars` has them too).
 ///
-/// The compact record holds blocks of up to [`IN_RECORD`] floats (two exp channels with
-/// shared exponentials: two channel states and three factors) when V∞ and θ are the same
-/// for the whole population.
+/// The compact record holds blocks of up to [`IN_RECORD`] floats (two exp channels: two
+/// channel states and three shared factors, or, factored, the neuron's three rates) when V∞
+/// and θ are the same for the whole population.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
 pub(super) struct Hot {
@@ -123,9 +123,10 @@ impl LifPopulation {
         self.place().consts(&self.hot[i])
     }
 
-    /// True when each neuron's state block (channel states and shared factors) is in the
-    /// one cache line of its record, V∞ and θ being the same for the population: two
-    /// exp channels at most, with shared exponentials.
+    /// True when each neuron's state block (channel states and shared factors, or its own
+    /// rates) is in the one cache line of its record, V∞ and θ being the same for the
+    /// population: two exp channels at most, with shared exponentials or the factored
+    /// propagator.
     pub fn compact_records(&self) -> bool {
         self.compact.is_some()
     }
