@@ -220,11 +220,10 @@ pub(super) fn step_distinct<const N: usize>(
     let mut v = v_inf + (h.v - v_inf) * e_mu;
     let mut out = [0.0; N];
     for c in 0..N {
+        // (no branch for a channel with zero current: its term is a zero, v keeps its value)
         let i0 = st[c];
         let decay = f[c + 1];
-        if i0 != 0.0 {
-            v += mu * i0 * ((e_mu - decay) * inv_d[c]);
-        }
+        v += mu * i0 * ((e_mu - decay) * inv_d[c]);
         out[c] = i0 * decay;
         st[c] = out[c];
     }
