@@ -523,6 +523,8 @@ impl Simulation {
         if let (Some(m), Some(e)) = (self.meta.get(g.index()), pops.get(p)) {
             crate::prefetch::prefetch(m);
             e.neurons.prefetch(g.index() - e.offset.index());
+            // (should it fire: where its row starts)
+            self.net.connectivity.prefetch_groups_of(g.into());
         }
     }
 

@@ -454,6 +454,15 @@ impl Connectivity {
         )
     }
 
+    /// Hints that `node`'s delay groups will be looked up soon (its entry of the group
+    /// offsets: the first of a firing's cache misses in a large network).
+    #[inline]
+    pub fn prefetch_groups_of(&self, node: NodeId) {
+        if let Some(o) = self.group_offsets.get(node.index()) {
+            crate::prefetch::prefetch(o);
+        }
+    }
+
     /// Hints that delay group `gi`'s record will be read soon.
     #[inline]
     pub fn prefetch_group(&self, gi: u32) {

@@ -13,6 +13,7 @@
 //! the neuron's block).
 
 mod bounds;
+mod evolve;
 mod factored;
 mod fused;
 mod layout;
@@ -24,10 +25,11 @@ pub use fused::Fused;
 pub use layout::{ChannelKind, Layout, NeuronInit, Scalars, Slot};
 
 use super::crossing::{first_crossing_after, ExpPoly};
-use super::kernels::{d1_with, d2_with};
+use super::kernels::d1_with;
 use super::{NeuronModel, Next, Outcome};
 use crate::memory;
 use bounds::{bound_at, near_degenerate};
+use evolve::evolve_parts;
 use record::{Head, Hot, Place, IN_RECORD};
 use shared::{separated, Shared};
 
@@ -62,6 +64,9 @@ pub struct LifPopulation {
     /// The compact record (see [`Hot`]): each neuron's block in its record, and V∞ and θ,
     /// the same for all, here. `None`: blocks in `state`, V∞ and θ in the records.
     compact: Option<(f64, f64)>,
+    /// V_reset and t_ref when the same for every neuron (bit for bit): a firing then reads
+    /// no line of `scalars`, cold in a large network.
+    reset: Option<(f64, f64)>,
     /// Every channel is exp, no threshold adaptation and no rate within the near-degenerate
     /// band: the bound is computed without building the solver's polynomial.
     simple_bound: bool,
@@ -107,6 +112,7 @@ impl LifPopulation {
             shared: None,
             stride: layout.n_state,
             compact: None,
+            reset: None,
             simple_bound: false,
             mixed_bound: false,
             factored: false,
@@ -127,6 +133,11 @@ impl LifPopulation {
             .first()
             .filter(|a| neurons.iter().all(|b| consts(a) == consts(b)))
             .map(|a| (a.scalars.v_inf, a.scalars.v_th));
+        let reset = |ni: &NeuronInit| (ni.scalars.v_reset.to_bits(), ni.scalars.t_ref.to_bits());
+        p.reset = neurons
+            .first()
+            .filter(|a| neurons.iter().all(|b| reset(a) == reset(b)))
+            .map(|a| (a.scalars.v_reset, a.scalars.t_ref));
         // a record's floats after its head: the block (compact) or V∞ and θ (set per neuron)
         let mut x0 = [0.0; IN_RECORD];
         if let (true, true, 0, Some((mu, rates))) = (all_exp, uniform, p.layout.n_thr, &first) {
@@ -263,11 +274,13 @@ impl LifPopulation {
     #[inline]
     fn evolve(&self, i: usize, l: &mut Local, dt: f64, frozen: bool) {
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
-        let nch = self.layout.channels.len();
+        // (rates and V∞ from the record or the shared propagator where they are: the same
+        // numbers as `scalars` and `chan_rate`, without their cache lines)
+        let (mu, rates) = self.rates_of(i);
         evolve_parts(
             &self.layout,
-            &self.scalars[i],
-            &self.chan_rate[i * nch..(i + 1) * nch],
+            (mu, self.consts(i).0),
+            rates,
             &self.thr_rate[i * nt..(i + 1) * nt],
             (&mut l.v, &mut l.s[..ns], &mut l.th[..nt]),
             dt,
@@ -320,7 +333,7 @@ impl LifPopulation {
             let (h, blk, _) = pl.split(&mut self.hot, &mut self.state, i);
             evolve_parts(
                 &self.layout,
-                &self.scalars[i],
+                (self.scalars[i].rate_m, self.scalars[i].v_inf),
                 &self.chan_rate[i * nch..(i + 1) * nch],
                 &self.thr_rate[i * nt..(i + 1) * nt],
                 (
@@ -427,7 +440,7 @@ impl LifPopulation {
         let mut l = self.local(i);
         self.evolve_to(i, &mut l, self.hot[i].t_last, t.max(self.hot[i].t_last));
         let nt = self.layout.n_thr;
-        l.v >= self.scalars[i].v_th + l.th[..nt].iter().sum::<f64>()
+        l.v >= self.consts(i).1 + l.th[..nt].iter().sum::<f64>()
     }
 
     /// Effective threshold at the neuron's last update.
@@ -472,10 +485,13 @@ impl LifPopulation {
     /// Emits a spike at the neuron's current time: reset, adaptation jumps, refractoriness.
     pub fn fire(&mut self, i: usize) {
         let t = self.hot[i].t_last;
-        let sc = self.scalars[i];
-        self.hot[i].v = sc.v_reset;
-        self.hot[i].ref_until = if sc.t_ref > 0.0 {
-            t + sc.t_ref
+        let (v_reset, t_ref) = self.reset.unwrap_or_else(|| {
+            let sc = &self.scalars[i];
+            (sc.v_reset, sc.t_ref)
+        });
+        self.hot[i].v = v_reset;
+        self.hot[i].ref_until = if t_ref > 0.0 {
+            t + t_ref
         } else {
             f64::NEG_INFINITY
         };
@@ -550,7 +566,7 @@ impl LifPopulation {
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
         let poly = self.distance_poly(i, l.v, &l.s[..ns], &l.th[..nt]);
         let horizon = end - t0;
-        let v_th = self.scalars[i].v_th;
+        let v_th = self.consts(i).1;
         // value and slope of V - θ after s
         let precise = |s: f64| {
             let mut m = l;
@@ -564,67 +580,6 @@ impl LifPopulation {
         let s = first_crossing_after(&poly, horizon, precise, t0)?;
         let t = t0 + s;
         (t < end).then_some(t)
-    }
-}
-
-/// Exact evolution by `dt` ≥ 0 of one neuron's state (V, channel states, threshold terms);
-/// `frozen` keeps V fixed (refractory). A free function over the population's parts so that
-/// [`LifPopulation::advance`] can work in place.
-#[inline]
-fn evolve_parts(
-    layout: &Layout,
-    sc: &Scalars,
-    rates: &[f64],
-    thr_rates: &[f64],
-    (v_state, s, th): (&mut f64, &mut [f64], &mut [f64]),
-    dt: f64,
-    frozen: bool,
-) {
-    if dt == 0.0 {
-        return;
-    }
-    let mu = sc.rate_m;
-    // while refractory V is held, so its factor is not needed
-    let e_mu = if frozen { 0.0 } else { (-mu * dt).exp() };
-    let mut v = if frozen {
-        *v_state
-    } else {
-        sc.v_inf + (*v_state - sc.v_inf) * e_mu
-    };
-    for (c, kind) in layout.channels.iter().enumerate() {
-        let lam = rates[c];
-        let o = layout.offsets[c];
-        let decay = (-lam * dt).exp();
-        match kind {
-            ChannelKind::Exp => {
-                let i0 = s[o];
-                if !frozen && i0 != 0.0 {
-                    // well-separated rates: from the two exponentials, as the shared
-                    // propagator does (no `expm1`; error a few ulp of the current)
-                    let d1 = if separated(mu, lam) {
-                        (e_mu - decay) / (lam - mu)
-                    } else {
-                        d1_with(mu, lam, dt, e_mu, decay)
-                    };
-                    v += mu * i0 * d1;
-                }
-                s[o] = i0 * decay;
-            }
-            ChannelKind::Alpha => {
-                let (i0, j0) = (s[o], s[o + 1]);
-                if !frozen && (i0 != 0.0 || j0 != 0.0) {
-                    v += mu
-                        * (i0 * d1_with(mu, lam, dt, e_mu, decay)
-                            + j0 * d2_with(mu, lam, dt, e_mu, decay));
-                }
-                s[o] = (i0 + j0 * dt) * decay;
-                s[o + 1] = j0 * decay;
-            }
-        }
-    }
-    *v_state = v;
-    for (x, rate) in th.iter_mut().zip(thr_rates) {
-        *x *= (-rate * dt).exp();
     }
 }
 

@@ -10,13 +10,12 @@ impl LifPopulation {
     /// local state.
     #[inline]
     pub(super) fn distance_poly(&self, i: usize, v: f64, st: &[f64], th: &[f64]) -> ExpPoly {
-        let sc = &self.scalars[i];
-        let mu = sc.rate_m;
-        let nch = self.layout.channels.len();
-        let rates = &self.chan_rate[i * nch..(i + 1) * nch];
+        // (from the record or the shared propagator where they are: the same numbers as
+        // `scalars` and `chan_rate`, whose lines are cold in a large network)
+        let ((mu, rates), (v_inf, v_th)) = (self.rates_of(i), self.consts(i));
         let mut p = ExpPoly::new();
-        p.add(0.0, 0, sc.v_inf - sc.v_th);
-        p.add(mu, 0, v - sc.v_inf);
+        p.add(0.0, 0, v_inf - v_th);
+        p.add(mu, 0, v - v_inf);
         // Rates within a relative 1e-5 of μ over the time scale that matters are expanded
         // around μ (Taylor in d = λ - μ, error O((d s)^3)), because the separated form's
         // coefficients grow like 1/d and 1/d² and would cancel catastrophically. Only the
@@ -191,12 +190,13 @@ impl LifPopulation {
     /// `θ_j' = -ρ_j θ_j`, straight from the state (no cancellation of the polynomial's
     /// large coefficients).
     pub(super) fn slope_at(&self, i: usize, v: f64, st: &[f64], th: &[f64]) -> f64 {
-        let (sc, nt) = (&self.scalars[i], self.layout.n_thr);
+        let ((mu, _), nt) = (self.rates_of(i), self.layout.n_thr);
+        let v_inf = self.consts(i).0;
         let nch = self.layout.channels.len();
         let current: f64 = (0..nch).map(|c| st[self.layout.offsets[c]]).sum();
         let rho = &self.thr_rate[i * nt..(i + 1) * nt];
         let dth: f64 = rho.iter().zip(th).map(|(r, x)| -r * x).sum();
-        sc.rate_m * (current - (v - sc.v_inf)) - dth
+        mu * (current - (v - v_inf)) - dth
     }
 }
 
