@@ -57,13 +57,11 @@ pub struct LifPopulation {
     thr: Vec<f64>,
     // ---- shared exponentials (all neurons with the same rates; see `shared`) ----
     shared: Option<Shared>,
-    /// Floats per neuron in its block: its channel states, then (with shared exponentials)
-    /// `e^{λ(t_last - T)}` per rate, T the start of its epoch, or (factored) its rates: one
-    /// block per neuron, so a delivery reads one place.
-    stride: usize,
-    /// The compact record (see [`Hot`]): each neuron's block in its record, and V∞ and θ,
-    /// the same for all, here. `None`: blocks in `state`, V∞ and θ in the records.
-    compact: Option<(f64, f64)>,
+    /// Where each neuron's block (its channel states, then with shared exponentials
+    /// `e^{λ(t_last - T)}` per rate, T the start of its epoch, or, factored, its rates) and
+    /// V∞, θ are kept: in its record (compact) or a separate array. One block per neuron, so
+    /// a delivery reads one place.
+    place: Place,
     /// V_reset and t_ref when the same for every neuron (bit for bit): a firing then reads
     /// no line of `scalars`, cold in a large network.
     reset: Option<(f64, f64)>,
@@ -110,8 +108,10 @@ impl LifPopulation {
             state: Vec::new(),
             thr: vec![0.0; n * layout.n_thr],
             shared: None,
-            stride: layout.n_state,
-            compact: None,
+            place: Place {
+                stride: layout.n_state,
+                compact: None,
+            },
             reset: None,
             simple_bound: false,
             mixed_bound: false,
@@ -138,40 +138,27 @@ impl LifPopulation {
             .first()
             .filter(|a| neurons.iter().all(|b| reset(a) == reset(b)))
             .map(|a| (a.scalars.v_reset, a.scalars.t_ref));
-        // a record's floats after its head: the block (compact) or V∞ and θ (set per neuron)
-        let mut x0 = [0.0; IN_RECORD];
         if let (true, true, 0, Some((mu, rates))) = (all_exp, uniform, p.layout.n_thr, &first) {
             p.shared = Shared::new(*mu, rates);
-            if p.shared.is_some() {
-                // channel states 0, factors e^0 = 1: in the records when they fit
-                let ns = p.layout.n_state;
-                p.stride = ns + 1 + nch;
-                if p.stride <= IN_RECORD && same_consts.is_some() {
-                    p.compact = same_consts;
-                    x0[ns..p.stride].fill(1.0);
-                } else {
-                    p.state = memory::with_capacity(n * p.stride);
-                    p.state.extend((0..n).flat_map(|_| {
-                        std::iter::repeat_n(0.0, ns).chain(std::iter::repeat_n(1.0, 1 + nch))
-                    }));
-                }
-            }
         }
-        if p.shared.is_none() && all_exp && p.layout.n_thr == 0 && factored::applies(&neurons) {
-            p.factored = true;
-            let ns = p.layout.n_state;
-            p.stride = ns + factored::constants_len(nch);
-            if p.stride <= IN_RECORD && same_consts.is_some() {
-                // (each record gets its neuron's block below)
-                p.compact = same_consts;
-            } else {
-                p.state = memory::with_capacity(n * p.stride);
-                p.state
-                    .extend(neurons.iter().flat_map(|ni| factored::block(ns, ni)));
-            }
+        p.factored =
+            p.shared.is_none() && all_exp && p.layout.n_thr == 0 && factored::applies(&neurons);
+        // each neuron's initial block: channel states 0, then the shared factors e^0 = 1 or
+        // (factored) its rates
+        let ns = p.layout.n_state;
+        let (shared, fac) = (p.shared.is_some(), p.factored);
+        let ones = if shared { 1 + nch } else { 0 };
+        p.place.stride = ns + ones + if fac { 1 + nch } else { 0 };
+        if (shared || fac) && p.place.stride <= IN_RECORD {
+            p.place.compact = same_consts;
         }
-        if p.shared.is_none() && !p.factored {
-            p.state = memory::filled(0.0, n * p.layout.n_state);
+        if p.place.compact.is_none() {
+            p.state = memory::with_capacity(n * p.place.stride);
+            p.state.extend(
+                neurons
+                    .iter()
+                    .flat_map(|ni| initial_block(ni, ns, ones, fac)),
+            );
         }
         p.distinct =
             (p.shared.is_some() || p.factored) && neurons.iter().all(NeuronInit::distinct_rates);
@@ -187,13 +174,14 @@ impl LifPopulation {
         for ni in neurons {
             debug_assert_eq!(ni.chan_rate.len(), nch);
             p.scalars.push(ni.scalars);
-            if p.compact.is_none() {
-                x0[..2].copy_from_slice(&[ni.scalars.v_inf, ni.scalars.v_th]);
-            } else if p.factored {
-                let ns = p.layout.n_state;
-                for (x, c) in x0.iter_mut().zip(factored::block(ns, &ni)) {
-                    *x = c;
+            // a record's floats after its head: the block (compact) or V∞ and θ
+            let mut x0 = [0.0; IN_RECORD];
+            match p.place.compact {
+                Some(_) => {
+                    let block = initial_block(&ni, ns, ones, fac);
+                    x0.iter_mut().zip(block).for_each(|(x, c)| *x = c);
                 }
+                None => x0[..2].copy_from_slice(&[ni.scalars.v_inf, ni.scalars.v_th]),
             }
             p.hot.push(Hot {
                 head: Head {
@@ -583,6 +571,20 @@ impl LifPopulation {
     }
 }
 
+/// A neuron's initial block: `ns` channel states 0, then `ones` shared factors e^0 = 1 or
+/// (`rates`, the factored propagator) μ and its channel rates.
+fn initial_block(
+    ni: &NeuronInit,
+    ns: usize,
+    ones: usize,
+    rates: bool,
+) -> impl Iterator<Item = f64> + '_ {
+    let rates = rates.then(|| factored::rates(ni)).into_iter().flatten();
+    std::iter::repeat_n(0.0, ns)
+        .chain(std::iter::repeat_n(1.0, ones))
+        .chain(rates)
+}
+
 /// The event loop's view; the inherent methods above are the implementation.
 impl NeuronModel for LifPopulation {
     #[inline]
@@ -605,7 +607,7 @@ impl NeuronModel for LifPopulation {
     fn prefetch(&self, i: usize) {
         crate::prefetch::prefetch(&self.hot[i]);
         // (compact records: nothing more; `state` is empty)
-        if let Some(x) = self.state.get(i * self.stride) {
+        if let Some(x) = self.state.get(i * self.place.stride) {
             crate::prefetch::prefetch(x);
         }
     }

@@ -14,11 +14,6 @@
 use super::{separated, Head, LifPopulation, NeuronInit};
 use crate::neuron::exp::{exp, exp2_near, exp_near, FAST};
 
-/// Floats a neuron's block holds after its `n` channel states.
-pub(super) fn constants_len(n: usize) -> usize {
-    1 + n
-}
-
 /// True when every neuron's rates allow the factored propagator.
 pub(super) fn applies(neurons: &[NeuronInit]) -> bool {
     neurons.iter().all(|ni| {
@@ -32,12 +27,10 @@ pub(super) fn applies(neurons: &[NeuronInit]) -> bool {
     })
 }
 
-/// One neuron's initial block (see the module docs): `ns` zero channel states, then its
-/// rates.
-pub(super) fn block(ns: usize, ni: &NeuronInit) -> impl Iterator<Item = f64> + '_ {
-    std::iter::repeat_n(0.0, ns)
-        .chain(std::iter::once(ni.scalars.rate_m))
-        .chain(ni.chan_rate.iter().copied())
+/// The constants of a neuron's block after its channel states (see the module docs): μ,
+/// then its channel rates.
+pub(super) fn rates(ni: &NeuronInit) -> impl Iterator<Item = f64> + '_ {
+    std::iter::once(ni.scalars.rate_m).chain(ni.chan_rate.iter().copied())
 }
 
 impl LifPopulation {

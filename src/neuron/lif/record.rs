@@ -98,10 +98,7 @@ impl LifPopulation {
     /// Where the blocks and constants are.
     #[inline(always)]
     pub(super) fn place(&self) -> Place {
-        Place {
-            stride: self.stride,
-            compact: self.compact,
-        }
+        self.place
     }
 
     /// Neuron `i`'s block.
@@ -128,17 +125,17 @@ impl LifPopulation {
     /// population: two exp channels at most, with shared exponentials or the factored
     /// propagator.
     pub fn compact_records(&self) -> bool {
-        self.compact.is_some()
+        self.place.compact.is_some()
     }
 
     /// Moves each neuron's block out of its record into the separate array (the layout of
     /// populations whose blocks do not fit a record): the reference the compact record is
     /// tested against, and the baseline it is measured against. The same numbers.
     pub fn use_separate_records(&mut self) {
-        if self.compact.take().is_none() {
+        if self.place.compact.take().is_none() {
             return;
         }
-        let stride = self.stride;
+        let stride = self.place.stride;
         self.state = memory::with_capacity(self.n * stride);
         for (h, sc) in self.hot.iter_mut().zip(&self.scalars) {
             self.state.extend_from_slice(&h.x[..stride]);
