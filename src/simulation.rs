@@ -107,6 +107,9 @@ pub struct Simulation {
     fused_channels: Option<usize>,
     /// Deliveries prefetch their targets (networks larger than the caches).
     prefetch: bool,
+    /// The next crossing's neuron, whose group offset a crossing hinted: the next delivery
+    /// group, by when it has arrived, hints its first delay group if it is to fire.
+    row_hint: Option<NeuronId>,
     /// Source spikes look ahead at the next event (many sources: their rows and streams are
     /// not in cache).
     look_ahead: bool,
@@ -171,6 +174,7 @@ impl Simulation {
             batch: settle::Batch::default(),
             fused_channels: delivery::uniform_fused_channels(&net),
             prefetch: n >= delivery::PREFETCH_FROM,
+            row_hint: None,
             look_ahead: net.n_sources() >= delivery::PREFETCH_FROM,
             net,
         };
@@ -514,7 +518,7 @@ impl Simulation {
     /// from the bookkeeping being requested), so that a run of checks overlaps its misses
     /// instead of taking them one after the other.
     #[inline]
-    fn hint_crossing(&self) {
+    fn hint_crossing(&mut self) {
         let Some(g) = self.queue.peek_crossing() else {
             return;
         };
@@ -523,8 +527,10 @@ impl Simulation {
         if let (Some(m), Some(e)) = (self.meta.get(g.index()), pops.get(p)) {
             crate::prefetch::prefetch(m);
             e.neurons.prefetch(g.index() - e.offset.index());
-            // (should it fire: where its row starts)
+            // (should it fire: where its row starts, then, from the next delivery group on,
+            // its first delay group: a second miss behind the first)
             self.net.connectivity.prefetch_groups_of(g.into());
+            self.row_hint = Some(g);
         }
     }
 

@@ -463,6 +463,15 @@ impl Connectivity {
         }
     }
 
+    /// Hints that `node`'s first delay group will be read soon (reads its group offset:
+    /// best once [`prefetch_groups_of`](Self::prefetch_groups_of) has brought that in).
+    #[inline]
+    pub fn prefetch_first_group_of(&self, node: NodeId) {
+        if let Some(&a) = self.group_offsets.get(node.index()) {
+            self.prefetch_group(a);
+        }
+    }
+
     /// Hints that delay group `gi`'s record will be read soon.
     #[inline]
     pub fn prefetch_group(&self, gi: u32) {

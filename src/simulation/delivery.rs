@@ -16,6 +16,12 @@ impl Simulation {
     /// Delivers synapses `start..end` (one group: same source, same delay) at `t`.
     pub(super) fn deliver(&mut self, start: usize, end: usize, distinct: bool, t: f64) {
         self.out.stats.events += (end - start) as u64;
+        if let Some(g) = self.row_hint.take() {
+            // (hinted at the last crossing: its bookkeeping and group offset have arrived)
+            if self.meta[g.index()].exact {
+                self.net.connectivity.prefetch_first_group_of(g.into());
+            }
+        }
         if self.net.plasticity.is_some() {
             return self.deliver_plastic(start, end, t);
         }
