@@ -75,7 +75,7 @@ pub struct Simulation {
     queue: EventQueue,
     /// Per neuron: the loop's bookkeeping, in one 8-byte record (one cache access per
     /// delivery instead of four).
-    meta: Vec<Meta>,
+    meta: crate::memory::Pages<Meta>,
     /// Each input's first source (sorted; few, so a search stays in cache).
     input_starts: Vec<u32>,
     /// Number of neurons (sources' connectivity rows follow them).

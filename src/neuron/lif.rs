@@ -52,8 +52,8 @@ pub struct LifPopulation {
     // ---- state ----
     /// Per neuron: the scalars every event reads, in one record (one cache line for up to
     /// two neurons) rather than one array each.
-    hot: Vec<Hot>,
-    state: Vec<f64>,
+    hot: memory::Pages<Hot>,
+    state: memory::Pages<f64>,
     thr: Vec<f64>,
     // ---- shared exponentials (all neurons with the same rates; see `shared`) ----
     shared: Option<Shared>,
@@ -105,7 +105,7 @@ impl LifPopulation {
             thr_inc: Vec::with_capacity(n * layout.n_thr),
             hot: memory::with_capacity(n),
             // (filled below, once the layout of the blocks is known)
-            state: Vec::new(),
+            state: memory::Pages::new(),
             thr: vec![0.0; n * layout.n_thr],
             shared: None,
             place: Place {

@@ -43,9 +43,9 @@ struct Line([u128; ARITY]);
 /// The heap. Ids must be below the capacity given at construction.
 #[derive(Clone, Debug, Default)]
 pub struct IndexedHeap {
-    lines: Vec<Line>,
+    lines: crate::memory::Pages<Line>,
     len: usize,
-    pos: Vec<u32>,
+    pos: crate::memory::Pages<u32>,
 }
 
 impl IndexedHeap {
