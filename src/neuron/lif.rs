@@ -50,8 +50,8 @@ pub struct LifPopulation {
     thr_rate: Vec<f64>,
     thr_inc: Vec<f64>,
     // ---- state ----
-    /// Per neuron: the scalars every event reads, in one record (one cache line for up to
-    /// two neurons) rather than one array each.
+    /// Per neuron: what every event reads, in one 64-byte record (one cache line; see
+    /// `record`) rather than one array each; then the blocks when they do not fit it.
     hot: memory::Pages<Hot>,
     state: memory::Pages<f64>,
     thr: Vec<f64>,
@@ -127,17 +127,8 @@ impl LifPopulation {
         let uniform = neurons
             .iter()
             .all(|ni| Some((ni.scalars.rate_m, ni.chan_rate.clone())) == first);
-        // (the same V∞ and θ bit for bit; -0.0 and 0.0 differ in sign only where it is lost)
-        let consts = |ni: &NeuronInit| (ni.scalars.v_inf.to_bits(), ni.scalars.v_th.to_bits());
-        let same_consts = neurons
-            .first()
-            .filter(|a| neurons.iter().all(|b| consts(a) == consts(b)))
-            .map(|a| (a.scalars.v_inf, a.scalars.v_th));
-        let reset = |ni: &NeuronInit| (ni.scalars.v_reset.to_bits(), ni.scalars.t_ref.to_bits());
-        p.reset = neurons
-            .first()
-            .filter(|a| neurons.iter().all(|b| reset(a) == reset(b)))
-            .map(|a| (a.scalars.v_reset, a.scalars.t_ref));
+        let same_consts = same_for_all(&neurons, |s| (s.v_inf, s.v_th));
+        p.reset = same_for_all(&neurons, |s| (s.v_reset, s.t_ref));
         if let (true, true, 0, Some((mu, rates))) = (all_exp, uniform, p.layout.n_thr, &first) {
             p.shared = Shared::new(*mu, rates);
         }
@@ -316,7 +307,7 @@ impl LifPopulation {
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
         let nch = self.layout.channels.len();
         let r = self.hot[i].ref_until;
-        let pl = self.place();
+        let pl = self.place;
         let mut step = |dt: f64, frozen: bool| {
             let (h, blk, _) = pl.split(&mut self.hot, &mut self.state, i);
             evolve_parts(
@@ -351,7 +342,7 @@ impl LifPopulation {
     fn store_shared(&mut self, i: usize) {
         if let Some(sh) = &self.shared {
             // (the epoch is the one the record's time lies in: `t_last` is now)
-            let (ns, pl) = (self.layout.n_state, self.place());
+            let (ns, pl) = (self.layout.n_state, self.place);
             let blk = pl.split(&mut self.hot, &mut self.state, i).1;
             blk[ns..ns + sh.rates.len()].copy_from_slice(&sh.g_now);
         }
@@ -377,7 +368,7 @@ impl LifPopulation {
             return false;
         };
         // the block: nr - 1 exp channel states, then nr factors
-        let (h, blk, (v_inf, _)) = self.place().split(&mut self.hot, &mut self.state, i);
+        let (h, blk, (v_inf, _)) = self.place.split(&mut self.hot, &mut self.state, i);
         let (st, g) = blk.split_at_mut(nr - 1);
         let factor = |r: usize| {
             let x = sh.e_now[r] * g[r];
@@ -571,6 +562,20 @@ impl LifPopulation {
     }
 }
 
+/// The pair `of` every neuron's scalars when it is the same for all of them bit for bit, so
+/// that one population-wide copy stands for each neuron's own (-0.0 and 0.0 included).
+fn same_for_all(neurons: &[NeuronInit], of: impl Fn(&Scalars) -> (f64, f64)) -> Option<(f64, f64)> {
+    let bits = |ni: &NeuronInit| {
+        let (a, b) = of(&ni.scalars);
+        (a.to_bits(), b.to_bits())
+    };
+    let first = neurons.first()?;
+    neurons
+        .iter()
+        .all(|ni| bits(ni) == bits(first))
+        .then(|| of(&first.scalars))
+}
+
 /// A neuron's initial block: `ns` channel states 0, then `ones` shared factors e^0 = 1 or
 /// (`rates`, the factored propagator) μ and its channel rates.
 fn initial_block(
@@ -605,11 +610,7 @@ impl NeuronModel for LifPopulation {
     }
     #[inline]
     fn prefetch(&self, i: usize) {
-        crate::prefetch::prefetch(&self.hot[i]);
-        // (compact records: nothing more; `state` is empty)
-        if let Some(x) = self.state.get(i * self.place.stride) {
-            crate::prefetch::prefetch(x);
-        }
+        self.place.prefetch(&self.hot, &self.state, i);
     }
     #[inline]
     fn above_threshold(&self, i: usize) -> bool {

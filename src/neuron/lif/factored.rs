@@ -38,7 +38,7 @@ impl LifPopulation {
     #[inline]
     pub(super) fn advance_factored(&mut self, i: usize, dt: f64) {
         let n = self.layout.n_state;
-        let (h, blk, (v_inf, _)) = self.place().split(&mut self.hot, &mut self.state, i);
+        let (h, blk, (v_inf, _)) = self.place.split(&mut self.hot, &mut self.state, i);
         let (st, k) = blk.split_at_mut(n);
         let (mu, rates) = (k[0], &k[1..n + 1]);
         let e_mu = exp(-mu * dt);

@@ -147,7 +147,7 @@ impl LifPopulation {
         let slot = self.layout.receptors[r];
         if t >= until {
             // out of refractoriness: as a fused delivery from here
-            let (h, blk, _) = self.place().split(&mut self.hot, &mut self.state, i);
+            let (h, blk, _) = self.place.split(&mut self.hot, &mut self.state, i);
             let st = input_to::<N>(h, blk, slot, t, w, st);
             let (mu, lam) = self.rates_of(i);
             let mut parts = BoundParts::default();
@@ -219,7 +219,7 @@ impl LifPopulation {
             return None;
         }
         Some(Fused {
-            place: self.place(),
+            place: self.place,
             hot: &mut self.hot,
             state: &mut self.state,
             receptors: &self.layout.receptors,
@@ -240,7 +240,7 @@ impl LifPopulation {
         if !(self.fused && self.layout.n_state == N) {
             return Delivered::General;
         }
-        let (h, pl) = (&self.hot[i], self.place());
+        let (h, pl) = (&self.hot[i], self.place);
         let blk = pl.block(&self.hot, &self.state, i);
         settle_parts::<N>(h, pl.consts(h), blk, self.shared.as_ref(), end, out)
     }
@@ -324,13 +324,7 @@ impl<const N: usize> Fused<'_, N> {
     /// Hints that neuron `i`'s record and state block will be read soon.
     #[inline(always)]
     pub fn prefetch(&self, i: usize) {
-        if let Some(h) = self.hot.get(i) {
-            crate::prefetch::prefetch(h);
-        }
-        // (compact records: nothing more; `state` is empty)
-        if let Some(x) = self.state.get(i * self.place.stride) {
-            crate::prefetch::prefetch(x);
-        }
+        self.place.prefetch(self.hot, self.state, i);
     }
 
     /// Makes `t` the instant of the deliveries that follow (the shared factors' instant):

@@ -73,6 +73,18 @@ impl Place {
         }
     }
 
+    /// Hints that neuron `i`'s record and block will be read soon (compact records: the
+    /// record is all; `state` is empty).
+    #[inline(always)]
+    pub(super) fn prefetch(self, hot: &[Hot], state: &[f64], i: usize) {
+        if let Some(h) = hot.get(i) {
+            crate::prefetch::prefetch(h);
+        }
+        if let Some(x) = state.get(i * self.stride) {
+            crate::prefetch::prefetch(x);
+        }
+    }
+
     /// Neuron `i`'s scalars, block and constants, borrowed together.
     #[inline(always)]
     pub(super) fn split<'a>(
@@ -95,29 +107,23 @@ impl Place {
 }
 
 impl LifPopulation {
-    /// Where the blocks and constants are.
-    #[inline(always)]
-    pub(super) fn place(&self) -> Place {
-        self.place
-    }
-
     /// Neuron `i`'s block.
     #[inline(always)]
     pub(super) fn block(&self, i: usize) -> &[f64] {
-        self.place().block(&self.hot, &self.state, i)
+        self.place.block(&self.hot, &self.state, i)
     }
 
     /// Neuron `i`'s block, to change.
     #[inline(always)]
     pub(super) fn block_mut(&mut self, i: usize) -> &mut [f64] {
-        let pl = self.place();
+        let pl = self.place;
         pl.split(&mut self.hot, &mut self.state, i).1
     }
 
     /// Neuron `i`'s V∞ and θ.
     #[inline(always)]
     pub(super) fn consts(&self, i: usize) -> (f64, f64) {
-        self.place().consts(&self.hot[i])
+        self.place.consts(&self.hot[i])
     }
 
     /// True when each neuron's state block (channel states and shared factors, or its own

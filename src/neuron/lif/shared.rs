@@ -184,7 +184,7 @@ impl LifPopulation {
     #[inline(always)]
     pub(super) fn advance_distinct<const N: usize>(&mut self, i: usize) -> bool {
         let Some(sh) = &self.shared else { return false };
-        let (h, blk, (v_inf, _)) = self.place().split(&mut self.hot, &mut self.state, i);
+        let (h, blk, (v_inf, _)) = self.place.split(&mut self.hot, &mut self.state, i);
         step_distinct::<N>(sh, h, blk, v_inf).is_some()
     }
 }
