@@ -12,7 +12,7 @@
 //! exactly has the kernel `s e^{-μs}`.
 
 use super::{separated, Head, LifPopulation, NeuronInit};
-use crate::neuron::exp::{exp, exp2_near, exp_near, FAST};
+use crate::neuron::exp::{exp, exp2_near, exp4_near, exp_near, FAST};
 
 /// True when every neuron's rates allow the factored propagator.
 pub(super) fn applies(neurons: &[NeuronInit]) -> bool {
@@ -91,9 +91,9 @@ pub(super) fn step_factored_distinct<const N: usize>(
 ) -> [f64; N] {
     let (st, k) = blk[..1 + 2 * N].split_at_mut(N);
     let (mu, rates) = (k[0], &k[1..N + 1]);
-    // the N + 1 exponentials in pairs (`exp2_near`: two for little more than the price of
-    // one), behind one range test: the arguments are −rate·dt with rates > 0 and dt > 0, so
-    // the largest rate bounds them all
+    // the N + 1 exponentials in one vector register or in pairs (`exp4_near`, `exp2_near`:
+    // several for little more than the price of one), behind one range test: the arguments
+    // are −rate·dt with rates > 0 and dt > 0, so the largest rate bounds them all
     let mut decay = [0.0; N];
     let largest = rates.iter().fold(mu, |m, &l| m.max(l));
     let e_mu = if largest * dt <= FAST {
@@ -117,21 +117,37 @@ pub(super) fn step_factored_distinct<const N: usize>(
 }
 
 /// `e^{−μ dt}` (returned) and `e^{−λ_c dt}` (into `decay`), all arguments within the fast
-/// path of [`exp`]: in pairs, the membrane's with the first channel's.
+/// path of [`exp`]: up to four at once (one AVX register where the build has AVX), else in
+/// pairs, the membrane's with the first channel's.
 #[inline(always)]
 fn exps_near<const N: usize>(mu: f64, rates: &[f64], dt: f64, decay: &mut [f64; N]) -> f64 {
-    if N == 0 {
-        return exp_near(-mu * dt);
+    match N {
+        0 => exp_near(-mu * dt),
+        1 => {
+            let [e_mu, d0] = exp2_near([-mu * dt, -rates[0] * dt]);
+            decay[0] = d0;
+            e_mu
+        }
+        2 | 3 => {
+            // (the fourth lane repeats the last channel when N = 2)
+            let last = rates[N - 1];
+            let x = [-mu * dt, -rates[0] * dt, -rates[1] * dt, -last * dt];
+            let e = exp4_near(x);
+            decay.copy_from_slice(&e[1..N + 1]);
+            e[0]
+        }
+        _ => {
+            let [e_mu, d0] = exp2_near([-mu * dt, -rates[0] * dt]);
+            decay[0] = d0;
+            let mut c = 1;
+            while c + 1 < N {
+                [decay[c], decay[c + 1]] = exp2_near([-rates[c] * dt, -rates[c + 1] * dt]);
+                c += 2;
+            }
+            if c < N {
+                decay[c] = exp_near(-rates[c] * dt);
+            }
+            e_mu
+        }
     }
-    let [e_mu, d0] = exp2_near([-mu * dt, -rates[0] * dt]);
-    decay[0] = d0;
-    let mut c = 1;
-    while c + 1 < N {
-        [decay[c], decay[c + 1]] = exp2_near([-rates[c] * dt, -rates[c + 1] * dt]);
-        c += 2;
-    }
-    if c < N {
-        decay[c] = exp_near(-rates[c] * dt);
-    }
-    e_mu
 }
