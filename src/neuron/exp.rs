@@ -70,63 +70,52 @@ pub fn exp_near(x: f64) -> f64 {
     s + s * (f64::from_bits(corr) + p)
 }
 
-/// `[exp(x[0]), exp(x[1])]` for arguments known to be within the fast path (`|x| ≤`
-/// [`FAST`]), the same bits as two calls of [`exp`], computed in the two lanes of one vector
-/// register (`wide`: SSE2 on x86-64, NEON on aarch64, plain arrays elsewhere): each lane's
-/// arithmetic is the scalar's, operation for operation, and IEEE rounding is per lane, so
-/// the pair costs little more than one call.
-#[inline(always)]
-pub fn exp2_near(x: [f64; 2]) -> [f64; 2] {
-    use bytemuck::cast;
-    use wide::{f64x2, u64x2};
-    debug_assert!(x[0].abs() <= FAST && x[1].abs() <= FAST);
-    let c = f64x2::splat;
-    let v = f64x2::from(x);
-    let shifted = v * c(INV_LN2_N) + c(SHIFT);
-    let kd = shifted - c(SHIFT);
-    let r = (v - kd * c(LN2_N_HI)) - kd * c(LN2_N_LO);
-    let ki: u64x2 = cast(shifted);
-    let ka = ki.to_array();
-    let (t0, c0) = TABLE[(ka[0] % N) as usize];
-    let (t1, c1) = TABLE[(ka[1] % N) as usize];
-    // (k div N) << 52 as the scalar's `((k >> 7) as u64) << 52`, with logical shifts (SSE2
-    // has no 64-bit arithmetic shift): bits 7.. of k moved into the exponent field
-    let k = ki - u64x2::splat(SHIFT.to_bits());
-    let up = (k << 45u32) & u64x2::splat(0xfff0_0000_0000_0000);
-    let s: f64x2 = cast(u64x2::from([t0, t1]) + up);
-    let corr: f64x2 = cast(u64x2::from([c0, c1]));
-    let r2 = r * r;
-    let p = r + r2 * ((c(0.5) + r * c(C3)) + r2 * (c(C4) + r * c(C5)));
-    (s + s * (corr + p)).to_array()
+/// Defines `$name(x: [f64; $lanes]) -> [f64; $lanes]`: [`exp`] of arguments known to be
+/// within the fast path (`|x| ≤` [`FAST`]) in the lanes of one `wide` vector.
+macro_rules! exp_lanes {
+    ($(#[$doc:meta])* $name:ident, $lanes:literal, $f:ident, $u:ident) => {
+        $(#[$doc])*
+        #[inline(always)]
+        pub fn $name(x: [f64; $lanes]) -> [f64; $lanes] {
+            use bytemuck::cast;
+            use wide::{$f, $u};
+            debug_assert!(x.iter().all(|x| x.abs() <= FAST));
+            let c = $f::splat;
+            let v = $f::from(x);
+            let shifted = v * c(INV_LN2_N) + c(SHIFT);
+            let kd = shifted - c(SHIFT);
+            let r = (v - kd * c(LN2_N_HI)) - kd * c(LN2_N_LO);
+            let ki: $u = cast(shifted);
+            let ka = ki.to_array();
+            let entry: [(u64, u64); $lanes] =
+                std::array::from_fn(|j| TABLE[(ka[j] % N) as usize]);
+            // (k div N) << 52 as the scalar's `((k >> 7) as u64) << 52`, with logical shifts
+            // (SSE2 has no 64-bit arithmetic shift): bits 7.. of k moved into the exponent
+            let k = ki - $u::splat(SHIFT.to_bits());
+            let up = (k << 45u32) & $u::splat(0xfff0_0000_0000_0000);
+            let s: $f = cast($u::from(entry.map(|e| e.0)) + up);
+            let corr: $f = cast($u::from(entry.map(|e| e.1)));
+            let r2 = r * r;
+            let p = r + r2 * ((c(0.5) + r * c(C3)) + r2 * (c(C4) + r * c(C5)));
+            (s + s * (corr + p)).to_array()
+        }
+    };
 }
 
-/// [`exp2_near`] for four arguments (`wide::f64x4`: one AVX register where the build has
-/// AVX, two SSE2 pairs otherwise), the same bits as four calls of [`exp`].
-#[inline(always)]
-pub fn exp4_near(x: [f64; 4]) -> [f64; 4] {
-    use bytemuck::cast;
-    debug_assert!(x.iter().all(|x| x.abs() <= FAST));
-    use wide::{f64x4, u64x4};
-    let c = f64x4::splat;
-    let v = f64x4::from(x);
-    let shifted = v * c(INV_LN2_N) + c(SHIFT);
-    let kd = shifted - c(SHIFT);
-    let r = (v - kd * c(LN2_N_HI)) - kd * c(LN2_N_LO);
-    let ki: u64x4 = cast(shifted);
-    let ka = ki.to_array();
-    let e = |j: usize| TABLE[(ka[j] % N) as usize];
-    let (t0, c0) = e(0);
-    let (t1, c1) = e(1);
-    let (t2, c2) = e(2);
-    let (t3, c3) = e(3);
-    let k = ki - u64x4::splat(SHIFT.to_bits());
-    let up = (k << 45u32) & u64x4::splat(0xfff0_0000_0000_0000);
-    let s: f64x4 = cast(u64x4::from([t0, t1, t2, t3]) + up);
-    let corr: f64x4 = cast(u64x4::from([c0, c1, c2, c3]));
-    let r2 = r * r;
-    let p = r + r2 * ((c(0.5) + r * c(C3)) + r2 * (c(C4) + r * c(C5)));
-    (s + s * (corr + p)).to_array()
-}
+exp_lanes!(
+    /// `[exp(x[0]), exp(x[1])]` for arguments known to be within the fast path (`|x| ≤`
+    /// [`FAST`]), the same bits as two calls of [`exp`], computed in the two lanes of one
+    /// vector register (`wide`: SSE2 on x86-64, NEON on aarch64, plain arrays elsewhere): each
+    /// lane's arithmetic is the scalar's, operation for operation, and IEEE rounding is per
+    /// lane, so the pair costs little more than one call.
+    exp2_near, 2, f64x2, u64x2
+);
+
+exp_lanes!(
+    /// [`exp2_near`] for four arguments (`wide::f64x4`: one AVX register where the build has
+    /// AVX, two SSE2 pairs otherwise), the same bits as four calls of [`exp`].
+    exp4_near, 4, f64x4, u64x4
+);
 
 /// `(bits of T_j, bits of c_j)` for j = 0..N: `T_j` the double nearest `2^(j/N)`, `c_j` =
 /// `(2^(j/N) − T_j)/T_j` rounded; generated by `validation/exp/table.py` (decimal arithmetic
