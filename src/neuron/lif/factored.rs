@@ -131,8 +131,8 @@ fn reciprocals<const N: usize>(mu: f64, rates: &[f64]) -> [f64; N] {
 }
 
 /// `e^{−μ dt}` (returned) and `e^{−λ_c dt}` (into `decay`), all arguments within the fast
-/// path of [`exp`]: up to four at once (one AVX register where the build has AVX), else in
-/// pairs, the membrane's with the first channel's.
+/// path of [`exp`]: up to four at once (one AVX register where the build has AVX), the
+/// membrane's and one channel's as a pair.
 #[inline(always)]
 fn exps_near<const N: usize>(mu: f64, rates: &[f64], dt: f64, decay: &mut [f64; N]) -> f64 {
     match N {
@@ -150,18 +150,10 @@ fn exps_near<const N: usize>(mu: f64, rates: &[f64], dt: f64, decay: &mut [f64; 
             decay.copy_from_slice(&e[1..N + 1]);
             e[0]
         }
+        // (fused layouts have at most three channels: one at a time beyond)
         _ => {
-            let [e_mu, d0] = exp2_near([-mu * dt, -rates[0] * dt]);
-            decay[0] = d0;
-            let mut c = 1;
-            while c + 1 < N {
-                [decay[c], decay[c + 1]] = exp2_near([-rates[c] * dt, -rates[c + 1] * dt]);
-                c += 2;
-            }
-            if c < N {
-                decay[c] = exp_near(-rates[c] * dt);
-            }
-            e_mu
+            *decay = std::array::from_fn(|c| exp_near(-rates[c] * dt));
+            exp_near(-mu * dt)
         }
     }
 }
