@@ -137,16 +137,6 @@ impl<T: Copy> Extend<T> for Pages<T> {
     }
 }
 
-/// An empty array with room for `n` values (see [`Pages`]).
-pub(crate) fn with_capacity<T: Copy>(n: usize) -> Pages<T> {
-    Pages::with_capacity(n)
-}
-
-/// `n` copies of `x` (see [`Pages`]).
-pub(crate) fn filled<T: Copy>(x: T, n: usize) -> Pages<T> {
-    Pages::filled(x, n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,7 +155,7 @@ mod tests {
             (HUGE_PAGE, HUGE_PAGE / 24 + 1)
         );
         assert_eq!(shape::<()>(5), (0, 5));
-        let p: Pages<u64> = with_capacity(ALIGN_FROM);
+        let p: Pages<u64> = Pages::with_capacity(ALIGN_FROM);
         assert!((p.0.as_ptr() as usize).is_multiple_of(HUGE_PAGE));
         assert!(p.0.capacity() * 8 >= 4 * HUGE_PAGE);
     }
@@ -173,7 +163,7 @@ mod tests {
     #[test]
     fn arrays_hold_what_was_written_across_growth_and_clones() {
         for n in [0, 1, 5, 1000, ALIGN_FROM / 8 + 3] {
-            let v = filled(7u64, n);
+            let v = Pages::filled(7u64, n);
             assert_eq!(v.len(), n);
             assert!(v.iter().all(|&x| x == 7));
             // from empty, through plain and huge-page buffers

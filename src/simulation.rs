@@ -139,7 +139,7 @@ impl Simulation {
     /// others never receive input here and are never tested or predicted).
     pub(crate) fn owning(net: Network, owned: std::ops::Range<u32>) -> Self {
         let n = net.n_neurons();
-        let mut meta = crate::memory::with_capacity(n);
+        let mut meta = crate::memory::Pages::with_capacity(n);
         for (p, pop) in net.populations.iter().enumerate() {
             meta.extend(std::iter::repeat_n(
                 Meta {

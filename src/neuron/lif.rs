@@ -103,7 +103,7 @@ impl LifPopulation {
             adapt_inc: Vec::with_capacity(n * layout.n_adapt),
             thr_rate: Vec::with_capacity(n * layout.n_thr),
             thr_inc: Vec::with_capacity(n * layout.n_thr),
-            hot: memory::with_capacity(n),
+            hot: memory::Pages::with_capacity(n),
             // (filled below, once the layout of the blocks is known)
             state: memory::Pages::new(),
             thr: vec![0.0; n * layout.n_thr],
@@ -144,7 +144,7 @@ impl LifPopulation {
             p.place.compact = same_consts;
         }
         if p.place.compact.is_none() {
-            p.state = memory::with_capacity(n * p.place.stride);
+            p.state = memory::Pages::with_capacity(n * p.place.stride);
             p.state.extend(
                 neurons
                     .iter()

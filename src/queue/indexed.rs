@@ -52,9 +52,9 @@ impl IndexedHeap {
     /// An empty heap for ids `0..ids`.
     pub fn new(ids: usize) -> Self {
         IndexedHeap {
-            lines: crate::memory::with_capacity((ids + SKEW).div_ceil(ARITY)),
+            lines: crate::memory::Pages::with_capacity((ids + SKEW).div_ceil(ARITY)),
             len: 0,
-            pos: crate::memory::filled(ABSENT, ids),
+            pos: crate::memory::Pages::filled(ABSENT, ids),
         }
     }
 

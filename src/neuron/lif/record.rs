@@ -142,7 +142,7 @@ impl LifPopulation {
             return;
         }
         let stride = self.place.stride;
-        self.state = memory::with_capacity(self.n * stride);
+        self.state = memory::Pages::with_capacity(self.n * stride);
         for (h, sc) in self.hot.iter_mut().zip(&self.scalars) {
             self.state.extend_from_slice(&h.x[..stride]);
             h.x = [0.0; IN_RECORD];
