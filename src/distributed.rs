@@ -52,6 +52,7 @@ fn code(stop: Option<Stop>) -> i64 {
         Some(Stop::MaxEvents) => 1,
         Some(Stop::MaxWall) => 2,
         Some(Stop::Interrupted) => 3,
+        Some(Stop::MaxMemory) => 4,
         Some(Stop::Signal(n)) => 100 + i64::from(n),
     }
 }
@@ -62,6 +63,7 @@ fn decode(c: i64) -> Option<Stop> {
         1 => Some(Stop::MaxEvents),
         2 => Some(Stop::MaxWall),
         3 => Some(Stop::Interrupted),
+        4 => Some(Stop::MaxMemory),
         n => Some(Stop::Signal(i32::try_from(n - 100).unwrap_or(i32::MAX))),
     }
 }
@@ -135,9 +137,12 @@ impl Distributed {
     /// Sets the limits (agreed on at each window's end).
     pub fn set_guards(&mut self, guards: Guards) {
         self.max_events = guards.max_events;
+        let parts = self.parts.len().max(1) as u64;
         for p in &mut self.parts {
             p.set_guards(Guards {
                 max_events: None,
+                // (each of this rank's partitions its share)
+                max_queue_bytes: guards.max_queue_bytes.map(|m| m / parts),
                 ..guards.clone()
             });
         }

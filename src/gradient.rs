@@ -75,6 +75,24 @@ pub struct Gradients {
     pub populations: Vec<PopulationGradient>,
 }
 
+impl Gradients {
+    /// True when the loss and every derivative are finite numbers.
+    pub fn is_finite(&self) -> bool {
+        let fin = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        self.loss.is_finite()
+            && self
+                .connections
+                .iter()
+                .all(|c| fin(&c.weight) && fin(&c.delay))
+            && self.populations.iter().all(|p| {
+                fin(&p.tau_m)
+                    && fin(&p.v_th)
+                    && fin(&p.i_bias)
+                    && p.receptors.iter().all(|r| fin(&r.tau))
+            })
+    }
+}
+
 /// Gradients of one connection's synapses, in the connection's generation order.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ConnectionGradient {
@@ -226,6 +244,18 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
     let floats: usize = tapes.iter().map(|t| t.pre.len() + t.post.len()).sum();
     let tape_bytes = (floats * 8 + events * std::mem::size_of::<tape::Event>()) as u64;
     let gradients = back.collect(sc, value, &blocks, &table, &offsets);
+    if !gradients.is_finite() {
+        // (JSON has no inf or NaN: written, they would read as null)
+        return Err(ScenarioError::invalid(
+            "loss",
+            format!(
+                "the loss ({value}) or its gradient is not a finite number in double \
+                 precision: its parameters or targets are too extreme (a tau or target far \
+                 from the run's time scale)"
+            ),
+        )
+        .into());
+    }
     let state_floats = (0..n_neurons).map(|i| 1 + layouts[pop_of[i]].n_state).sum();
     Ok(Evaluation {
         gradients,

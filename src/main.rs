@@ -523,6 +523,13 @@ fn report(s: &Summary, out: &Path) {
             s.duration,
             out.display()
         );
+        if reason == "max_memory" {
+            eprintln!(
+                "  the events in flight (spikes on their way through the delays) outgrew the \
+                 memory --max-memory leaves after the network; raise --max-memory, or lower \
+                 the rates or delays that keep so many in flight"
+            );
+        }
     }
 }
 

@@ -13,7 +13,8 @@
 //!     nothing is deleted. Other files are never touched;
 //!   - files are written under `.NAME.partial` (created new, never through a symlink) and
 //!     renamed into place when complete; `summary.json` is written last, so a directory
-//!     with a summary holds a finished (or cleanly stopped) run and nothing else.
+//!     with a summary holds a finished (or cleanly stopped) run and nothing else; a run
+//!     that fails after opening the directory removes its `.partial` files.
 
 pub mod csv;
 pub mod npy;
@@ -192,6 +193,18 @@ impl OutputDir {
             Format::Csv => Box::new(csv::CsvSink::create(&self.dir, layout)?),
             Format::Npy => Box::new(npy::NpySink::create(&self.dir, layout)?),
         })
+    }
+}
+
+/// A run that ends without renaming its files into place (a write error, a full disk, any
+/// error after the directory was opened) leaves no half-written `.partial` file behind: they
+/// are removed while the lock is still held. Complete files stay (`scenario.json`, and the
+/// lock file that marks the directory as ours).
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        for name in OUTPUT_FILES {
+            let _ = std::fs::remove_file(self.dir.join(format!(".{name}.partial")));
+        }
     }
 }
 
@@ -461,6 +474,20 @@ mod tests {
             std::fs::read_to_string(d.join("spikes.csv")).unwrap(),
             "mine"
         );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_run_that_fails_leaves_no_partial_file() {
+        let d = tmp("failed");
+        let out = OutputDir::open(&d).unwrap();
+        out.write("scenario.json", b"{}").unwrap();
+        let mut f = create_partial(&d, "voltage.csv").unwrap();
+        f.write_all(b"t,v\n0.0,").unwrap();
+        assert!(d.join(".voltage.csv.partial").exists());
+        drop(out); // (an error returned before the rename, say)
+        assert!(!d.join(".voltage.csv.partial").exists());
+        assert!(d.join("scenario.json").exists());
         let _ = std::fs::remove_dir_all(&d);
     }
 

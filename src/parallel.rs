@@ -348,11 +348,14 @@ impl Parallel {
     /// checked between windows.
     pub fn set_guards(&mut self, guards: Guards) {
         self.max_events = guards.max_events;
+        let parts = self.parts.len().max(1) as u64;
         for p in &mut self.parts {
             p.set_guards(Guards {
                 max_events: None,
                 deadline: guards.deadline,
                 interrupt: guards.interrupt.clone(),
+                // (each partition's queue its share)
+                max_queue_bytes: guards.max_queue_bytes.map(|m| m / parts),
             });
         }
     }

@@ -174,12 +174,18 @@ pub fn run_on(
         None
     };
     let duration = network.duration;
+    // what --max-memory leaves after the network's own estimate, for the events in flight
+    let queue_budget = opts
+        .limits
+        .max_memory
+        .saturating_sub(network.memory_estimate);
     let mut sim = make(network);
     let started = Instant::now();
     sim.set_guards(Guards {
         max_events: opts.max_events,
         deadline: opts.max_wall.and_then(|w| started.checked_add(w)),
         interrupt: opts.stop.clone(),
+        max_queue_bytes: Some(queue_budget),
     });
     sim.set_buffer_limit(opts.buffer_rows);
     let mut stop = None;

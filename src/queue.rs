@@ -344,6 +344,12 @@ impl EventQueue {
         self.len() == 0
     }
 
+    /// About the bytes the queue of events holds and may take on its next growth (the
+    /// predictions, one per neuron at most, are part of the network's estimate).
+    pub fn reserved_bytes(&self) -> usize {
+        self.heap.reserved_bytes() + self.walks.capacity() * std::mem::size_of::<u128>()
+    }
+
     /// Largest number of pending events seen.
     pub fn peak_len(&self) -> usize {
         self.peak

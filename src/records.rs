@@ -64,6 +64,10 @@ pub enum Stop {
     MaxEvents,
     /// The wall-clock deadline passed.
     MaxWall,
+    /// The events in flight (spikes on their way, queued inputs) outgrew the memory left
+    /// by `--max-memory` after the network: a run whose queue grows without bound (for
+    /// example an input far faster than its long delays drain).
+    MaxMemory,
     /// Stopped on request through a [`StopFlag`] (e.g. KeyboardInterrupt in Python).
     Interrupted,
     /// Stopped by a signal (its number: 1 SIGHUP, 2 SIGINT, 15 SIGTERM).
@@ -75,6 +79,7 @@ impl std::fmt::Display for Stop {
         match self {
             Stop::MaxEvents => f.write_str("max_events"),
             Stop::MaxWall => f.write_str("max_wall"),
+            Stop::MaxMemory => f.write_str("max_memory"),
             Stop::Interrupted => f.write_str("interrupted"),
             Stop::Signal(1) => f.write_str("SIGHUP"),
             Stop::Signal(2) => f.write_str("SIGINT"),

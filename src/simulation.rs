@@ -54,6 +54,10 @@ pub struct Guards {
     pub deadline: Option<Instant>,
     /// Stop when this flag is raised (by a signal handler, another thread, ...).
     pub interrupt: Option<StopFlag>,
+    /// Stop when the queue of events in flight would need more than this many bytes
+    /// ([`Stop::MaxMemory`]): checked with the others, against its buffers and their next
+    /// growth, so that a queue growing without bound stops before an allocation fails.
+    pub max_queue_bytes: Option<u64>,
 }
 
 /// Events processed within one instant between two guard checks.
@@ -334,6 +338,11 @@ impl Simulation {
         }
         if g.deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(Stop::MaxWall);
+        }
+        if g.max_queue_bytes
+            .is_some_and(|m| self.queue.reserved_bytes() as u64 > m)
+        {
+            return Err(Stop::MaxMemory);
         }
         match g.interrupt.as_ref().and_then(StopFlag::requested) {
             Some(stop) => Err(stop),

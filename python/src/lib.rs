@@ -170,7 +170,13 @@ fn run_json(
     let prepared = py
         .detach(|| pipeline::prepare(Source::Bytes { bytes, name }, &limits))
         .map_err(|e| to_py(py, e))?;
-    simulate(py, prepared.network, prepared.build_seconds, threads)
+    simulate(
+        py,
+        prepared.network,
+        prepared.build_seconds,
+        threads,
+        limits.max_memory,
+    )
 }
 
 /// [`run_json`] for a scenario whose large numeric arrays travel as numpy arrays: `text`
@@ -198,7 +204,13 @@ fn run_parts(
             exactspike::build::build_with(&sc, name, &limits)
         })
         .map_err(|e| to_py(py, RunError::Scenario(e)))?;
-    simulate(py, net, t0.elapsed().as_secs_f64(), threads)
+    simulate(
+        py,
+        net,
+        t0.elapsed().as_secs_f64(),
+        threads,
+        limits.max_memory,
+    )
 }
 
 /// A numpy array as a JSON value: 1-D → numbers, 2-D → rows (NaN/inf → null, refused later
@@ -249,24 +261,35 @@ fn insert_arrays(doc: &mut Value, values: &[Value]) -> PyResult<()> {
 }
 
 /// Simulates `net` (with `threads` threads) in slices with the GIL released, checking for
-/// Ctrl-C between slices.
+/// Ctrl-C between slices; MemoryError when the events in flight outgrow what `max_memory`
+/// leaves after the network.
 fn simulate(
     py: Python<'_>,
     net: exactspike::Network,
     build_seconds: f64,
     threads: usize,
+    max_memory: u64,
 ) -> PyResult<NativeResult> {
     let duration = net.duration;
+    let budget = max_memory.saturating_sub(net.memory_estimate);
     let mut sim = Runner::new(net, threads.max(1));
     let stop = StopFlag::new();
     sim.set_guards(Guards {
         interrupt: Some(stop.clone()),
+        max_queue_bytes: Some(budget),
         ..Guards::default()
     });
     for k in 1..=SLICES {
         let end = duration * f64::from(k) / f64::from(SLICES);
-        // a stop can only come from the flag, which nobody raises: it cannot fail
-        let _ = py.detach(|| sim.advance_until(end));
+        // (the flag is never raised: the queue's memory is the one guard that can stop it)
+        if let Err(stop) = py.detach(|| sim.advance_until(end)) {
+            return Err(pyo3::exceptions::PyMemoryError::new_err(format!(
+                "stopped at t = {} ms ({stop}): the events in flight (spikes on their way) \
+                 need more than the {budget} bytes max_memory leaves after the network; \
+                 raise max_memory or shorten the delays or rates that keep them in flight",
+                sim.now()
+            )));
+        }
         py.check_signals()?;
     }
     let simulated_until = sim.now();

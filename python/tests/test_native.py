@@ -93,6 +93,18 @@ def test_spikes_equal_the_command_line_bit_for_bit(example, tmp_path):
         assert float(time_text) == t and np.float64(time_text).tobytes() == t.tobytes()
 
 
+def test_a_queue_outgrowing_max_memory_raises_memory_error():
+    # 10^7 spikes/s through 1000 ms delays: ~10^7 in flight, far more than 32 MiB holds
+    sc = {"duration": 2000.0,
+          "populations": [{"name": "a", "size": 10, "model": "lif",
+                           "params": {"tau_m": 10.0, "v_th": -55.0}}],
+          "inputs": [{"name": "s", "kind": "poisson", "size": 1, "rate": 1e7}],
+          "connections": [{"from": "s", "to": "a", "rule": "all_to_all", "weight": 0.0,
+                           "delay": 1000.0}]}
+    with pytest.raises(MemoryError, match="in flight"):
+        es.run(sc, max_memory=32 << 20)
+
+
 def test_the_gil_is_released_while_simulating():
     sc = json.loads((REPO / "examples/cuba.json").read_text())
     sc["duration"] = 3000.0

@@ -65,6 +65,16 @@ impl<V> RadixQueue<V> {
         self.len == 0
     }
 
+    /// Bytes its buckets hold, plus what the largest one would take on its next growth
+    /// (buckets never shrink, and an item moves between them as the queue advances).
+    pub fn reserved_bytes(&self) -> usize {
+        let (sum, largest) = self
+            .buckets
+            .iter()
+            .fold((0, 0), |(s, m), b| (s + b.capacity(), m.max(b.capacity())));
+        (sum + largest) * std::mem::size_of::<(u128, V)>()
+    }
+
     #[inline]
     fn bucket_of(&self, key: u128) -> usize {
         (128 - (key ^ self.last).leading_zeros()) as usize

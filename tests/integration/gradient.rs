@@ -321,6 +321,8 @@ fn gradient_refuses_bad_losses_and_unsupported_models_before_writing() {
         json!({"kind": "spike_times", "population": "o", "targets": [[], [], []], "extra": 1}),
         json!({"kind": "hinge", "population": "o"}),
         json!([1, 2]),
+        // valid, but its value overflows: JSON would get null for inf
+        json!({"kind": "spike_times", "population": "o", "targets": [[1e308], [-1e308], []]}),
     ];
     for loss in &bad_losses {
         let o = gradient_cli(tmp.path(), &sc, loss);

@@ -246,6 +246,29 @@ fn a_neuron_firing_without_end_is_stopped_by_the_guards() {
 }
 
 #[test]
+fn a_queue_outgrowing_max_memory_stops_cleanly() {
+    // 10^7 spikes/s through 1000 ms delays: ~10^7 in flight, far more than 32 MiB holds
+    let tmp = TempDir::new("queue-memory");
+    let sc = json!({"duration": 2000.0,
+        "populations": [{"name": "a", "size": 10, "model": "lif",
+                         "params": {"tau_m": 10.0, "v_th": -55.0}}],
+        "inputs": [{"name": "s", "kind": "poisson", "size": 1, "rate": 1e7}],
+        "connections": [{"from": "s", "to": "a", "rule": "all_to_all", "weight": 0.0,
+                         "delay": 1000.0}]});
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("out{threads}"));
+        let o = run_file(&f, &out, &["--max-memory", "32M", "--threads", threads]);
+        assert_exit(&o, 3);
+        let s = Results::open(&out).unwrap().summary;
+        assert_eq!(s.stopped.as_deref(), Some("max_memory"));
+        // (stopped while the first spikes were still on their way)
+        assert!(s.simulated_until > 0.0 && s.simulated_until < 1000.0);
+    }
+}
+
+#[test]
 fn names_that_would_break_csv_are_refused() {
     let tmp = TempDir::new("names");
     let mut sc = golden();
