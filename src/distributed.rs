@@ -53,6 +53,7 @@ fn code(stop: Option<Stop>) -> i64 {
         Some(Stop::MaxWall) => 2,
         Some(Stop::Interrupted) => 3,
         Some(Stop::MaxMemory) => 4,
+        Some(Stop::Stalled) => 5,
         Some(Stop::Signal(n)) => 100 + i64::from(n),
     }
 }
@@ -64,6 +65,7 @@ fn decode(c: i64) -> Option<Stop> {
         2 => Some(Stop::MaxWall),
         3 => Some(Stop::Interrupted),
         4 => Some(Stop::MaxMemory),
+        5 => Some(Stop::Stalled),
         n => Some(Stop::Signal(i32::try_from(n - 100).unwrap_or(i32::MAX))),
     }
 }

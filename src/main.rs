@@ -523,6 +523,13 @@ fn report(s: &Summary, out: &Path) {
             s.duration,
             out.display()
         );
+        if reason == "stalled" {
+            eprintln!(
+                "  65 536 instants in a row each came within a few float steps of the one \
+                 before: spikes causing spikes within a float step of time (a delay of almost \
+                 nothing, say), whose order is rounding, not dynamics"
+            );
+        }
         if reason == "max_memory" {
             eprintln!(
                 "  the events in flight (spikes on their way through the delays) outgrew the \

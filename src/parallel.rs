@@ -44,6 +44,8 @@ struct Status {
     events: u64,
     buffered: usize,
     now: f64,
+    /// Its next pending event's time (infinite when none).
+    next: f64,
 }
 
 /// A barrier for a fixed number of threads that spins (then yields) instead of sleeping:
@@ -148,6 +150,7 @@ impl Session {
                 events: s.events + s.neuron_spikes + if k == 0 { s.source_spikes } else { 0 },
                 buffered: p.buffered(),
                 now: p.now(),
+                next: p.next_time().unwrap_or(f64::INFINITY),
             };
             shared.barrier.wait();
             if k == 0 {
@@ -156,13 +159,18 @@ impl Session {
             }
             // every partition reads the same statuses, so all decide alike
             let (mut stop, mut at, mut events, mut buffered) = (None, end, 0u64, 0usize);
+            let mut next = f64::INFINITY;
             for st in &shared.status {
                 let st = *lock(&st[w % 2]);
                 stop = stop.or(st.stop);
                 at = at.min(st.now);
                 events += st.events;
                 buffered += st.buffered;
+                next = next.min(st.next);
             }
+            // nothing in flight between partitions and nothing pending before `next`: the
+            // windows up to it would be empty (with a tiny smallest delay, countless)
+            let quiet = shared.outbox.iter().all(|o| lock(&o[w % 2]).is_empty());
             w += 1;
             if let Some(stop) = stop {
                 // every partition is exact up to where the earliest one stopped
@@ -171,7 +179,11 @@ impl Session {
             if self.max_events.is_some_and(|m| events >= m) {
                 return (Decision::Stop(Stop::MaxEvents), end, w);
             }
-            now = end;
+            now = if quiet && next > end {
+                next.min(self.end_total)
+            } else {
+                end
+            };
             if now >= self.end_total {
                 return (Decision::Done, now, w);
             }

@@ -68,6 +68,9 @@ pub enum Stop {
     /// by `--max-memory` after the network: a run whose queue grows without bound (for
     /// example an input far faster than its long delays drain).
     MaxMemory,
+    /// Simulated time stopped advancing: 65 536 instants in a row, each within a few
+    /// float steps of the one before ([`crate::simulation::STALL_ULPS`]).
+    Stalled,
     /// Stopped on request through a [`StopFlag`] (e.g. KeyboardInterrupt in Python).
     Interrupted,
     /// Stopped by a signal (its number: 1 SIGHUP, 2 SIGINT, 15 SIGTERM).
@@ -80,6 +83,7 @@ impl std::fmt::Display for Stop {
             Stop::MaxEvents => f.write_str("max_events"),
             Stop::MaxWall => f.write_str("max_wall"),
             Stop::MaxMemory => f.write_str("max_memory"),
+            Stop::Stalled => f.write_str("stalled"),
             Stop::Interrupted => f.write_str("interrupted"),
             Stop::Signal(1) => f.write_str("SIGHUP"),
             Stop::Signal(2) => f.write_str("SIGINT"),

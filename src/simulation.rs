@@ -63,6 +63,13 @@ pub struct Guards {
 /// Events processed within one instant between two guard checks.
 pub const GUARD_EVERY: u32 = 4096;
 
+/// A run stops ([`Stop::Stalled`]) after [`STALL_INSTANTS`] instants in a row, each at most
+/// this many float steps after the one before: spikes causing spikes within a float step of
+/// time (a delay rounded up to the next float, say), whose order is rounding, not dynamics.
+pub const STALL_ULPS: f64 = 4.0;
+/// See [`STALL_ULPS`].
+pub const STALL_INSTANTS: u32 = 1 << 16;
+
 /// How far [`Simulation::advance_until`] got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Advance {
@@ -95,6 +102,9 @@ pub struct Simulation {
     buffer_limit: usize,
     /// Events popped in the current instant since its last guard check.
     instant_events: u32,
+    /// Instants in a row that each came at most [`STALL_ULPS`] float steps after the one
+    /// before: time that has stopped advancing in any meaningful sense.
+    stalled: u32,
     /// In a partition of a parallel run: the spikes of this window, for the others.
     emitted: Option<Vec<(f64, NeuronId)>>,
     /// The neurons this simulation owns (all of them, unless it is a partition).
@@ -170,6 +180,7 @@ impl Simulation {
             guards: Guards::default(),
             buffer_limit: usize::MAX,
             instant_events: 0,
+            stalled: 0,
             emitted: None,
             owned: owned.clone(),
             walks: Vec::new(),
@@ -312,7 +323,16 @@ impl Simulation {
             if t >= end {
                 break;
             }
+            let before = self.now;
             self.batch(t)?;
+            self.stalled = if t - before <= STALL_ULPS * (before.next_up() - before) {
+                self.stalled + 1
+            } else {
+                0
+            };
+            if self.stalled >= STALL_INSTANTS {
+                return Err(Stop::Stalled);
+            }
             instants = instants.wrapping_add(1);
             if instants.is_multiple_of(256) {
                 self.check_guards()?;

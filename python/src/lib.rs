@@ -6,6 +6,7 @@ use exactspike::output::{self, Ending, Format};
 use exactspike::pipeline::Runner;
 use exactspike::pipeline::{self, Source};
 use exactspike::records::{Output, StopFlag};
+use exactspike::records::Stop;
 use exactspike::simulation::Guards;
 use exactspike::RunError;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
@@ -281,14 +282,25 @@ fn simulate(
     });
     for k in 1..=SLICES {
         let end = duration * f64::from(k) / f64::from(SLICES);
-        // (the flag is never raised: the queue's memory is the one guard that can stop it)
-        if let Err(stop) = py.detach(|| sim.advance_until(end)) {
-            return Err(pyo3::exceptions::PyMemoryError::new_err(format!(
-                "stopped at t = {} ms ({stop}): the events in flight (spikes on their way) \
-                 need more than the {budget} bytes max_memory leaves after the network; \
-                 raise max_memory or shorten the delays or rates that keep them in flight",
-                sim.now()
-            )));
+        // (the flag is never raised: the queue's memory and a stall are what can stop it)
+        match py.detach(|| sim.advance_until(end)) {
+            Err(Stop::MaxMemory) => {
+                return Err(pyo3::exceptions::PyMemoryError::new_err(format!(
+                    "stopped at t = {} ms: the events in flight (spikes on their way) need \
+                     more than the {budget} bytes max_memory leaves after the network; raise \
+                     max_memory or shorten the delays or rates that keep them in flight",
+                    sim.now()
+                )))
+            }
+            Err(stop) => {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                    "stopped at t = {} ms ({stop}): 65 536 instants in a row each came \
+                     within a few float steps of the one before (spikes causing spikes within \
+                     a float step of time: a delay of almost nothing, say)",
+                    sim.now()
+                )))
+            }
+            Ok(_) => {}
         }
         py.check_signals()?;
     }

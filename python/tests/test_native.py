@@ -105,6 +105,18 @@ def test_a_queue_outgrowing_max_memory_raises_memory_error():
         es.run(sc, max_memory=32 << 20)
 
 
+def test_stalled_time_raises_runtime_error():
+    # two neurons exciting each other through a delay of 1e-300 ms: time moves a float step
+    # per spike from the first one on
+    sc = {"duration": 20.0,
+          "populations": [{"name": "a", "size": 2, "model": "lif",
+                           "params": {"tau_m": 10.0, "v_th": -55.0, "i_bias": 20.0}}],
+          "connections": [{"from": "a", "to": "a", "rule": "all_to_all", "weight": 30.0,
+                           "delay": 1e-300}]}
+    with pytest.raises(RuntimeError, match="stalled"):
+        es.run(sc)
+
+
 def test_the_gil_is_released_while_simulating():
     sc = json.loads((REPO / "examples/cuba.json").read_text())
     sc["duration"] = 3000.0

@@ -14,6 +14,13 @@ pub(super) struct Walk {
 }
 
 impl Simulation {
+    /// The time of the next pending event (delivery, source spike, check, sample), if any:
+    /// a parallel run starts its next window there when nothing is in flight between
+    /// partitions, instead of stepping through empty windows.
+    pub(crate) fn next_time(&self) -> Option<f64> {
+        self.queue.peek_time()
+    }
+
     /// Walk `slot`'s next group (arrival time, first synapse), if any before the end (past
     /// it, every later group is too).
     #[inline]

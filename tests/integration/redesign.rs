@@ -269,6 +269,32 @@ fn a_queue_outgrowing_max_memory_stops_cleanly() {
 }
 
 #[test]
+fn time_that_stops_advancing_stops_the_run() {
+    // two neurons exciting each other through a delay of 1e-300 ms: from their first spike
+    // on, each spike causes the next one float step later
+    let tmp = TempDir::new("stalled");
+    let sc = json!({"duration": 20.0,
+        "populations": [{"name": "a", "size": 2, "model": "lif",
+                         "params": {"tau_m": 10.0, "v_th": -55.0, "i_bias": 20.0}}],
+        "connections": [{"from": "a", "to": "a", "rule": "all_to_all", "weight": 30.0,
+                         "delay": 1e-300}]});
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("out{threads}"));
+        let o = run_file(&f, &out, &["--threads", threads, "--max-wall", "60"]);
+        assert_exit(&o, 3);
+        let s = Results::open(&out).unwrap().summary;
+        assert_eq!(s.stopped.as_deref(), Some("stalled"));
+        // the first spike: V from -70 towards -50 crosses -55 at 10 ln 4 ms; then 2^16
+        // instants a few float steps (2e-15 ms) apart
+        let after_first = s.simulated_until - 10.0 * 4f64.ln();
+        assert!((0.0..1e-9).contains(&after_first), "{after_first}");
+        assert!(s.neuron_spikes >= 1 << 16, "{}", s.neuron_spikes);
+    }
+}
+
+#[test]
 fn names_that_would_break_csv_are_refused() {
     let tmp = TempDir::new("names");
     let mut sc = golden();
