@@ -198,7 +198,13 @@ class Recorder(_recording.Recorder):
     _simulator = _sim
 
     def _record(self, variable, new_ids, sampling_interval=None):
-        pass
+        # (PyNN has checked that a population's variables share one interval)
+        if sampling_interval is not None and variable.name != "spikes":
+            self.sampling_interval = sampling_interval
+
+    def _since(self):
+        # get_data(clear=True) drops what came before; every run simulates from t = 0
+        return getattr(self, "_cleared_at", 0.0)
 
     def _key(self):
         return state.result, _name_of(_root(self.population))
@@ -209,6 +215,8 @@ class Recorder(_recording.Recorder):
         if result is None:
             return out
         neurons, times = result.spikes(pname)
+        keep = times >= self._since()
+        neurons, times = neurons[keep], times[keep]
         pop = _root(self.population)
         first = int(pop.first_id)
         for i in ids:
@@ -220,6 +228,9 @@ class Recorder(_recording.Recorder):
         if result is None or not len(ids):
             return np.zeros((0, len(ids))), None
         neurons, times, v = result.voltage(pname)
+        # (samples are on the grid k·interval: those at or after the clear)
+        keep = times >= self._since() - 1e-9 * self.sampling_interval
+        neurons, v = neurons[keep], v[keep]
         pop = _root(self.population)
         first = int(pop.first_id)
         columns = []
@@ -232,17 +243,18 @@ class Recorder(_recording.Recorder):
         result, pname = self._key()
         counts = {int(i): 0 for i in self.filter_recorded(variable, filter_ids)}
         if result is not None and variable.name == "spikes":
-            neurons, _ = result.spikes(pname)
+            neurons, times = result.spikes(pname)
+            neurons = neurons[times >= self._since()]
             first = int(_root(self.population).first_id)
             for i in counts:
                 counts[i] = int(np.count_nonzero(neurons == i - first))
         return counts
 
     def _clear_simulator(self):
-        pass
+        self._cleared_at = state.t
 
     def _reset(self):
-        pass
+        self._cleared_at = 0.0
 
 
 def _root(p):
@@ -263,8 +275,10 @@ class PopulationView(common.PopulationView):
         return _view_parameters(self, names)
 
     def _set_parameters(self, parameter_space):
+        # (a view of a view writes into the population at the root)
+        rows = self.index_in_grandparent(np.arange(self.size))
         for pname, value in parameter_space.items():
-            self.parent._parameters[pname][self.mask] = value.evaluate(simplify=True)
+            self.grandparent._parameters[pname][rows] = value.evaluate(simplify=True)
 
     def _set_initial_value_array(self, variable, initial_values):
         pass
@@ -275,10 +289,11 @@ class PopulationView(common.PopulationView):
 
 def _view_parameters(view, names):
     out = {}
+    rows = view.index_in_grandparent(np.arange(view.size))
     for n in names:
-        value = view.parent._parameters[n]
+        value = view.grandparent._parameters[n]
         if isinstance(value, np.ndarray):
-            value = value[view.mask]
+            value = value[rows]
         out[n] = simplify(value)
     return ParameterSpace(out, shape=(view.size,))
 
@@ -325,6 +340,7 @@ class Population(common.Population):
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = _sim
+    _static_synapse_class = StaticSynapse  # (the synapse of a Projection given none)
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector,
                  synapse_type=None, source=None, receptor_type=None, space=Space(), label=None):
@@ -536,7 +552,8 @@ def _scenario(st) -> dict:
             record_spikes.append(_name_of(p))
         if rec.get("v"):
             idx = sorted(int(i) - int(p.first_id) for i in rec["v"])
-            voltage.append({"population": _name_of(p), "neurons": idx, "every": st.dt})
+            voltage.append({"population": _name_of(p), "neurons": idx,
+                            "every": p.recorder.sampling_interval})
     conns = [c for proj in st.projections for c in _connections(proj)]
     sc = {"name": "pynn", "seed": st.seed, "duration": st.t, "populations": pops,
           "inputs": inputs, "connections": conns,

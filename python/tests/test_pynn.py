@@ -160,3 +160,35 @@ def test_reset_starts_a_new_segment_and_fixed_number_post_connects():
         assert np.array_equal(np.asarray(a), np.asarray(b))
     assert sum(len(t) for t in segs[0].spiketrains) > 0
     sim.end()
+
+
+def test_defaults_clear_views_of_views_and_sampling_interval():
+    """Found by trying PyNN users' scripts: a Projection without a synapse type, get_data
+    (clear=True) between runs, set/get on a view of a view, record(sampling_interval=)."""
+    sim.setup(timestep=0.1, min_delay=0.1)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0, 2.0]))
+    cells = sim.Population(10, sim.IF_curr_exp(i_offset=1.0))
+    # no synapse type: a static synapse, as in PyNN's other backends
+    prj = sim.Projection(src, cells[0:1], sim.FromListConnector([(0, 0, 0.5, 1.0)],
+                                                               column_names=["weight", "delay"]))
+    assert prj.get("weight", format="list") == [(0, 0, 0.5)]
+    # a view of a view writes and reads the right cells of the population
+    cells[2:8][1:4].set(tau_m=33.0)
+    assert cells[2:8][1:4].get("tau_m") == 33.0
+    assert list(cells.get("tau_m", simplify=False)) == [20.0] * 3 + [33.0] * 3 + [20.0] * 4
+    assert list(cells[2:8].get("tau_m", simplify=False)) == [20.0] + [33.0] * 3 + [20.0] * 2
+    cells[0:1].record("spikes")
+    cells[0:1].record("v", sampling_interval=1.0)
+    sim.run(50.0)
+    first = cells[0:1].get_data(clear=True).segments[0]
+    assert first.analogsignals[0].sampling_period.magnitude == 1.0
+    assert len(first.analogsignals[0]) == 50  # 0, 1, ..., 49 ms
+    n_first = len(first.spiketrains[0])
+    assert n_first > 0
+    sim.run(50.0)
+    second = cells[0:1].get_data().segments[0]
+    # only what came after the clear, on the new run's time line
+    train = second.spiketrains[0]
+    assert len(train) > 0 and float(train.min()) >= 50.0
+    assert float(second.analogsignals[0].t_start.magnitude) == 50.0
+    sim.end()
