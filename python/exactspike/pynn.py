@@ -372,7 +372,15 @@ class Projection(common.Projection):
 
     def _arrays(self):
         cat = lambda xs, t: np.concatenate(xs).astype(t) if xs else np.zeros(0, t)  # noqa: E731
-        return cat(self._pre, np.int64), cat(self._post, np.int64), cat(self._weight, float), cat(self._delay, float)
+        w = cat(self._weight, float)
+        if state.result is not None and getattr(self, "_learned", None):
+            # plastic: the weights as the last run left them, back in PyNN's units
+            got = state.result.weights()
+            for k, idx, factor in self._learned:
+                sel = got["connection"] == k
+                order = np.argsort(got["synapse"][sel], kind="stable")
+                w[idx] = got["weight"][sel][order] / factor
+        return cat(self._pre, np.int64), cat(self._post, np.int64), w, cat(self._delay, float)
 
     def _get_attributes_as_list(self, names):
         pre, post, w, d = self._arrays()
@@ -524,6 +532,8 @@ def _connections(proj) -> list:
     receptor = 1 if proj.receptor_type == "inhibitory" else 0
     stdp = isinstance(proj.synapse_type, STDPMechanism)
     out = []
+    # plastic: which of the projection's synapses each connection holds, and its units
+    proj._learned = []
     for a, b in sorted(set(zip(src_roots.tolist(), tgt_roots.tolist()))):
         mask = (src_roots == a) & (tgt_roots == b)
         src, tgt = state.populations[a], state.populations[b]
@@ -535,6 +545,7 @@ def _connections(proj) -> list:
         pl = _plasticity(proj.synapse_type, _one(factor, "tau_m/cm", tgt) if stdp else 1.0)
         if pl is not None:
             conn["plasticity"] = pl
+            proj._learned.append((len(out), np.flatnonzero(mask), factor))
         out.append(conn)
     return out
 
@@ -554,10 +565,19 @@ def _scenario(st) -> dict:
             idx = sorted(int(i) - int(p.first_id) for i in rec["v"])
             voltage.append({"population": _name_of(p), "neurons": idx,
                             "every": p.recorder.sampling_interval})
-    conns = [c for proj in st.projections for c in _connections(proj)]
+    conns, weights = [], []
+    for proj in st.projections:
+        first = len(conns)
+        conns += _connections(proj)
+        # a plastic connection's weights at the end, for Projection.get (sampled at the
+        # last float before the end: samples lie in [0, duration) and see every event
+        # strictly before them, so all but one at that very float)
+        proj._learned = [(first + k, idx, f) for k, idx, f in proj._learned]
+        end = float(np.nextafter(st.t, 0.0))
+        weights += [{"connection": k, "times": [end]} for k, _, _ in proj._learned]
     sc = {"name": "pynn", "seed": st.seed, "duration": st.t, "populations": pops,
           "inputs": inputs, "connections": conns,
-          "record": {"spikes": record_spikes, "voltage": voltage}}
+          "record": {"spikes": record_spikes, "voltage": voltage, "weights": weights}}
     return sc
 
 

@@ -192,3 +192,25 @@ def test_defaults_clear_views_of_views_and_sampling_interval():
     assert len(train) > 0 and float(train.min()) >= 50.0
     assert float(second.analogsignals[0].t_start.magnitude) == 50.0
     sim.end()
+
+
+def test_projection_get_returns_the_weights_stdp_learned():
+    # pre arrives at 11 ms, the post cell fires at 15 ms (kicked), pre again at 61 ms:
+    # additive pair rule, w_max 1: potentiation 0.1 e^(-4/20), depression 0.12 e^(-46/20)
+    sim.setup(timestep=0.01)
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 60.0]))
+    kick = sim.Population(1, sim.SpikeSourceArray(spike_times=[14.0]))
+    post = sim.Population(1, sim.IF_curr_delta(v_thresh=-50.0, v_reset=-65.0, tau_refrac=2.0,
+                                               tau_m=20.0))
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=20.0, A_plus=0.1,
+                                            A_minus=0.12),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0),
+        weight=0.5, delay=1.0, dendritic_delay_fraction=1.0)
+    prj = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+    sim.Projection(kick, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=20.0, delay=1.0))
+    assert prj.get("weight", format="list")[0][2] == 0.5  # before any run: as built
+    sim.run(100.0)
+    want = 0.5 + 0.1 * np.exp(-4 / 20) - 0.12 * np.exp(-46 / 20)
+    assert abs(prj.get("weight", format="list")[0][2] - want) < 1e-12
+    sim.end()
