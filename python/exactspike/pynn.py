@@ -35,6 +35,7 @@ try:
     from pyNN import recording as _recording
     from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
     from pyNN.connectors import *  # noqa: F401,F403
+    from pyNN import connectors as _connectors
     from pyNN.connectors import FixedProbabilityConnector
     from pyNN.parameters import ParameterSpace, Sequence, simplify  # noqa: F401
     from pyNN.random import NumpyRNG, RandomDistribution  # noqa: F401
@@ -335,6 +336,18 @@ class Population(common.Population):
 
 # ---------------------------------------------------------------------------------------
 # projections
+
+
+class OneToOneConnector(_connectors.OneToOneConnector):
+    __doc__ = _connectors.OneToOneConnector.__doc__
+
+    def connect(self, projection):
+        if projection.pre.size == 1 and projection.post.size == 1:
+            # PyNN 0.13's map connectors fail on a 1 × 1 projection with numpy 2 (nonzero of
+            # a 0-d mask); its one synapse is the same through the all-to-all path
+            return _connectors.AllToAllConnector(safe=self.safe,
+                                                 callback=self.callback).connect(projection)
+        return super().connect(projection)
 
 
 class Projection(common.Projection):

@@ -214,3 +214,13 @@ def test_projection_get_returns_the_weights_stdp_learned():
     want = 0.5 + 0.1 * np.exp(-4 / 20) - 0.12 * np.exp(-46 / 20)
     assert abs(prj.get("weight", format="list")[0][2] - want) < 1e-12
     sim.end()
+
+
+def test_one_to_one_between_single_cells():
+    # (PyNN 0.13's own connector fails on 1 × 1 with numpy 2; the backend's does not)
+    sim.setup()
+    a = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+    b = sim.Population(1, sim.IF_curr_exp())
+    prj = sim.Projection(a, b, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=1.0))
+    assert prj.get(["weight", "delay"], format="list") == [(0, 0, 0.5, 1.0)]
+    sim.end()
