@@ -276,6 +276,7 @@ class PopulationView(common.PopulationView):
         return _view_parameters(self, names)
 
     def _set_parameters(self, parameter_space):
+        _warn_if_running()
         # (a view of a view writes into the population at the root)
         rows = self.index_in_grandparent(np.arange(self.size))
         for pname, value in parameter_space.items():
@@ -286,6 +287,16 @@ class PopulationView(common.PopulationView):
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
+
+
+def _warn_if_running():
+    if state.t > 0:
+        import warnings
+
+        warnings.warn(
+            "exactspike.pynn: a parameter set after run() applies from t = 0 at the next "
+            "run (each run simulates the network from 0), not from now as in NEST; call "
+            "reset() first to start a new trial", stacklevel=4)
 
 
 def _view_parameters(view, names):
@@ -329,6 +340,7 @@ class Population(common.Population):
                               shape=(self.local_size,))
 
     def _set_parameters(self, parameter_space):
+        _warn_if_running()
         parameter_space.evaluate(simplify=False)
         for pname, value in parameter_space.items():
             self._parameters[pname] = value

@@ -224,3 +224,15 @@ def test_one_to_one_between_single_cells():
     prj = sim.Projection(a, b, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=1.0))
     assert prj.get(["weight", "delay"], format="list") == [(0, 0, 0.5, 1.0)]
     sim.end()
+
+
+def test_setting_a_parameter_after_a_run_warns():
+    sim.setup()
+    c = sim.Population(1, sim.IF_curr_exp(i_offset=1.0))
+    c.set(i_offset=2.0)  # before any run: silent
+    sim.run(10.0)
+    with pytest.warns(UserWarning, match="from t = 0"):
+        c.set(i_offset=5.0)
+    sim.reset()
+    c.set(i_offset=1.0)  # after reset: silent again
+    sim.end()
