@@ -207,6 +207,13 @@ fn build_one(
         Rule::FixedOutdegree(k) => *k as f64 * src_size as f64,
         Rule::Pairs(p) => p.len() as f64,
     };
+    check_degree(
+        &c.rule,
+        &format!("{path}.rule"),
+        src_size,
+        tgt_size,
+        same && !c.autapses,
+    )?;
     budget.charge(
         expected * BUILD_BYTES_PER_SYNAPSE,
         &format!("{path}.rule"),
@@ -483,6 +490,29 @@ fn generate_pairs(
     Ok(out)
 }
 
+/// Refuses a `fixed_indegree` or `fixed_outdegree` larger than the distinct sources or
+/// targets there are (before the memory estimate, which such a degree would only confuse).
+fn check_degree(rule: &Rule, path: &str, ns: usize, nt: usize, no_self: bool) -> Res<()> {
+    let (k, from, key, noun) = match rule {
+        Rule::FixedIndegree(k) => (*k, ns, "fixed_indegree", "sources"),
+        Rule::FixedOutdegree(k) => (*k, nt, "fixed_outdegree", "targets"),
+        _ => return Ok(()),
+    };
+    let avail = if no_self {
+        from.saturating_sub(1)
+    } else {
+        from
+    };
+    if k > avail {
+        let why = if no_self { " (autapses excluded)" } else { "" };
+        return err(
+            format!("{path}.{key}"),
+            format!("{k} is more than the {avail} distinct {noun} available{why}"),
+        );
+    }
+    Ok(())
+}
+
 /// Pairs of the `fixed_indegree` (per-target streams) and `fixed_outdegree` (per-source
 /// streams) rules; `no_self` excludes i == j.
 fn degree_pairs(
@@ -494,20 +524,13 @@ fn degree_pairs(
     streams: &Streams,
 ) -> Res<Vec<(u32, u32)>> {
     let guard = |count: f64| synapse_limit(path, count);
+    check_degree(rule, path, ns, nt, no_self)?;
     // indegree: for each target, k of the sources; outdegree: for each source, k targets
-    let (k, per, from, key, noun) = match rule {
-        Rule::FixedIndegree(k) => (*k, nt, ns, "fixed_indegree", "sources"),
-        Rule::FixedOutdegree(k) => (*k, ns, nt, "fixed_outdegree", "targets"),
+    let (k, per, from) = match rule {
+        Rule::FixedIndegree(k) => (*k, nt, ns),
+        Rule::FixedOutdegree(k) => (*k, ns, nt),
         _ => return Ok(vec![]),
     };
-    let avail = if no_self { from - 1 } else { from };
-    if k > avail {
-        let why = if no_self { " (autapses excluded)" } else { "" };
-        return err(
-            format!("{path}.{key}"),
-            format!("{k} is more than the {avail} distinct {noun} available{why}"),
-        );
-    }
     guard(per as f64 * k as f64)?;
     if matches!(rule, Rule::FixedIndegree(_)) {
         // drawn target-major, keeping only the sources (target = index / k): 4 B per
