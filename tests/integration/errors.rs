@@ -270,6 +270,16 @@ fn probabilities_and_degrees() {
         "connections[1].rule.fixed_indegree",
         "3 distinct sources",
     );
+    // (a degree far too large is that, not a network over the memory limit)
+    expect_error(
+        set(
+            base(),
+            "/connections/1/rule",
+            json!({"fixed_indegree": 1_000_000_000_000u64}),
+        ),
+        "connections[1].rule.fixed_indegree",
+        "3 distinct sources",
+    );
     expect_error(
         set(base(), "/connections/1/rule", json!("some_to_some")),
         "connections[1].rule",
