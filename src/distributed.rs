@@ -276,10 +276,22 @@ impl Distributed {
             let mut codes = vec![0i64; size];
             self.world
                 .all_gather_into(&code(result.err()), &mut codes[..]);
-            let mut at = 0.0f64;
+            // how far every partition got, and (when nothing is in flight here) the next
+            // pending event, so that the ranks skip windows with nothing in them together
             let local_now = self.parts.iter().map(Simulation::now).fold(end, f64::min);
-            self.world
-                .all_reduce_into(&local_now, &mut at, SystemOperation::min());
+            let local_next = if self.pending.is_empty() {
+                let next = self.parts.iter().filter_map(Simulation::next_time);
+                next.fold(f64::INFINITY, f64::min)
+            } else {
+                end
+            };
+            let mut reduced = [0.0f64; 2];
+            self.world.all_reduce_into(
+                &[local_now, local_next][..],
+                &mut reduced[..],
+                SystemOperation::min(),
+            );
+            let [at, next] = reduced;
             if let Some(stop) = codes.iter().find_map(|&c| decode(c)) {
                 self.now = at.min(end);
                 return Err(stop);
@@ -289,7 +301,7 @@ impl Distributed {
             let mut sum = [0u64; 2];
             self.world
                 .all_reduce_into(&mine[..], &mut sum[..], SystemOperation::sum());
-            self.now = end;
+            self.now = if next > end { next.min(end_total) } else { end };
             if self.max_events.is_some_and(|m| sum[0] >= m) {
                 return Err(Stop::MaxEvents);
             }
