@@ -5,8 +5,8 @@
 use exactspike::output::{self, Ending, Format};
 use exactspike::pipeline::Runner;
 use exactspike::pipeline::{self, Source};
-use exactspike::records::{Output, StopFlag};
 use exactspike::records::Stop;
+use exactspike::records::{Output, StopFlag};
 use exactspike::simulation::Guards;
 use exactspike::RunError;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
