@@ -218,10 +218,9 @@ class Recorder(_recording.Recorder):
         neurons, times = result.spikes(pname)
         keep = times >= self._since()
         neurons, times = neurons[keep], times[keep]
-        pop = _root(self.population)
-        first = int(pop.first_id)
-        for i in ids:
-            out[int(i)] = times[neurons == int(i) - first]
+        first = int(_root(self.population).first_id)
+        for i, part in zip(ids, _per_neuron(neurons, times, [int(i) - first for i in ids])):
+            out[int(i)] = part
         return out
 
     def _get_all_signals(self, variable, ids, clear=False):
@@ -232,11 +231,8 @@ class Recorder(_recording.Recorder):
         # (samples are on the grid k·interval: those at or after the clear)
         keep = times >= self._since() - 1e-9 * self.sampling_interval
         neurons, v = neurons[keep], v[keep]
-        pop = _root(self.population)
-        first = int(pop.first_id)
-        columns = []
-        for i in ids:
-            columns.append(v[neurons == int(i) - first])
+        first = int(_root(self.population).first_id)
+        columns = _per_neuron(neurons, v, [int(i) - first for i in ids])
         n = min(len(c) for c in columns)
         return np.column_stack([c[:n] for c in columns]), None
 
@@ -247,8 +243,9 @@ class Recorder(_recording.Recorder):
             neurons, times = result.spikes(pname)
             neurons = neurons[times >= self._since()]
             first = int(_root(self.population).first_id)
+            per = np.bincount(neurons, minlength=_root(self.population).size)
             for i in counts:
-                counts[i] = int(np.count_nonzero(neurons == i - first))
+                counts[i] = int(per[i - first])
         return counts
 
     def _clear_simulator(self):
@@ -256,6 +253,17 @@ class Recorder(_recording.Recorder):
 
     def _reset(self):
         self._cleared_at = 0.0
+
+
+def _per_neuron(neurons, values, wanted):
+    """`values` split by neuron, in their order, for each index in `wanted`: one stable
+    sort instead of a pass over every record per neuron (cells × records)."""
+    order = np.argsort(neurons, kind="stable")
+    neurons, values = neurons[order], values[order]
+    wanted = np.asarray(wanted, dtype=neurons.dtype if len(neurons) else np.int64)
+    lo = np.searchsorted(neurons, wanted, side="left")
+    hi = np.searchsorted(neurons, wanted, side="right")
+    return [values[a:b] for a, b in zip(lo, hi)]
 
 
 def _root(p):
