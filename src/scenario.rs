@@ -246,8 +246,31 @@ pub(crate) fn typed<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, Sc
                 );
             }
         }
-        ScenarioError::invalid(path, message)
+        ScenarioError::invalid(path, whole_number_message(message))
     })
+}
+
+/// serde's "invalid type: floating point `2.5`, expected usize" in the user's terms: a
+/// whole number and its range (a JSON integer beyond 2⁶⁴ arrives as a float).
+fn whole_number_message(message: String) -> String {
+    const UNSIGNED: [(&str, u64); 5] = [
+        ("usize", usize::MAX as u64),
+        ("u64", u64::MAX),
+        ("u32", u32::MAX as u64),
+        ("u16", u16::MAX as u64),
+        ("u8", u8::MAX as u64),
+    ];
+    for (ty, max) in UNSIGNED {
+        if let Some(head) = message.strip_suffix(&format!(", expected {ty}")) {
+            let got = head
+                .strip_prefix("invalid type: ")
+                .or_else(|| head.strip_prefix("invalid value: "))
+                .unwrap_or(head)
+                .replace('`', "");
+            return format!("must be a whole number from 0 to {max}, got {got}");
+        }
+    }
+    message
 }
 
 /// `; did you mean "x"?` for the closest candidate, or nothing when none is close.

@@ -10,7 +10,7 @@
 //! it is split. `fixed_outdegree` draws per source.
 
 use super::names::{Names, Node};
-use super::values::{check, err, resolve_values, sampler, Check, Res, MAX_ELEMENTS};
+use super::values::{check, drew, err, resolve_values, sampler, Check, Res, MAX_ELEMENTS};
 use super::{Budget, BuildOptions};
 use crate::input::stream;
 use crate::network::connectivity::{Block, Values, STATIC};
@@ -346,14 +346,7 @@ fn synapse_values(
         for &m in &by_target[start[j] as usize..start[j + 1] as usize] {
             let v = draw(&mut rng);
             if let Err(msg) = c.test(v, unit) {
-                return err(
-                    path,
-                    format!(
-                        "the distribution drew {v} for synapse {m}, but values {}; bound it \
-                         with \"min\"/\"max\"",
-                        msg.split(", got").next().unwrap_or(&msg)
-                    ),
-                );
+                return err(path, drew(v, &format!("synapse {m}"), &msg));
             }
             out[m as usize] = v;
         }

@@ -131,20 +131,22 @@ pub(crate) fn resolve(
             for k in 0..n {
                 let v = draw(rng);
                 if let Err(m) = c.test(v, unit) {
-                    return err(
-                        path,
-                        format!(
-                            "the distribution drew {v} for element {k}, but values {}; \
-                             bound it with \"min\"/\"max\"",
-                            m.split(", got").next().unwrap_or(&m)
-                        ),
-                    );
+                    return err(path, drew(v, &format!("element {k}"), &m));
                 }
                 out.push(v);
             }
             Ok(out)
         }
     }
+}
+
+/// The message for a drawn value `v` of element `at` that fails its check with `m`.
+pub(crate) fn drew(v: f64, at: &str, m: &str) -> String {
+    format!(
+        "the distribution drew {} for {at}, but values {}; bound it with \"min\"/\"max\"",
+        show(v),
+        m.split(", got").next().unwrap_or(m)
+    )
 }
 
 /// [`resolve`], keeping a single value single (stored once, not once per synapse).
@@ -174,15 +176,21 @@ pub(crate) fn sampler(d: &Distribution, path: &str) -> Res<impl Fn(&mut Pcg64) -
     if lo_clip > hi_clip {
         return err(
             format!("{path}.min"),
-            format!("must be <= max ({hi_clip}), got {lo_clip}"),
+            format!("must be <= max ({}), got {}", show(hi_clip), show(lo_clip)),
         );
     }
     let (uniform, a, b) = match (d.uniform, d.normal) {
         (Some([lo, hi]), None) => {
-            if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+            // (a width past f64::MAX would draw ±inf from finite bounds)
+            if !(lo.is_finite() && hi.is_finite() && lo <= hi && (hi - lo).is_finite()) {
                 return err(
                     format!("{path}.uniform"),
-                    format!("needs finite [lo, hi] with lo <= hi, got [{lo}, {hi}]"),
+                    format!(
+                        "needs finite [lo, hi] with lo <= hi, at most {} apart, got [{}, {}]",
+                        show(f64::MAX),
+                        show(lo),
+                        show(hi)
+                    ),
                 );
             }
             (true, lo, hi)
@@ -191,7 +199,11 @@ pub(crate) fn sampler(d: &Distribution, path: &str) -> Res<impl Fn(&mut Pcg64) -
             if !(mean.is_finite() && sd.is_finite() && sd >= 0.0) {
                 return err(
                     format!("{path}.normal"),
-                    format!("needs a finite mean and sd >= 0, got [{mean}, {sd}]"),
+                    format!(
+                        "needs a finite mean and sd >= 0, got [{}, {}]",
+                        show(mean),
+                        show(sd)
+                    ),
                 );
             }
             (false, mean, sd)

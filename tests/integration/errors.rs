@@ -106,7 +106,22 @@ fn wrong_type() {
     expect_error(
         set(base(), "/populations/0/size", json!(-3)),
         "populations[0].size",
-        "",
+        "must be a whole number from 0 to",
+    );
+    expect_error(
+        set(base(), "/populations/0/size", json!(2.5)),
+        "populations[0].size",
+        "got floating point 2.5",
+    );
+    // (a JSON integer past 2^64 reaches the parser as a float)
+    expect_error(
+        set(
+            base(),
+            "/seed",
+            serde_json::from_str("18446744073709551616").unwrap(),
+        ),
+        "seed",
+        "whole number from 0 to 18446744073709551615",
     );
     expect_error(
         set(base(), "/inputs/0/times", json!([[1.0], ["x"]])),
@@ -315,6 +330,26 @@ fn distributions() {
         ),
         "populations[0].params.tau_m",
         "exactly one",
+    );
+    // finite bounds whose width is not: every draw would be ±inf
+    expect_error(
+        set(
+            base(),
+            "/populations/0/params/v_init",
+            json!({"uniform": [-1e308, 1e308]}),
+        ),
+        "populations[0].params.v_init.uniform",
+        "got [-1e308, 1e308]",
+    );
+    // a drawn value outside its range is shown as written, not in 300 digits
+    expect_error(
+        set(
+            base(),
+            "/connections/0/weight",
+            json!({"uniform": [1e300, 1e300]}),
+        ),
+        "connections[0].weight",
+        "the distribution drew 1e300 for synapse 0,",
     );
 }
 
