@@ -218,7 +218,10 @@ fn main() {
         "brian8", "brian8+h", "defer24", "defer32", "line64", "today",
     ];
     let sizes = [4000usize, 100_000, 1_000_000];
-    let nets: Vec<Net> = sizes.iter().map(|&n| net(n, 0x2545_f491_4f6c_dd1d)).collect();
+    let nets: Vec<Net> = sizes
+        .iter()
+        .map(|&n| net(n, 0x2545_f491_4f6c_dd1d))
+        .collect();
     // minimum over rounds, sizes interleaved so that the machine's state is shared
     let mut best = vec![[f64::INFINITY; 6]; sizes.len()];
     for _ in 0..rounds {
