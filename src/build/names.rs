@@ -35,7 +35,7 @@ fn check_name(name: &str, path: String) -> Res<()> {
         return err(
             path,
             format!(
-                "{name:?} contains {c:?}; names may use only letters, digits, '_', '.' and '-' \
+                "{name:?} contains {c:?}; names may use only ASCII letters, digits, '_', '.' and '-' \
                  (they are written unquoted in CSV files)"
             ),
         );
