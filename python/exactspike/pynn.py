@@ -21,9 +21,10 @@ Supported: cells ``IF_curr_exp``, ``IF_curr_alpha``, ``IF_curr_delta``, sources
 population); every connector of PyNN (they generate explicit synapse lists here);
 ``StaticSynapse``, ``TsodyksMarkramSynapse``, ``STDPMechanism`` with ``SpikePairRule`` and
 additive or multiplicative weight dependence; ``record('spikes' | 'v')`` and ``get_data()``
-(Neo). Everything else raises ``NotImplementedError`` rather than being approximated:
-conductance-based cells, current sources, heterogeneous Poisson rates, STDP onto a
-population whose ``tau_m/cm`` varies from neuron to neuron, MPI.
+(Neo). Everything else is refused rather than approximated: conductance-based cells,
+current sources and other cell types are not in the module (``AttributeError``);
+heterogeneous Poisson rates, STDP onto a population whose ``tau_m/cm`` varies from neuron
+to neuron, and MPI raise ``NotImplementedError``.
 """
 
 from __future__ import annotations
@@ -254,6 +255,11 @@ class Recorder(_recording.Recorder):
     def _reset(self):
         self._cleared_at = 0.0
 
+    def store_to_cache(self, annotations=None):
+        # reset(): a new trial from t = 0, so a clear of the last trial no longer applies
+        super().store_to_cache(annotations)
+        self._cleared_at = 0.0
+
 
 def _per_neuron(neurons, values, wanted):
     """`values` split by neuron, in their order, for each index in `wanted`: one stable
@@ -291,7 +297,7 @@ class PopulationView(common.PopulationView):
             self.grandparent._parameters[pname][rows] = value.evaluate(simplify=True)
 
     def _set_initial_value_array(self, variable, initial_values):
-        pass
+        _warn_if_running()
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -302,9 +308,9 @@ def _warn_if_running():
         import warnings
 
         warnings.warn(
-            "exactspike.pynn: a parameter set after run() applies from t = 0 at the next "
-            "run (each run simulates the network from 0), not from now as in NEST; call "
-            "reset() first to start a new trial", stacklevel=4)
+            "exactspike.pynn: a parameter or initial value set after run() applies from "
+            "t = 0 at the next run (each run simulates the network from 0), not from now as "
+            "in NEST; call reset() first to start a new trial", stacklevel=4)
 
 
 def _view_parameters(view, names):
@@ -338,7 +344,7 @@ class Population(common.Population):
         state.populations.append(self)
 
     def _set_initial_value_array(self, variable, initial_values):
-        pass
+        _warn_if_running()
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -403,10 +409,12 @@ class Projection(common.Projection):
             value = connection_parameters.get(key, 0.0 if key == "weight" else state.min_delay)
             store.append(np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy())
 
-    def _arrays(self):
+    def _arrays(self, learned=True):
+        """Sources, targets, weights and delays; plastic weights as the last run left them
+        (`learned`) or as built (what every run starts from: each simulates from t = 0)."""
         cat = lambda xs, t: np.concatenate(xs).astype(t) if xs else np.zeros(0, t)  # noqa: E731
         w = cat(self._weight, float)
-        if state.result is not None and getattr(self, "_learned", None):
+        if learned and state.result is not None and getattr(self, "_learned", None):
             # plastic: the weights as the last run left them, back in PyNN's units
             got = state.result.weights()
             for k, idx, factor in self._learned:
@@ -557,7 +565,8 @@ def _plasticity(syn, factor):
 
 
 def _connections(proj) -> list:
-    pre, post, w, d = proj._arrays()
+    # (the weights as built: a run starts from them, not from what the last run learned)
+    pre, post, w, d = proj._arrays(learned=False)
     if not len(pre):
         return []
     src_roots, src_idx = _cells_of(proj.pre, pre)

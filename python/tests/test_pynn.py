@@ -236,3 +236,55 @@ def test_setting_a_parameter_after_a_run_warns():
     sim.reset()
     c.set(i_offset=1.0)  # after reset: silent again
     sim.end()
+
+
+def _stdp_weight_after(steps):
+    sim.setup(min_delay=1.0)
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]))
+    kick = sim.Population(1, sim.SpikeSourceArray(spike_times=[14.0]))
+    post = sim.Population(1, sim.IF_curr_exp(v_thresh=-50.0, v_rest=-60.0, v_reset=-60.0),
+                          initial_values={"v": -60.0})
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(A_plus=0.01, A_minus=0.012),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0),
+        weight=0.5, delay=1.0)
+    prj = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+    sim.Projection(kick, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=10.0, delay=1.0))
+    for t in steps:
+        sim.run(t)
+    w = prj.get("weight", format="list", with_address=False)[0]
+    sim.end()
+    return w
+
+
+def test_stdp_learning_is_not_applied_again_by_each_run():
+    # every run simulates from t = 0 with the weights as built: splitting a run (as scripts
+    # with callbacks do) must not compound what was learned
+    whole = _stdp_weight_after([100.0])
+    assert whole > 0.5  # the post cell fires 5 ms after the pre spike: potentiation
+    assert _stdp_weight_after([50.0, 50.0]) == whole
+    assert _stdp_weight_after([25.0] * 4) == whole
+
+
+def test_a_clear_does_not_hide_the_next_trial_after_reset():
+    sim.setup(timestep=1.0)
+    p = sim.Population(1, sim.IF_curr_exp(i_offset=1.0))
+    p.record(["spikes", "v"])
+    sim.run(100.0)
+    first = p.get_data(clear=True).segments[-1]
+    sim.reset()
+    sim.run(100.0)
+    second = p.get_data().segments[-1]
+    assert len(second.spiketrains[0]) == len(first.spiketrains[0]) > 0
+    assert second.analogsignals[0].shape == first.analogsignals[0].shape == (100, 1)
+    sim.end()
+
+
+def test_initializing_after_a_run_warns():
+    sim.setup()
+    c = sim.Population(1, sim.IF_curr_exp())
+    c.initialize(v=-60.0)  # before any run: silent
+    sim.run(10.0)
+    with pytest.warns(UserWarning, match="initial value set after run"):
+        c.initialize(v=-55.0)
+    sim.end()
