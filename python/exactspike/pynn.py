@@ -53,6 +53,12 @@ import exactspike as es
 name = "exactspike"
 
 
+class NativeRNG(NumpyRNG):
+    """What ``sim.NativeRNG(seed=…)`` gives with this backend: connectors and parameters are
+    drawn in Python here, so the native generator is numpy's, the same numbers as
+    ``NumpyRNG`` with that seed."""
+
+
 # ---------------------------------------------------------------------------------------
 # simulator state
 
@@ -290,11 +296,15 @@ class PopulationView(common.PopulationView):
         return _view_parameters(self, names)
 
     def _set_parameters(self, parameter_space):
-        _warn_if_running()
+        _warn_if_running(self, parameter_space.keys())
         # (a view of a view writes into the population at the root)
         rows = self.index_in_grandparent(np.arange(self.size))
         for pname, value in parameter_space.items():
-            self.grandparent._parameters[pname][rows] = value.evaluate(simplify=True)
+            value = value.evaluate(simplify=True)
+            if _keeps_past(self, pname):
+                value = _spike_history(self.grandparent._parameters[pname][rows], value,
+                                       len(rows))
+            self.grandparent._parameters[pname][rows] = value
 
     def _set_initial_value_array(self, variable, initial_values):
         _warn_if_running()
@@ -303,8 +313,37 @@ class PopulationView(common.PopulationView):
         return PopulationView(self, selector, label)
 
 
-def _warn_if_running():
-    if state.t > 0:
+def _keeps_past(pop, pname):
+    """True for spike times set on a `SpikeSourceArray` after a run: as in a simulator that
+    runs on, the spikes it emitted before now stay (each run here simulates from 0, so they
+    are kept explicitly)."""
+    return state.t > 0 and pname == "spike_times" and isinstance(pop.celltype, SpikeSourceArray)
+
+
+def _spike_history(old, new, n):
+    """Per cell, the times of `old` before now and those of `new` from now on."""
+    def times(s):
+        return np.asarray(getattr(s, "value", s), dtype=float).ravel()
+
+    def per_cell(x):
+        # (one Sequence for all, or one per cell: never let numpy unpack a Sequence)
+        if isinstance(x, np.ndarray) and x.dtype == object and x.shape == (n,):
+            return x
+        cells = np.empty(n, dtype=object)
+        for k in range(n):
+            cells[k] = x
+        return cells
+
+    out = np.empty(n, dtype=object)
+    for k, (o, w) in enumerate(zip(per_cell(old), per_cell(new))):
+        o, w = times(o), times(w)
+        out[k] = Sequence(np.concatenate([o[o < state.t], w[w >= state.t]]))
+    return out
+
+
+def _warn_if_running(pop=None, names=()):
+    if state.t > 0 and not (pop is not None and names
+                            and all(_keeps_past(pop, n) for n in names)):
         import warnings
 
         warnings.warn(
@@ -354,9 +393,11 @@ class Population(common.Population):
                               shape=(self.local_size,))
 
     def _set_parameters(self, parameter_space):
-        _warn_if_running()
         parameter_space.evaluate(simplify=False)
+        _warn_if_running(self, parameter_space.keys())
         for pname, value in parameter_space.items():
+            if _keeps_past(self, pname):
+                value = _spike_history(self._parameters[pname], value, self.size)
             self._parameters[pname] = value
 
 

@@ -288,3 +288,31 @@ def test_initializing_after_a_run_warns():
     with pytest.warns(UserWarning, match="initial value set after run"):
         c.initialize(v=-55.0)
     sim.end()
+
+
+def test_spike_times_set_between_runs_keep_what_was_emitted():
+    # a script that feeds a source from a callback (PyNN's update_spike_source_array): the
+    # spikes before the change happened and stay, the new times apply from now, no warning
+    import warnings
+
+    sim.setup()
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[10.0, 60.0]))
+    src.record("spikes")
+    sim.run(50.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        src.set(spike_times=sim.Sequence([70.0, 120.0]))
+        src[1:2].set(spike_times=sim.Sequence([55.0]))
+    sim.run(100.0)
+    trains = src.get_data().segments[-1].spiketrains
+    assert [list(np.asarray(st.magnitude)) for st in trains] == [[10.0, 70.0, 120.0],
+                                                                [10.0, 55.0]]
+    sim.end()
+
+
+def test_native_rng_draws_like_numpy_rng():
+    sim.setup()
+    a, b = sim.NativeRNG(seed=7), sim.NumpyRNG(seed=7)
+    assert np.array_equal(a.next(5, "uniform", {"low": 0, "high": 1}),
+                          b.next(5, "uniform", {"low": 0, "high": 1}))
+    sim.end()
