@@ -95,7 +95,17 @@ class _State(common.control.BaseState):
         self.t = 0.0
         self.t_start = 0.0
         self.segment_counter += 1
-        self.result = None
+        self._result, self._stale = None, False
+
+    @property
+    def result(self):
+        """The results up to now, simulated when first needed: each run simulates from t = 0,
+        so the steps of a run with callbacks are simulated only when a callback reads data,
+        and once at the end of `run()` (cost linear, not quadratic, in the callbacks)."""
+        if self._stale:
+            result = _simulate(self) if self.t > 0 else None
+            self._result, self._stale = result, False
+        return self._result
 
     def run(self, simtime):
         self.run_until(self.t + simtime)
@@ -103,7 +113,7 @@ class _State(common.control.BaseState):
     def run_until(self, tstop):
         self.t = tstop
         self.running = True
-        self.result = _simulate(self) if self.t > 0 else None
+        self._result, self._stale = None, True
 
 
 state = _State()
@@ -699,7 +709,20 @@ def end(compatible_output=True):
     state.write_on_end = []
 
 
-run, run_until = common.build_run(_sim)
+_run, _run_until = common.build_run(_sim)
+
+
+def run_until(time_point, callbacks=None):
+    t = _run_until(time_point, callbacks)
+    state.result  # noqa: B018 - simulate now: run() does the work and raises its errors
+    return t
+
+
+def run(simtime, callbacks=None):
+    return run_until(state.t + simtime, callbacks)
+
+
+run.__doc__, run_until.__doc__ = _run.__doc__, _run_until.__doc__
 run_for = run
 reset = common.build_reset(_sim)
 initialize = common.initialize

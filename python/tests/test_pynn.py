@@ -316,3 +316,48 @@ def test_native_rng_draws_like_numpy_rng():
     assert np.array_equal(a.next(5, "uniform", {"low": 0, "high": 1}),
                           b.next(5, "uniform", {"low": 0, "high": 1}))
     sim.end()
+
+
+def test_callbacks_that_read_nothing_cost_one_simulation(monkeypatch):
+    # each run simulates from t = 0: the steps between callbacks are simulated only when a
+    # callback reads data, and the results are those of one run
+    def network():
+        sim.setup(timestep=0.1)
+        src = sim.Population(20, sim.SpikeSourcePoisson(rate=50.0))
+        cells = sim.Population(10, sim.IF_curr_exp(tau_refrac=2.0))
+        sim.Projection(src, cells, sim.FixedProbabilityConnector(0.5, rng=sim.NumpyRNG(3)),
+                       sim.StaticSynapse(weight=2.0, delay=1.0))
+        cells.record(["spikes", "v"])
+        return cells
+
+    cells = network()
+    sim.run(200.0)
+    want = cells.get_data().segments[-1]
+    sim.end()
+
+    calls = []
+    real = sim._simulate
+    monkeypatch.setattr(sim, "_simulate", lambda st: calls.append(st.t) or real(st))
+    cells = network()
+    ticks = []
+    sim.run(200.0, callbacks=[lambda t: ticks.append(t) or t + 1.0])
+    assert len(ticks) == 201 and calls == [200.0]
+    got = cells.get_data().segments[-1]
+    assert [list(s) for s in got.spiketrains] == [list(s) for s in want.spiketrains]
+    assert np.array_equal(got.analogsignals[0].magnitude, want.analogsignals[0].magnitude)
+    sim.end()
+
+    # a callback that reads counts sees the run up to its time
+    calls.clear()
+    cells = network()
+    seen = []
+
+    def count(t):
+        seen.append(sum(cells.get_spike_counts().values()))
+        return t + 50.0
+
+    sim.run(200.0, callbacks=[count])
+    assert calls == [50.0, 100.0, 150.0, 200.0] and seen[0] == 0
+    assert seen == sorted(seen) and seen[-1] > 0
+    assert sum(cells.get_spike_counts().values()) == sum(len(s) for s in want.spiketrains)
+    sim.end()
