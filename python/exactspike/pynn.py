@@ -297,6 +297,12 @@ def _root(p):
 class Assembly(common.Assembly):
     _simulator = _sim
 
+    @property
+    def local_size(self):
+        # (one process: every cell is local; PyNN's connectors ask it for their progress
+        # callback, and common.Assembly lacks it)
+        return self.size
+
 
 class PopulationView(common.PopulationView):
     _assembly_class = Assembly

@@ -361,3 +361,14 @@ def test_callbacks_that_read_nothing_cost_one_simulation(monkeypatch):
     assert seen == sorted(seen) and seen[-1] > 0
     assert sum(cells.get_spike_counts().values()) == sum(len(s) for s in want.spiketrains)
     sim.end()
+
+
+def test_connector_progress_callback_onto_an_assembly():
+    sim.setup()
+    a = sim.Population(4, sim.IF_curr_exp())
+    b = sim.Population(3, sim.IF_curr_exp())
+    progress = []
+    prj = sim.Projection(a, a + b, sim.AllToAllConnector(callback=progress.append),
+                         sim.StaticSynapse(weight=0.1), receptor_type="excitatory")
+    assert len(prj) == 4 * 7 and len(progress) == 7  # (one report per target cell)
+    sim.end()
