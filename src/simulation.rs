@@ -64,11 +64,16 @@ pub struct Guards {
 pub const GUARD_EVERY: u32 = 4096;
 
 /// A run stops ([`Stop::Stalled`]) after [`STALL_INSTANTS`] instants in a row, each at most
-/// this many float steps after the one before: spikes causing spikes within a float step of
-/// time (a delay rounded up to the next float, say), whose order is rounding, not dynamics.
+/// this many float steps (or [`STALL_FLOOR`]) after the one before: spikes causing spikes
+/// within a float step of time (a delay rounded up to the next float, say), whose order is
+/// rounding, not dynamics.
 pub const STALL_ULPS: f64 = 4.0;
 /// See [`STALL_ULPS`].
 pub const STALL_INSTANTS: u32 = 1 << 16;
+/// The step below which an instant counts as stalled whatever its float steps \[ms\]: near
+/// t = 0 floats are dense, and a chain through a delay of 1e-300 ms from t = 0 would
+/// otherwise creep on for ~10^285 spikes before its steps shrink to float steps.
+pub const STALL_FLOOR: f64 = 1e-18;
 
 /// How far [`Simulation::advance_until`] got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -325,7 +330,8 @@ impl Simulation {
             }
             let before = self.now;
             self.batch(t)?;
-            self.stalled = if t - before <= STALL_ULPS * (before.next_up() - before) {
+            let step = (STALL_ULPS * (before.next_up() - before)).max(STALL_FLOOR);
+            self.stalled = if t - before <= step {
                 self.stalled + 1
             } else {
                 0

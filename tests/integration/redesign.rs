@@ -292,6 +292,22 @@ fn time_that_stops_advancing_stops_the_run() {
         assert!((0.0..1e-9).contains(&after_first), "{after_first}");
         assert!(s.neuron_spikes >= 1 << 16, "{}", s.neuron_spikes);
     }
+    // the same from t = 0 (a neuron starting at threshold onto itself): floats are dense
+    // there, each spike comes 1e-300 ms after the last, far more than a float step
+    let sc = json!({"duration": 1.0,
+        "populations": [{"name": "a", "size": 1, "model": "lif",
+                         "params": {"tau_m": 10.0, "v_th": -55.0, "v_init": -55.0}}],
+        "connections": [{"from": "a", "to": "a", "rule": "all_to_all", "autapses": true,
+                         "weight": 20.0, "delay": 1e-300}]});
+    std::fs::write(&f, sc.to_string()).unwrap();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("zero{threads}"));
+        let o = run_file(&f, &out, &["--threads", threads, "--max-wall", "60"]);
+        assert_exit(&o, 3);
+        let s = Results::open(&out).unwrap().summary;
+        assert_eq!(s.stopped.as_deref(), Some("stalled"));
+        assert!(s.simulated_until < 1e-290, "{}", s.simulated_until);
+    }
 }
 
 #[test]
