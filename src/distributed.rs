@@ -145,6 +145,8 @@ impl Distributed {
                 max_events: None,
                 // (each of this rank's partitions its share)
                 max_queue_bytes: guards.max_queue_bytes.map(|m| m / parts),
+                // (a window may be the whole run: its records stay until it ends)
+                count_records: true,
                 ..guards.clone()
             });
         }

@@ -368,6 +368,8 @@ impl Parallel {
                 interrupt: guards.interrupt.clone(),
                 // (each partition's queue its share)
                 max_queue_bytes: guards.max_queue_bytes.map(|m| m / parts),
+                // (a window may be the whole run: its records stay until it ends)
+                count_records: true,
             });
         }
     }

@@ -186,6 +186,9 @@ pub fn run_on(
         deadline: opts.max_wall.and_then(|w| started.checked_add(w)),
         interrupt: opts.stop.clone(),
         max_queue_bytes: Some(queue_budget),
+        // (one simulation's records go to disk every `buffer_rows`; a threaded or
+        // distributed runner counts its partitions' own)
+        count_records: false,
     });
     sim.set_buffer_limit(opts.buffer_rows);
     let mut stop = None;

@@ -172,6 +172,13 @@ pub struct Output {
 }
 
 impl Output {
+    /// Bytes of the record buffers (their capacity, not only their length).
+    pub fn reserved_bytes(&self) -> usize {
+        self.spikes.capacity() * std::mem::size_of::<Spike>()
+            + self.voltages.capacity() * std::mem::size_of::<VoltageSample>()
+            + self.weights.capacity() * std::mem::size_of::<WeightSample>()
+    }
+
     /// Index of population or input `name` in [`names`](Self::names).
     pub fn population_index(&self, name: &str) -> Option<u32> {
         self.names.iter().position(|n| n == name).map(|p| p as u32)

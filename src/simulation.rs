@@ -28,6 +28,7 @@ use crate::records::{
 use std::time::Instant;
 
 mod delivery;
+mod guards;
 mod meta;
 mod runs;
 mod settle;
@@ -58,6 +59,11 @@ pub struct Guards {
     /// ([`Stop::MaxMemory`]): checked with the others, against its buffers and their next
     /// growth, so that a queue growing without bound stops before an allocation fails.
     pub max_queue_bytes: Option<u64>,
+    /// Count the records this simulation holds against `max_queue_bytes` too, twice (their
+    /// merge at the end copies them): for a partition of a threaded or distributed run,
+    /// which keeps its records until its window ends (the whole run without connections
+    /// between neurons), and for a run whose records are all kept in memory (Python).
+    pub count_records: bool,
 }
 
 /// Events processed within one instant between two guard checks.
@@ -349,31 +355,6 @@ impl Simulation {
         }
         self.now = self.now.max(end);
         self.check_guards().map(|_| Advance::Reached)
-    }
-
-    /// Total count the `max_events` guard compares: deliveries plus spikes.
-    fn guarded_events(&self) -> u64 {
-        let s = &self.out.stats;
-        s.events + s.neuron_spikes + s.source_spikes
-    }
-
-    fn check_guards(&self) -> Result<(), Stop> {
-        let g = &self.guards;
-        if g.max_events.is_some_and(|m| self.guarded_events() >= m) {
-            return Err(Stop::MaxEvents);
-        }
-        if g.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(Stop::MaxWall);
-        }
-        if g.max_queue_bytes
-            .is_some_and(|m| self.queue.reserved_bytes() as u64 > m)
-        {
-            return Err(Stop::MaxMemory);
-        }
-        match g.interrupt.as_ref().and_then(StopFlag::requested) {
-            Some(stop) => Err(stop),
-            None => Ok(()),
-        }
     }
 
     /// Removes and returns, sorted, the spikes and samples recorded so far: all of them are

@@ -278,6 +278,8 @@ fn simulate(
     sim.set_guards(Guards {
         interrupt: Some(stop.clone()),
         max_queue_bytes: Some(budget),
+        // (every record is kept for Python)
+        count_records: true,
         ..Guards::default()
     });
     for k in 1..=SLICES {
@@ -286,9 +288,10 @@ fn simulate(
         match py.detach(|| sim.advance_until(end)) {
             Err(Stop::MaxMemory) => {
                 return Err(pyo3::exceptions::PyMemoryError::new_err(format!(
-                    "stopped at t = {} ms: the events in flight (spikes on their way) need \
-                     more than the {budget} bytes max_memory leaves after the network; raise \
-                     max_memory or shorten the delays or rates that keep them in flight",
+                    "stopped at t = {} ms: the events in flight (spikes on their way) and the \
+                     records kept need more than the {budget} bytes max_memory leaves after \
+                     the network; raise max_memory, record less, or shorten the delays or \
+                     rates that keep spikes in flight",
                     sim.now()
                 )))
             }

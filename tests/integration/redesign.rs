@@ -269,6 +269,28 @@ fn a_queue_outgrowing_max_memory_stops_cleanly() {
 }
 
 #[test]
+fn records_held_by_threads_count_against_max_memory() {
+    // no connections between neurons: a thread's window is the whole run, and it holds its
+    // records until the window ends; 50 neurons firing at ~10^6/ms would fill the memory
+    let tmp = TempDir::new("record-memory");
+    let sc = json!({"duration": 1000.0,
+        "populations": [{"name": "a", "size": 50, "model": "lif",
+                         "params": {"tau_m": 1e-6, "v_th": -55.0, "i_bias": 20.0}}]});
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    let out = tmp.path().join("out");
+    let o = run_file(
+        &f,
+        &out,
+        &["--max-memory", "64M", "--threads", "2", "--max-wall", "120"],
+    );
+    assert_exit(&o, 3);
+    let s = Results::open(&out).unwrap().summary;
+    assert_eq!(s.stopped.as_deref(), Some("max_memory"));
+    assert!(s.simulated_until > 0.0 && s.simulated_until < 1000.0);
+}
+
+#[test]
 fn time_that_stops_advancing_stops_the_run() {
     // two neurons exciting each other through a delay of 1e-300 ms: from their first spike
     // on, each spike causes the next one float step later
