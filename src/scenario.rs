@@ -251,24 +251,35 @@ pub(crate) fn typed<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T, Sc
 }
 
 /// serde's "invalid type: floating point `2.5`, expected usize" in the user's terms: a
-/// whole number and its range (a JSON integer beyond 2⁶⁴ arrives as a float).
+/// whole number written as one, and for the seed its range (a JSON integer past 2⁶⁴
+/// arrives as a float; other fields' ranges are checked, and named, when the network is
+/// built).
 fn whole_number_message(message: String) -> String {
-    const UNSIGNED: [(&str, u64); 5] = [
-        ("usize", usize::MAX as u64),
-        ("u64", u64::MAX),
-        ("u32", u32::MAX as u64),
-        ("u16", u16::MAX as u64),
-        ("u8", u8::MAX as u64),
-    ];
-    for (ty, max) in UNSIGNED {
-        if let Some(head) = message.strip_suffix(&format!(", expected {ty}")) {
-            let got = head
-                .strip_prefix("invalid type: ")
-                .or_else(|| head.strip_prefix("invalid value: "))
-                .unwrap_or(head)
-                .replace('`', "");
-            return format!("must be a whole number from 0 to {max}, got {got}");
-        }
+    for ty in ["usize", "u64", "u32", "u16", "u8"] {
+        let Some(head) = message.strip_suffix(&format!(", expected {ty}")) else {
+            continue;
+        };
+        let got = head
+            .strip_prefix("invalid type: ")
+            .or_else(|| head.strip_prefix("invalid value: "))
+            .unwrap_or(head);
+        // (serde prints a float in full: 1e300 in 301 digits)
+        let got = match got.strip_prefix("floating point `").and_then(|r| r.strip_suffix('`')) {
+            Some(x) => match x.parse::<f64>() {
+                Ok(v) if v.abs() >= 1e15 => format!("{v:e}"),
+                _ => x.to_string(),
+            },
+            None => got.replace('`', ""),
+        };
+        let range = if ty == "u64" {
+            format!(" from 0 to {}", u64::MAX)
+        } else {
+            " ≥ 0".to_string()
+        };
+        return format!(
+            "must be a whole number{range}, written without a decimal point or exponent; \
+             got {got}"
+        );
     }
     message
 }

@@ -101,7 +101,7 @@ class _State(common.control.BaseState):
     def result(self):
         """The results up to now, simulated when first needed: each run simulates from t = 0,
         so the steps of a run with callbacks are simulated only when a callback reads data,
-        and once at the end of `run()` (cost linear, not quadratic, in the callbacks)."""
+        and once at the end of `run()` (callbacks that read nothing cost nothing)."""
         if self._stale:
             result = _simulate(self) if self.t > 0 else None
             self._result, self._stale = result, False
@@ -225,7 +225,9 @@ class Recorder(_recording.Recorder):
         return getattr(self, "_cleared_at", 0.0)
 
     def _key(self):
-        return state.result, _name_of(_root(self.population))
+        result, pname = state.result, _name_of(_root(self.population))
+        # (a population made after the last run has no data in it yet)
+        return (result if result is not None and pname in result.populations else None), pname
 
     def _get_spiketimes(self, ids, clear=False):
         result, pname = self._key()
@@ -323,7 +325,9 @@ class PopulationView(common.PopulationView):
             self.grandparent._parameters[pname][rows] = value
 
     def _set_initial_value_array(self, variable, initial_values):
-        _warn_if_running()
+        # (a population made after a run sets its defaults here too: nothing to warn about)
+        if variable in self.initial_values:
+            _warn_if_running()
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -399,13 +403,17 @@ class Population(common.Population):
         state.populations.append(self)
 
     def _set_initial_value_array(self, variable, initial_values):
-        _warn_if_running()
+        # (a population made after a run sets its defaults here too: nothing to warn about)
+        if variable in self.initial_values:
+            _warn_if_running()
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
 
     def _get_parameters(self, *names):
-        return ParameterSpace({n: simplify(self._parameters[n]) for n in names},
+        # (spike times stay one Sequence per cell: ParameterSpace refuses a lone Sequence)
+        return ParameterSpace({n: self._parameters[n] if n == "spike_times"
+                               else simplify(self._parameters[n]) for n in names},
                               shape=(self.local_size,))
 
     def _set_parameters(self, parameter_space):
@@ -719,8 +727,14 @@ _run, _run_until = common.build_run(_sim)
 
 
 def run_until(time_point, callbacks=None):
-    t = _run_until(time_point, callbacks)
-    state.result  # noqa: B018 - simulate now: run() does the work and raises its errors
+    before = state.t, state._result, state._stale
+    try:
+        t = _run_until(time_point, callbacks)
+        state.result  # noqa: B018 - simulate now: run() does the work and raises its errors
+    except BaseException:
+        # a run that fails leaves the state as it was (reset() and end() still work)
+        state.t, state._result, state._stale = before
+        raise
     return t
 
 

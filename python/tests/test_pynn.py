@@ -281,12 +281,42 @@ def test_a_clear_does_not_hide_the_next_trial_after_reset():
 
 
 def test_initializing_after_a_run_warns():
+    import warnings
+
     sim.setup()
     c = sim.Population(1, sim.IF_curr_exp())
     c.initialize(v=-60.0)  # before any run: silent
     sim.run(10.0)
     with pytest.warns(UserWarning, match="initial value set after run"):
         c.initialize(v=-55.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # a population made after a run sets its defaults: silent, and has no data yet
+        late = sim.Population(2, sim.IF_curr_exp())
+        late.record("spikes")
+        assert [len(st) for st in late.get_data().segments[-1].spiketrains] == [0, 0]
+    sim.end()
+
+
+def test_a_failed_run_leaves_the_state_as_it_was():
+    sim.setup()
+    sim.Population(1, sim.IF_curr_exp(i_offset=1.0)).record("spikes")
+    sim.run(10.0)
+    bad = sim.Population(3, sim.SpikeSourcePoisson(rate=[1.0, 2.0, 3.0]))
+    with pytest.raises(NotImplementedError, match="rate"):
+        sim.run(10.0)
+    assert sim.get_current_time() == 10.0
+    with pytest.warns(UserWarning, match="from t = 0"):
+        bad.set(rate=1.0)  # mended
+    sim.reset()  # works: the failed run is not re-simulated
+    sim.end()
+
+
+def test_spike_times_of_a_homogeneous_source_read_back():
+    sim.setup()
+    src = sim.Population(3, sim.SpikeSourceArray(spike_times=[1.0, 2.0]))
+    got = src.get("spike_times")
+    assert [list(s.value) for s in got] == [[1.0, 2.0]] * 3
     sim.end()
 
 
@@ -310,11 +340,18 @@ def test_spike_times_set_between_runs_keep_what_was_emitted():
     sim.end()
 
 
-def test_native_rng_draws_like_numpy_rng():
+def test_native_rng_works_where_pynn_scripts_use_it():
+    # (an alias of NumpyRNG: what is checked is that PyNN's connectors and distributions
+    # accept it from this module, as PyNN's random_numbers example uses it)
     sim.setup()
-    a, b = sim.NativeRNG(seed=7), sim.NumpyRNG(seed=7)
-    assert np.array_equal(a.next(5, "uniform", {"low": 0, "high": 1}),
-                          b.next(5, "uniform", {"low": 0, "high": 1}))
+    a, b = sim.Population(10, sim.IF_curr_exp()), sim.Population(10, sim.IF_curr_exp())
+    pairs = []
+    for rng in (sim.NativeRNG(seed=7), sim.NumpyRNG(seed=7)):
+        w = sim.RandomDistribution("uniform", (0.1, 0.2), rng=rng)
+        prj = sim.Projection(a, b, sim.FixedProbabilityConnector(0.3, rng=rng),
+                             sim.StaticSynapse(weight=w))
+        pairs.append(prj.get("weight", format="list"))
+    assert pairs[0] == pairs[1] and len(pairs[0]) > 0
     sim.end()
 
 

@@ -106,12 +106,17 @@ fn wrong_type() {
     expect_error(
         set(base(), "/populations/0/size", json!(-3)),
         "populations[0].size",
-        "must be a whole number from 0 to",
+        "must be a whole number ≥ 0",
     );
     expect_error(
         set(base(), "/populations/0/size", json!(2.5)),
         "populations[0].size",
-        "got floating point 2.5",
+        "got 2.5",
+    );
+    expect_error(
+        set(base(), "/populations/0/size", json!(1e300)),
+        "populations[0].size",
+        "got 1e300",
     );
     // (a JSON integer past 2^64 reaches the parser as a float)
     expect_error(
