@@ -264,7 +264,10 @@ fn whole_number_message(message: String) -> String {
             .or_else(|| head.strip_prefix("invalid value: "))
             .unwrap_or(head);
         // (serde prints a float in full: 1e300 in 301 digits)
-        let got = match got.strip_prefix("floating point `").and_then(|r| r.strip_suffix('`')) {
+        let got = match got
+            .strip_prefix("floating point `")
+            .and_then(|r| r.strip_suffix('`'))
+        {
             Some(x) => match x.parse::<f64>() {
                 Ok(v) if v.abs() >= 1e15 => format!("{v:e}"),
                 _ => x.to_string(),
