@@ -35,11 +35,12 @@ pub enum ScenarioError {
 }
 
 impl ScenarioError {
-    /// An [`Invalid`](Self::Invalid) error.
+    /// An [`Invalid`](Self::Invalid) error. Control characters (from keys or values the
+    /// user wrote) are shown escaped, so that the message stays one line.
     pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
         ScenarioError::Invalid {
-            path: path.into(),
-            message: message.into(),
+            path: one_line(path.into()),
+            message: one_line(message.into()),
         }
     }
 
@@ -50,6 +51,22 @@ impl ScenarioError {
             _ => None,
         }
     }
+}
+
+/// `s` with its control characters escaped (`\n` as the two characters `\` `n`).
+fn one_line(s: String) -> String {
+    if !s.chars().any(char::is_control) {
+        return s;
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Why writing results failed.

@@ -357,13 +357,16 @@ impl Parallel {
     }
 
     /// Sets the limits: the deadline and stop flag hold within windows, the event limit is
-    /// checked between windows.
+    /// checked between windows for the total and within them for each partition's own.
     pub fn set_guards(&mut self, guards: Guards) {
         self.max_events = guards.max_events;
         let parts = self.parts.len().max(1) as u64;
         for p in &mut self.parts {
             p.set_guards(Guards {
-                max_events: None,
+                // (also each partition's own: a window may be the whole run, and the
+                // total is checked only between windows; a run then stops within a
+                // partition count times the limit)
+                max_events: guards.max_events,
                 deadline: guards.deadline,
                 interrupt: guards.interrupt.clone(),
                 // (each partition's queue its share)

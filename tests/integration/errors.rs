@@ -97,6 +97,19 @@ fn unknown_key_with_suggestion() {
 }
 
 #[test]
+fn keys_and_names_with_control_characters_stay_on_one_line() {
+    let tmp = TempDir::new("err-newline");
+    for (pointer, path) in [("/a\nb", "a\\nb"), ("/inputs/0/kind", "inputs[0].kind")] {
+        let s = set(base(), pointer, json!("x\ny"));
+        let (o, _) = run_json(tmp.path(), &s);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(path), "{stderr}");
+    }
+}
+
+#[test]
 fn wrong_type() {
     expect_error(
         set(base(), "/populations/0/params/tau_m", json!("ten")),

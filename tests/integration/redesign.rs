@@ -291,6 +291,35 @@ fn records_held_by_threads_count_against_max_memory() {
 }
 
 #[test]
+fn max_events_holds_within_a_thread_window() {
+    // (no connections between neurons: a window is the whole run, checked only at its end)
+    let tmp = TempDir::new("events-window");
+    let sc = json!({"duration": 50.0,
+        "populations": [{"name": "a", "size": 50, "model": "lif",
+                         "params": {"tau_m": 1e-6, "v_th": -55.0, "i_bias": 20.0}}]});
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    let out = tmp.path().join("out");
+    let o = run_file(
+        &f,
+        &out,
+        &[
+            "--max-events",
+            "100000",
+            "--threads",
+            "2",
+            "--max-wall",
+            "60",
+        ],
+    );
+    assert_exit(&o, 3);
+    let s = Results::open(&out).unwrap().summary;
+    assert_eq!(s.stopped.as_deref(), Some("max_events"));
+    // each thread stops at the limit for its own events: at most twice it in all
+    assert!(s.neuron_spikes <= 2 * 100_000 + 2, "{}", s.neuron_spikes);
+}
+
+#[test]
 fn time_that_stops_advancing_stops_the_run() {
     // two neurons exciting each other through a delay of 1e-300 ms: from their first spike
     // on, each spike causes the next one float step later
