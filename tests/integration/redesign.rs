@@ -4,6 +4,7 @@
 
 use crate::util::*;
 use exactspike::build;
+use exactspike::records::Summary;
 use exactspike::results::Results;
 use exactspike::scenario::parse_str;
 use serde_json::{json, Value};
@@ -268,52 +269,34 @@ fn a_queue_outgrowing_max_memory_stops_cleanly() {
     }
 }
 
-#[test]
-fn records_held_by_threads_count_against_max_memory() {
-    // no connections between neurons: a thread's window is the whole run, and it holds its
-    // records until the window ends; 50 neurons firing at ~10^6/ms would fill the memory
-    let tmp = TempDir::new("record-memory");
-    let sc = json!({"duration": 1000.0,
+/// Runs 50 neurons firing at ~10^6/ms, with no connections between neurons (so a thread's
+/// window is the whole run, its records held and its events counted by it alone until the
+/// window ends), with `--threads 2` and `flags`; the summary.
+fn fast_firing_with_two_threads(name: &str, duration: f64, flags: &[&str]) -> Summary {
+    let tmp = TempDir::new(name);
+    let sc = json!({"duration": duration,
         "populations": [{"name": "a", "size": 50, "model": "lif",
                          "params": {"tau_m": 1e-6, "v_th": -55.0, "i_bias": 20.0}}]});
     let f = tmp.path().join("s.json");
     std::fs::write(&f, sc.to_string()).unwrap();
     let out = tmp.path().join("out");
-    let o = run_file(
-        &f,
-        &out,
-        &["--max-memory", "64M", "--threads", "2", "--max-wall", "120"],
-    );
+    let mut args = vec!["--threads", "2", "--max-wall", "120"];
+    args.extend_from_slice(flags);
+    let o = run_file(&f, &out, &args);
     assert_exit(&o, 3);
-    let s = Results::open(&out).unwrap().summary;
+    Results::open(&out).unwrap().summary
+}
+
+#[test]
+fn records_held_by_threads_count_against_max_memory() {
+    let s = fast_firing_with_two_threads("record-memory", 1000.0, &["--max-memory", "64M"]);
     assert_eq!(s.stopped.as_deref(), Some("max_memory"));
     assert!(s.simulated_until > 0.0 && s.simulated_until < 1000.0);
 }
 
 #[test]
 fn max_events_holds_within_a_thread_window() {
-    // (no connections between neurons: a window is the whole run, checked only at its end)
-    let tmp = TempDir::new("events-window");
-    let sc = json!({"duration": 50.0,
-        "populations": [{"name": "a", "size": 50, "model": "lif",
-                         "params": {"tau_m": 1e-6, "v_th": -55.0, "i_bias": 20.0}}]});
-    let f = tmp.path().join("s.json");
-    std::fs::write(&f, sc.to_string()).unwrap();
-    let out = tmp.path().join("out");
-    let o = run_file(
-        &f,
-        &out,
-        &[
-            "--max-events",
-            "100000",
-            "--threads",
-            "2",
-            "--max-wall",
-            "60",
-        ],
-    );
-    assert_exit(&o, 3);
-    let s = Results::open(&out).unwrap().summary;
+    let s = fast_firing_with_two_threads("events-window", 50.0, &["--max-events", "100000"]);
     assert_eq!(s.stopped.as_deref(), Some("max_events"));
     // each thread stops at the limit for its own events: at most twice it in all
     assert!(s.neuron_spikes <= 2 * 100_000 + 2, "{}", s.neuron_spikes);
