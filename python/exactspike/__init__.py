@@ -122,7 +122,8 @@ def run(scenario: Any, *, max_memory: int | None = None, threads: int = 1) -> "R
     Raises :class:`ScenarioError` (a ``ValueError``) for an invalid scenario; its message
     names the JSON path (``populations[0].params.tau_m: must be > 0 ms, got -1``) and so
     does its ``path`` attribute. Raises ``MemoryError`` when the spikes in flight (rate ×
-    delay) outgrow what ``max_memory`` leaves after the network.
+    delay) and the records kept (counted twice: they are copied into the result) outgrow
+    what ``max_memory`` leaves after the network.
     """
     if isinstance(scenario, Network):
         arrays: list = []
