@@ -129,7 +129,12 @@ fn wrong_type() {
     expect_error(
         set(base(), "/populations/0/size", json!(1e300)),
         "populations[0].size",
-        "got 1e300",
+        "got 1e+300",
+    );
+    expect_error(
+        set(base(), "/populations/0/size", json!(1e-300)),
+        "populations[0].size",
+        "got 1e-300",
     );
     // (a JSON integer past 2^64 reaches the parser as a float)
     expect_error(
