@@ -369,20 +369,9 @@ impl Parallel {
     /// checked between windows for the total and within them for each partition's own.
     pub fn set_guards(&mut self, guards: Guards) {
         self.max_events = guards.max_events;
-        let parts = self.parts.len().max(1) as u64;
+        let parts = self.parts.len() as u64;
         for p in &mut self.parts {
-            p.set_guards(Guards {
-                // (also each partition's own: a window may be the whole run, and the
-                // total is checked only between windows; a run then stops within a
-                // partition count times the limit)
-                max_events: guards.max_events,
-                deadline: guards.deadline,
-                interrupt: guards.interrupt.clone(),
-                // (each partition's queue its share)
-                max_queue_bytes: guards.max_queue_bytes.map(|m| m / parts),
-                // (a window may be the whole run: its records stay until it ends)
-                count_records: true,
-            });
+            p.set_guards(guards.for_partition(parts));
         }
     }
 

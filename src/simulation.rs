@@ -66,6 +66,21 @@ pub struct Guards {
     pub count_records: bool,
 }
 
+impl Guards {
+    /// The guards of one of `parts` partitions of a threaded or distributed run: the same
+    /// deadline and stop flag; the event limit for its own events too (a window may be the
+    /// whole run and the total is checked only between windows, so a run stops within
+    /// `parts` times the limit); its share of the queue's budget, its records counted (they
+    /// stay until its window ends).
+    pub fn for_partition(&self, parts: u64) -> Guards {
+        Guards {
+            max_queue_bytes: self.max_queue_bytes.map(|m| m / parts.max(1)),
+            count_records: true,
+            ..self.clone()
+        }
+    }
+}
+
 /// Events processed within one instant between two guard checks.
 pub const GUARD_EVERY: u32 = 4096;
 
