@@ -72,6 +72,7 @@ fn jeffress(itd: f64) -> Scenario {
         }],
         inputs: vec![ear("left", left_delay), ear("right", right_delay)],
         connections: vec![connect("left", 1.0), connect("right", -1.0)],
+        currents: vec![],
         record: Some(Record {
             spikes: Some(vec!["detectors".into()]),
             voltage: vec![],

@@ -4,7 +4,8 @@
 //! 1. [`names`]: the namespace of populations and inputs;
 //! 2. [`models`]: each population through its model's [`BuildModel`](models::BuildModel);
 //! 3. [`inputs`]: each input through its kind's [`BuildInput`](inputs::BuildInput);
-//! 4. [`connections`]: synapses, weights, delays, the CSR, plasticity;
+//! 4. [`connections`]: synapses, weights, delays, the CSR, plasticity, and [`currents`]:
+//!    injected step currents;
 //! 5. [`record`]: spike recording, voltage and weight probes.
 //!
 //! Names are resolved, ranges checked and random values drawn here; every error carries the
@@ -13,6 +14,7 @@
 //! large is allocated.
 
 pub mod connections;
+pub mod currents;
 pub mod inputs;
 pub mod models;
 pub mod names;
@@ -162,7 +164,8 @@ fn build_inner(
     }
     let mut budget = Budget::new(limits.max_memory);
     let names = names::Names::new(sc)?;
-    let populations = build_populations(sc, &mut budget)?;
+    let mut populations = build_populations(sc, &mut budget)?;
+    let currents = currents::build(sc, &names, &mut populations, &mut budget)?;
     let n_neurons = populations.iter().map(|p| p.neurons.len()).sum::<usize>();
     let inputs = build_inputs(sc, limits, &mut budget)?;
     let n_sources: usize = inputs.iter().map(|i| i.sources.len()).sum();
@@ -193,6 +196,7 @@ fn build_inner(
         connectivity: conns.connectivity,
         record_populations: rec.populations,
         record_inputs: rec.inputs,
+        currents,
         probes: rec.probes,
         weight_probes: rec.weight_probes,
         plasticity: conns.plasticity,

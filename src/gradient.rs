@@ -154,7 +154,7 @@ impl Evaluation {
 
 /// Runs `sc` and returns `loss` and its gradient with respect to every weight, delay,
 /// `tau_m`, receptor `tau`, `v_th` and `i_bias`. Models: `lif` with delta, exp and alpha
-/// receptors, bias and refractoriness; no adaptation, no plasticity (refused with the path
+/// receptors, bias and refractoriness; no adaptation, plasticity or injected currents (refused with the path
 /// of what is not supported).
 pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation, GradientError> {
     check_supported(sc)?;
@@ -376,6 +376,12 @@ fn check_supported(sc: &Scenario) -> Result<(), ScenarioError> {
                 "gradients of plastic connections are not defined; remove the plasticity",
             ));
         }
+    }
+    if !sc.currents.is_empty() {
+        return Err(ScenarioError::invalid(
+            "currents",
+            "gradients do not cover injected currents yet; use i_bias for a constant drive",
+        ));
     }
     Ok(())
 }

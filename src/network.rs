@@ -48,6 +48,20 @@ pub struct Probe {
     pub times: Vec<f64>,
 }
 
+/// A current injected into some neurons of one population: a step function of time
+/// (`docs/scenario-format.md`, currents), added to their `i_bias`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurrentSteps {
+    /// The population.
+    pub population: PopulationId,
+    /// Local indices of the driven neurons, distinct.
+    pub neurons: Vec<u32>,
+    /// When the amplitude changes \[ms\], strictly increasing, each ≥ 0.
+    pub times: Vec<f64>,
+    /// The amplitude from the matching time on \[mV\] (0 before the first).
+    pub amplitudes: Vec<f64>,
+}
+
 /// Weight sampling of some synapses of one connection.
 #[derive(Clone, Debug)]
 pub struct WeightProbe {
@@ -89,6 +103,8 @@ pub struct Network {
     pub record_populations: Vec<bool>,
     /// Which inputs' spikes are recorded (input index).
     pub record_inputs: Vec<bool>,
+    /// Injected currents.
+    pub currents: Vec<CurrentSteps>,
     /// Voltage probes.
     pub probes: Vec<Probe>,
     /// Weight probes.

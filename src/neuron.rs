@@ -113,6 +113,12 @@ pub trait NeuronModel {
     }
     /// Membrane potential at time `t` (≥ the neuron's current time), state unchanged.
     fn v_at(&self, i: usize, t: f64) -> f64;
+    /// Readies the population for [`set_drive`](Self::set_drive): an injected current
+    /// drives some of its neurons (called once, by the build; may change the layout).
+    fn expect_drive(&mut self);
+    /// Sets the injected drive of neuron `i` \[mV\] (added to its `i_bias`) from its current
+    /// time on. Only after [`expect_drive`](Self::expect_drive).
+    fn set_drive(&mut self, i: usize, drive: f64);
 }
 
 /// The registration table of neuron models: one line per model, `Variant(type)`, where
@@ -184,6 +190,12 @@ macro_rules! neuron_models {
             #[inline]
             fn v_at(&self, i: usize, t: f64) -> f64 {
                 match self { $(Population::$variant(p) => p.v_at(i, t),)+ }
+            }
+            fn expect_drive(&mut self) {
+                match self { $(Population::$variant(p) => p.expect_drive(),)+ }
+            }
+            fn set_drive(&mut self, i: usize, drive: f64) {
+                match self { $(Population::$variant(p) => p.set_drive(i, drive),)+ }
             }
         }
     };

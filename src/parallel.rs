@@ -286,6 +286,7 @@ fn assemble(
         } else {
             vec![false; net.inputs.len()]
         },
+        currents: net.currents.clone(),
         probes: net.probes.clone(),
         weight_probes,
         plasticity,

@@ -27,11 +27,15 @@ use std::collections::BinaryHeap;
 /// Most items [`EventQueue::peek_event`] looks through in the heap's first bucket.
 const PEEK_SCAN: usize = 8;
 
+/// Keys of current steps within the sample class: above every insertion counter.
+const CURRENT_KEYS: u64 = 1 << 61;
+
 /// What happens first at one instant; lower classes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Class {
-    /// Voltage samples see the state before any event at the same time.
+    /// Voltage samples see the state before any event at the same time; then injected
+    /// currents change (they move no potential, only its course from then on).
     Sample = 0,
     /// A neuron's own threshold crossing precedes arrivals at the same time.
     Crossing = 1,
@@ -78,6 +82,11 @@ pub enum Event {
         /// No target appears twice in the group.
         distinct: bool,
     },
+    /// Injected current `current` takes its next amplitude.
+    Current {
+        /// Index of the current in the network.
+        current: u32,
+    },
     /// Deliver the next delay group of a spike's row (rows of several delay groups are
     /// walked by one pending entry per spike; the walk's state is the simulation's).
     Walk {
@@ -91,7 +100,9 @@ pub enum Event {
 impl Event {
     fn class(&self) -> Class {
         match self {
-            Event::Sample { .. } | Event::WeightSample { .. } => Class::Sample,
+            Event::Sample { .. } | Event::WeightSample { .. } | Event::Current { .. } => {
+                Class::Sample
+            }
             Event::Crossing { .. } => Class::Crossing,
             Event::Source { .. } => Class::Source,
             Event::Deliver { .. } | Event::Walk { .. } => Class::Deliver,
@@ -198,6 +209,9 @@ impl EventQueue {
         // canonical order for deliveries (module docs): their first synapse
         let key = match event {
             Event::Deliver { start, .. } => u64::from(start),
+            // after the instant's samples (which see the state before any event), in the
+            // network's order of currents whatever order they were scheduled in
+            Event::Current { current } => CURRENT_KEYS | u64::from(current),
             Event::Walk { slot, start } => {
                 self.walks.push(Reverse(walk_key(time, start, slot)));
                 self.peak = self.peak.max(self.len());
@@ -483,6 +497,33 @@ mod tests {
                         start: 5,
                         end: 6,
                         distinct: true
+                    }
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn current_steps_follow_samples_in_network_order() {
+        let mut q = EventQueue::default();
+        let far = &mut vec![NO_PREDICTION; 8][..];
+        q.push(1.0, Event::Current { current: 2 });
+        q.set_crossing(far, NeuronId(1), Some(1.0));
+        q.push(1.0, Event::Current { current: 0 });
+        q.push(1.0, Event::Sample { probe: 5 });
+        q.push(0.5, Event::Current { current: 9 });
+        let order: Vec<_> = std::iter::from_fn(|| q.pop(far)).collect();
+        assert_eq!(
+            order,
+            vec![
+                (0.5, Event::Current { current: 9 }),
+                (1.0, Event::Sample { probe: 5 }),
+                (1.0, Event::Current { current: 0 }),
+                (1.0, Event::Current { current: 2 }),
+                (
+                    1.0,
+                    Event::Crossing {
+                        neuron: NeuronId(1)
                     }
                 ),
             ]

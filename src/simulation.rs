@@ -27,10 +27,12 @@ use crate::records::{
 };
 use std::time::Instant;
 
+mod currents;
 mod delivery;
 mod guards;
 mod meta;
 mod runs;
+mod samples;
 mod settle;
 mod sources;
 mod walk;
@@ -120,6 +122,7 @@ pub struct Simulation {
     dirty: Vec<NeuronId>,
     probe_next: Vec<usize>,
     weight_probe_next: Vec<usize>,
+    drives: currents::Drives,
     now: f64,
     out: Output,
     guards: Guards,
@@ -198,6 +201,7 @@ impl Simulation {
             dirty: owned.clone().map(NeuronId).collect(),
             probe_next: vec![0; net.probes.len()],
             weight_probe_next: vec![0; net.weight_probes.len()],
+            drives: currents::Drives::new(&net),
             now: 0.0,
             out: Output {
                 names: net.record_names().into_iter().map(String::from).collect(),
@@ -236,6 +240,9 @@ impl Simulation {
         for p in 0..sim.net.weight_probes.len() {
             sim.schedule_weight_probe(p);
         }
+        for c in 0..sim.net.currents.len() {
+            sim.schedule_current(c);
+        }
         sim
     }
 
@@ -252,42 +259,6 @@ impl Simulation {
     /// Current simulation time \[ms\]: every event before it has been processed.
     pub fn now(&self) -> f64 {
         self.now
-    }
-
-    fn schedule_probe(&mut self, p: usize) {
-        if let Some(&t) = self.net.probes[p].times.get(self.probe_next[p]) {
-            self.queue.push(t, Event::Sample { probe: p as u32 });
-        }
-    }
-
-    fn schedule_weight_probe(&mut self, p: usize) {
-        if let Some(&t) = self.net.weight_probes[p]
-            .times
-            .get(self.weight_probe_next[p])
-        {
-            self.queue.push(t, Event::WeightSample { probe: p as u32 });
-        }
-    }
-
-    fn sample_weights(&mut self, probe: usize, t: f64) {
-        let pr = &self.net.weight_probes[probe];
-        for (order, ps) in pr.synapses.iter().enumerate() {
-            if ps.synapse.0 == u32::MAX {
-                continue; // stored in another partition
-            }
-            self.out.weights.push(WeightSample {
-                probe: probe as u32,
-                order: order as u32,
-                connection: pr.connection.0,
-                synapse: ps.index,
-                source: ps.source,
-                target: ps.target,
-                time: t,
-                weight: self.net.connectivity.weight[ps.synapse.index()],
-            });
-        }
-        self.weight_probe_next[probe] += 1;
-        self.schedule_weight_probe(probe);
     }
 
     /// Runs to the end of the scenario's duration and returns the results.
@@ -415,6 +386,7 @@ impl Simulation {
             match ev {
                 Event::Sample { probe } => self.sample(probe as usize, t),
                 Event::WeightSample { probe } => self.sample_weights(probe as usize, t),
+                Event::Current { current } => self.step_current(current as usize, t),
                 Event::Crossing { neuron } => {
                     if self.prefetch {
                         self.hint_crossing();
@@ -672,26 +644,5 @@ impl Simulation {
             Some((at, start)) => self.queue.push(at, Event::Walk { slot, start }),
             None => self.free_walks.push(slot),
         }
-    }
-
-    fn sample(&mut self, probe: usize, t: f64) {
-        let pr = &self.net.probes[probe];
-        let pop = &self.net.populations[pr.population.index()].neurons;
-        let first = self.net.populations[pr.population.index()].offset.0;
-        for (order, &i) in pr.neurons.iter().enumerate() {
-            if !self.owned.contains(&(first + i as u32)) {
-                continue; // owned by another partition
-            }
-            self.out.voltages.push(VoltageSample {
-                probe: probe as u32,
-                order: order as u32,
-                population: pr.population.0,
-                neuron: i as u32,
-                time: t,
-                v: pop.v_at(i, t),
-            });
-        }
-        self.probe_next[probe] += 1;
-        self.schedule_probe(probe);
     }
 }

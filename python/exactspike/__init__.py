@@ -490,6 +490,7 @@ class Network:
         self._populations: list[dict] = []
         self._inputs: list[dict] = []
         self._connections: list[dict] = []
+        self._currents: list[dict] = []
         self._record: dict = {}
 
     def population(self, name: str, size: int, model: LIF | QIF) -> "Network":
@@ -517,6 +518,20 @@ class Network:
         self._connections.append(c)
         return self
 
+    def current(self, target: str, times: Any, amplitudes: Any, *,
+                neurons: Any = None) -> "Network":
+        """Injects a step current into population ``target`` (every neuron, or the indices
+        ``neurons``): ``amplitudes[k]`` [mV, as R·I, added to ``i_bias``] from ``times[k]``
+        [ms] on, 0 before the first time. A DC current ``I`` from ``a`` to ``b`` is
+        ``current(target, [a, b], [I, 0])``."""
+        c = {"to": target, "times": np.asarray(times, dtype=float),
+             "amplitudes": np.asarray(amplitudes, dtype=float)}
+        if neurons is not None:
+            # (a list of ints: large float arrays travel as floats, and indices are integers)
+            c["neurons"] = [int(i) for i in np.asarray(neurons, dtype=np.int64).ravel()]
+        self._currents.append(c)
+        return self
+
     def record(self, spikes: Sequence[str] | None = None, *, voltage: Mapping[str, Any] | None = None,
                every: float | None = None) -> "Network":
         """What to record: the spikes of ``spikes`` (default every neuron population), and
@@ -538,6 +553,8 @@ class Network:
                     "inputs": self._inputs, "connections": self._connections}
         if self.name is not None:
             sc["name"] = self.name
+        if self._currents:
+            sc["currents"] = self._currents
         if self._record:
             sc["record"] = self._record
         return sc

@@ -20,9 +20,12 @@ Supported: cells ``IF_curr_exp``, ``IF_curr_alpha``, ``IF_curr_delta``, sources
 ``SpikeSourceArray`` and ``SpikeSourcePoisson`` (one rate, start and duration per
 population); every connector of PyNN (they generate explicit synapse lists here);
 ``StaticSynapse``, ``TsodyksMarkramSynapse``, ``STDPMechanism`` with ``SpikePairRule`` and
-additive or multiplicative weight dependence; ``record('spikes' | 'v')`` and ``get_data()``
-(Neo). Everything else is refused rather than approximated: conductance-based cells,
-current sources and other cell types are not in the module (``AttributeError``);
+additive or multiplicative weight dependence; current sources ``DCSource``,
+``StepCurrentSource`` and ``NoisyCurrentSource`` (step functions, exact; a parameter set
+after a run applies from then on, as in NEST); ``record('spikes' | 'v')`` and ``get_data()``
+(Neo). Everything else is refused rather than approximated: conductance-based cells and
+other cell types are not in the module (``AttributeError``); ``ACSource`` and recording a
+current source raise ``NotImplementedError``;
 heterogeneous Poisson rates, STDP onto a population whose ``tau_m/cm`` varies from neuron
 to neuron, and MPI raise ``NotImplementedError``.
 """
@@ -42,7 +45,7 @@ try:
     from pyNN.random import NumpyRNG, RandomDistribution  # noqa: F401
     from pyNN.recording import *  # noqa: F401,F403
     from pyNN.space import Space
-    from pyNN.standardmodels import build_translations, cells, synapses
+    from pyNN.standardmodels import build_translations, cells, electrodes, synapses
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
         "exactspike.pynn needs PyNN 0.13: pip install 'PyNN==0.13.0'"
@@ -82,6 +85,7 @@ class _State(common.control.BaseState):
         self.clear()
 
     def clear(self):
+        self.current_sources: list = []
         self.recorders = set()
         self.populations: list = []
         self.projections: list = []
@@ -91,6 +95,8 @@ class _State(common.control.BaseState):
         self.reset()
 
     def reset(self):
+        for source in getattr(self, "current_sources", []):
+            source._reset()
         self.running = False
         self.t = 0.0
         self.t_start = 0.0
@@ -165,6 +171,169 @@ class SpikeSourceArray(cells.SpikeSourceArray):
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     __doc__ = cells.SpikeSourcePoisson.__doc__
     translations = _identity("rate", "start", "duration")
+
+
+# ---------------------------------------------------------------------------------------
+# current sources: step functions of time, exact in exactspike (docs/scenario-format.md §6.4)
+
+
+class _CurrentSource:
+    """What the current sources share: parameters, the cells they drive, and their steps.
+    A parameter set after a run applies from the current time on (as in NEST): the source
+    keeps each earlier definition for the time before its change."""
+
+    def __init__(self, **parameters):
+        ps = ParameterSpace(self.default_parameters, self.get_schema(), shape=(1,))
+        if parameters:
+            ps.update(**parameters)
+        self._params = self._plain(ps)
+        self.cell_list: list = []
+        self._since: list = []  # per entry of cell_list, when it was injected
+        self._history: list = []  # (until, parameters) of earlier definitions
+        state.current_sources.append(self)
+
+    def inject_into(self, cells):
+        cells = list(cells)
+        for c in cells:
+            if not c.celltype.injectable:
+                raise TypeError("Can't inject current into a spike source.")
+        self.cell_list += cells
+        # (injected after a run: it drives these cells from now on, as in NEST)
+        self._since += [state.t] * len(cells)
+
+    def set_native_parameters(self, parameters):
+        if state.t > 0:
+            self._history.append((state.t, self._values()))
+        self._params = {**self._params, **self._plain(parameters)}
+
+    def get_native_parameters(self):
+        return ParameterSpace(self._values(), self.get_schema(), shape=(1,))
+
+    @staticmethod
+    def _plain(ps) -> dict:
+        ps.evaluate(simplify=True)
+        return {k: getattr(v, "value", v) for k, v in ps.as_dict().items()}
+
+    def _values(self) -> dict:
+        return dict(self._params)
+
+    def _reset(self):
+        self._history = []
+        self._since = [0.0] * len(self.cell_list)
+
+    def _steps_of(self, values, end):
+        """(times, amplitudes in nA) of one definition, within [0, end)."""
+        raise NotImplementedError
+
+    def _steps(self, end):
+        """The source's steps (times, nA) within [0, end), earlier definitions included."""
+        times, amps, start = [], [], 0.0
+        for until, values in self._history + [(end, self._values())]:
+            if until <= start:
+                continue  # (changed twice at one time: the earlier change never applied)
+            t, a = self._steps_of(values, end)
+            t, a = np.asarray(t, dtype=float), np.asarray(a, dtype=float)
+            # the amplitude this definition has at `start`, then its steps until `until`
+            before = a[t <= start]
+            times.append(start)
+            amps.append(before[-1] if before.size else 0.0)
+            inside = (t > start) & (t < until)
+            times += t[inside].tolist()
+            amps += a[inside].tolist()
+            start = until
+        return times, amps
+
+    def record(self):
+        raise NotImplementedError("exactspike.pynn does not record injected currents")
+
+
+class DCSource(_CurrentSource, electrodes.DCSource):
+    __doc__ = electrodes.DCSource.__doc__
+    translations = _identity("amplitude", "start", "stop")
+
+    def _steps_of(self, v, end):
+        start, stop = float(v["start"]), float(v["stop"])
+        if stop <= start:
+            return [], []
+        return [start, stop], [float(v["amplitude"]), 0.0]
+
+
+class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
+    __doc__ = electrodes.StepCurrentSource.__doc__
+    translations = _identity("amplitudes", "times")
+
+    def _steps_of(self, v, end):
+        times = np.asarray(v["times"], dtype=float).ravel()
+        amps = np.asarray(v["amplitudes"], dtype=float).ravel()
+        if times.size != amps.size:
+            raise ValueError("StepCurrentSource: times and amplitudes differ in length")
+        if np.any(np.diff(times) <= 0):
+            raise ValueError("StepCurrentSource: times must increase strictly")
+        return times, amps
+
+
+class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):
+    """PyNN's noisy current: a new Gaussian amplitude every ``dt`` from ``start`` to
+    ``stop``, each step exact. Amplitudes are drawn once, in order, from ``rng`` (default
+    ``NumpyRNG(seed)`` with the setup's seed), so a longer run keeps the earlier ones."""
+
+    translations = _identity("mean", "stdev", "start", "stop", "dt")
+
+    def __init__(self, rng=None, **parameters):
+        self._rng = rng or NumpyRNG(seed=state.seed)
+        self._drawn = np.zeros(0)
+        _CurrentSource.__init__(self, **parameters)
+
+    def _steps_of(self, v, end):
+        start, stop, dt = float(v["start"]), min(float(v["stop"]), end), float(v["dt"])
+        if not dt > 0:
+            raise ValueError(f"NoisyCurrentSource: dt must be > 0 ms, got {dt}")
+        n = max(0, int(np.ceil((stop - start) / dt)))
+        if n > self._drawn.size:
+            more = self._rng.next(n - self._drawn.size, "normal", {"mu": 0.0, "sigma": 1.0})
+            self._drawn = np.concatenate([self._drawn, np.atleast_1d(more)])
+        times = start + dt * np.arange(n)
+        amps = float(v["mean"]) + float(v["stdev"]) * self._drawn[:n]
+        if stop < float(v["stop"]) or n == 0:
+            return times, amps
+        return np.append(times, stop), np.append(amps, 0.0)
+
+
+class ACSource(electrodes.ACSource):
+    """Not supported: a sinusoidal drive has no closed-form threshold crossing in
+    exactspike's models yet."""
+
+    def __init__(self, **parameters):
+        raise NotImplementedError(
+            "exactspike.pynn: ACSource is not supported (exact crossings under a sinusoidal "
+            "drive are not implemented); a StepCurrentSource can approximate it")
+
+
+def _currents(st) -> list:
+    """The scenario's currents: per source, per driven population and per distinct
+    tau_m/cm of its cells, the steps in mV (nA × tau_m/cm)."""
+    out = []
+    for source in st.current_sources:
+        if not source.cell_list:
+            continue
+        times, amps = np.asarray(source._steps(st.t), dtype=float).reshape(2, -1)
+        groups: dict = {}
+        for c, since in zip(source.cell_list, source._since):
+            pop = c.parent
+            key = (state.populations.index(pop), since)
+            groups.setdefault(key, set()).add(int(c) - int(pop.first_id))
+        for (k, since) in sorted(groups):
+            pop = st.populations[k]
+            idx = np.asarray(sorted(groups[(k, since)]), dtype=np.int64)
+            # from `since` on: the amplitude then, and the steps after it
+            at = times <= since
+            t = np.concatenate([[since], times[~at]])
+            a = np.concatenate([[amps[at][-1] if at.any() else 0.0], amps[~at]])
+            r = (_value(pop, "tau_m") / _value(pop, "cm"))[idx]
+            for rv in np.unique(r):
+                out.append({"to": _name_of(pop), "neurons": idx[r == rv].tolist(),
+                            "times": t.tolist(), "amplitudes": (a * rv).tolist()})
+    return out
 
 
 class StaticSynapse(synapses.StaticSynapse):
@@ -683,7 +852,7 @@ def _scenario(st) -> dict:
         end = float(np.nextafter(st.t, 0.0))
         weights += [{"connection": k, "times": [end]} for k, _, _ in proj._learned]
     sc = {"name": "pynn", "seed": st.seed, "duration": st.t, "populations": pops,
-          "inputs": inputs, "connections": conns,
+          "inputs": inputs, "connections": conns, "currents": _currents(st),
           "record": {"spikes": record_spikes, "voltage": voltage, "weights": weights}}
     return sc
 
@@ -694,6 +863,7 @@ def _simulate(st):
     sc = _scenario(st)
     net._populations, net._inputs = sc["populations"], sc["inputs"]
     net._connections, net._record = sc["connections"], sc["record"]
+    net._currents = sc["currents"]
     return es.run(net)
 
 
@@ -756,4 +926,5 @@ record = common.build_record(_sim)
 
 def list_standard_models():
     """The cell types this backend supports."""
-    return ["IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "SpikeSourceArray", "SpikeSourcePoisson"]
+    return ["IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "SpikeSourceArray", "SpikeSourcePoisson",
+            "DCSource", "StepCurrentSource", "NoisyCurrentSource"]

@@ -70,3 +70,18 @@ def test_single_neuron_fires_at_the_closed_form_time():
     net.population("n", 1, es.LIF(tau_m=10.0, v_th=-55.0, i_bias=20.0))
     _, t = net.run().spikes("n")
     assert abs(t[0] - 10.0 * np.log(4.0)) < 1e-12
+
+
+def test_a_step_current_fires_at_the_closed_form_time():
+    import math
+    net = es.Network(duration=200.0)
+    net.population("n", 2, es.LIF(tau_m=10.0, v_th=-50.0, t_ref=2.0))
+    net.current("n", [20.0, 120.0], [25.0, 0.0], neurons=[1])
+    out = net.run()
+    idx, times = out.spikes("n")
+    first = 20.0 + 10.0 * math.log(5.0)
+    period = 2.0 + 10.0 * math.log(5.0)
+    want = [first + k * period for k in range(10) if first + k * period < 120.0]
+    assert list(idx) == [1] * len(want)
+    assert max(abs(t - w) for t, w in zip(times, want)) < 1e-9
+    assert net.to_scenario()["currents"][0]["neurons"] == [1]

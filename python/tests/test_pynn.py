@@ -409,3 +409,86 @@ def test_connector_progress_callback_onto_an_assembly():
                          sim.StaticSynapse(weight=0.1), receptor_type="excitatory")
     assert len(prj) == 4 * 7 and len(progress) == 7  # (one report per target cell)
     sim.end()
+
+
+def _first_spikes(pop):
+    return [np.asarray(st, dtype=float) for st in pop.get_data().segments[-1].spiketrains]
+
+
+def test_dc_and_step_currents_fire_at_closed_form_times():
+    # tau_m 10 ms, cm 0.5 nF: R = 20 MOhm, so 1.25 nA holds V 25 mV above rest
+    sim.setup(timestep=0.1)
+    cell = sim.IF_curr_exp(tau_m=10.0, cm=0.5, v_rest=-70.0, v_thresh=-50.0, v_reset=-70.0,
+                           tau_refrac=2.0, i_offset=0.0)
+    pop = sim.Population(3, cell)
+    pop.initialize(v=-70.0)
+    pop.record("spikes")
+    sim.DCSource(amplitude=1.25, start=100.0, stop=300.0).inject_into(pop[0:1])
+    steps = sim.StepCurrentSource(times=[50.0, 150.0], amplitudes=[1.25, 0.0])
+    pop[1:2].inject(steps)
+    sim.run(400.0)
+    a, b, c = _first_spikes(pop)
+    first, period = 10.0 * np.log(5.0), 2.0 + 10.0 * np.log(5.0)
+    want_a = [100.0 + first + k * period for k in range(20) if 100.0 + first + k * period < 300.0]
+    want_b = [50.0 + first + k * period for k in range(20) if 50.0 + first + k * period < 150.0]
+    np.testing.assert_allclose(a, want_a, atol=1e-9)
+    np.testing.assert_allclose(b, want_b, atol=1e-9)
+    assert len(c) == 0
+    sim.end()
+
+
+def test_a_current_changed_between_runs_applies_from_then_on():
+    sim.setup(timestep=0.1)
+    pop = sim.Population(2, sim.IF_curr_exp(tau_m=10.0, cm=0.5, v_rest=-70.0, v_thresh=-50.0,
+                                            v_reset=-70.0, tau_refrac=2.0))
+    pop.initialize(v=-70.0)
+    pop.record("spikes")
+    dc = sim.DCSource(amplitude=0.0, start=0.0)
+    dc.inject_into(pop[0:1])
+    later = sim.DCSource(amplitude=1.25, start=0.0)
+    sim.run(100.0)
+    dc.amplitude = 1.25
+    assert dc.amplitude == 1.25
+    later.inject_into(pop[1:2])  # injected now: drives from now on
+    sim.run(100.0)
+    got = _first_spikes(pop)
+    first, period = 10.0 * np.log(5.0), 2.0 + 10.0 * np.log(5.0)
+    want = [100.0 + first + k * period for k in range(10) if 100.0 + first + k * period < 200.0]
+    np.testing.assert_allclose(got[0], want, atol=1e-9)
+    np.testing.assert_allclose(got[1], want, atol=1e-9)
+    # after reset() each source drives its cells from t = 0 with its present parameters
+    sim.reset()
+    sim.run(50.0)
+    want0 = [first + k * period for k in range(5) if first + k * period < 50.0]
+    for spikes in _first_spikes(pop):
+        np.testing.assert_allclose(spikes, want0, atol=1e-9)
+    sim.end()
+
+
+def test_noisy_current_is_steps_and_keeps_its_past():
+    def once(runs):
+        sim.setup(timestep=0.1, seed=3)
+        pop = sim.Population(2, sim.IF_curr_exp(tau_m=10.0, cm=0.5, v_thresh=-55.0))
+        pop.record(["spikes", "v"])
+        sim.NoisyCurrentSource(mean=0.8, stdev=0.6, dt=1.0, start=5.0,
+                               rng=sim.NumpyRNG(seed=7)).inject_into(pop)
+        for r in runs:
+            sim.run(r)
+        block = pop.get_data()
+        sim.end()
+        return [np.asarray(s) for s in block.segments[-1].spiketrains], \
+            np.asarray(block.segments[-1].analogsignals[0])
+    (s1, v1), (s2, v2) = once([300.0]), once([100.0, 50.0, 150.0])
+    assert sum(len(s) for s in s1) > 5
+    for x, y in zip(s1, s2):
+        np.testing.assert_allclose(x, y, atol=1e-9)
+    np.testing.assert_allclose(v1, v2, atol=1e-9)
+    # the same draws drive both cells: the same spikes
+    np.testing.assert_array_equal(s1[0], s1[1])
+
+
+def test_ac_source_is_refused():
+    sim.setup()
+    with pytest.raises(NotImplementedError, match="ACSource"):
+        sim.ACSource(amplitude=1.0, frequency=10.0)
+    sim.end()

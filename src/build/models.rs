@@ -308,6 +308,7 @@ fn build_qif(p: &QifParams, ctx: &ModelContext) -> Res<QifPopulation> {
             tau: tau_m[i] * d,
             mid: 0.5 * (v_rest[i] + v_crit[i]),
             c: i_bias[i] * d - 0.25 * d * d,
+            span: d,
             v_peak: v_peak[i],
             v_reset: v_reset[i],
             t_ref: t_ref[i],

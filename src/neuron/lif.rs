@@ -80,6 +80,8 @@ pub struct LifPopulation {
     /// Shared or factored pairwise-distinct rates, exp channels only (at most 3), no
     /// threshold terms: a delivery advances, adds and bounds in one pass (`fused`).
     fused: bool,
+    /// Each neuron's V∞ without injected drive (empty unless a current drives it).
+    drive_base: Vec<f64>,
 }
 
 /// A neuron's state copied out for look-ahead computations (no allocation).
@@ -118,6 +120,7 @@ impl LifPopulation {
             factored: false,
             distinct: false,
             fused: false,
+            drive_base: Vec::new(),
             layout,
         };
         let all_exp = p.layout.channels.iter().all(|k| *k == ChannelKind::Exp);
@@ -647,6 +650,12 @@ impl NeuronModel for LifPopulation {
     #[inline]
     fn v_at(&self, i: usize, t: f64) -> f64 {
         LifPopulation::v_at(self, i, t)
+    }
+    fn expect_drive(&mut self) {
+        LifPopulation::expect_drive(self)
+    }
+    fn set_drive(&mut self, i: usize, drive: f64) {
+        LifPopulation::set_drive(self, i, drive)
     }
 }
 

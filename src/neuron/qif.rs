@@ -27,6 +27,8 @@ pub struct QifConsts {
     pub mid: f64,
     /// c = i_bias·d − d²/4 \[mV²\].
     pub c: f64,
+    /// d = v_crit − v_rest \[mV\] (a drive of `x` mV adds `x·d` to `c`).
+    pub span: f64,
     /// Spike cut-off \[mV\].
     pub v_peak: f64,
     /// Reset \[mV\].
@@ -42,6 +44,8 @@ pub struct QifPopulation {
     t_last: Vec<f64>,
     v: Vec<f64>,
     ref_until: Vec<f64>,
+    /// Each neuron's `c` without injected drive (empty unless a current drives it).
+    drive_base: Vec<f64>,
 }
 
 fn acoth(y: f64) -> f64 {
@@ -100,6 +104,7 @@ impl QifPopulation {
             t_last: vec![0.0; n],
             v: v_init,
             ref_until: vec![f64::NEG_INFINITY; n],
+            drive_base: Vec::new(),
         }
     }
 
@@ -138,6 +143,17 @@ impl NeuronModel for QifPopulation {
     fn v_at(&self, i: usize, t: f64) -> f64 {
         self.v_after(i, t.max(self.t_last[i]))
             .min(self.consts[i].v_peak)
+    }
+
+    fn expect_drive(&mut self) {
+        if self.drive_base.is_empty() {
+            self.drive_base = self.consts.iter().map(|k| k.c).collect();
+        }
+    }
+
+    /// `c = c₀ + drive·d`: the drive adds to `i_bias`, which enters `c` times `d`.
+    fn set_drive(&mut self, i: usize, drive: f64) {
+        self.consts[i].c = self.drive_base[i] + drive * self.consts[i].span;
     }
 
     /// A delta input of `w` mV (discarded while refractory).
@@ -201,6 +217,7 @@ mod tests {
             tau: 10.0 * 20.0,
             mid: -60.0,
             c: bias * 20.0 - 100.0,
+            span: 20.0,
             v_peak: 20.0,
             v_reset: -70.0,
             t_ref: 0.0,

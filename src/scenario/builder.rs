@@ -39,6 +39,7 @@ impl Scenario {
                 populations: vec![],
                 inputs: vec![],
                 connections: vec![],
+                currents: vec![],
                 record: None,
             },
         }
@@ -93,6 +94,18 @@ impl ScenarioBuilder {
     /// Adds a fully specified connection (receptor, autapses, plasticity).
     pub fn connection(mut self, c: Connection) -> Self {
         self.sc.connections.push(c);
+        self
+    }
+
+    /// Injects into every neuron of `to` a current that is `amplitudes[k]` \[mV\] (`R·I`)
+    /// from `times[k]` \[ms\] on, and 0 before the first time.
+    pub fn current(mut self, to: &str, times: &[f64], amplitudes: &[f64]) -> Self {
+        self.sc.currents.push(Current {
+            to: to.to_string(),
+            neurons: None,
+            times: times.to_vec(),
+            amplitudes: amplitudes.to_vec(),
+        });
         self
     }
 

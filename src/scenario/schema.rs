@@ -31,6 +31,9 @@ pub struct Scenario {
     /// Synapses.
     #[serde(default)]
     pub connections: Vec<Connection>,
+    /// Injected currents: step functions of time added to neurons' `i_bias`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub currents: Vec<Current>,
     /// What to write (default: spikes of every neuron population).
     #[serde(default)]
     pub record: Option<Record>,
@@ -403,6 +406,24 @@ impl<'de> Deserialize<'de> for Itd {
         }
         d.deserialize_any(V)
     }
+}
+
+/// A current injected into neurons of one population: a step function of time, added to
+/// their `i_bias` (in mV, as `R·I`: the shift of the resting potential it would hold). It is
+/// 0 before its first time, `amplitudes[k]` from `times[k]` on. A DC current from `a` to
+/// `b` is `times [a, b]`, `amplitudes [I, 0]`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Current {
+    /// The neuron population it drives.
+    pub to: String,
+    /// Indices within the population of the neurons it drives (default: all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neurons: Option<Vec<u64>>,
+    /// When the amplitude changes \[ms\], strictly increasing, each ≥ 0.
+    pub times: Vec<f64>,
+    /// The amplitude from the matching time on \[mV\] (`R·I`), one per time.
+    pub amplitudes: Vec<f64>,
 }
 
 /// A set of synapses from one population (or input) to another.

@@ -608,3 +608,60 @@ fn qif_parameters_and_unknown_models() {
         "did you mean \"size\"",
     );
 }
+
+#[test]
+fn bad_currents() {
+    let with = |c: Value| set(base(), "/currents", json!([c]));
+    let ok = json!({"to": "post", "times": [1.0, 2.0], "amplitudes": [3.0, 0.0]});
+    expect_error(
+        with(set(ok.clone(), "/to", json!("pots"))),
+        "currents[0].to",
+        "unknown population",
+    );
+    expect_error(
+        with(set(ok.clone(), "/to", json!("in0"))),
+        "currents[0].to",
+        "is an input",
+    );
+    expect_error(
+        with(set(ok.clone(), "/amplitudes", json!([3.0]))),
+        "currents[0].amplitudes",
+        "one amplitude per time",
+    );
+    expect_error(
+        with(set(ok.clone(), "/times", json!([2.0, 2.0]))),
+        "currents[0].times[1]",
+        "strictly increase",
+    );
+    expect_error(
+        with(set(ok.clone(), "/times", json!([-1.0, 2.0]))),
+        "currents[0].times[0]",
+        ">= 0",
+    );
+    expect_error(
+        with(set(ok.clone(), "/amplitudes", json!([3.0, 1e7]))),
+        "currents[0].amplitudes[1]",
+        "within",
+    );
+    expect_error(
+        with(set(ok.clone(), "/neurons", json!([0, 3]))),
+        "currents[0].neurons[1]",
+        "must be < 3",
+    );
+    expect_error(
+        with(set(ok.clone(), "/neurons", json!([1, 1]))),
+        "currents[0].neurons[1]",
+        "twice",
+    );
+    expect_error(
+        with(set(ok.clone(), "/neurons", json!([-1]))),
+        "currents[0].neurons[0]",
+        "",
+    );
+    expect_error(
+        with(set(ok.clone(), "/start", json!(1.0))),
+        "currents[0].start",
+        "unknown key",
+    );
+    expect_error(with(remove(ok, "/times")), "currents[0]", "times");
+}

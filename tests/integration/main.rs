@@ -2,6 +2,7 @@
 
 mod analytic;
 mod cli;
+mod currents;
 mod determinism;
 mod errors;
 mod fuzz;

@@ -70,6 +70,10 @@ fn ranks_write_the_files_of_one_process() {
     let mut delta = example("cuba_delta.json");
     delta["duration"] = json!(200.0);
     same_files("mpi-delta", &delta);
+    cuba["currents"] = json!([
+        {"to": "exc", "times": [20.0, 80.0, 150.0], "amplitudes": [6.0, -3.0, 0.0]},
+        {"to": "inh", "neurons": [0, 5, 799], "times": [0.0, 33.3], "amplitudes": [12.0, 2.5]}]);
+    same_files("mpi-currents", &cuba);
 }
 
 #[test]

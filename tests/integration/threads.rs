@@ -143,3 +143,15 @@ fn a_threaded_run_stops_on_its_guards() {
     assert!(a.len() > 1000);
     assert_eq!(a, b);
 }
+
+/// Injected currents switching in the middle of windows (and at their edges) on CUBA.
+#[test]
+fn cuba_with_injected_currents() {
+    let mut sc = example("cuba.json");
+    sc["duration"] = json!(200.0);
+    sc["currents"] = json!([
+        {"to": "exc", "times": [20.0, 80.0, 150.0], "amplitudes": [6.0, -3.0, 0.0]},
+        {"to": "inh", "neurons": [0, 5, 799], "times": [0.0, 33.3], "amplitudes": [12.0, 2.5]}]);
+    sc["record"] = json!({"voltage": [{"population": "inh", "neurons": [0, 1, 5], "every": 0.9}]});
+    same_for_any_thread_count("currents", &sc, &["2", "3"]);
+}

@@ -149,4 +149,23 @@ impl LifPopulation {
             h.x[..2].copy_from_slice(&[sc.v_inf, sc.v_th]);
         }
     }
+
+    /// Readies the population for injected currents: V∞ becomes a per-neuron value that
+    /// changes during the run, so it leaves the population-wide constants of compact
+    /// records (the separate layout, the same numbers) and its value without drive is kept.
+    pub fn expect_drive(&mut self) {
+        if self.drive_base.is_empty() {
+            self.use_separate_records();
+            self.drive_base = self.scalars.iter().map(|s| s.v_inf).collect();
+        }
+    }
+
+    /// Sets neuron `i`'s V∞ to its value without drive plus `drive` \[mV\] (from its
+    /// current time on: the caller has advanced it).
+    pub fn set_drive(&mut self, i: usize, drive: f64) {
+        debug_assert!(self.place.compact.is_none(), "expect_drive first");
+        let v_inf = self.drive_base[i] + drive;
+        self.scalars[i].v_inf = v_inf;
+        self.hot[i].x[0] = v_inf;
+    }
 }

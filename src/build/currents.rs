@@ -1,0 +1,105 @@
+//! Stage 4b: injected currents, checked and resolved to their populations.
+
+use super::names::{Names, Node};
+use super::values::{err, show, Check, Res, MAX_ELEMENTS};
+use super::Budget;
+use crate::ids::PopulationId;
+use crate::network::{CurrentSteps, PopulationEntry};
+use crate::neuron::NeuronModel;
+use crate::scenario::Scenario;
+
+/// Every current of `sc`; the populations they drive are told to expect a changing drive.
+pub(crate) fn build(
+    sc: &Scenario,
+    names: &Names<'_>,
+    populations: &mut [PopulationEntry],
+    budget: &mut Budget,
+) -> Res<Vec<CurrentSteps>> {
+    let mut out = Vec::with_capacity(sc.currents.len());
+    for (k, c) in sc.currents.iter().enumerate() {
+        let path = format!("currents[{k}]");
+        let p = match names.lookup(&c.to, format!("{path}.to"))? {
+            Node::Population(p) => p,
+            Node::Input(_) => {
+                return err(
+                    format!("{path}.to"),
+                    format!(
+                        "\"{}\" is an input; currents drive a neuron population",
+                        c.to
+                    ),
+                )
+            }
+        };
+        let size = populations[p].neurons.len();
+        let n_times = c.times.len() as u64;
+        let n_neurons = c.neurons.as_ref().map_or(size, Vec::len) as u64;
+        if n_times > MAX_ELEMENTS || n_neurons > MAX_ELEMENTS {
+            return err(&path, format!("more than {MAX_ELEMENTS} times or neurons"));
+        }
+        budget.charge(
+            16.0 * n_times as f64 + 4.0 * n_neurons as f64,
+            &path,
+            "the current's steps and neurons",
+        )?;
+        if c.times.len() != c.amplitudes.len() {
+            return err(
+                format!("{path}.amplitudes"),
+                format!(
+                    "must have one amplitude per time: {} times, {} amplitudes",
+                    c.times.len(),
+                    c.amplitudes.len()
+                ),
+            );
+        }
+        let mut last = f64::NEG_INFINITY;
+        for (j, &t) in c.times.iter().enumerate() {
+            let at = format!("{path}.times[{j}]");
+            Check::NonNegative.test(t, " ms").or_else(|m| err(&at, m))?;
+            if t <= last {
+                return err(
+                    at,
+                    format!(
+                        "must be after the time before it ({}), got {}: times strictly increase",
+                        show(last),
+                        show(t)
+                    ),
+                );
+            }
+            last = t;
+        }
+        for (j, &a) in c.amplitudes.iter().enumerate() {
+            Check::Potential
+                .test(a, " mV")
+                .or_else(|m| err(format!("{path}.amplitudes[{j}]"), m))?;
+        }
+        let neurons = match &c.neurons {
+            None => (0..size as u32).collect(),
+            Some(list) => {
+                let mut seen = vec![false; size];
+                let mut neurons = Vec::with_capacity(list.len());
+                for (j, &i) in list.iter().enumerate() {
+                    let at = format!("{path}.neurons[{j}]");
+                    let Some(s) = seen.get_mut(i as usize).filter(|_| i < size as u64) else {
+                        return err(
+                            at,
+                            format!("must be < {size} (the size of \"{}\"), got {i}", c.to),
+                        );
+                    };
+                    if std::mem::replace(s, true) {
+                        return err(at, format!("neuron {i} is listed twice"));
+                    }
+                    neurons.push(i as u32);
+                }
+                neurons
+            }
+        };
+        populations[p].neurons.expect_drive();
+        out.push(CurrentSteps {
+            population: PopulationId::new(p),
+            neurons,
+            times: c.times.clone(),
+            amplitudes: c.amplitudes.clone(),
+        });
+    }
+    Ok(out)
+}

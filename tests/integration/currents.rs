@@ -1,0 +1,178 @@
+//! Injected step currents against closed forms (LIF trains and potentials, QIF first spike),
+//! against the general propagator on random networks, and their sum rule.
+
+use crate::util::assert_close;
+use exactspike::scenario::*;
+use serde_json::json;
+
+fn run(v: serde_json::Value) -> exactspike::records::Output {
+    exactspike::run(&parse_str(&v.to_string()).unwrap()).unwrap()
+}
+
+fn lif(size: usize, receptors: serde_json::Value) -> serde_json::Value {
+    json!({"name": "n", "size": size, "model": "lif",
+           "params": {"tau_m": 10.0, "v_rest": -70.0, "v_th": -50.0, "v_reset": -72.0,
+                      "t_ref": 2.0, "i_bias": 3.0, "v_init": -67.0,
+                      "receptors": receptors}})
+}
+
+/// A step that drives V∞ above threshold from `on` to `off`: the train is
+/// `on + τ ln((V∞' − V0)/(V∞' − θ))` then every `t_ref + τ ln((V∞' − V_reset)/(V∞' − θ))`,
+/// and nothing after `off` once V∞ is back below threshold. Only the driven neuron fires.
+/// With receptors (compact records without currents) and without (the general layout).
+#[test]
+fn a_step_current_fires_the_closed_form_train_and_stops() {
+    for receptors in [
+        json!([{"kind": "exp", "tau": 5.0}, {"kind": "exp", "tau": 2.0}]),
+        json!([]),
+    ] {
+        let (on, off, amp) = (40.0, 437.5, 24.0);
+        let out = run(
+            json!({"duration": 600.0, "populations": [lif(3, receptors.clone())],
+            "currents": [{"to": "n", "neurons": [2], "times": [on, off], "amplitudes": [amp, 0.0]}]}),
+        );
+        let (tau, v0, th, reset, t_ref) = (10.0f64, -67.0f64, -50.0, -72.0, 2.0);
+        let v_inf = v0 + amp;
+        let first = on + tau * ((v_inf - v0) / (v_inf - th)).ln();
+        let period = t_ref + tau * ((v_inf - reset) / (v_inf - th)).ln();
+        let expected: Vec<f64> = (0..)
+            .map(|k| first + k as f64 * period)
+            .take_while(|&t| t < off)
+            .collect();
+        assert!(expected.len() > 10);
+        assert_eq!(out.spikes.len(), expected.len(), "{receptors}");
+        for (s, &t) in out.spikes.iter().zip(&expected) {
+            assert_eq!(s.neuron, 2);
+            assert_close(s.time, t, 1e-9, "spike of the driven neuron");
+        }
+    }
+}
+
+/// Below threshold the potential relaxes to each step's V∞ in closed form, sampled at and
+/// between the steps (a sample at a step's instant sees the potential, which is continuous).
+#[test]
+fn potentials_follow_each_step_in_closed_form() {
+    let times = [10.0, 25.0, 31.0, 60.0];
+    let amps = [12.0, -6.5, 4.25, 0.0];
+    let out = run(
+        json!({"duration": 100.0, "populations": [lif(1, json!([]))],
+        "currents": [{"to": "n", "times": times, "amplitudes": amps}],
+        "record": {"voltage": [{"population": "n", "every": 0.5}]}}),
+    );
+    let (tau, base) = (10.0f64, -67.0f64);
+    let v_at = |t: f64| {
+        let (mut v, mut t0, mut drive) = (base, 0.0, 0.0);
+        for (&ts, &a) in times.iter().zip(&amps) {
+            if ts > t {
+                break;
+            }
+            v = base + drive + (v - base - drive) * (-(ts - t0) / tau).exp();
+            (t0, drive) = (ts, a);
+        }
+        base + drive + (v - base - drive) * (-(t - t0) / tau).exp()
+    };
+    assert_eq!(out.voltages.len(), 200);
+    for s in &out.voltages {
+        assert_close(s.v, v_at(s.time), 1e-12, &format!("V at {}", s.time));
+    }
+    assert!(out.spikes.is_empty());
+}
+
+/// Currents on one neuron add: two of them give the spikes of one current carrying their
+/// sum, bit for bit (the drive is summed from 0 in the network's order).
+#[test]
+fn currents_on_one_neuron_add() {
+    let receptors = json!([{"kind": "exp", "tau": 5.0}]);
+    let two = run(
+        json!({"duration": 300.0, "populations": [lif(2, receptors.clone())],
+        "currents": [{"to": "n", "times": [5.0, 150.0], "amplitudes": [18.0, 2.0]},
+                     {"to": "n", "neurons": [1], "times": [20.0, 200.0], "amplitudes": [9.0, 0.0]}]}),
+    );
+    let one = run(
+        json!({"duration": 300.0, "populations": [lif(2, receptors)],
+        "currents": [{"to": "n", "neurons": [0], "times": [5.0, 150.0], "amplitudes": [18.0, 2.0]},
+                     {"to": "n", "neurons": [1], "times": [5.0, 20.0, 150.0, 200.0],
+                      "amplitudes": [18.0, 27.0, 11.0, 2.0]}]}),
+    );
+    assert!(two.spikes.iter().any(|s| s.neuron == 0) && two.spikes.iter().any(|s| s.neuron == 1));
+    assert_eq!(two.spikes, one.spikes);
+}
+
+/// QIF: at rest below rheobase a step to drive I (c = I·d − d²/4 > 0) fires after
+/// `τ'/√c (atan(x_p/√c) − atan(x_0/√c))` with x measured from the midpoint.
+#[test]
+fn qif_first_spike_after_a_step() {
+    let (tau_m, v_rest, v_crit, v_peak, on, amp) = (10.0f64, -70.0, -50.0, 20.0, 30.0, 7.0);
+    let out = run(json!({"duration": 200.0,
+        "populations": [{"name": "q", "size": 1, "model": "qif",
+            "params": {"tau_m": tau_m, "v_rest": v_rest, "v_crit": v_crit, "v_peak": v_peak,
+                       "v_reset": -70.0, "t_ref": 500.0}}],
+        "currents": [{"to": "q", "times": [on], "amplitudes": [amp]}]}));
+    let d: f64 = v_crit - v_rest;
+    let (mid, c) = (0.5 * (v_rest + v_crit), amp * d - 0.25 * d * d);
+    let r = c.sqrt();
+    let t = on + tau_m * d / r * (((v_peak - mid) / r).atan() - ((v_rest - mid) / r).atan());
+    assert_eq!(out.spikes.len(), 1);
+    assert_close(out.spikes[0].time, t, 1e-9, "QIF spike after the step");
+}
+
+/// Random recurrent networks with currents switching on and off: the spikes of the layout
+/// the network is built with (fused, separate records) equal those of the general propagator.
+#[test]
+fn currents_in_networks_match_the_general_propagator() {
+    for (seed, taus) in [(1u64, json!([5.0, 2.0])), (2, json!([3.0])), (3, json!([]))] {
+        let receptors: Vec<_> = taus
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| json!({"kind": "exp", "tau": t}))
+            .collect();
+        let has = !receptors.is_empty();
+        let mut sc = json!({"duration": 400.0, "seed": seed,
+            "populations": [{"name": "n", "size": 60, "model": "lif",
+                "params": {"tau_m": 10.0, "v_th": -55.0, "t_ref": 1.0, "receptors": receptors,
+                           "v_init": {"uniform": [-70.0, -56.0]}}}],
+            "inputs": [{"name": "drive", "kind": "poisson", "size": 20, "rate": 40.0}],
+            "currents": [{"to": "n", "times": [50.0, 120.0, 300.0], "amplitudes": [17.0, 6.0, 0.0]},
+                         {"to": "n", "neurons": [3, 7, 11, 50], "times": [0.0, 200.0],
+                          "amplitudes": [-4.0, 8.5]}]});
+        if has {
+            sc["connections"] = json!([
+                {"from": "drive", "to": "n", "rule": {"fixed_probability": 0.3},
+                 "weight": {"uniform": [0.0, 4.0]}, "delay": {"uniform": [0.1, 3.0]}},
+                {"from": "n", "to": "n", "rule": {"fixed_probability": 0.1},
+                 "weight": {"uniform": [-2.0, 2.0]}, "delay": {"uniform": [0.5, 2.0]}}]);
+        }
+        let net = exactspike::build::build(&parse_str(&sc.to_string()).unwrap(), "c").unwrap();
+        let mut general = net.clone();
+        general.use_general_propagator();
+        let a = exactspike::Simulation::new(net).run().spikes;
+        let b = exactspike::Simulation::new(general).run().spikes;
+        assert!(a.len() > 100, "seed {seed}: {} spikes", a.len());
+        assert_eq!(a.len(), b.len(), "seed {seed}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.neuron, y.neuron, "seed {seed}");
+            assert_close(x.time, y.time, 1e-9, "spike time");
+        }
+    }
+}
+
+/// The gradient pass refuses currents by name rather than ignoring them.
+#[test]
+fn gradients_refuse_currents() {
+    let sc = parse_str(
+        &json!({"duration": 50.0, "populations": [lif(1, json!([]))],
+        "currents": [{"to": "n", "times": [1.0], "amplitudes": [30.0]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let loss = exactspike::gradient::Loss::SpikeTimes {
+        population: "n".into(),
+        targets: vec![vec![10.0]],
+    };
+    let e = match exactspike::gradient::evaluate(&sc, &loss, &Default::default()) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a scenario with currents was differentiated"),
+    };
+    assert!(e.contains("currents"), "{e}");
+}
