@@ -35,6 +35,8 @@ fn seeds() -> Vec<Value> {
             {"from": "a", "to": "b", "rule": {"fixed_outdegree": 1}, "weight": -2.0, "delay": 0.7},
             {"from": "a", "to": "a", "rule": "all_to_all", "weight": 1.0, "delay": 1.0, "receptor": 2}
         ],
+        "currents": [{"to": "a", "neurons": [0, 2], "times": [0.0, 5.0, 12.5], "amplitudes": [3.0, -2.0, 10.0]},
+                     {"to": "b", "times": [1.0], "amplitudes": [4.0]}],
         "record": {"spikes": ["a", "p"], "voltage": [{"population": "a", "neurons": [0], "every": 1.0}]}
     })];
     for f in ["examples/cuba.json", "tests/data/refs/mixed.json"] {
