@@ -38,6 +38,9 @@ pub enum Rate {
     Constant(f64),
     /// Sinusoidally modulated rate.
     Sinusoidal(Arc<Sinusoid>),
+    /// Piecewise-constant rate: `rates[k]` \[Hz\] from `times[k]` \[ms\] on, 0 before the
+    /// first time (times strictly increasing).
+    Steps(Arc<(Vec<f64>, Vec<f64>)>),
 }
 
 /// The parameters of a sinusoidally modulated rate.
@@ -135,6 +138,7 @@ impl SourceTrain {
             }
             Train::Poisson { rng, rate, t, stop } => {
                 let (r_max, modulated) = match rate {
+                    Rate::Steps(steps) => return next_in_steps(rng, steps, t, *stop),
                     Rate::Constant(r) => (*r, None),
                     Rate::Sinusoidal(m) => (
                         m.mean + m.amplitude.abs(),
@@ -167,6 +171,42 @@ impl SourceTrain {
                 }
             }
         }
+    }
+}
+
+/// The next spike of a Poisson process with a piecewise-constant rate after `*t`, before
+/// `stop`: within each piece a constant-rate process; a candidate past the piece's end is
+/// dropped and the process restarts at the end with the next piece's rate (exact, the
+/// exponential being memoryless).
+fn next_in_steps(
+    rng: &mut Pcg64,
+    steps: &(Vec<f64>, Vec<f64>),
+    t: &mut f64,
+    stop: f64,
+) -> Option<f64> {
+    let (times, rates) = steps;
+    loop {
+        // the piece holding *t: rates[k - 1] on [times[k - 1], times[k]) (k = 0: rate 0)
+        let k = times.partition_point(|&x| x <= *t);
+        let end = times.get(k).copied().unwrap_or(f64::INFINITY);
+        let rate = if k == 0 { 0.0 } else { rates[k - 1] };
+        let next = if rate > 0.0 {
+            let e: f64 = Exp1.sample(rng);
+            *t + e / (rate / 1000.0)
+        } else {
+            f64::INFINITY
+        };
+        if next < end {
+            if next >= stop {
+                return None;
+            }
+            *t = next;
+            return Some(next);
+        }
+        if end >= stop {
+            return None;
+        }
+        *t = end;
     }
 }
 
@@ -347,6 +387,49 @@ mod tests {
         let (eu, ed) = (500.0 * (50.0 + 100.0 / PI), 500.0 * (50.0 - 100.0 / PI));
         assert!((up - eu).abs() < 5.0 * eu.sqrt(), "{up} vs {eu}");
         assert!((down - ed).abs() < 5.0 * ed.sqrt(), "{down} vs {ed}");
+    }
+
+    #[test]
+    fn step_rate_poisson_is_poisson_in_each_piece() {
+        // 0 Hz before 100 ms, 80 Hz to 2 s, 0 Hz to 3 s, 10 Hz after; stop at 9 s
+        let rate = Rate::Steps(Arc::new((
+            vec![100.0, 2000.0, 3000.0],
+            vec![80.0, 0.0, 10.0],
+        )));
+        let mut trains = poisson(5, "s", 200, &rate, 50.0, 9000.0);
+        let pieces = [
+            (0.0, 100.0, 0.0),
+            (100.0, 2000.0, 80.0),
+            (2000.0, 3000.0, 0.0),
+            (3000.0, 9000.0, 10.0),
+        ];
+        let mut counts = [0.0; 4];
+        let (mut isi_sum, mut isi_sq, mut n_isi) = (0.0, 0.0, 0.0);
+        for tr in &mut trains {
+            let times: Vec<f64> = std::iter::from_fn(|| tr.next_spike()).collect();
+            assert!(times.windows(2).all(|w| w[0] < w[1]) && times.iter().all(|&t| t < 9000.0));
+            for &t in &times {
+                counts[pieces.iter().position(|p| (p.0..p.1).contains(&t)).unwrap()] += 1.0;
+            }
+            // intervals inside the 80 Hz piece: exponential, mean 12.5 ms, CV 1
+            for w in times.windows(2).filter(|w| w[0] >= 100.0 && w[1] < 2000.0) {
+                let d = w[1] - w[0];
+                (isi_sum, isi_sq, n_isi) = (isi_sum + d, isi_sq + d * d, n_isi + 1.0);
+            }
+        }
+        for (c, p) in counts.iter().zip(&pieces) {
+            let want = 200.0 * p.2 * (p.1 - p.0) / 1000.0;
+            assert!(
+                (c - want).abs() <= 5.0 * want.sqrt(),
+                "{c} spikes in {p:?}, expected {want}"
+            );
+        }
+        let mean = isi_sum / n_isi;
+        let cv = (isi_sq / n_isi - mean * mean).sqrt() / mean;
+        assert!(
+            (mean - 12.5).abs() < 0.3 && (cv - 1.0).abs() < 0.03,
+            "ISI mean {mean}, CV {cv}"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ weights are jumps of V in mV. ``timestep`` only sets the sampling interval of re
 
 Supported: cells ``IF_curr_exp``, ``IF_curr_alpha``, ``IF_curr_delta``, sources
 ``SpikeSourceArray`` and ``SpikeSourcePoisson`` (one rate, start and duration per
-population); every connector of PyNN (they generate explicit synapse lists here);
+population; changed between runs, from then on: a step rate); every connector of PyNN (they generate explicit synapse lists here);
 ``StaticSynapse``, ``TsodyksMarkramSynapse``, ``STDPMechanism`` with ``SpikePairRule`` and
 additive or multiplicative weight dependence; current sources ``DCSource``,
 ``StepCurrentSource`` and ``NoisyCurrentSource`` (step functions, exact; a parameter set
@@ -97,6 +97,8 @@ class _State(common.control.BaseState):
     def reset(self):
         for source in getattr(self, "current_sources", []):
             source._reset()
+        for pop in getattr(self, "populations", []):
+            pop.__dict__.pop("_poisson_history", None)
         self.running = False
         self.t = 0.0
         self.t_start = 0.0
@@ -484,11 +486,12 @@ class PopulationView(common.PopulationView):
 
     def _set_parameters(self, parameter_space):
         _warn_if_running(self, parameter_space.keys())
+        _poisson_snapshot(self, parameter_space.keys())
         # (a view of a view writes into the population at the root)
         rows = self.index_in_grandparent(np.arange(self.size))
         for pname, value in parameter_space.items():
             value = value.evaluate(simplify=True)
-            if _keeps_past(self, pname):
+            if _merges_spike_times(self, pname):
                 value = _spike_history(self.grandparent._parameters[pname][rows], value,
                                        len(rows))
             self.grandparent._parameters[pname][rows] = value
@@ -503,10 +506,54 @@ class PopulationView(common.PopulationView):
 
 
 def _keeps_past(pop, pname):
-    """True for spike times set on a `SpikeSourceArray` after a run: as in a simulator that
-    runs on, the spikes it emitted before now stay (each run here simulates from 0, so they
-    are kept explicitly)."""
+    """True for spike times set on a `SpikeSourceArray`, and for a `SpikeSourcePoisson`'s
+    rate, start or duration, set after a run: as in a simulator that runs on, what the
+    source did before now stays (each run here simulates from 0, so the past is kept
+    explicitly: spike times merged, Poisson parameters as a rate that steps at each change)."""
+    return state.t > 0 and (
+        (pname == "spike_times" and isinstance(pop.celltype, SpikeSourceArray))
+        or (pname in ("rate", "start", "duration") and isinstance(pop.celltype, SpikeSourcePoisson)))
+
+
+def _merges_spike_times(pop, pname):
+    """Spike times set on a `SpikeSourceArray` after a run: merged with those before now."""
     return state.t > 0 and pname == "spike_times" and isinstance(pop.celltype, SpikeSourceArray)
+
+
+def _poisson_snapshot(pop, names):
+    """Before a Poisson source's parameters change after a run: remember those in force
+    until now (kept on the population at the root)."""
+    root = _root(pop)
+    if state.t > 0 and isinstance(root.celltype, SpikeSourcePoisson) \
+            and any(n in ("rate", "start", "duration") for n in names):
+        history = root.__dict__.setdefault("_poisson_history", [])
+        history.append((state.t, *(np.array(_value(root, k)) for k in ("rate", "start", "duration"))))
+
+
+def _poisson_rate(pop):
+    """A Poisson population's rate: a number with start and stop, or (after changes between
+    runs) a step rate over the whole run: each earlier setting until its change, then the
+    present one. Per setting the rate is `rate` on [start, start + duration), else 0."""
+    now = tuple(_value(pop, k) for k in ("rate", "start", "duration"))
+    history = getattr(pop, "_poisson_history", [])
+    settings, since = [], 0.0
+    for until, r, a, d in history + [(np.inf, *now)]:
+        if until > since:  # (two changes at one time: the first never applied)
+            settings.append((since, until, _one(r, "rate", pop), _one(a, "start", pop),
+                             _one(d, "duration", pop)))
+            since = until
+    if len(settings) == 1:
+        _, _, rate, start, duration = settings[0]
+        return {"rate": rate, "start": start, "stop": min(start + duration, 1e12)}
+    times, rates = [], []
+    for since, until, rate, start, duration in settings:
+        stop = start + duration
+        at = lambda t: rate if start <= t < stop else 0.0  # noqa: E731
+        # (times past 1e12 ms, the longest run, never come)
+        for t in sorted({since, *(x for x in (start, stop) if since < x < min(until, 1e12))}):
+            times.append(t)
+            rates.append(at(t))
+    return {"rate": {"times": times, "rates": rates}}
 
 
 def _spike_history(old, new, n):
@@ -588,8 +635,9 @@ class Population(common.Population):
     def _set_parameters(self, parameter_space):
         parameter_space.evaluate(simplify=False)
         _warn_if_running(self, parameter_space.keys())
+        _poisson_snapshot(self, parameter_space.keys())
         for pname, value in parameter_space.items():
-            if _keeps_past(self, pname):
+            if _merges_spike_times(self, pname):
                 value = _spike_history(self._parameters[pname], value, self.size)
             self._parameters[pname] = value
 
@@ -721,11 +769,7 @@ def _cell(pop) -> dict:
         times = [np.asarray(getattr(s, "value", s), dtype=float).ravel() for s in np.broadcast_to(seqs, (n,))]
         return {"input": {"name": name, "kind": "spike_times", "times": [t.tolist() for t in times]}}
     if isinstance(ct, SpikeSourcePoisson):
-        rate = _one(_value(pop, "rate"), "rate", pop)
-        start = _one(_value(pop, "start"), "start", pop)
-        duration = _one(_value(pop, "duration"), "duration", pop)
-        return {"input": {"name": name, "kind": "poisson", "size": n, "rate": rate,
-                          "start": start, "stop": min(start + duration, 1e12)}}
+        return {"input": {"name": name, "kind": "poisson", "size": n, **_poisson_rate(pop)}}
     if not isinstance(ct, (IF_curr_exp, IF_curr_alpha, IF_curr_delta)):
         raise NotImplementedError(f"exactspike.pynn does not support {type(ct).__name__}")
     tau_m = _value(pop, "tau_m")

@@ -137,6 +137,37 @@ fn rate(ctx: &InputContext, r: &scenario::Rate) -> Res<Rate> {
             frequency: ctx.check("rate.frequency", s.frequency, Check::NonNegative, " Hz")?,
             phase: ctx.check("rate.phase", s.phase, Check::Finite, " rad")?,
         })),
+        scenario::Rate::Steps(s) => {
+            if s.times.len() != s.rates.len() {
+                return err(
+                    format!("{}.rate.rates", ctx.path),
+                    format!(
+                        "must have one rate per time: {} times, {} rates",
+                        s.times.len(),
+                        s.rates.len()
+                    ),
+                );
+            }
+            let mut last = f64::NEG_INFINITY;
+            for (j, &t) in s.times.iter().enumerate() {
+                let t = ctx.check(&format!("rate.times[{j}]"), t, Check::NonNegative, " ms")?;
+                if t <= last {
+                    return err(
+                        format!("{}.rate.times[{j}]", ctx.path),
+                        format!(
+                            "must be after the time before it ({}), got {}: times strictly increase",
+                            super::values::show(last),
+                            super::values::show(t)
+                        ),
+                    );
+                }
+                last = t;
+            }
+            for (j, &r) in s.rates.iter().enumerate() {
+                ctx.check(&format!("rate.rates[{j}]"), r, Check::NonNegative, " Hz")?;
+            }
+            Rate::Steps(std::sync::Arc::new((s.times.clone(), s.rates.clone())))
+        }
     })
 }
 
@@ -148,6 +179,13 @@ impl BuildInput for PoissonInput {
     fn build(&self, ctx: &InputContext, budget: &mut Budget) -> Res<Vec<SourceTrain>> {
         ctx.size(self.size)?;
         let rate = rate(ctx, &self.rate)?;
+        if let Rate::Steps(s) = &rate {
+            budget.charge(
+                16.0 * s.0.len() as f64,
+                &format!("{}.rate", ctx.path),
+                "the rate's steps",
+            )?;
+        }
         let start = ctx.check(
             "start",
             self.start.unwrap_or(0.0),
@@ -171,6 +209,7 @@ impl BuildInput for PoissonInput {
         let peak = match &rate {
             Rate::Constant(r) => *r,
             Rate::Sinusoidal(m) => m.mean + m.amplitude.abs(),
+            Rate::Steps(s) => s.1.iter().fold(0.0, |a: f64, &r| a.max(r)),
         };
         let expected = peak / 1000.0 * (stop - start).max(0.0) * self.size as f64;
         if expected > MAX_POISSON_SPIKES {

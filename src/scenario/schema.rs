@@ -305,7 +305,8 @@ pub struct PhaseLocked {
     pub delay: Option<Itd>,
 }
 
-/// A Poisson rate: constant, or `max(0, mean + amplitude·sin(2π f t/1000 + phase))`.
+/// A Poisson rate: constant, `max(0, mean + amplitude·sin(2π f t/1000 + phase))`, or a step
+/// function of time (extension).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Rate {
@@ -313,6 +314,18 @@ pub enum Rate {
     Constant(f64),
     /// Sinusoidally modulated rate.
     Sinusoidal(SinusoidalRate),
+    /// Piecewise-constant rate (extension).
+    Steps(StepRate),
+}
+
+/// A rate that is `rates[k]` from `times[k]` on, 0 before the first time.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepRate {
+    /// When the rate changes \[ms\], strictly increasing, each ≥ 0.
+    pub times: Vec<f64>,
+    /// The rate from the matching time on \[Hz\], each ≥ 0.
+    pub rates: Vec<f64>,
 }
 
 /// Sinusoidal rate parameters.
@@ -336,7 +349,10 @@ impl<'de> Deserialize<'de> for Rate {
         impl<'de> Visitor<'de> for V {
             type Value = Rate;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a rate in Hz or {\"mean\", \"amplitude\", \"frequency\", \"phase\"}")
+                f.write_str(
+                    "a rate in Hz, {\"mean\", \"amplitude\", \"frequency\", \"phase\"} or \
+                     {\"times\", \"rates\"}",
+                )
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Rate, E> {
                 Ok(Rate::Constant(v))
@@ -348,8 +364,15 @@ impl<'de> Deserialize<'de> for Rate {
                 Ok(Rate::Constant(v as f64))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rate, A::Error> {
-                SinusoidalRate::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(Rate::Sinusoidal)
+                // (the object's keys say which: a step rate has `times` or `rates`)
+                let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let steps = v.get("times").is_some() || v.get("rates").is_some();
+                if steps {
+                    StepRate::deserialize(v).map(Rate::Steps)
+                } else {
+                    SinusoidalRate::deserialize(v).map(Rate::Sinusoidal)
+                }
+                .map_err(de::Error::custom)
             }
         }
         d.deserialize_any(V)

@@ -665,3 +665,44 @@ fn bad_currents() {
     );
     expect_error(with(remove(ok, "/times")), "currents[0]", "times");
 }
+
+#[test]
+fn bad_step_rates() {
+    let poisson = |rate: Value| {
+        set(
+            base(),
+            "/inputs/0",
+            json!({"name": "in0", "kind": "poisson", "size": 2, "rate": rate}),
+        )
+    };
+    expect_error(
+        poisson(json!({"times": [0.0, 5.0], "rates": [3.0]})),
+        "inputs[0].rate.rates",
+        "one rate per time",
+    );
+    expect_error(
+        poisson(json!({"times": [5.0, 5.0], "rates": [3.0, 1.0]})),
+        "inputs[0].rate.times[1]",
+        "strictly increase",
+    );
+    expect_error(
+        poisson(json!({"times": [0.0], "rates": [-3.0]})),
+        "inputs[0].rate.rates[0]",
+        ">= 0",
+    );
+    expect_error(
+        poisson(json!({"times": [-1.0], "rates": [3.0]})),
+        "inputs[0].rate.times[0]",
+        ">= 0",
+    );
+    expect_error(
+        poisson(json!({"times": [0.0], "rates": [3.0], "mean": 2.0})),
+        "inputs[0].rate.mean",
+        "unknown key",
+    );
+    expect_error(
+        poisson(json!({"times": [0.0, 1.0], "rates": [1e12, 1.0]})),
+        "inputs[0].rate",
+        "would emit",
+    );
+}
