@@ -99,6 +99,7 @@ class _State(common.control.BaseState):
             source._reset()
         for pop in getattr(self, "populations", []):
             pop.__dict__.pop("_poisson_history", None)
+            pop.__dict__.pop("_offset_history", None)
         self.running = False
         self.t = 0.0
         self.t_start = 0.0
@@ -163,6 +164,9 @@ class IF_curr_delta(cells.IF_curr_delta):
     __doc__ = cells.IF_curr_delta.__doc__
     translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac",
                              "i_offset")
+
+
+_IF_CELLS = (IF_curr_exp, IF_curr_alpha, IF_curr_delta)
 
 
 class SpikeSourceArray(cells.SpikeSourceArray):
@@ -487,6 +491,7 @@ class PopulationView(common.PopulationView):
     def _set_parameters(self, parameter_space):
         _warn_if_running(self, parameter_space.keys())
         _poisson_snapshot(self, parameter_space.keys())
+        _offset_snapshot(self, parameter_space.keys())
         # (a view of a view writes into the population at the root)
         rows = self.index_in_grandparent(np.arange(self.size))
         for pname, value in parameter_space.items():
@@ -512,12 +517,54 @@ def _keeps_past(pop, pname):
     explicitly: spike times merged, Poisson parameters as a rate that steps at each change)."""
     return state.t > 0 and (
         (pname == "spike_times" and isinstance(pop.celltype, SpikeSourceArray))
-        or (pname in ("rate", "start", "duration") and isinstance(pop.celltype, SpikeSourcePoisson)))
+        or (pname in ("rate", "start", "duration") and isinstance(pop.celltype, SpikeSourcePoisson))
+        or (pname == "i_offset" and isinstance(pop.celltype, _IF_CELLS)))
 
 
 def _merges_spike_times(pop, pname):
     """Spike times set on a `SpikeSourceArray` after a run: merged with those before now."""
     return state.t > 0 and pname == "spike_times" and isinstance(pop.celltype, SpikeSourceArray)
+
+
+def _offset_snapshot(pop, names):
+    """Before a cell's `i_offset` changes after a run: remember the values in force until
+    now (kept on the population at the root; the change becomes a step current)."""
+    root = _root(pop)
+    if state.t > 0 and "i_offset" in names and isinstance(root.celltype, _IF_CELLS):
+        root.__dict__.setdefault("_offset_history", []).append(
+            (state.t, np.array(_value(root, "i_offset"))))
+
+
+def _first_offset(pop):
+    """The `i_offset` in force from t = 0 (later values come as step currents)."""
+    history = getattr(pop, "_offset_history", [])
+    return history[0][1] if history else _value(pop, "i_offset")
+
+
+def _offset_currents(st) -> list:
+    """Each `i_offset` change between runs as a step current from its time on: per cell,
+    the difference to the value from t = 0, in mV (cells with the same steps together)."""
+    out = []
+    for pop in st.populations:
+        history = getattr(pop, "_offset_history", [])
+        if not history:
+            continue
+        settings, since = [], 0.0
+        for until, value in history + [(np.inf, _value(pop, "i_offset"))]:
+            if until > since:
+                settings.append((since, value))
+                since = until
+        r = _value(pop, "tau_m") / _value(pop, "cm")
+        times = [t for t, _ in settings[1:]]
+        steps = np.array([(v - settings[0][1]) * r for _, v in settings[1:]]).reshape(len(times), -1)
+        groups: dict = {}
+        for i in range(pop.size):
+            if np.any(steps[:, i] != 0):
+                groups.setdefault(steps[:, i].tobytes(), []).append(i)
+        for cells in groups.values():
+            out.append({"to": _name_of(pop), "neurons": cells, "times": times,
+                        "amplitudes": steps[:, cells[0]].tolist()})
+    return out
 
 
 def _poisson_snapshot(pop, names):
@@ -636,6 +683,7 @@ class Population(common.Population):
         parameter_space.evaluate(simplify=False)
         _warn_if_running(self, parameter_space.keys())
         _poisson_snapshot(self, parameter_space.keys())
+        _offset_snapshot(self, parameter_space.keys())
         for pname, value in parameter_space.items():
             if _merges_spike_times(self, pname):
                 value = _spike_history(self._parameters[pname], value, self.size)
@@ -777,7 +825,7 @@ def _cell(pop) -> dict:
         "tau_m": tau_m.tolist(), "v_rest": _value(pop, "v_rest").tolist(),
         "v_th": _value(pop, "v_thresh").tolist(), "v_reset": _value(pop, "v_reset").tolist(),
         "t_ref": _value(pop, "tau_refrac").tolist(),
-        "i_bias": (_value(pop, "i_offset") * tau_m / _value(pop, "cm")).tolist(),
+        "i_bias": (_first_offset(pop) * tau_m / _value(pop, "cm")).tolist(),
         "v_init": _initial(pop, "v", -65.0).tolist(),
     }
     if isinstance(ct, IF_curr_delta):
@@ -896,7 +944,7 @@ def _scenario(st) -> dict:
         end = float(np.nextafter(st.t, 0.0))
         weights += [{"connection": k, "times": [end]} for k, _, _ in proj._learned]
     sc = {"name": "pynn", "seed": st.seed, "duration": st.t, "populations": pops,
-          "inputs": inputs, "connections": conns, "currents": _currents(st),
+          "inputs": inputs, "connections": conns, "currents": _currents(st) + _offset_currents(st),
           "record": {"spikes": record_spikes, "voltage": voltage, "weights": weights}}
     return sc
 

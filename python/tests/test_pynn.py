@@ -232,9 +232,9 @@ def test_setting_a_parameter_after_a_run_warns():
     c.set(i_offset=2.0)  # before any run: silent
     sim.run(10.0)
     with pytest.warns(UserWarning, match="from t = 0"):
-        c.set(i_offset=5.0)
+        c.set(tau_m=12.0)  # (i_offset is exact from now on: a step current)
     sim.reset()
-    c.set(i_offset=1.0)  # after reset: silent again
+    c.set(tau_m=10.0)  # after reset: silent again
     sim.end()
 
 
@@ -516,3 +516,26 @@ def test_poisson_rate_changed_between_runs_applies_from_then_on():
     # what the sources did before the change stays as the first run gave it
     for a, b in zip(before, trains):
         np.testing.assert_array_equal(a, b[b < 1000.0])
+
+
+def test_i_offset_changed_between_runs_applies_from_then_on():
+    import warnings
+    sim.setup(timestep=0.1)
+    pop = sim.Population(3, sim.IF_curr_exp(tau_m=10.0, cm=0.5, v_rest=-70.0, v_thresh=-50.0,
+                                            v_reset=-70.0, tau_refrac=2.0, i_offset=0.0))
+    pop.initialize(v=-70.0)
+    pop.record("spikes")
+    sim.run(100.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "applies from t = 0" warning
+        pop[0:2].set(i_offset=1.25)
+    sim.run(100.0)
+    pop[1:2].set(i_offset=0.0)
+    sim.run(100.0)
+    a, b, c = _first_spikes(pop)
+    sim.end()
+    first, period = 10.0 * np.log(5.0), 2.0 + 10.0 * np.log(5.0)
+    train = lambda t0, t1: [t0 + first + k * period for k in range(30) if t0 + first + k * period < t1]  # noqa: E731
+    np.testing.assert_allclose(a, train(100.0, 300.0), atol=1e-9)
+    np.testing.assert_allclose(b, train(100.0, 200.0), atol=1e-9)
+    assert len(c) == 0
