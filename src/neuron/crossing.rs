@@ -423,21 +423,29 @@ pub fn first_crossing_after(
     if horizon.is_nan() || horizon <= 0.0 || poly.upper_bound(horizon) < 0.0 {
         return None;
     }
-    // The interval end: past the last critical point all decaying terms only approach the
-    // constant, so a finite end is enough when the horizon is infinite.
-    let end = if horizon.is_finite() {
-        horizon
-    } else {
-        settle_time(poly)
-    };
+    // The brackets never depend on the horizon, so neither does a root's last bit: a run's
+    // spikes before t are the same however long it runs. They end at the critical points,
+    // then at the time past which all decaying terms only approach the constant, then at
+    // doublings of it (a crossing that late needs a constant within 1e-17 of the terms
+    // above 0); none is searched that starts at or past the horizon.
+    let end = settle_time(poly);
     let mut crit = [0.0; MAX_TERMS * N_COEFFS];
     let lead = poly.terms().iter().find(|t| t.degree().is_some())?;
     let ncrit = poly
         .reduce(lead.rate)
         .sign_changes(0.0, end, origin, &mut crit);
+    let doublings = std::iter::successors(Some(2.0 * end), |&h| Some(2.0 * h));
     let mut lo = 0.0;
     let mut glo = g0;
-    for &hi in crit[..ncrit].iter().chain(std::iter::once(&end)) {
+    for hi in crit[..ncrit]
+        .iter()
+        .copied()
+        .chain(std::iter::once(end))
+        .chain(doublings)
+    {
+        if lo >= horizon || !hi.is_finite() {
+            return None;
+        }
         if hi <= lo {
             continue;
         }
@@ -445,6 +453,9 @@ pub fn first_crossing_after(
         if ghi >= 0.0 {
             let root = newton(&precise, lo, hi, glo, ghi, origin);
             return (root < horizon).then_some(root);
+        }
+        if hi > end && ghi <= glo {
+            return None; // past the settling time and not rising: it never crosses
         }
         lo = hi;
         glo = ghi;

@@ -173,3 +173,70 @@ fn the_specialised_delivery_loops_equal_the_general_loop() {
     let spikes = same_outputs("loops", &net(false), &net(true), what);
     assert!(spikes.len() > 200, "the network should be active");
 }
+
+/// A run's results before t do not depend on how long it runs: CUBA (chaotic: one ulp
+/// anywhere and the trains part within ~100 ms), alpha receptors with threshold adaptation
+/// and phase-locked, periodic and step-rate inputs, STDP, QIF, and currents, each run for T
+/// and for 2.3·T, agree bit for bit on every spike and sample before T.
+#[test]
+fn results_before_t_do_not_depend_on_the_duration() {
+    let example = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(repo().join("examples").join(name)).unwrap())
+            .unwrap()
+    };
+    let mut cuba = example("cuba.json");
+    cuba["record"]["voltage"] = json!([{"population": "exc", "neurons": [0, 5], "every": 0.37}]);
+    cuba["currents"] = json!([{"to": "inh", "times": [40.0, 90.0], "amplitudes": [4.0, -1.0]}]);
+    let mut mixed = random_net(4, true);
+    mixed["populations"][0]["params"]["threshold_adaptation"] =
+        json!([{"tau": 30.0, "increment": 2.0}]);
+    mixed["inputs"].as_array_mut().unwrap().extend([
+        json!({"name": "ear", "kind": "phase_locked", "size": 4, "frequency": 300.0, "rate": 150.0, "jitter": 0.1}),
+        json!({"name": "steps", "kind": "poisson", "size": 4, "rate": {"times": [10.0, 60.0], "rates": [80.0, 5.0]}})]);
+    mixed["connections"].as_array_mut().unwrap().extend([
+        json!({"from": "ear", "to": "exc", "rule": "all_to_all", "weight": 6.0, "delay": 0.3}),
+        json!({"from": "steps", "to": "exc", "rule": "all_to_all", "weight": 4.0, "delay": 0.2}),
+    ]);
+    let stdp = example("stdp_song2000.json");
+    let qif = json!({"seed": 2, "duration": 100.0,
+        "populations": [{"name": "q", "size": 20, "model": "qif",
+            "params": {"tau_m": 10.0, "v_crit": -50.0, "v_peak": 20.0, "i_bias": {"uniform": [4.0, 6.0]}}}],
+        "inputs": [{"name": "p", "kind": "poisson", "size": 10, "rate": 100.0}],
+        "connections": [{"from": "p", "to": "q", "rule": {"fixed_probability": 0.5}, "weight": 3.0, "delay": 0.5},
+                        {"from": "q", "to": "q", "rule": {"fixed_probability": 0.2}, "weight": 2.0, "delay": 1.0}]});
+    for (tag, sc, t) in [
+        ("cuba", cuba, 150.0),
+        ("mixed", mixed, 120.0),
+        ("stdp", stdp, 3000.0),
+        ("qif", qif, 150.0),
+    ] {
+        let tmp = TempDir::new("prefix");
+        let rows = |duration: f64, dir: &str| {
+            let mut s = sc.clone();
+            s["duration"] = json!(duration);
+            let f = tmp.path().join(format!("{dir}.json"));
+            std::fs::write(&f, s.to_string()).unwrap();
+            let out = tmp.path().join(dir);
+            assert_success(&run_file(&f, &out, &[]));
+            let keep = |file: &str| -> Vec<String> {
+                let text = std::fs::read_to_string(out.join(file)).unwrap_or_default();
+                text.lines()
+                    .skip(1)
+                    .filter(|l| {
+                        l.split(',')
+                            .nth(2)
+                            .is_some_and(|x| x.parse::<f64>().unwrap() < t)
+                    })
+                    .map(String::from)
+                    .collect()
+            };
+            (keep("spikes.csv"), keep("voltage.csv"))
+        };
+        let (short, long) = (rows(t, "short"), rows(2.3 * t, "long"));
+        assert!(short.0.len() > 50, "{tag}: {} spikes", short.0.len());
+        assert!(
+            short == long,
+            "{tag}: results before {t} ms differ with the run's duration"
+        );
+    }
+}
