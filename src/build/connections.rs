@@ -162,18 +162,11 @@ fn build_one(
 ) -> Res<Block> {
     let path = format!("connections[{k}]");
     let from = nodes.names.lookup(&c.from, format!("{path}.from"))?;
-    let to = match nodes.names.lookup(&c.to, format!("{path}.to"))? {
-        Node::Population(t) => t,
-        Node::Input(_) => {
-            return err(
-                format!("{path}.to"),
-                format!(
-                    "\"{}\" is an input; connections must target a neuron population",
-                    c.to
-                ),
-            )
-        }
-    };
+    let to = nodes.names.population(
+        &c.to,
+        format!("{path}.to"),
+        "; connections must target a neuron population",
+    )?;
     let (src_size, src_base, from_input) = match from {
         Node::Population(s) => {
             let p = &nodes.populations[s];

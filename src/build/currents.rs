@@ -1,7 +1,7 @@
 //! Stage 4b: injected currents, checked and resolved to their populations.
 
-use super::names::{Names, Node};
-use super::values::{err, show, Check, Res, MAX_ELEMENTS};
+use super::names::Names;
+use super::values::{err, steps, Check, Res, MAX_ELEMENTS};
 use super::Budget;
 use crate::ids::PopulationId;
 use crate::network::{CurrentSteps, PopulationEntry};
@@ -18,18 +18,11 @@ pub(crate) fn build(
     let mut out = Vec::with_capacity(sc.currents.len());
     for (k, c) in sc.currents.iter().enumerate() {
         let path = format!("currents[{k}]");
-        let p = match names.lookup(&c.to, format!("{path}.to"))? {
-            Node::Population(p) => p,
-            Node::Input(_) => {
-                return err(
-                    format!("{path}.to"),
-                    format!(
-                        "\"{}\" is an input; currents drive a neuron population",
-                        c.to
-                    ),
-                )
-            }
-        };
+        let p = names.population(
+            &c.to,
+            format!("{path}.to"),
+            "; currents drive a neuron population",
+        )?;
         let size = populations[p].neurons.len();
         let n_times = c.times.len() as u64;
         let n_neurons = c.neurons.as_ref().map_or(size, Vec::len) as u64;
@@ -41,37 +34,13 @@ pub(crate) fn build(
             &path,
             "the current's steps and neurons",
         )?;
-        if c.times.len() != c.amplitudes.len() {
-            return err(
-                format!("{path}.amplitudes"),
-                format!(
-                    "must have one amplitude per time: {} times, {} amplitudes",
-                    c.times.len(),
-                    c.amplitudes.len()
-                ),
-            );
-        }
-        let mut last = f64::NEG_INFINITY;
-        for (j, &t) in c.times.iter().enumerate() {
-            let at = format!("{path}.times[{j}]");
-            Check::NonNegative.test(t, " ms").or_else(|m| err(&at, m))?;
-            if t <= last {
-                return err(
-                    at,
-                    format!(
-                        "must be after the time before it ({}), got {}: times strictly increase",
-                        show(last),
-                        show(t)
-                    ),
-                );
-            }
-            last = t;
-        }
-        for (j, &a) in c.amplitudes.iter().enumerate() {
-            Check::Potential
-                .test(a, " mV")
-                .or_else(|m| err(format!("{path}.amplitudes[{j}]"), m))?;
-        }
+        steps(
+            &path,
+            ("times", &c.times),
+            ("amplitudes", &c.amplitudes),
+            Check::Potential,
+            " mV",
+        )?;
         let neurons = match &c.neurons {
             None => (0..size as u32).collect(),
             Some(list) => {

@@ -2,7 +2,7 @@
 //! kind's description type implements [`BuildInput`]; [`builder`] maps an [`InputKind`] to
 //! it (one line per kind; the match is exhaustive).
 
-use super::values::{check, err, Check, Res, MAX_ELEMENTS};
+use super::values::{check, err, steps, Check, Res, MAX_ELEMENTS};
 use super::Budget;
 use crate::input::{self, Itd, Rate, Sinusoid, SourceTrain};
 use crate::scenario::{self, InputKind, SpikeTimes};
@@ -138,34 +138,13 @@ fn rate(ctx: &InputContext, r: &scenario::Rate) -> Res<Rate> {
             phase: ctx.check("rate.phase", s.phase, Check::Finite, " rad")?,
         })),
         scenario::Rate::Steps(s) => {
-            if s.times.len() != s.rates.len() {
-                return err(
-                    format!("{}.rate.rates", ctx.path),
-                    format!(
-                        "must have one rate per time: {} times, {} rates",
-                        s.times.len(),
-                        s.rates.len()
-                    ),
-                );
-            }
-            let mut last = f64::NEG_INFINITY;
-            for (j, &t) in s.times.iter().enumerate() {
-                let t = ctx.check(&format!("rate.times[{j}]"), t, Check::NonNegative, " ms")?;
-                if t <= last {
-                    return err(
-                        format!("{}.rate.times[{j}]", ctx.path),
-                        format!(
-                            "must be after the time before it ({}), got {}: times strictly increase",
-                            super::values::show(last),
-                            super::values::show(t)
-                        ),
-                    );
-                }
-                last = t;
-            }
-            for (j, &r) in s.rates.iter().enumerate() {
-                ctx.check(&format!("rate.rates[{j}]"), r, Check::NonNegative, " Hz")?;
-            }
+            steps(
+                &format!("{}.rate", ctx.path),
+                ("times", &s.times),
+                ("rates", &s.rates),
+                Check::NonNegative,
+                " Hz",
+            )?;
             Rate::Steps(std::sync::Arc::new((s.times.clone(), s.rates.clone())))
         }
     })

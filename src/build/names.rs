@@ -73,6 +73,15 @@ impl<'a> Names<'a> {
         Ok(Names { map, all })
     }
 
+    /// The index of the neuron population `name`, or an error at `path`: unknown, or an
+    /// input (`"name" is an input{why}`).
+    pub fn population(&self, name: &str, path: String, why: &str) -> Res<usize> {
+        match self.lookup(name, path.clone())? {
+            Node::Population(p) => Ok(p),
+            Node::Input(_) => err(path, format!("\"{name}\" is an input{why}")),
+        }
+    }
+
     /// What `name` refers to, or an error at `path` listing the known names.
     pub fn lookup(&self, name: &str, path: String) -> Res<Node> {
         self.map.get(name).copied().ok_or_else(|| {

@@ -59,18 +59,11 @@ fn voltage_probes(
     let mut n_samples: u64 = 0;
     for (k, v) in record.voltage.iter().enumerate() {
         let path = format!("record.voltage[{k}]");
-        let p = match names.lookup(&v.population, format!("{path}.population"))? {
-            Node::Population(p) => p,
-            Node::Input(_) => {
-                return err(
-                    format!("{path}.population"),
-                    format!(
-                        "\"{}\" is an input and has no membrane potential",
-                        v.population
-                    ),
-                )
-            }
-        };
+        let p = names.population(
+            &v.population,
+            format!("{path}.population"),
+            " and has no membrane potential",
+        )?;
         let size = populations[p].neurons.len();
         let owner = format!("\"{}\"", v.population);
         let neurons = indices(

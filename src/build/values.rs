@@ -85,6 +85,50 @@ impl Check {
     }
 }
 
+/// A step function's lists at `path`: `times` (ms; ≥ 0, strictly increasing) and one value
+/// per time passing `check`; errors name `path.key[j]`.
+pub(crate) fn steps(
+    path: &str,
+    (times_key, times): (&str, &[f64]),
+    (values_key, values): (&str, &[f64]),
+    check: Check,
+    unit: &str,
+) -> Res<()> {
+    if times.len() != values.len() {
+        let noun = values_key.trim_end_matches('s');
+        return err(
+            format!("{path}.{values_key}"),
+            format!(
+                "must have one {noun} per time: {} times, {} {values_key}",
+                times.len(),
+                values.len()
+            ),
+        );
+    }
+    let mut last = f64::NEG_INFINITY;
+    for (j, &t) in times.iter().enumerate() {
+        let at = format!("{path}.{times_key}[{j}]");
+        Check::NonNegative.test(t, " ms").or_else(|m| err(&at, m))?;
+        if t <= last {
+            return err(
+                at,
+                format!(
+                    "must be after the time before it ({}), got {}: times strictly increase",
+                    show(last),
+                    show(t)
+                ),
+            );
+        }
+        last = t;
+    }
+    for (j, &v) in values.iter().enumerate() {
+        check
+            .test(v, unit)
+            .or_else(|m| err(format!("{path}.{values_key}[{j}]"), m))?;
+    }
+    Ok(())
+}
+
 /// A number as users wrote it: plain decimals in the usual range, exponent form for very
 /// large or small magnitudes (1e308 rather than 309 digits).
 pub(crate) fn show(v: f64) -> String {
