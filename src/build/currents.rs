@@ -16,6 +16,8 @@ pub(crate) fn build(
     budget: &mut Budget,
 ) -> Res<Vec<CurrentSteps>> {
     let mut out = Vec::with_capacity(sc.currents.len());
+    // (which neurons a current lists, reset after each: one scratch for all currents)
+    let mut seen: Vec<bool> = Vec::new();
     for (k, c) in sc.currents.iter().enumerate() {
         let path = format!("currents[{k}]");
         let p = names.population(
@@ -44,20 +46,23 @@ pub(crate) fn build(
         let neurons = match &c.neurons {
             None => (0..size as u32).collect(),
             Some(list) => {
-                let mut seen = vec![false; size];
+                seen.resize(seen.len().max(size), false);
                 let mut neurons = Vec::with_capacity(list.len());
                 for (j, &i) in list.iter().enumerate() {
-                    let at = format!("{path}.neurons[{j}]");
+                    let at = || format!("{path}.neurons[{j}]");
                     let Some(s) = seen.get_mut(i as usize).filter(|_| i < size as u64) else {
                         return err(
-                            at,
+                            at(),
                             format!("must be < {size} (the size of \"{}\"), got {i}", c.to),
                         );
                     };
                     if std::mem::replace(s, true) {
-                        return err(at, format!("neuron {i} is listed twice"));
+                        return err(at(), format!("neuron {i} is listed twice"));
                     }
                     neurons.push(i as u32);
+                }
+                for &i in &neurons {
+                    seen[i as usize] = false;
                 }
                 neurons
             }

@@ -185,12 +185,19 @@ impl BuildInput for PoissonInput {
                 format!("must be >= start ({start} ms)"),
             );
         }
-        let peak = match &rate {
-            Rate::Constant(r) => *r,
-            Rate::Sinusoidal(m) => m.mean + m.amplitude.abs(),
-            Rate::Steps(s) => s.1.iter().fold(0.0, |a: f64, &r| a.max(r)),
+        let window = (stop - start).max(0.0);
+        let per_source = match &rate {
+            Rate::Constant(r) => r * window,
+            Rate::Sinusoidal(m) => (m.mean + m.amplitude.abs()) * window,
+            // each piece's rate over the part of it inside [start, stop)
+            Rate::Steps(s) => (0..s.0.len())
+                .map(|k| {
+                    let end = s.0.get(k + 1).copied().unwrap_or(f64::INFINITY);
+                    s.1[k] * (end.min(stop) - s.0[k].max(start)).max(0.0)
+                })
+                .sum(),
         };
-        let expected = peak / 1000.0 * (stop - start).max(0.0) * self.size as f64;
+        let expected = per_source / 1000.0 * self.size as f64;
         if expected > MAX_POISSON_SPIKES {
             return err(
                 format!("{}.rate", ctx.path),

@@ -318,6 +318,18 @@ pub enum Rate {
     Steps(StepRate),
 }
 
+/// Every key a rate object may have, read in one pass ([`Rate`]'s parser sorts them out).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateObject {
+    mean: Option<f64>,
+    amplitude: Option<f64>,
+    frequency: Option<f64>,
+    phase: Option<f64>,
+    times: Option<Vec<f64>>,
+    rates: Option<Vec<f64>>,
+}
+
 /// A rate that is `rates[k]` from `times[k]` on, 0 before the first time.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -364,15 +376,31 @@ impl<'de> Deserialize<'de> for Rate {
                 Ok(Rate::Constant(v as f64))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rate, A::Error> {
-                // (the object's keys say which: a step rate has `times` or `rates`)
-                let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                let steps = v.get("times").is_some() || v.get("rates").is_some();
-                if steps {
-                    StepRate::deserialize(v).map(Rate::Steps)
-                } else {
-                    SinusoidalRate::deserialize(v).map(Rate::Sinusoidal)
+                // Read in place (not buffered) so that errors inside keep their path; the
+                // keys present say which kind it is.
+                let o = RateObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let need = |v: Option<f64>, k| v.ok_or_else(|| de::Error::missing_field(k));
+                match (o.times, o.rates) {
+                    (None, None) => Ok(Rate::Sinusoidal(SinusoidalRate {
+                        mean: need(o.mean, "mean")?,
+                        amplitude: need(o.amplitude, "amplitude")?,
+                        frequency: need(o.frequency, "frequency")?,
+                        phase: o.phase.unwrap_or(0.0),
+                    })),
+                    (times, rates) => {
+                        if o.mean.or(o.amplitude).or(o.frequency).or(o.phase).is_some() {
+                            return Err(de::Error::custom(
+                                "a rate object is sinusoidal {\"mean\", \"amplitude\", \
+                                 \"frequency\", \"phase\"} or steps {\"times\", \"rates\"}, \
+                                 not both",
+                            ));
+                        }
+                        Ok(Rate::Steps(StepRate {
+                            times: times.ok_or_else(|| de::Error::missing_field("times"))?,
+                            rates: rates.ok_or_else(|| de::Error::missing_field("rates"))?,
+                        }))
+                    }
                 }
-                .map_err(de::Error::custom)
             }
         }
         d.deserialize_any(V)

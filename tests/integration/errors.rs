@@ -696,13 +696,47 @@ fn bad_step_rates() {
         ">= 0",
     );
     expect_error(
-        poisson(json!({"times": [0.0], "rates": [3.0], "mean": 2.0})),
-        "inputs[0].rate.mean",
-        "unknown key",
-    );
-    expect_error(
-        poisson(json!({"times": [0.0, 1.0], "rates": [1e12, 1.0]})),
+        poisson(json!({"times": [0.0, 10.0], "rates": [1e12, 1.0]})),
         "inputs[0].rate",
         "would emit",
     );
+    // errors inside a rate object keep their path
+    expect_error(
+        poisson(json!({"times": [0.0], "rates": [null]})),
+        "inputs[0].rate.rates[0]",
+        "invalid type",
+    );
+    expect_error(
+        poisson(json!({"mean": 1.0, "amplitude": 1.0, "frequency": "1"})),
+        "inputs[0].rate.frequency",
+        "invalid type",
+    );
+    expect_error(
+        poisson(json!({"times": [0.0], "rates": [1.0], "mean": 2.0})),
+        "inputs[0].rate",
+        "not both",
+    );
+    expect_error(
+        poisson(json!({"rates": [1.0]})),
+        "inputs[0].rate",
+        "missing field `times`",
+    );
+}
+
+/// The spike-count limit integrates a step rate over its pieces: a brief high rate in a
+/// long run is fine.
+#[test]
+fn a_brief_high_step_rate_is_not_refused() {
+    let sc = set(
+        base(),
+        "/inputs/0",
+        json!({"name": "in0", "kind": "poisson", "size": 1000,
+        "rate": {"times": [0.0, 10.0], "rates": [100000.0, 0.0]}}),
+    );
+    let sc = set(sc, "/duration", json!(1e5));
+    let tmp = TempDir::new("brief");
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    let o = bin().arg("validate").arg(&f).output().unwrap();
+    assert_success(&o);
 }
