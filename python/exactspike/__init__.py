@@ -528,7 +528,10 @@ class Network:
              "amplitudes": np.asarray(amplitudes, dtype=float)}
         if neurons is not None:
             # (a list of ints: large float arrays travel as floats, and indices are integers)
-            c["neurons"] = [int(i) for i in np.asarray(neurons, dtype=np.int64).ravel()]
+            idx = np.asarray(neurons).ravel()
+            if idx.size and not np.all(np.isfinite(idx) & (idx == np.floor(idx))):
+                raise ValueError(f"current(neurons=...): indices must be whole numbers, got {neurons!r}")
+            c["neurons"] = [int(i) for i in idx]
         self._currents.append(c)
         return self
 

@@ -280,29 +280,63 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
 
 class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):
     """PyNN's noisy current: a new Gaussian amplitude every ``dt`` from ``start`` to
-    ``stop``, each step exact. Amplitudes are drawn once, in order, from ``rng`` (default
-    ``NumpyRNG(seed)`` with the setup's seed), so a longer run keeps the earlier ones."""
+    ``stop``, each step exact. Every cell gets noise of its own (as NEST's
+    ``noise_generator`` gives each target), drawn in order from a stream seeded by ``rng``'s
+    seed (default: the setup's seed), the source and the cell, so a longer run keeps the
+    earlier amplitudes and a parameter change draws on from where the stream was."""
 
     translations = _identity("mean", "stdev", "start", "stop", "dt")
 
     def __init__(self, rng=None, **parameters):
-        self._rng = rng or NumpyRNG(seed=state.seed)
-        self._drawn = np.zeros(0)
+        seed = getattr(rng, "seed", None)
+        self._seed = int(state.seed if seed is None else seed)
+        self._number = len(state.current_sources)
+        self._streams: dict = {}
         _CurrentSource.__init__(self, **parameters)
 
     def _steps_of(self, v, end):
-        start, stop, dt = float(v["start"]), min(float(v["stop"]), end), float(v["dt"])
+        """(times, [mean, stdev, 1 for a drawn step or 0 for the step to 0 at stop])."""
+        start, stop, dt = float(v["start"]), float(v["stop"]), float(v["dt"])
         if not dt > 0:
             raise ValueError(f"NoisyCurrentSource: dt must be > 0 ms, got {dt}")
-        n = max(0, int(np.ceil((stop - start) / dt)))
-        if n > self._drawn.size:
-            more = self._rng.next(n - self._drawn.size, "normal", {"mu": 0.0, "sigma": 1.0})
-            self._drawn = np.concatenate([self._drawn, np.atleast_1d(more)])
-        times = start + dt * np.arange(n)
-        amps = float(v["mean"]) + float(v["stdev"]) * self._drawn[:n]
-        if stop < float(v["stop"]) or n == 0:
-            return times, amps
-        return np.append(times, stop), np.append(amps, 0.0)
+        last = min(stop, end)
+        times = start + dt * np.arange(max(0, int(np.ceil((last - start) / dt)) + 1))
+        times = times[times < last]  # (the count rounds up when (last - start)/dt does)
+        kinds = np.tile([float(v["mean"]), float(v["stdev"]), 1.0], (times.size, 1))
+        if stop < end and stop > start:
+            times = np.append(times, stop)
+            kinds = np.vstack([kinds, [0.0, 0.0, 0.0]])
+        return times, kinds
+
+    def _steps(self, end):
+        """The composite's times and per step (mean, stdev, drawn), earlier settings first."""
+        times, kinds, start = [], [], 0.0
+        for until, values in self._history + [(end, self._values())]:
+            if until <= start:
+                continue
+            t, k = self._steps_of(values, end)
+            before = t <= start
+            times.append(start)
+            kinds.append(k[before][-1] if before.any() else np.zeros(3))
+            inside = (t > start) & (t < until)
+            times += t[inside].tolist()
+            kinds += list(k[inside])
+            start = until
+        return np.asarray(times, dtype=float), np.asarray(kinds, dtype=float).reshape(-1, 3)
+
+    def _amplitudes(self, kinds, cell):
+        """Cell `cell`'s amplitudes (nA) for the steps `kinds`: its stream's draws in order."""
+        drawn = kinds[:, 2] == 1.0
+        gen, z = self._streams.get(cell, (None, np.zeros(0)))
+        if gen is None:
+            gen = np.random.default_rng([self._seed, self._number, *cell])
+        need = int(drawn.sum())
+        if need > z.size:
+            z = np.concatenate([z, gen.standard_normal(need - z.size)])
+        self._streams[cell] = (gen, z)
+        out = np.zeros(len(kinds))
+        out[drawn] = kinds[drawn, 0] + kinds[drawn, 1] * z[:need]
+        return out
 
 
 class ACSource(electrodes.ACSource):
@@ -315,26 +349,35 @@ class ACSource(electrodes.ACSource):
             "drive are not implemented); a StepCurrentSource can approximate it")
 
 
+def _from(since, times, amps):
+    """A step function from `since` on: its value then, and its steps after."""
+    at = times <= since
+    return (np.concatenate([[since], times[~at]]),
+            np.concatenate([[amps[at][-1] if at.any() else 0.0], amps[~at]]))
+
+
 def _currents(st) -> list:
-    """The scenario's currents: per source, per driven population and per distinct
-    tau_m/cm of its cells, the steps in mV (nA × tau_m/cm)."""
+    """The scenario's currents, in mV (nA × tau_m/cm): per source, per driven population,
+    injection time, number of injections (they add) and distinct tau_m/cm of its cells;
+    a noisy source's cells each one of their own."""
     out = []
     for source in st.current_sources:
-        if not source.cell_list:
-            continue
-        times, amps = np.asarray(source._steps(st.t), dtype=float).reshape(2, -1)
-        groups: dict = {}
+        count: dict = {}
         for c, since in zip(source.cell_list, source._since):
-            pop = c.parent
-            key = (state.populations.index(pop), since)
-            groups.setdefault(key, set()).add(int(c) - int(pop.first_id))
-        for (k, since) in sorted(groups):
+            key = (state.populations.index(c.parent), int(c) - int(c.parent.first_id), since)
+            count[key] = count.get(key, 0) + 1
+        if not count:
+            continue
+        times, amps = source._steps(st.t)
+        noisy = isinstance(source, NoisyCurrentSource)
+        groups: dict = {}
+        for (k, i, since), m in count.items():
+            groups.setdefault((k, since, m, i if noisy else -1), []).append(i)
+        for (k, since, m, cell) in sorted(groups):
             pop = st.populations[k]
-            idx = np.asarray(sorted(groups[(k, since)]), dtype=np.int64)
-            # from `since` on: the amplitude then, and the steps after it
-            at = times <= since
-            t = np.concatenate([[since], times[~at]])
-            a = np.concatenate([[amps[at][-1] if at.any() else 0.0], amps[~at]])
+            idx = np.asarray(sorted(groups[(k, since, m, cell)]), dtype=np.int64)
+            a = source._amplitudes(amps, (k, cell)) if noisy else np.asarray(amps, dtype=float)
+            t, a = _from(since, np.asarray(times, dtype=float), a * m)
             r = (_value(pop, "tau_m") / _value(pop, "cm"))[idx]
             for rv in np.unique(r):
                 out.append({"to": _name_of(pop), "neurons": idx[r == rv].tolist(),

@@ -85,3 +85,9 @@ def test_a_step_current_fires_at_the_closed_form_time():
     assert list(idx) == [1] * len(want)
     assert max(abs(t - w) for t, w in zip(times, want)) < 1e-9
     assert net.to_scenario()["currents"][0]["neurons"] == [1]
+
+
+def test_current_neuron_indices_must_be_whole():
+    net = es.Network(duration=10.0)
+    with pytest.raises(ValueError, match="whole"):
+        net.current("n", [1.0], [1.0], neurons=[1.7])
