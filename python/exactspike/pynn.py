@@ -232,22 +232,24 @@ class _CurrentSource:
         raise NotImplementedError
 
     def _steps(self, end):
-        """The source's steps (times, nA) within [0, end), earlier definitions included."""
+        """The source's steps within [0, end), earlier definitions included: times, and per
+        step what `_steps_of` gives (an amplitude in nA, or a row of them)."""
         times, amps, start = [], [], 0.0
         for until, values in self._history + [(end, self._values())]:
             if until <= start:
                 continue  # (changed twice at one time: the earlier change never applied)
             t, a = self._steps_of(values, end)
             t, a = np.asarray(t, dtype=float), np.asarray(a, dtype=float)
-            # the amplitude this definition has at `start`, then its steps until `until`
+            # the value this definition has at `start` (0 before its first step), then its
+            # steps until `until`
             before = a[t <= start]
             times.append(start)
-            amps.append(before[-1] if before.size else 0.0)
+            amps.append(before[-1] if before.size else np.zeros(a.shape[1:]))
             inside = (t > start) & (t < until)
             times += t[inside].tolist()
-            amps += a[inside].tolist()
+            amps += list(a[inside])
             start = until
-        return times, amps
+        return np.asarray(times, dtype=float), np.asarray(amps, dtype=float)
 
     def record(self):
         raise NotImplementedError("exactspike.pynn does not record injected currents")
@@ -308,24 +310,9 @@ class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):
             kinds = np.vstack([kinds, [0.0, 0.0, 0.0]])
         return times, kinds
 
-    def _steps(self, end):
-        """The composite's times and per step (mean, stdev, drawn), earlier settings first."""
-        times, kinds, start = [], [], 0.0
-        for until, values in self._history + [(end, self._values())]:
-            if until <= start:
-                continue
-            t, k = self._steps_of(values, end)
-            before = t <= start
-            times.append(start)
-            kinds.append(k[before][-1] if before.any() else np.zeros(3))
-            inside = (t > start) & (t < until)
-            times += t[inside].tolist()
-            kinds += list(k[inside])
-            start = until
-        return np.asarray(times, dtype=float), np.asarray(kinds, dtype=float).reshape(-1, 3)
-
     def _amplitudes(self, kinds, cell):
         """Cell `cell`'s amplitudes (nA) for the steps `kinds`: its stream's draws in order."""
+        kinds = kinds.reshape(-1, 3)  # (per step: mean, stdev, 1 if drawn, 0 for the 0 at stop)
         drawn = kinds[:, 2] == 1.0
         gen, z = self._streams.get(cell, (None, np.zeros(0)))
         if gen is None:
