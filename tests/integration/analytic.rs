@@ -169,3 +169,35 @@ fn qif_kick_over_the_unstable_point_fires_at_the_escape_time() {
     let want = 5.0 + tp / k * (acoth(10.5 / k) - acoth(80.0 / k));
     assert_close(out.spikes[0].time, want, 1e-9, "escape time");
 }
+
+/// `qif` at rheobase and a hair either side of it (c = 0, ±1e−12 mV²): a kick above the
+/// critical point fires at the c = 0 closed form's time, to 1e−9 ms on all three sides. The
+/// textbook tan/atan form missed by about 1e−6 ms here (cancellation near ±π/2).
+#[test]
+fn qif_near_rheobase_fires_at_the_limit_closed_form_time() {
+    let (tau, v_rest, v_crit, v_peak) = (10.0f64, -70.0, -50.0, 20.0);
+    let pop = |name: &str, bias: f64| {
+        json!({"name": name, "size": 1, "model": "qif",
+            "params": {"tau_m": tau, "v_rest": v_rest, "v_crit": v_crit, "v_peak": v_peak,
+                       "i_bias": bias}})
+    };
+    // c = i_bias·d − d²/4 with d = 20: 5 mV is rheobase exactly
+    let sc = scenario(json!({
+        "duration": 200.0,
+        "populations": [pop("at", 5.0), pop("above", 5.0 + 5e-14), pop("below", 5.0 - 5e-14)],
+        "inputs": [{"name": "i", "kind": "spike_times", "times": [[5.0]]}],
+        "connections": [
+            {"from": "i", "to": "at", "rule": "all_to_all", "weight": 20.5, "delay": 0.0},
+            {"from": "i", "to": "above", "rule": "all_to_all", "weight": 20.5, "delay": 0.0},
+            {"from": "i", "to": "below", "rule": "all_to_all", "weight": 20.5, "delay": 0.0}]
+    }));
+    let out = exactspike::run(&sc).unwrap();
+    assert_eq!(out.spikes.len(), 3, "{:?}", out.spikes);
+    // c = 0: x(t) = x0/(1 − x0·t/τ'), the peak after τ'(1/x − 1/x_p); x = V + 60
+    let tp = tau * 20.0;
+    let x5 = -10.0 / (1.0 + 10.0 * 5.0 / tp) + 20.5;
+    let want = 5.0 + tp * (1.0 / x5 - 1.0 / 80.0);
+    for s in &out.spikes {
+        assert_close(s.time, want, 1e-9, &format!("{s:?}"));
+    }
+}
