@@ -68,11 +68,22 @@ pub(crate) fn build(
             }
         };
         populations[p].neurons.expect_drive();
+        // A step to the amplitude already in force changes nothing, and is dropped so that it
+        // does not split a neuron's propagation either: such steps are bit-neutral.
+        let (mut times, mut amplitudes) = (Vec::new(), Vec::new());
+        let mut level = 0.0;
+        for (&t, &a) in c.times.iter().zip(&c.amplitudes) {
+            if a != level {
+                times.push(t);
+                amplitudes.push(a);
+                level = a;
+            }
+        }
         out.push(CurrentSteps {
             population: PopulationId::new(p),
             neurons,
-            times: c.times.clone(),
-            amplitudes: c.amplitudes.clone(),
+            times,
+            amplitudes,
         });
     }
     Ok(out)

@@ -98,6 +98,38 @@ fn currents_on_one_neuron_add() {
     assert_eq!(two.spikes, one.spikes);
 }
 
+/// A step to the amplitude already in force changes nothing, bit for bit: a recurrent
+/// network with steps of zero change (at 0, between two equal amplitudes, and a current
+/// that never leaves 0) gives the spikes and potentials of the same network without them.
+#[test]
+fn steps_that_change_nothing_are_bit_neutral() {
+    let net = |currents: serde_json::Value| {
+        json!({"duration": 300.0, "seed": 4,
+            "populations": [{"name": "n", "size": 40, "model": "lif",
+                "params": {"tau_m": 10.0, "v_th": -55.0, "t_ref": 1.0,
+                           "receptors": [{"kind": "exp", "tau": 5.0}],
+                           "v_init": {"uniform": [-70.0, -56.0]}}}],
+            "inputs": [{"name": "drive", "kind": "poisson", "size": 20, "rate": 150.0}],
+            "connections": [
+                {"from": "drive", "to": "n", "rule": {"fixed_probability": 0.3},
+                 "weight": {"uniform": [0.0, 4.0]}, "delay": 0.7},
+                {"from": "n", "to": "n", "rule": {"fixed_probability": 0.1},
+                 "weight": {"uniform": [-2.0, 2.0]}, "delay": {"uniform": [0.5, 2.0]}}],
+            "record": {"voltage": [{"population": "n", "neurons": [0, 5], "every": 0.5}]},
+            "currents": currents})
+    };
+    let plain = run(net(
+        json!([{"to": "n", "times": [60.0, 200.0], "amplitudes": [9.0, 0.0]}]),
+    ));
+    let padded = run(net(json!([
+        {"to": "n", "times": [10.0, 60.0, 100.0, 150.0, 200.0, 250.0],
+         "amplitudes": [0.0, 9.0, 9.0, 9.0, 0.0, 0.0]},
+        {"to": "n", "neurons": [0, 5, 9], "times": [20.0, 170.0], "amplitudes": [0.0, -0.0]}])));
+    assert!(plain.spikes.len() > 100, "{} spikes", plain.spikes.len());
+    assert_eq!(plain.spikes, padded.spikes);
+    assert_eq!(plain.voltages, padded.voltages);
+}
+
 /// QIF: at rest below rheobase a step to drive I (c = I·d − d²/4 > 0) fires after
 /// `τ'/√c (atan(x_p/√c) − atan(x_0/√c))` with x measured from the midpoint.
 #[test]
