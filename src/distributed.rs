@@ -44,6 +44,9 @@ pub struct Distributed {
     simulate_seconds: f64,
     windows: u64,
     exchanged: u64,
+    /// This rank's neuron spikes at or after the common time of a stop inside a window:
+    /// not in the records, so not counted either.
+    beyond: u64,
 }
 
 fn code(stop: Option<Stop>) -> i64 {
@@ -128,6 +131,7 @@ impl Distributed {
             simulate_seconds: 0.0,
             windows: 0,
             exchanged: 0,
+            beyond: 0,
         }
     }
 
@@ -159,7 +163,9 @@ impl Distributed {
     /// This rank's own counters, summed over its partitions (not a collective). Sources
     /// are replayed by every partition: counted for the first only.
     pub fn local_stats(&self) -> Stats {
-        merge_stats(&self.parts)
+        let mut s = merge_stats(&self.parts);
+        s.neuron_spikes -= self.beyond;
+        s
     }
 
     fn local_events(&self) -> u64 {
@@ -290,6 +296,11 @@ impl Distributed {
             let [at, next] = reduced;
             if let Some(stop) = codes.iter().find_map(|&c| decode(c)) {
                 self.now = at.min(end);
+                // `drain` drops the records at or after `now`; the count follows
+                if self.now < self.meta.duration {
+                    let now = self.now;
+                    self.beyond += mine.iter().filter(|s| s.0 >= now).count() as u64;
+                }
                 return Err(stop);
             }
             let buffered: usize = self.parts.iter().map(Simulation::buffered).sum();

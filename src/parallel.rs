@@ -218,6 +218,9 @@ pub struct Parallel {
     simulate_seconds: f64,
     windows: u64,
     exchanged: u64,
+    /// Neuron spikes at or after the common time of a stop inside a window: not in the
+    /// records, so not counted either.
+    beyond: u64,
 }
 
 /// Splits `net` into `k` partitions of contiguous neurons.
@@ -363,6 +366,7 @@ impl Parallel {
             simulate_seconds: 0.0,
             windows: 0,
             exchanged: 0,
+            beyond: 0,
         }
     }
 
@@ -389,6 +393,7 @@ impl Parallel {
     /// Counters merged over the partitions.
     pub fn stats(&self) -> Stats {
         let mut s = merge_stats(&self.parts);
+        s.neuron_spikes -= self.beyond;
         s.simulate_seconds = self.simulate_seconds;
         s.windows = self.windows;
         s.exchanged_spikes = self.exchanged;
@@ -462,7 +467,14 @@ impl Parallel {
         match decision {
             Decision::Done => Ok(Advance::Reached),
             Decision::Full => Ok(Advance::BufferFull),
-            Decision::Stop(stop) => Err(stop),
+            Decision::Stop(stop) => {
+                // the partitions' last window is all in `pending`; `drain` drops its part
+                // at or after `now`, and the count follows
+                if now < self.meta.duration {
+                    self.beyond += self.pending.iter().filter(|s| s.0 >= now).count() as u64;
+                }
+                Err(stop)
+            }
         }
     }
 

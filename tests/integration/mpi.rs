@@ -109,3 +109,52 @@ fn an_error_on_the_root_ends_every_rank() {
     assert_ne!(o.status.code(), Some(124), "the job hung: {err}");
     assert!(err.contains("--out"), "{err}");
 }
+
+/// A rank's guard stops it inside a window (no neuron → neuron connection: the windows are
+/// the runner's slices) while another rank runs on: the files end at the common time, and
+/// the summary's `neuron_spikes` counts what they hold.
+#[test]
+fn a_stop_inside_a_window_counts_what_the_files_hold() {
+    let tmp = TempDir::new("mpi-stop");
+    let sc = json!({"duration": 100_000.0, "seed": 3,
+        "populations": [{"name": "n", "size": 200, "model": "lif",
+            "params": {"tau_m": 10.0, "v_th": -55.0, "receptors": [{"kind": "exp", "tau": 2.0}]}}],
+        "inputs": [{"name": "p", "kind": "poisson", "size": 100, "rate": 50.0}],
+        "connections": [{"from": "p", "to": "n", "rule": {"fixed_indegree": 20},
+                         "weight": 9.0, "delay": 1.0}],
+        "record": {"spikes": ["n"]}});
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    for (np, threads) in [("2", "1"), ("2", "2")] {
+        let out = tmp.path().join(format!("np{np}t{threads}"));
+        let (f, m) = (f.to_str().unwrap(), out.to_str().unwrap());
+        let o = mpirun(
+            np,
+            &[
+                "run",
+                f,
+                "--out",
+                m,
+                "--quiet",
+                "--threads",
+                threads,
+                "--max-events",
+                "8000",
+            ],
+        );
+        let s: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            s["stopped"],
+            "max_events",
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(s["spikes"].as_u64().unwrap() > 100, "{s}");
+        assert_eq!(
+            s["neuron_spikes"], s["spikes"],
+            "-np {np} --threads {threads}"
+        );
+    }
+}

@@ -142,6 +142,38 @@ fn a_threaded_run_stops_on_its_guards() {
     let (a, b) = (before(&one), before(&out));
     assert!(a.len() > 1000);
     assert_eq!(a, b);
+    // the counter counts the spikes the files hold (every population is recorded), also
+    // when a partition ran past the common time in the last window
+    for summary in [&s, &r] {
+        assert_eq!(summary["neuron_spikes"], summary["spikes"]);
+    }
+}
+
+/// Without neuron → neuron connections the whole run is one window, so a partition's guard
+/// stops it inside the window while the other partition runs on: the files end at the
+/// common time, and `neuron_spikes` counts what they hold.
+#[test]
+fn a_stop_inside_a_window_counts_what_the_files_hold() {
+    let tmp = TempDir::new("thrwin");
+    let sc = json!({"duration": 100_000.0, "seed": 3,
+        "populations": [{"name": "n", "size": 200, "model": "lif",
+            "params": {"tau_m": 10.0, "v_th": -55.0, "receptors": [{"kind": "exp", "tau": 2.0}]}}],
+        "inputs": [{"name": "p", "kind": "poisson", "size": 100, "rate": 50.0}],
+        "connections": [{"from": "p", "to": "n", "rule": {"fixed_indegree": 20},
+                         "weight": 9.0, "delay": 1.0}],
+        "record": {"spikes": ["n"]}});
+    let f = tmp.path().join("s.json");
+    std::fs::write(&f, sc.to_string()).unwrap();
+    for threads in ["1", "2", "3"] {
+        let out = tmp.path().join(format!("t{threads}"));
+        let o = run_file(&f, &out, &["--threads", threads, "--max-events", "8000"]);
+        assert_exit(&o, 3);
+        let s: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        assert!(s["spikes"].as_u64().unwrap() > 100, "{s}");
+        assert_eq!(s["neuron_spikes"], s["spikes"], "{threads} threads");
+    }
 }
 
 /// Injected currents switching in the middle of windows (and at their edges) on CUBA.
