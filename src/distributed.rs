@@ -160,6 +160,11 @@ impl Distributed {
         self.now
     }
 
+    /// The network as built (names, sizes; without synapses or state).
+    pub fn network(&self) -> &Network {
+        &self.meta
+    }
+
     /// This rank's own counters, summed over its partitions (not a collective). Sources
     /// are replayed by every partition: counted for the first only.
     pub fn local_stats(&self) -> Stats {

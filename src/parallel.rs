@@ -390,6 +390,11 @@ impl Parallel {
         self.now
     }
 
+    /// The network as built (names, sizes; its state is not the partitions').
+    pub fn network(&self) -> &Network {
+        &self.meta
+    }
+
     /// Counters merged over the partitions.
     pub fn stats(&self) -> Stats {
         let mut s = merge_stats(&self.parts);

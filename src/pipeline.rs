@@ -398,6 +398,16 @@ impl Runner {
             Runner::Mpi(d) => d.now(),
         }
     }
+    /// The network: its final state with one thread; with several, or MPI ranks, the
+    /// network as built (for names and sizes).
+    pub fn network(&self) -> &Network {
+        match self {
+            Runner::One(s) => s.network(),
+            Runner::Many(p) => p.network(),
+            #[cfg(feature = "mpi")]
+            Runner::Mpi(d) => d.network(),
+        }
+    }
     /// Synaptic events so far (this process's, in an MPI run).
     pub fn events(&self) -> u64 {
         match self {

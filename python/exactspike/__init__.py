@@ -41,6 +41,7 @@ __all__ = [
     "ScenarioError",
     "Result",
     "run",
+    "Session",
     "validate",
     "json_schema",
     "gradient",
@@ -132,6 +133,54 @@ def run(scenario: Any, *, max_memory: int | None = None, threads: int = 1) -> "R
                                         max_memory, threads))
     text, name = _as_text(scenario)
     return Result(_native.run_json(text, name, max_memory, threads))
+
+
+class Session:
+    """A network built once and simulated in steps, for loops that look at the results as
+    they go (closed-loop experiments, PyNN's ``run()`` in a loop)::
+
+        s = es.Session(net)          # built, not simulated; net.duration is the horizon
+        for t in range(100, 1001, 100):
+            s.advance(t)             # simulates on from where it was, up to t ms
+            n, times = s.result().spikes("exc")   # every spike before t
+
+    ``scenario`` and the options as for :func:`run`. A run advanced in steps gives the
+    records of one :func:`run`, bit for bit (records before ``t`` do not depend on how the
+    run is cut, or on its duration); ``advance`` past the duration stops at it. Errors as
+    for :func:`run`; Ctrl-C raises ``KeyboardInterrupt`` and keeps the state reached.
+    """
+
+    def __init__(self, scenario: Any, *, max_memory: int | None = None, threads: int = 1) -> None:
+        if isinstance(scenario, Network):
+            arrays: list = []
+            skeleton = _split(scenario._dict(), arrays)
+            self._native = _native.session_parts(json.dumps(skeleton), scenario.name or "network",
+                                                 arrays, max_memory, threads)
+        else:
+            text, name = _as_text(scenario)
+            self._native = _native.session_json(text, name, max_memory, threads)
+
+    @property
+    def now(self) -> float:
+        """Simulated time reached (ms): every record before it is in :meth:`result`."""
+        return self._native.now()
+
+    @property
+    def duration(self) -> float:
+        """The scenario's duration (ms), the furthest the session can go."""
+        return self._native.duration()
+
+    def advance(self, t: float) -> "Session":
+        """Simulate on up to ``t`` ms (at most the duration; an earlier ``t`` does nothing)."""
+        self._native.advance(float(t))
+        return self
+
+    def result(self) -> "Result":
+        """The records before :attr:`now` (a copy) and the summary so far."""
+        return Result(self._native.result())
+
+    def __repr__(self) -> str:
+        return f"<exactspike.Session at {self.now} of {self.duration} ms>"
 
 
 def validate(scenario: Any, *, max_memory: int | None = None) -> None:
@@ -255,6 +304,11 @@ def _split(v: Any, arrays: list) -> Any:
     if isinstance(v, Mapping):
         return {str(k): _split(x, arrays) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
+        if len(v) >= 64 and all(type(x) is float for x in v):
+            # (a long list of floats, per-neuron values say: as an array too; integers stay
+            # in the text, where indices must be integers)
+            arrays.append(np.asarray(v, dtype=np.float64))
+            return {"$array": len(arrays) - 1}
         return [_split(x, arrays) for x in v]
     if isinstance(v, _Spec):
         return _split(v.to_json(), arrays)

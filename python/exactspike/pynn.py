@@ -4,12 +4,13 @@ PyNN (0.13, ``pip install PyNN==0.13.0``; CeCILL licensed, imported here, not co
 provides the API; exactspike simulates it event by event, so spike times come back exact
 (unrounded to any grid), also for ``IF_curr_alpha``.
 
-How it runs: each ``run``/``run_until`` builds the whole network as an exactspike scenario
-and simulates it from t = 0 to the new current time. Simulation is deterministic, so the
-result up to an earlier time is what an earlier call gave, to rounding (the exact solution
-is evaluated at other intermediate times when the run is longer: differences of a few ulp,
-~1e-14 ms); a network changed between calls (new projections, parameters) is simulated as
-changed from the start.
+How it runs: the network is built as an exactspike scenario and kept as an ``es.Session``
+with room ahead (twice the time reached); each ``run``/``run_until`` simulates on from where
+the last one stopped, so ``run()`` in a loop costs about one run. The session is built anew
+and simulated from t = 0 when the network has changed (new projections, parameters) or the
+run goes past its room; results before a time do not depend on where a run ends, so they
+are the same, bit for bit, either way. Networks with plastic synapses are built anew at
+each run (their weights are sampled at the run's end).
 
 Units follow PyNN: currents and current-based weights in nA, ``cm`` in nF, so a weight of
 w nA onto a cell with ``tau_m`` (ms) and ``cm`` (nF) becomes ``w * tau_m / cm`` mV of
@@ -31,6 +32,8 @@ to neuron, and MPI raise ``NotImplementedError``.
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 
@@ -105,12 +108,13 @@ class _State(common.control.BaseState):
         self.t_start = 0.0
         self.segment_counter += 1
         self._result, self._stale = None, False
+        self._session, self._session_key = None, None
 
     @property
     def result(self):
-        """The results up to now, simulated when first needed: each run simulates from t = 0,
-        so the steps of a run with callbacks are simulated only when a callback reads data,
-        and once at the end of `run()` (callbacks that read nothing cost nothing)."""
+        """The results up to now, simulated when first needed (see `_simulate`): a run with
+        callbacks is simulated when a callback reads data, and at the end of `run()`
+        (callbacks that read nothing cost nothing)."""
         if self._stale:
             result = _simulate(self) if self.t > 0 else None
             self._result, self._stale = result, False
@@ -343,7 +347,7 @@ def _from(since, times, amps):
             np.concatenate([[amps[at][-1] if at.any() else 0.0], amps[~at]]))
 
 
-def _currents(st) -> list:
+def _currents(st, horizon) -> list:
     """The scenario's currents, in mV (nA × tau_m/cm): per source, per driven population,
     injection time, number of injections (they add) and distinct tau_m/cm of its cells;
     a noisy source's cells each one of their own."""
@@ -355,7 +359,7 @@ def _currents(st) -> list:
             count[key] = count.get(key, 0) + 1
         if not count:
             continue
-        times, amps = source._steps(st.t)
+        times, amps = source._steps(horizon)
         noisy = isinstance(source, NoisyCurrentSource)
         groups: dict = {}
         for (k, i, since), m in count.items():
@@ -772,6 +776,9 @@ class Projection(common.Projection):
     def _arrays(self, learned=True):
         """Sources, targets, weights and delays; plastic weights as the last run left them
         (`learned`) or as built (what every run starts from: each simulates from t = 0)."""
+        for store in (self._pre, self._post, self._weight, self._delay):
+            if len(store) > 1:  # (one array from the per-cell pieces, kept: built once)
+                store[:] = [np.concatenate(store)]
         cat = lambda xs, t: np.concatenate(xs).astype(t) if xs else np.zeros(0, t)  # noqa: E731
         w = cat(self._weight, float)
         if learned and state.result is not None and getattr(self, "_learned", None):
@@ -821,7 +828,12 @@ def _initial(pop, key, default):
     iv = pop.initial_values.get(key)
     if iv is None:
         return np.full(pop.size, default)
-    return np.broadcast_to(np.asarray(iv.evaluate(simplify=False), dtype=float), (pop.size,)).copy()
+    values = np.broadcast_to(np.asarray(iv.evaluate(simplify=False), dtype=float), (pop.size,)).copy()
+    # Evaluated once, then kept: a lazy array of a RandomDistribution draws anew at each
+    # evaluation, so the network of every run (and the past the results show) would change.
+    # (A later initialize() brings a new lazy array; a per-cell set adds to this one.)
+    iv.base_value, iv.operations = values.copy(), []
+    return values
 
 
 def _scale(pop):
@@ -932,8 +944,10 @@ def _connections(proj) -> list:
     out = []
     # plastic: which of the projection's synapses each connection holds, and its units
     proj._learned = []
-    for a, b in sorted(set(zip(src_roots.tolist(), tgt_roots.tolist()))):
-        mask = (src_roots == a) & (tgt_roots == b)
+    pairs = src_roots * len(state.populations) + tgt_roots
+    for key in np.unique(pairs).tolist():
+        a, b = divmod(key, len(state.populations))
+        mask = pairs == key
         src, tgt = state.populations[a], state.populations[b]
         factor = _scale(tgt)[tgt_idx[mask]]
         conn = {"from": _name_of(src), "to": _name_of(tgt),
@@ -948,7 +962,9 @@ def _connections(proj) -> list:
     return out
 
 
-def _scenario(st) -> dict:
+def _scenario(st, horizon=None) -> dict:
+    """The scenario of the network as set up, with duration `horizon` (default: now)."""
+    horizon = st.t if horizon is None else horizon
     pops, inputs, record_spikes, voltage = [], [], [], []
     for p in st.populations:
         entry = _cell(p)
@@ -973,20 +989,52 @@ def _scenario(st) -> dict:
         proj._learned = [(first + k, idx, f) for k, idx, f in proj._learned]
         end = float(np.nextafter(st.t, 0.0))
         weights += [{"connection": k, "times": [end]} for k, _, _ in proj._learned]
-    sc = {"name": "pynn", "seed": st.seed, "duration": st.t, "populations": pops,
-          "inputs": inputs, "connections": conns, "currents": _currents(st) + _offset_currents(st),
+    sc = {"name": "pynn", "seed": st.seed, "duration": horizon, "populations": pops,
+          "inputs": inputs, "connections": conns,
+          "currents": _currents(st, horizon) + _offset_currents(st),
           "record": {"spikes": record_spikes, "voltage": voltage, "weights": weights}}
     return sc
 
 
-def _simulate(st):
-    # numpy arrays (synapse lists, weights) reach the engine without JSON text
-    net = es.Network(duration=st.t, seed=st.seed, name="pynn")
-    sc = _scenario(st)
+def _network(st, horizon):
+    """The network as an `es.Network` of duration `horizon`, and what identifies it: its
+    JSON skeleton and its arrays (synapse lists, weights travel as numpy arrays)."""
+    net = es.Network(duration=horizon, seed=st.seed, name="pynn")
+    sc = _scenario(st, horizon)
     net._populations, net._inputs = sc["populations"], sc["inputs"]
     net._connections, net._record = sc["connections"], sc["record"]
     net._currents = sc["currents"]
-    return es.run(net)
+    arrays: list = []
+    skeleton = json.dumps(es._split(net._dict(), arrays))
+    return net, (skeleton, arrays)
+
+
+def _same(a, b) -> bool:
+    return a[0] == b[0] and len(a[1]) == len(b[1]) and all(
+        x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a[1], b[1]))
+
+
+def _simulate(st):
+    """The results up to `st.t`. The network is built once and simulated on from where the
+    last call left it (a `Session`) while it stays the same: `run()` in a loop, or callbacks
+    that read data, cost one run in all, not one from t = 0 per step. A session is built
+    with room ahead (twice the time reached), so that a loop rebuilds it a logarithmic number
+    of times; results before t do not depend on the duration, so the records are those of
+    one run to t, bit for bit. A changed network (a parameter set between runs, a new
+    projection) is built anew and simulated from 0, as before. Plastic projections sample
+    their weights at the end, a time that moves with each run: built anew each time."""
+    plastic = any(isinstance(p.synapse_type, (STDPMechanism, TsodyksMarkramSynapse))
+                  for p in st.projections)
+    s = st._session
+    if s is not None and not plastic and s.now <= st.t <= s.duration:
+        _, key = _network(st, s.duration)
+        if _same(key, st._session_key):
+            return s.advance(st.t).result()
+    st._session = None
+    net, key = _network(st, st.t if plastic else 2.0 * st.t)
+    s = es.Session(net).advance(st.t)
+    st._session, st._session_key = s, key
+    return s.result()
 
 
 # ---------------------------------------------------------------------------------------

@@ -194,17 +194,8 @@ fn run_parts(
     threads: usize,
 ) -> PyResult<NativeResult> {
     let limits = limits(max_memory);
-    let mut doc: Value = serde_json::from_str(text)
-        .map_err(|e| ScenarioError::new_err(format!("{name}: invalid JSON: {e}")))?;
-    let values: Vec<Value> = arrays.iter().map(array_value).collect();
-    insert_arrays(&mut doc, &values)?;
     let t0 = std::time::Instant::now();
-    let net = py
-        .detach(|| {
-            let sc = exactspike::scenario::parse_value(doc)?;
-            exactspike::build::build_with(&sc, name, &limits)
-        })
-        .map_err(|e| to_py(py, RunError::Scenario(e)))?;
+    let net = build_parts(py, text, name, arrays, &limits)?;
     simulate(
         py,
         net,
@@ -212,6 +203,25 @@ fn run_parts(
         threads,
         limits.max_memory,
     )
+}
+
+/// The network of a scenario sent as JSON text with `{"$array": k}` placeholders.
+fn build_parts(
+    py: Python<'_>,
+    text: &str,
+    name: &str,
+    arrays: Vec<PyReadonlyArrayDyn<'_, f64>>,
+    limits: &exactspike::build::BuildOptions,
+) -> PyResult<exactspike::Network> {
+    let mut doc: Value = serde_json::from_str(text)
+        .map_err(|e| ScenarioError::new_err(format!("{name}: invalid JSON: {e}")))?;
+    let values: Vec<Value> = arrays.iter().map(array_value).collect();
+    insert_arrays(&mut doc, &values)?;
+    py.detach(|| {
+        let sc = exactspike::scenario::parse_value(doc)?;
+        exactspike::build::build_with(&sc, name, limits)
+    })
+    .map_err(|e| to_py(py, RunError::Scenario(e)))
 }
 
 /// A numpy array as a JSON value: 1-D → numbers, 2-D → rows (NaN/inf → null, refused later
@@ -261,9 +271,144 @@ fn insert_arrays(doc: &mut Value, values: &[Value]) -> PyResult<()> {
     Ok(())
 }
 
-/// Simulates `net` (with `threads` threads) in slices with the GIL released, checking for
-/// Ctrl-C between slices; MemoryError when the events in flight outgrow what `max_memory`
-/// leaves after the network.
+/// A network being simulated: advanced to later times on request, with the records so far.
+/// One-shot runs ([`run_json`], [`run_parts`]) and [`NativeSession`] both go through it.
+struct Engine {
+    runner: Runner,
+    names: Vec<String>,
+    spikes: Vec<exactspike::records::Spike>,
+    voltages: Vec<exactspike::records::VoltageSample>,
+    weights: Vec<exactspike::records::WeightSample>,
+    build_seconds: f64,
+    /// Bytes the events in flight and the records may take (`max_memory` less the network).
+    budget: u64,
+}
+
+impl Engine {
+    fn new(net: exactspike::Network, build_seconds: f64, threads: usize, max_memory: u64) -> Self {
+        let budget = max_memory.saturating_sub(net.memory_estimate);
+        let names = net.record_names().into_iter().map(String::from).collect();
+        let mut runner = Runner::new(net, threads.max(1));
+        runner.set_guards(Guards {
+            interrupt: Some(StopFlag::new()),
+            max_queue_bytes: Some(budget),
+            // (every record is kept for Python)
+            count_records: true,
+            ..Guards::default()
+        });
+        Engine {
+            runner,
+            names,
+            spikes: Vec::new(),
+            voltages: Vec::new(),
+            weights: Vec::new(),
+            build_seconds,
+            budget,
+        }
+    }
+
+    fn duration(&self) -> f64 {
+        self.runner.network().duration
+    }
+
+    /// Simulates up to `t` (at most the duration) in slices of the duration with the GIL
+    /// released, checking for Ctrl-C between slices; MemoryError when the events in flight
+    /// outgrow what `max_memory` leaves after the network. Results before a time do not
+    /// depend on how the run was sliced, or on the duration.
+    fn advance(&mut self, py: Python<'_>, t: f64) -> PyResult<()> {
+        let duration = self.duration();
+        let t = t.min(duration);
+        let slice = duration / f64::from(SLICES);
+        while self.runner.now() < t {
+            // the next multiple of the slice (the grid of a one-shot run), past now
+            let now = self.runner.now();
+            let next = ((now / slice).floor() + 1.0) * slice;
+            let end = next.max(now.next_up()).min(t);
+            let runner = &mut self.runner;
+            // (the flag is never raised: the queue's memory and a stall are what can stop it)
+            match py.detach(|| runner.advance_until(end)) {
+                Err(Stop::MaxMemory) => {
+                    return Err(pyo3::exceptions::PyMemoryError::new_err(format!(
+                        "stopped at t = {} ms: the events in flight (spikes on their way) and \
+                         the records kept need more than the {} bytes max_memory leaves after \
+                         the network; raise max_memory, record less, or shorten the delays or \
+                         rates that keep spikes in flight",
+                        self.runner.now(),
+                        self.budget
+                    )))
+                }
+                Err(stop) => {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                        "stopped at t = {} ms ({stop}): 65 536 instants in a row each came \
+                         within a few float steps of the one before (spikes causing spikes \
+                         within a float step of time: a delay of almost nothing, say)",
+                        self.runner.now()
+                    )))
+                }
+                Ok(_) => {}
+            }
+            py.check_signals()?;
+        }
+        let (spikes, voltages, weights) = self.runner.drain();
+        self.spikes.extend(spikes);
+        self.voltages.extend(voltages);
+        self.weights.extend(weights);
+        Ok(())
+    }
+
+    /// The results so far: `out`'s records with the summary up to now.
+    fn result(&self, out: Output) -> PyResult<NativeResult> {
+        let mut counts = vec![0u64; out.names.len()];
+        for s in &out.spikes {
+            counts[s.population as usize] += 1;
+        }
+        let ending = Ending {
+            stop: None,
+            simulated_until: self.runner.now(),
+        };
+        let summary = output::summary(
+            self.runner.network(),
+            &out.stats,
+            &counts,
+            self.build_seconds,
+            ending,
+            Format::Csv,
+        );
+        let mut summary =
+            serde_json::to_value(&summary).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        summary["format"] = Value::Null; // nothing was written
+        summary["complete"] = Value::Bool(self.runner.now() >= self.duration());
+        Ok(NativeResult {
+            out,
+            summary: summary.to_string(),
+        })
+    }
+
+    /// A copy of the records so far, as a result.
+    fn snapshot(&self) -> PyResult<NativeResult> {
+        self.result(Output {
+            names: self.names.clone(),
+            spikes: self.spikes.clone(),
+            voltages: self.voltages.clone(),
+            weights: self.weights.clone(),
+            stats: self.runner.stats(),
+        })
+    }
+
+    /// The records, moved into a result.
+    fn into_result(mut self) -> PyResult<NativeResult> {
+        let out = Output {
+            names: std::mem::take(&mut self.names),
+            spikes: std::mem::take(&mut self.spikes),
+            voltages: std::mem::take(&mut self.voltages),
+            weights: std::mem::take(&mut self.weights),
+            stats: self.runner.stats(),
+        };
+        self.result(out)
+    }
+}
+
+/// Simulates `net` (with `threads` threads) to its end; see [`Engine::advance`].
 fn simulate(
     py: Python<'_>,
     net: exactspike::Network,
@@ -271,66 +416,95 @@ fn simulate(
     threads: usize,
     max_memory: u64,
 ) -> PyResult<NativeResult> {
-    let duration = net.duration;
-    let budget = max_memory.saturating_sub(net.memory_estimate);
-    let mut sim = Runner::new(net, threads.max(1));
-    let stop = StopFlag::new();
-    sim.set_guards(Guards {
-        interrupt: Some(stop.clone()),
-        max_queue_bytes: Some(budget),
-        // (every record is kept for Python)
-        count_records: true,
-        ..Guards::default()
-    });
-    for k in 1..=SLICES {
-        let end = duration * f64::from(k) / f64::from(SLICES);
-        // (the flag is never raised: the queue's memory and a stall are what can stop it)
-        match py.detach(|| sim.advance_until(end)) {
-            Err(Stop::MaxMemory) => {
-                return Err(pyo3::exceptions::PyMemoryError::new_err(format!(
-                    "stopped at t = {} ms: the events in flight (spikes on their way) and the \
-                     records kept need more than the {budget} bytes max_memory leaves after \
-                     the network; raise max_memory, record less, or shorten the delays or \
-                     rates that keep spikes in flight",
-                    sim.now()
-                )))
-            }
-            Err(stop) => {
-                return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                    "stopped at t = {} ms ({stop}): 65 536 instants in a row each came \
-                     within a few float steps of the one before (spikes causing spikes within \
-                     a float step of time: a delay of almost nothing, say)",
-                    sim.now()
-                )))
-            }
-            Ok(_) => {}
+    let mut engine = Engine::new(net, build_seconds, threads, max_memory);
+    engine.advance(py, f64::INFINITY)?;
+    engine.into_result()
+}
+
+/// A simulation kept between calls (`exactspike.Session`): advanced to later times on
+/// request, its records so far readable at any time. A run advanced in steps gives the
+/// records of one run, bit for bit.
+#[pyclass(module = "exactspike._native")]
+struct NativeSession {
+    engine: std::sync::Mutex<Engine>,
+}
+
+impl NativeSession {
+    fn engine(&self) -> std::sync::MutexGuard<'_, Engine> {
+        // (a panic inside the engine is a bug; its state is then no worse than stopped)
+        self.engine.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[pymethods]
+impl NativeSession {
+    /// Simulates up to `t` ms (at most the duration); earlier times are a no-op.
+    fn advance(&self, py: Python<'_>, t: f64) -> PyResult<()> {
+        if t.is_nan() {
+            return Err(PyValueError::new_err("advance: t is NaN"));
         }
-        py.check_signals()?;
+        self.engine().advance(py, t)
     }
-    let simulated_until = sim.now();
-    let (net, out) = sim.finish();
-    let mut counts = vec![0u64; out.names.len()];
-    for s in &out.spikes {
-        counts[s.population as usize] += 1;
+
+    /// Simulated time reached \[ms\].
+    fn now(&self) -> f64 {
+        self.engine().runner.now()
     }
-    let ending = Ending {
-        stop: None,
-        simulated_until,
-    };
-    let summary = output::summary(
-        &net,
-        &out.stats,
-        &counts,
-        build_seconds,
-        ending,
-        Format::Csv,
+
+    /// The duration the session was built with \[ms\].
+    fn duration(&self) -> f64 {
+        self.engine().duration()
+    }
+
+    /// The records so far (a copy), with the summary up to now.
+    fn result(&self) -> PyResult<NativeResult> {
+        self.engine().snapshot()
+    }
+}
+
+/// [`run_parts`]'s network, built and kept as a session, not yet simulated.
+#[pyfunction]
+#[pyo3(signature = (text, name, arrays, max_memory=None, threads=1))]
+fn session_parts(
+    py: Python<'_>,
+    text: &str,
+    name: &str,
+    arrays: Vec<PyReadonlyArrayDyn<'_, f64>>,
+    max_memory: Option<u64>,
+    threads: usize,
+) -> PyResult<NativeSession> {
+    let limits = limits(max_memory);
+    let t0 = std::time::Instant::now();
+    let net = build_parts(py, text, name, arrays, &limits)?;
+    let engine = Engine::new(net, t0.elapsed().as_secs_f64(), threads, limits.max_memory);
+    Ok(NativeSession {
+        engine: std::sync::Mutex::new(engine),
+    })
+}
+
+/// [`run_json`]'s network, built and kept as a session, not yet simulated.
+#[pyfunction]
+#[pyo3(signature = (text, name, max_memory=None, threads=1))]
+fn session_json(
+    py: Python<'_>,
+    text: &str,
+    name: &str,
+    max_memory: Option<u64>,
+    threads: usize,
+) -> PyResult<NativeSession> {
+    let limits = limits(max_memory);
+    let bytes = text.as_bytes();
+    let prepared = py
+        .detach(|| pipeline::prepare(Source::Bytes { bytes, name }, &limits))
+        .map_err(|e| to_py(py, e))?;
+    let engine = Engine::new(
+        prepared.network,
+        prepared.build_seconds,
+        threads,
+        limits.max_memory,
     );
-    let mut summary =
-        serde_json::to_value(&summary).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    summary["format"] = Value::Null; // nothing was written
-    Ok(NativeResult {
-        out,
-        summary: summary.to_string(),
+    Ok(NativeSession {
+        engine: std::sync::Mutex::new(engine),
     })
 }
 
@@ -404,6 +578,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ScenarioError", m.py().get_type::<ScenarioError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<NativeResult>()?;
+    m.add_class::<NativeSession>()?;
+    m.add_function(wrap_pyfunction!(session_json, m)?)?;
+    m.add_function(wrap_pyfunction!(session_parts, m)?)?;
     m.add_function(wrap_pyfunction!(run_json, m)?)?;
     m.add_function(wrap_pyfunction!(run_parts, m)?)?;
     m.add_function(wrap_pyfunction!(validate_json, m)?)?;

@@ -158,3 +158,54 @@ def test_threads_give_the_same_spikes_bit_for_bit():
     for a, b in zip(one.spikes(), two.spikes()):
         assert np.array_equal(a, b)
     assert one.summary["events"] == two.summary["events"]
+
+
+def _session_scenario(duration):
+    sc = json.loads((REPO / "examples/cuba.json").read_text())
+    sc["duration"] = duration
+    sc["currents"] = [{"to": sc["populations"][0]["name"], "neurons": [0, 1, 2],
+                       "times": [20.0, 70.0], "amplitudes": [15.0, 0.0]}]
+    sc["record"]["voltage"] = [{"population": sc["populations"][0]["name"],
+                                "neurons": [0, 5], "every": 0.5}]
+    return sc
+
+
+def _same_records(a, b):
+    pop = a.populations[0]
+    assert all(np.array_equal(x, y) for x, y in zip(a.spikes(), b.spikes()))
+    assert all(np.array_equal(x, y) for x, y in zip(a.voltage(pop), b.voltage(pop)))
+
+
+def test_a_session_advanced_in_steps_gives_the_records_of_one_run():
+    one = es.run(_session_scenario(150.0))
+    assert len(one.spikes()[0]) > 1000
+    s = es.Session(_session_scenario(150.0))
+    assert s.now == 0.0 and s.duration == 150.0
+    seen = []
+    for t in [0.0, 0.3, 20.0, 20.0, 33.3, 69.99, 70.0, 149.0, 150.0, 500.0]:
+        s.advance(t)
+        assert s.now == min(t, 150.0)
+        r = s.result()
+        times = r.spikes()[2]
+        assert times.size == 0 or times.max() < s.now
+        seen.append(times.size)
+    assert seen == sorted(seen) and seen[-1] == len(one.spikes()[0])
+    _same_records(one, s.result())
+    assert s.result().summary["complete"] and s.result().summary["events"] == one.summary["events"]
+    # a session with room ahead: its records before t are those of a run to t
+    ahead = es.Session(_session_scenario(400.0)).advance(150.0)
+    assert not ahead.result().summary["complete"]
+    _same_records(one, ahead.result())
+    with pytest.raises(ValueError):
+        s.advance(float("nan"))
+
+
+def test_a_session_of_a_built_network_and_its_errors():
+    net = (es.Network(duration=50.0, seed=2)
+           .population("n", 5, es.LIF(tau_m=10.0, v_th=-55.0, i_bias=20.0)))
+    s = es.Session(net).advance(25.0)
+    assert s.result().spikes("n")[1].max() < 25.0
+    s.advance(50.0)
+    assert np.array_equal(s.result().spikes("n")[1], es.run(net).spikes("n")[1])
+    with pytest.raises(es.ScenarioError):
+        es.Session({"duration": -1.0, "populations": []})

@@ -571,3 +571,68 @@ def test_injecting_twice_doubles_the_current():
     # R = 20 MOhm: 0.25 nA holds 5 mV, twice 10 mV
     np.testing.assert_allclose(v[-1], [-70.0 + 10.0 * (1 - np.exp(-9.99)), -70.0 + 5.0 * (1 - np.exp(-9.99))],
                                atol=1e-6)
+
+
+def test_run_in_a_loop_simulates_on_instead_of_from_zero(monkeypatch):
+    # sim.run() in steps keeps one session while the network stays the same: the records are
+    # those of one run, and the network is built a logarithmic number of times
+    def network():
+        sim.setup(timestep=0.1, seed=5)
+        src = sim.Population(20, sim.SpikeSourcePoisson(rate=50.0))
+        cells = sim.Population(10, sim.IF_curr_exp(tau_refrac=2.0))
+        sim.Projection(src, cells, sim.FixedProbabilityConnector(0.5, rng=sim.NumpyRNG(3)),
+                       sim.StaticSynapse(weight=2.0, delay=1.0))
+        sim.DCSource(amplitude=0.3, start=50.0, stop=120.0).inject_into(cells[0:3])
+        cells.record(["spikes", "v"])
+        return cells
+
+    cells = network()
+    sim.run(300.0)
+    want = cells.get_data().segments[-1]
+    sim.end()
+
+    built = []
+    real = sim.es.Session
+    monkeypatch.setattr(sim.es, "Session", lambda *a, **k: built.append(1) or real(*a, **k))
+    cells = network()
+    counts = []
+    for _ in range(60):
+        sim.run(5.0)
+        counts.append(sum(cells.get_spike_counts().values()))
+    assert sim.get_current_time() == pytest.approx(300.0)
+    assert counts == sorted(counts) and counts[-1] > 0
+    assert 1 <= len(built) <= 8, len(built)
+    got = cells.get_data().segments[-1]
+    assert [list(s) for s in got.spiketrains] == [list(s) for s in want.spiketrains]
+    assert np.array_equal(got.analogsignals[0].magnitude, want.analogsignals[0].magnitude)
+    sim.end()
+
+    # a change between runs builds anew (and applies from then on, as before)
+    built.clear()
+    cells = network()
+    sim.run(100.0)
+    sim.run(100.0)
+    assert len(built) == 1
+    cells.set(i_offset=0.5)
+    sim.run(100.0)
+    assert len(built) == 2
+    sim.end()
+
+
+def test_random_initial_values_are_drawn_once():
+    # a lazy RandomDistribution draws anew at each evaluation: the backend draws once and
+    # keeps the values, so a later run does not rewrite the past
+    sim.setup(timestep=0.1)
+    cells = sim.Population(50, sim.IF_curr_exp(i_offset=0.5))
+    cells.initialize(v=sim.RandomDistribution("uniform", (-70.0, -52.0), rng=sim.NumpyRNG(7)))
+    cells.record(["spikes", "v"])
+    sim.run(30.0)
+    first = cells.get_data().segments[-1]
+    v0 = first.analogsignals[0].magnitude[0].copy()
+    spikes = [list(s) for s in first.spiketrains]
+    sim.run(30.0)
+    again = cells.get_data().segments[-1]
+    assert np.array_equal(again.analogsignals[0].magnitude[0], v0)
+    assert [list(s)[:len(k)] for s, k in zip(again.spiketrains, spikes)] == spikes
+    assert np.unique(v0).size == 50 and -70.0 <= v0.min() and v0.max() <= -52.0
+    sim.end()
