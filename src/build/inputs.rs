@@ -2,7 +2,7 @@
 //! kind's description type implements [`BuildInput`]; [`builder`] maps an [`InputKind`] to
 //! it (one line per kind; the match is exhaustive).
 
-use super::values::{check, err, steps, Check, Res, MAX_ELEMENTS};
+use super::values::{check, check_at, err, steps, Check, Res, MAX_ELEMENTS};
 use super::Budget;
 use crate::input::{self, Itd, Rate, Sinusoid, SourceTrain};
 use crate::scenario::{self, InputKind, SpikeTimes};
@@ -111,8 +111,8 @@ impl BuildInput for SpikeTimes {
         let mut out = Vec::with_capacity(self.times.len());
         for (i, list) in self.times.iter().enumerate() {
             for (k, &t) in list.iter().enumerate() {
-                check(
-                    &format!("{path}.times[{i}][{k}]"),
+                check_at(
+                    || format!("{path}.times[{i}][{k}]"),
                     t,
                     Check::NonNegative,
                     " ms",

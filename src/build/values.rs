@@ -107,11 +107,14 @@ pub(crate) fn steps(
     }
     let mut last = f64::NEG_INFINITY;
     for (j, &t) in times.iter().enumerate() {
-        let at = format!("{path}.{times_key}[{j}]");
-        Check::NonNegative.test(t, " ms").or_else(|m| err(&at, m))?;
+        // The path is only formatted for an error: long step lists made this the cost.
+        let at = || format!("{path}.{times_key}[{j}]");
+        Check::NonNegative
+            .test(t, " ms")
+            .or_else(|m| err(at(), m))?;
         if t <= last {
             return err(
-                at,
+                at(),
                 format!(
                     "must be after the time before it ({}), got {}: times strictly increase",
                     show(last),
@@ -145,6 +148,14 @@ pub(crate) fn check(path: &str, v: f64, c: Check, unit: &str) -> Res<f64> {
         .map_err(|m| ScenarioError::invalid(path, m))
 }
 
+/// [`check`] for the elements of long lists: the path is only made for an error (formatting
+/// one per element was most of the time `validate` took on large spike lists).
+pub(crate) fn check_at(path: impl FnOnce() -> String, v: f64, c: Check, unit: &str) -> Res<f64> {
+    c.test(v, unit)
+        .map(|_| v)
+        .map_err(|m| ScenarioError::invalid(path(), m))
+}
+
 /// Resolves a [`ParamValue`] to `n` numbers, each checked with `c`.
 pub(crate) fn resolve(
     value: &ParamValue,
@@ -165,7 +176,7 @@ pub(crate) fn resolve(
                 );
             }
             for (k, v) in vs.iter().enumerate() {
-                check(&format!("{path}[{k}]"), *v, c, unit)?;
+                check_at(|| format!("{path}[{k}]"), *v, c, unit)?;
             }
             Ok(vs.clone())
         }
