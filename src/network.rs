@@ -58,8 +58,12 @@ pub struct CurrentSteps {
     pub neurons: Vec<u32>,
     /// When the amplitude changes \[ms\], strictly increasing, each ≥ 0.
     pub times: Vec<f64>,
-    /// The amplitude from the matching time on \[mV\] (0 before the first).
+    /// The amplitude from the matching time on \[mV\] (0 before the first); of the
+    /// sinusoid when `sine` is set.
     pub amplitudes: Vec<f64>,
+    /// For a sinusoidal current, its frequency and phase: the current is then
+    /// `amplitude · sin(ω (t − start) + φ)` with the amplitude in force.
+    pub sine: Option<crate::neuron::waves::Oscillation>,
 }
 
 /// Weight sampling of some synapses of one connection.

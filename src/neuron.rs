@@ -13,6 +13,7 @@
 //! * [`crossing`]: the exact first-threshold-crossing solver shared by linear models.
 //! * [`bound`]: the arithmetic of the cheap bounds on the next crossing.
 //! * [`kernels`]: closed-form membrane kernels, exact at degenerate time constants.
+//! * [`waves`]: sinusoidal drives and the crossing search they need.
 //!
 //! Neurons are addressed by their index `i` within the population; times are in ms,
 //! potentials and weights in mV.
@@ -23,6 +24,7 @@ pub mod exp;
 pub mod kernels;
 pub mod lif;
 pub mod qif;
+pub mod waves;
 
 pub use bound::{BoundParts, Delivered, Outcome};
 pub use lif::{Fused, LifPopulation};
@@ -119,6 +121,17 @@ pub trait NeuronModel {
     /// Sets the injected drive of neuron `i` \[mV\] (added to its `i_bias`) from its current
     /// time on. Only after [`expect_drive`](Self::expect_drive).
     fn set_drive(&mut self, i: usize, drive: f64);
+    /// True if the model takes sinusoidal drives ([`set_sines`](Self::set_sines)).
+    fn takes_sines(&self) -> bool {
+        false
+    }
+    /// Readies the population for [`set_sines`](Self::set_sines) (called once, by the
+    /// build, only if it [takes them](Self::takes_sines)).
+    fn expect_sines(&mut self) {}
+    /// Sets the sinusoidal drives of neuron `i` (they add to its other drives) from its
+    /// current time on; the membrane potential is continuous. Only after
+    /// [`expect_sines`](Self::expect_sines).
+    fn set_sines(&mut self, _i: usize, _sines: &[waves::Sine]) {}
 }
 
 /// The registration table of neuron models: one line per model, `Variant(type)`, where
@@ -196,6 +209,15 @@ macro_rules! neuron_models {
             }
             fn set_drive(&mut self, i: usize, drive: f64) {
                 match self { $(Population::$variant(p) => p.set_drive(i, drive),)+ }
+            }
+            fn takes_sines(&self) -> bool {
+                match self { $(Population::$variant(p) => p.takes_sines(),)+ }
+            }
+            fn expect_sines(&mut self) {
+                match self { $(Population::$variant(p) => p.expect_sines(),)+ }
+            }
+            fn set_sines(&mut self, i: usize, sines: &[waves::Sine]) {
+                match self { $(Population::$variant(p) => p.set_sines(i, sines),)+ }
             }
         }
     };

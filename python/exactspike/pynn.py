@@ -22,11 +22,11 @@ Supported: cells ``IF_curr_exp``, ``IF_curr_alpha``, ``IF_curr_delta``, sources
 population; changed between runs, from then on: a step rate); every connector of PyNN (they generate explicit synapse lists here);
 ``StaticSynapse``, ``TsodyksMarkramSynapse``, ``STDPMechanism`` with ``SpikePairRule`` and
 additive or multiplicative weight dependence; current sources ``DCSource``,
-``StepCurrentSource`` and ``NoisyCurrentSource`` (step functions, exact; a parameter set
-after a run applies from then on, as in NEST); ``record('spikes' | 'v')`` and ``get_data()``
-(Neo). Everything else is refused rather than approximated: conductance-based cells and
-other cell types are not in the module (``AttributeError``); ``ACSource`` and recording a
-current source raise ``NotImplementedError``;
+``StepCurrentSource`` and ``NoisyCurrentSource`` (step functions, exact) and ``ACSource``
+(a sinusoid, its crossings exact; a parameter set after a run applies from then on, as in
+NEST); ``record('spikes' | 'v')`` and ``get_data()`` (Neo). Everything else is refused
+rather than approximated: conductance-based cells and other cell types are not in the
+module (``AttributeError``); recording a current source raises ``NotImplementedError``;
 heterogeneous Poisson rates, STDP onto a population whose ``tau_m/cm`` varies from neuron
 to neuron, and MPI raise ``NotImplementedError``.
 """
@@ -330,14 +330,44 @@ class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):
         return out
 
 
-class ACSource(electrodes.ACSource):
-    """Not supported: a sinusoidal drive has no closed-form threshold crossing in
-    exactspike's models yet."""
+class ACSource(_CurrentSource, electrodes.ACSource):
+    """PyNN's sinusoidal current, ``offset + amplitude·sin(2π·frequency·(t − start) +
+    phase)`` from ``start`` to ``stop``: a sinusoidal current of the scenario, whose
+    threshold crossings are found exactly (docs/scenario-format.md §6.4), not sampled."""
 
-    def __init__(self, **parameters):
-        raise NotImplementedError(
-            "exactspike.pynn: ACSource is not supported (exact crossings under a sinusoidal "
-            "drive are not implemented); a StepCurrentSource can approximate it")
+    translations = _identity("amplitude", "offset", "frequency", "phase", "start", "stop")
+
+    def _pieces(self, end):
+        """(from, until, parameters) of each definition in force within [0, end)."""
+        out, start = [], 0.0
+        for until, values in self._history + [(end, self._values())]:
+            if until > start:
+                out.append((start, until, values))
+                start = until
+        return out
+
+    def _sines(self, since, scale, horizon):
+        """The scenario's current entries (without ``to``/``neurons``) of this source for
+        cells injected at ``since``, its amplitudes times ``scale`` (mV per nA)."""
+        out = []
+        for a, b, v in self._pieces(horizon):
+            lo, hi = max(a, since, float(v["start"])), min(b, float(v["stop"]))
+            if hi <= lo:
+                continue
+            f, amp = float(v["frequency"]), float(v["amplitude"]) * scale
+            off = float(v["offset"]) * scale
+            # the phase at `lo` of the waveform that has `phase` at `start`
+            phase = (float(v["phase"]) + 360.0 * f * (lo - float(v["start"])) / 1000.0) % 360.0
+            if f == 0.0:
+                level = off + amp * np.sin(np.deg2rad(phase))
+                out.append({"times": [lo] + ([hi] if hi < horizon else []),
+                            "amplitudes": [level] + ([0.0] if hi < horizon else [])})
+                continue
+            sine = {"amplitude": amp, "frequency": f, "phase": phase, "offset": off, "start": lo}
+            if hi < horizon:
+                sine["stop"] = hi
+            out.append({"sine": sine})
+        return out
 
 
 def _from(since, times, amps):
@@ -359,7 +389,8 @@ def _currents(st, horizon) -> list:
             count[key] = count.get(key, 0) + 1
         if not count:
             continue
-        times, amps = source._steps(horizon)
+        ac = isinstance(source, ACSource)
+        times, amps = ([], []) if ac else source._steps(horizon)
         noisy = isinstance(source, NoisyCurrentSource)
         groups: dict = {}
         for (k, i, since), m in count.items():
@@ -367,6 +398,13 @@ def _currents(st, horizon) -> list:
         for (k, since, m, cell) in sorted(groups):
             pop = st.populations[k]
             idx = np.asarray(sorted(groups[(k, since, m, cell)]), dtype=np.int64)
+            if ac:
+                r = (_value(pop, "tau_m") / _value(pop, "cm"))[idx]
+                for rv in np.unique(r):
+                    for entry in source._sines(since, m * float(rv), horizon):
+                        out.append({"to": _name_of(pop), "neurons": idx[r == rv].tolist(),
+                                    **entry})
+                continue
             a = source._amplitudes(amps, (k, cell)) if noisy else np.asarray(amps, dtype=float)
             t, a = _from(since, np.asarray(times, dtype=float), a * m)
             r = (_value(pop, "tau_m") / _value(pop, "cm"))[idx]

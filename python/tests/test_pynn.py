@@ -436,6 +436,55 @@ def test_dc_and_step_currents_fire_at_closed_form_times():
     sim.end()
 
 
+def test_an_ac_source_fires_at_the_30_digit_reference_times():
+    # the case "offset_sine_40hz" of tests/data/sine_reference.json in PyNN's units:
+    # tau_m 10 ms, cm 1 nF, so 3 nA is 30 mV of exactspike's current and 0.8 nA is 8 mV
+    cases = json.loads((REPO / "tests/data/sine_reference.json").read_text())
+    case = next(c for c in cases if c["scenario"]["name"] == "offset_sine_40hz")
+    sim.setup(timestep=0.1)
+    pop = sim.Population(2, sim.IF_curr_exp(tau_m=10.0, cm=1.0, v_rest=-65.0, v_thresh=-50.0,
+                                            v_reset=-65.0, tau_refrac=2.0, tau_syn_E=5.0))
+    pop.initialize(v=-65.0)
+    pop.record("spikes")
+    ac = sim.ACSource(amplitude=3.0, offset=0.8, frequency=40.0, phase=0.0, start=10.0,
+                      stop=250.0)
+    ac.inject_into(pop[0:1])
+    sim.run(150.0)  # in two runs: the session goes on through the sinusoid
+    sim.run(150.0)
+    got, quiet = _first_spikes(pop)
+    want = [float(x) for x in case["spikes"]]
+    assert len(want) >= 5 and len(quiet) == 0
+    np.testing.assert_allclose(got, want, atol=1e-9)
+    sim.end()
+
+
+def test_an_ac_source_changed_between_runs_keeps_its_waveform_until_then():
+    # frequency changed at t = 100: before it the spikes of one run with the first waveform,
+    # after it those of the new waveform (phase continued from the source's start)
+    def run(changes):
+        sim.setup(timestep=0.1)
+        pop = sim.Population(1, sim.IF_curr_exp(tau_m=10.0, cm=1.0, v_rest=-65.0,
+                                                v_thresh=-50.0, v_reset=-65.0, tau_refrac=2.0))
+        pop.initialize(v=-65.0)
+        pop.record("spikes")
+        ac = sim.ACSource(amplitude=3.0, offset=0.8, frequency=40.0, start=5.0)
+        ac.inject_into(pop)
+        if changes:
+            sim.run(100.0)
+            ac.frequency = 55.0
+            sim.run(100.0)
+        else:
+            sim.run(200.0)
+        (spikes,) = _first_spikes(pop)
+        sim.end()
+        return np.asarray(spikes)
+
+    one, two = run(False), run(True)
+    assert (one < 100.0).sum() >= 3
+    np.testing.assert_array_equal(one[one < 100.0], two[two < 100.0])
+    assert not np.array_equal(one[one >= 100.0], two[two >= 100.0])
+
+
 def test_a_current_changed_between_runs_applies_from_then_on():
     sim.setup(timestep=0.1)
     pop = sim.Population(2, sim.IF_curr_exp(tau_m=10.0, cm=0.5, v_rest=-70.0, v_thresh=-50.0,
@@ -484,13 +533,6 @@ def test_noisy_current_is_steps_and_keeps_its_past():
     np.testing.assert_allclose(v1, v2, atol=1e-9)
     # each cell has noise of its own (as NEST's noise_generator gives each target)
     assert not np.array_equal(v1[:, 0], v1[:, 1])
-
-
-def test_ac_source_is_refused():
-    sim.setup()
-    with pytest.raises(NotImplementedError, match="ACSource"):
-        sim.ACSource(amplitude=1.0, frequency=10.0)
-    sim.end()
 
 
 def test_poisson_rate_changed_between_runs_applies_from_then_on():

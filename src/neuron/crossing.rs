@@ -311,7 +311,7 @@ impl ExpPoly {
 }
 
 /// max of t^k exp(-λ t) on [0, T].
-fn max_monomial(k: usize, rate: f64, horizon: f64) -> f64 {
+pub(crate) fn max_monomial(k: usize, rate: f64, horizon: f64) -> f64 {
     if k == 0 {
         return 1.0;
     }

@@ -20,6 +20,7 @@ mod layout;
 mod mixed;
 mod record;
 mod shared;
+mod sines;
 
 pub use fused::Fused;
 pub use layout::{ChannelKind, Layout, NeuronInit, Scalars, Slot};
@@ -82,6 +83,9 @@ pub struct LifPopulation {
     fused: bool,
     /// Each neuron's V∞ without injected drive (empty unless a current drives it).
     drive_base: Vec<f64>,
+    /// Per neuron, its sinusoidal drives' responses (empty unless a sinusoidal current
+    /// drives the population; see `sines`): the state then holds V minus their sum.
+    sines: Vec<Vec<sines::Forced>>,
 }
 
 /// A neuron's state copied out for look-ahead computations (no allocation).
@@ -121,6 +125,7 @@ impl LifPopulation {
             distinct: false,
             fused: false,
             drive_base: Vec::new(),
+            sines: Vec::new(),
             layout,
         };
         let all_exp = p.layout.channels.iter().all(|k| *k == ChannelKind::Exp);
@@ -409,7 +414,12 @@ impl LifPopulation {
     /// Membrane potential at `t` ≥ last update, without changing the state.
     pub fn v_at(&self, i: usize, t: f64) -> f64 {
         let mut l = self.local(i);
-        self.evolve_to(i, &mut l, self.hot[i].t_last, t.max(self.hot[i].t_last));
+        let t = t.max(self.hot[i].t_last);
+        self.evolve_to(i, &mut l, self.hot[i].t_last, t);
+        if self.driven(i) {
+            // (while V is held, U is held at V_reset − P(end of refractoriness))
+            return l.v + self.forced(i, t.max(self.hot[i].ref_until));
+        }
         l.v
     }
 
@@ -422,7 +432,12 @@ impl LifPopulation {
         let mut l = self.local(i);
         self.evolve_to(i, &mut l, self.hot[i].t_last, t.max(self.hot[i].t_last));
         let nt = self.layout.n_thr;
-        l.v >= self.consts(i).1 + l.th[..nt].iter().sum::<f64>()
+        let v = if self.driven(i) {
+            l.v + self.forced(i, t)
+        } else {
+            l.v
+        };
+        v >= self.consts(i).1 + l.th[..nt].iter().sum::<f64>()
     }
 
     /// Effective threshold at the neuron's last update.
@@ -461,6 +476,10 @@ impl LifPopulation {
 
     /// True if the neuron, at its current time, is at or above threshold and may fire.
     pub fn above_threshold(&self, i: usize) -> bool {
+        if self.driven(i) {
+            let h = &self.hot[i];
+            return !self.refractory(i) && h.v + self.forced(i, h.t_last) >= self.threshold(i);
+        }
         !self.refractory(i) && self.hot[i].v >= self.threshold(i)
     }
 
@@ -489,6 +508,11 @@ impl LifPopulation {
         for k in 0..nt {
             self.thr[i * nt + k] += self.thr_inc[i * nt + k];
         }
+        if self.driven(i) {
+            // V is V_reset when refractoriness ends (now, without it)
+            let at = t.max(self.hot[i].ref_until);
+            self.hot[i].v -= self.forced(i, at);
+        }
     }
 
     /// What to schedule for the neuron after a change of its state, cheaply: a time before
@@ -496,6 +520,9 @@ impl LifPopulation {
     /// can before `end`. The bound is `g(s) ≤ g(0) + M s` with `M` an upper bound of the
     /// slope of the distance to threshold; costs no exponentials and no root finding.
     pub fn next_bound(&self, i: usize, end: f64) -> Next {
+        if self.driven(i) {
+            return self.bound_sine(i, end);
+        }
         let now = self.hot[i].t_last;
         let t0 = now.max(self.hot[i].ref_until);
         if t0 >= end {
@@ -536,6 +563,12 @@ impl LifPopulation {
     /// The next time in `[now, end)` at which the neuron crosses threshold if no further
     /// input arrives, or `None`. `now` must be the neuron's current time.
     pub fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
+        if self.driven(i) {
+            return match self.next_sine(i, end, None) {
+                Next::Spike(t) => Some(t),
+                _ => None,
+            };
+        }
         let now = self.hot[i].t_last;
         let mut l = self.local(i);
         let t0 = now.max(self.hot[i].ref_until);
@@ -656,6 +689,15 @@ impl NeuronModel for LifPopulation {
     }
     fn set_drive(&mut self, i: usize, drive: f64) {
         LifPopulation::set_drive(self, i, drive)
+    }
+    fn takes_sines(&self) -> bool {
+        true
+    }
+    fn expect_sines(&mut self) {
+        LifPopulation::expect_sines(self)
+    }
+    fn set_sines(&mut self, i: usize, sines: &[super::waves::Sine]) {
+        LifPopulation::set_sines(self, i, sines)
     }
 }
 

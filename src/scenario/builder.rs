@@ -103,8 +103,9 @@ impl ScenarioBuilder {
         self.sc.currents.push(Current {
             to: to.to_string(),
             neurons: None,
-            times: times.to_vec(),
-            amplitudes: amplitudes.to_vec(),
+            times: Some(times.to_vec()),
+            amplitudes: Some(amplitudes.to_vec()),
+            sine: None,
         });
         self
     }

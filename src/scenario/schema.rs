@@ -471,10 +471,40 @@ pub struct Current {
     /// Indices within the population of the neurons it drives (default: all of them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub neurons: Option<Vec<u64>>,
-    /// When the amplitude changes \[ms\], strictly increasing, each ≥ 0.
-    pub times: Vec<f64>,
-    /// The amplitude from the matching time on \[mV\] (`R·I`), one per time.
-    pub amplitudes: Vec<f64>,
+    /// When the amplitude changes \[ms\], strictly increasing, each ≥ 0 (a step current;
+    /// required unless `sine` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<Vec<f64>>,
+    /// The amplitude from the matching time on \[mV\] (`R·I`), one per time (a step
+    /// current).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amplitudes: Option<Vec<f64>>,
+    /// A sinusoidal current instead of steps (extension; PyNN's `ACSource`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sine: Option<SineCurrent>,
+}
+
+/// A sinusoidal current: `offset + amplitude · sin(2π · frequency · (t − start) + phase)`
+/// from `start` to `stop`, 0 outside (PyNN's `ACSource`).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SineCurrent {
+    /// Amplitude of the sinusoid \[mV\] (`R·I`).
+    pub amplitude: f64,
+    /// Frequency \[Hz\], > 0.
+    pub frequency: f64,
+    /// Phase at `start` \[degrees\] (default 0).
+    #[serde(default)]
+    pub phase: f64,
+    /// Constant added while the current is on \[mV\] (default 0).
+    #[serde(default)]
+    pub offset: f64,
+    /// When it starts \[ms\] (default 0).
+    #[serde(default)]
+    pub start: f64,
+    /// When it stops \[ms\] (default: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<f64>,
 }
 
 /// A set of synapses from one population (or input) to another.

@@ -1,7 +1,9 @@
-//! Injected currents: each step changes its neurons' drive at its instant.
+//! Injected currents: each step changes its neurons' drive at its instant (a sinusoidal
+//! current's steps switch its sinusoid on and off).
 
 use super::Simulation;
 use crate::ids::NeuronId;
+use crate::neuron::waves::{Oscillation, Sine};
 use crate::neuron::NeuronModel;
 use crate::queue::Event;
 
@@ -11,6 +13,8 @@ use crate::queue::Event;
 pub(super) struct Drives {
     next: Vec<usize>,
     value: Vec<f64>,
+    /// Each current's oscillation, if it is sinusoidal.
+    sine: Vec<Option<Oscillation>>,
     /// Per neuron (global index), `starts[g]..starts[g + 1]` indexes `by_neuron`; empty
     /// without currents.
     starts: Vec<u32>,
@@ -45,6 +49,7 @@ impl Drives {
             }
         }
         Drives {
+            sine: net.currents.iter().map(|c| c.sine).collect(),
             next: vec![0; net.currents.len()],
             value: vec![0.0; net.currents.len()],
             starts: count,
@@ -52,12 +57,30 @@ impl Drives {
         }
     }
 
-    /// Neuron `g`'s drive: the amplitudes of the currents that drive it, summed in order.
-    fn of(&self, g: usize) -> f64 {
+    /// The currents that drive neuron `g`, in the network's order.
+    fn on(&self, g: usize) -> impl Iterator<Item = usize> + '_ {
         let (a, b) = (self.starts[g] as usize, self.starts[g + 1] as usize);
-        self.by_neuron[a..b]
-            .iter()
-            .fold(0.0, |sum, &k| sum + self.value[k as usize])
+        self.by_neuron[a..b].iter().map(|&k| k as usize)
+    }
+
+    /// Neuron `g`'s drive: the amplitudes of the step currents that drive it, summed in
+    /// order.
+    fn of(&self, g: usize) -> f64 {
+        self.on(g)
+            .filter(|&k| self.sine[k].is_none())
+            .fold(0.0, |sum, k| sum + self.value[k])
+    }
+
+    /// Neuron `g`'s sinusoidal drives in force, in order, into `out`.
+    fn sines_of(&self, g: usize, out: &mut Vec<Sine>) {
+        out.clear();
+        out.extend(self.on(g).filter_map(|k| {
+            let osc = self.sine[k]?;
+            (self.value[k] != 0.0).then_some(Sine {
+                amp: self.value[k],
+                osc,
+            })
+        }));
     }
 }
 
@@ -78,6 +101,8 @@ impl Simulation {
         self.drives.next[c] = k + 1;
         let steps = &self.net.currents[c];
         let p = steps.population.index();
+        let sine = steps.sine.is_some();
+        let mut sines = Vec::new();
         let offset = self.net.populations[p].offset.index();
         for j in 0..steps.neurons.len() {
             let i = self.net.currents[c].neurons[j] as usize;
@@ -85,10 +110,14 @@ impl Simulation {
             if !self.owned.contains(&(g as u32)) {
                 continue;
             }
-            let drive = self.drives.of(g);
             let pop = &mut self.net.populations[p].neurons;
             pop.advance(i, t);
-            pop.set_drive(i, drive);
+            if sine {
+                self.drives.sines_of(g, &mut sines);
+                pop.set_sines(i, &sines);
+            } else {
+                pop.set_drive(i, self.drives.of(g));
+            }
             self.mark(NeuronId::new(g));
         }
         self.schedule_current(c);

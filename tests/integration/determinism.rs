@@ -186,7 +186,8 @@ fn results_before_t_do_not_depend_on_the_duration() {
     };
     let mut cuba = example("cuba.json");
     cuba["record"]["voltage"] = json!([{"population": "exc", "neurons": [0, 5], "every": 0.37}]);
-    cuba["currents"] = json!([{"to": "inh", "times": [40.0, 90.0], "amplitudes": [4.0, -1.0]}]);
+    cuba["currents"] = json!([{"to": "inh", "times": [40.0, 90.0], "amplitudes": [4.0, -1.0]},
+        {"to": "exc", "neurons": [0, 5, 9], "sine": {"amplitude": 25.0, "frequency": 60.0, "start": 30.0}}]);
     let mut mixed = random_net(4, true);
     mixed["populations"][0]["params"]["threshold_adaptation"] =
         json!([{"tau": 30.0, "increment": 2.0}]);

@@ -663,7 +663,63 @@ fn bad_currents() {
         "currents[0].start",
         "unknown key",
     );
-    expect_error(with(remove(ok, "/times")), "currents[0]", "times");
+    expect_error(with(remove(ok.clone(), "/times")), "currents[0]", "times");
+    let sine = json!({"to": "post", "sine": {"amplitude": 3.0, "frequency": 10.0}});
+    expect_error(
+        with(set(sine.clone(), "/times", json!([1.0]))),
+        "currents[0]",
+        "either steps",
+    );
+    expect_error(
+        with(set(sine.clone(), "/sine/frequency", json!(0.0))),
+        "currents[0].sine.frequency",
+        "> 0",
+    );
+    expect_error(
+        with(set(sine.clone(), "/sine/frequency", json!(2e6))),
+        "currents[0].sine.frequency",
+        "<= 1e6",
+    );
+    expect_error(
+        with(set(sine.clone(), "/sine/amplitude", json!(1e7))),
+        "currents[0].sine.amplitude",
+        "within",
+    );
+    expect_error(
+        with(set(
+            set(sine.clone(), "/sine/start", json!(5.0)),
+            "/sine/stop",
+            json!(5.0),
+        )),
+        "currents[0].sine.stop",
+        "after start",
+    );
+    expect_error(
+        with(set(sine.clone(), "/sine/start", json!(-1.0))),
+        "currents[0].sine.start",
+        ">= 0",
+    );
+    expect_error(
+        with(set(sine.clone(), "/sine/period", json!(1.0))),
+        "currents[0].sine.period",
+        "unknown key",
+    );
+    expect_error(
+        with(remove(sine, "/sine/frequency")),
+        "currents[0].sine",
+        "frequency",
+    );
+}
+
+/// A sinusoidal current on a `qif` population is refused by name (its crossings under a
+/// sinusoid have no exact solver).
+#[test]
+fn a_sinusoid_on_qif_is_refused() {
+    let sc = json!({"duration": 10.0,
+        "populations": [{"name": "q", "size": 2, "model": "qif",
+            "params": {"tau_m": 10.0, "v_crit": -50.0, "v_peak": 20.0}}],
+        "currents": [{"to": "q", "sine": {"amplitude": 3.0, "frequency": 10.0}}]});
+    expect_error(sc, "currents[0].sine", "only `lif`");
 }
 
 #[test]

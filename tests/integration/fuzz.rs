@@ -36,7 +36,8 @@ fn seeds() -> Vec<Value> {
             {"from": "a", "to": "a", "rule": "all_to_all", "weight": 1.0, "delay": 1.0, "receptor": 2}
         ],
         "currents": [{"to": "a", "neurons": [0, 2], "times": [0.0, 5.0, 12.5], "amplitudes": [3.0, -2.0, 10.0]},
-                     {"to": "b", "times": [1.0], "amplitudes": [4.0]}],
+                     {"to": "b", "times": [1.0], "amplitudes": [4.0]},
+                     {"to": "a", "neurons": [1], "sine": {"amplitude": 30.0, "frequency": 150.0, "phase": 20.0, "offset": 5.0, "start": 2.0, "stop": 15.0}}],
         "record": {"spikes": ["a", "p"], "voltage": [{"population": "a", "neurons": [0], "every": 1.0}]}
     })];
     for f in ["examples/cuba.json", "tests/data/refs/mixed.json"] {

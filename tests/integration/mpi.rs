@@ -72,7 +72,8 @@ fn ranks_write_the_files_of_one_process() {
     same_files("mpi-delta", &delta);
     cuba["currents"] = json!([
         {"to": "exc", "times": [20.0, 80.0, 150.0], "amplitudes": [6.0, -3.0, 0.0]},
-        {"to": "inh", "neurons": [0, 5, 799], "times": [0.0, 33.3], "amplitudes": [12.0, 2.5]}]);
+        {"to": "inh", "neurons": [0, 5, 799], "times": [0.0, 33.3], "amplitudes": [12.0, 2.5]},
+        {"to": "inh", "neurons": [3, 400], "sine": {"amplitude": 20.0, "frequency": 45.0, "offset": 1.0, "start": 10.0, "stop": 170.0}}]);
     same_files("mpi-currents", &cuba);
 }
 

@@ -187,3 +187,15 @@ fn cuba_with_injected_currents() {
     sc["record"] = json!({"voltage": [{"population": "inh", "neurons": [0, 1, 5], "every": 0.9}]});
     same_for_any_thread_count("currents", &sc, &["2", "3"]);
 }
+
+/// Sinusoidal currents (with offsets, switched on and off inside windows) on CUBA.
+#[test]
+fn cuba_with_sinusoidal_currents() {
+    let mut sc = example("cuba.json");
+    sc["duration"] = json!(150.0);
+    sc["currents"] = json!([
+        {"to": "inh", "sine": {"amplitude": 8.0, "frequency": 20.0, "offset": 2.0, "start": 20.3, "stop": 120.0}},
+        {"to": "exc", "neurons": [0, 7, 3199], "sine": {"amplitude": 30.0, "frequency": 130.0, "phase": 45.0}}]);
+    sc["record"] = json!({"voltage": [{"population": "exc", "neurons": [0, 1, 7], "every": 0.9}]});
+    same_for_any_thread_count("sines", &sc, &["2", "3"]);
+}

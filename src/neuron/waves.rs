@@ -1,0 +1,450 @@
+//! Sinusoidal drive: the first threshold crossing of an exponential polynomial plus
+//! sinusoids.
+//!
+//! A `lif` neuron driven by `I(t) = a sin(ω t + φ)` (PyNN's `ACSource`, NEST's
+//! `ac_generator`) has the periodic particular solution `P(t) = ρ sin(ω t + φ − δ)`,
+//! `ρ = a / √(1 + (ωτ)²)`, `δ = atan(ωτ)` (τ the membrane time constant), and
+//! `V = U + P` with `U` the neuron without the sinusoid: still closed form. Its distance
+//! to threshold is then
+//!
+//! ```text
+//! f(s) = g(s) + Σ_k A_k sin(ω_k s + φ_k),     g an ExpPoly
+//! ```
+//!
+//! for which Rolle's argument ([`crossing`](super::crossing)) does not apply: a sinusoid
+//! has no finite reduction. [`first_crossing`] isolates the first root by interval
+//! enclosure instead: on `[a, b]` an upper bound of `f` (each monomial of `g` shifted to
+//! `a` and bounded on its own, each sinusoid's exact maximum over the interval) that is
+//! negative clears the interval; a derivative bounded away from zero (the same enclosure of
+//! `f'`) with `f < 0` at both ends clears it too; otherwise it is halved, left half first,
+//! down to adjacent floats. So no crossing is skipped (a graze is resolved to the float),
+//! and the first one is refined by bisection to the float at which `f ≥ 0` first holds.
+//! The search starts on a grid fixed by the drive alone (1/64 of the fastest sinusoid's
+//! period, then doublings), so a root's bits never depend on the horizon.
+
+use super::crossing::{max_monomial, ExpPoly, Term, N_COEFFS};
+use std::f64::consts::{FRAC_PI_2, PI, TAU};
+
+/// The time course of a sinusoidal drive: `sin(omega · (t − start) + phase)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Oscillation {
+    /// Angular frequency, > 0 \[rad/ms\].
+    pub omega: f64,
+    /// The time its phase is given at \[ms\].
+    pub start: f64,
+    /// Phase at `start` \[rad\].
+    pub phase: f64,
+}
+
+/// A sinusoidal drive of a neuron: `amp · sin(ω (t − start) + φ)` \[mV\], `R·I` as the
+/// neuron's other drives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sine {
+    /// Amplitude \[mV\] (any sign).
+    pub amp: f64,
+    /// Its frequency and phase.
+    pub osc: Oscillation,
+}
+
+/// One sinusoid `amp · sin(omega · s + phase)` of the time `s` since the search's origin.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Wave {
+    /// Amplitude, ≥ 0 \[mV\].
+    pub amp: f64,
+    /// Angular frequency, > 0 \[rad/ms\].
+    pub omega: f64,
+    /// Phase at `s = 0` \[rad\].
+    pub phase: f64,
+}
+
+impl Wave {
+    /// Value at `s`.
+    #[inline]
+    pub fn at(&self, s: f64) -> f64 {
+        self.amp * (self.omega * s + self.phase).sin()
+    }
+
+    /// Derivative at `s`.
+    #[inline]
+    fn slope_at(&self, s: f64) -> f64 {
+        self.amp * self.omega * (self.omega * s + self.phase).cos()
+    }
+
+    /// Upper bound of `amp · sin(θ)` for θ from `omega·a + phase + shift` to
+    /// `omega·b + phase + shift`: its maximum, widened by the rounding of the phases.
+    fn sup_on(&self, a: f64, b: f64, shift: f64, scale: f64) -> f64 {
+        // (an infinite or NaN width holds a peak too)
+        if b - a >= TAU / self.omega || (b - a).is_nan() {
+            return scale;
+        }
+        let (ta, tb) = (
+            self.omega * a + self.phase + shift,
+            self.omega * b + self.phase + shift,
+        );
+        // a peak at π/2 + 2πn inside [ta, tb] (phases err by a few ulps of their size)
+        let slack = 8.0 * f64::EPSILON * (ta.abs() + tb.abs() + 1.0);
+        let n = ((ta - slack - FRAC_PI_2) / TAU).ceil();
+        if FRAC_PI_2 + TAU * n <= tb + slack {
+            return scale;
+        }
+        scale * ta.sin().max(tb.sin()) + scale * slack
+    }
+}
+
+/// The sum of the waves at `s`.
+#[inline]
+pub fn waves_at(waves: &[Wave], s: f64) -> f64 {
+    waves.iter().map(|w| w.at(s)).sum()
+}
+
+/// The sum of the waves' slopes at `s`.
+pub fn waves_slope_at(waves: &[Wave], s: f64) -> f64 {
+    waves.iter().map(|w| w.slope_at(s)).sum()
+}
+
+/// What a search found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Found {
+    /// `f ≥ 0` first at this time (absolute), which is before the end.
+    Crossing(f64),
+    /// No crossing before the end.
+    Never,
+    /// No crossing before this time (absolute); the work allowed ran out there.
+    Clear(f64),
+}
+
+/// Upper bound of `Σ c_k x^k e^{-λx}` on `[0, h]`, each monomial on its own.
+fn sup_shifted(rate: f64, c: &[f64; N_COEFFS], h: f64) -> f64 {
+    let mut s = 0.0;
+    for (k, &ck) in c.iter().enumerate() {
+        if ck > 0.0 {
+            s += ck * max_monomial(k, rate, h);
+        } else if ck < 0.0 && k == 0 {
+            s += ck
+                * if h.is_finite() {
+                    (-rate * h).exp()
+                } else {
+                    0.0
+                };
+        }
+    }
+    s
+}
+
+/// A term's polynomial re-centred at `a`: `P(x + a)`.
+fn shift(c: &[f64; N_COEFFS], a: f64) -> [f64; N_COEFFS] {
+    [
+        c[0] + a * (c[1] + a * (c[2] + a * c[3])),
+        c[1] + a * (2.0 * c[2] + 3.0 * a * c[3]),
+        c[2] + 3.0 * a * c[3],
+        c[3],
+    ]
+}
+
+/// The term's derivative: `(P' − λP) e^{-λt}`, again a term of the same rate.
+fn derivative(t: &Term) -> Term {
+    let c = t.c;
+    let mut d = [0.0; N_COEFFS];
+    for (k, dk) in d.iter_mut().enumerate() {
+        let next = if k + 1 < N_COEFFS {
+            (k + 1) as f64 * c[k + 1]
+        } else {
+            0.0
+        };
+        *dk = next - t.rate * c[k];
+    }
+    Term { rate: t.rate, c: d }
+}
+
+/// Upper bound on `[a, b]` (`b` may be infinite) of the terms, times `sign`.
+fn terms_sup(terms: &[Term], a: f64, b: f64, sign: f64) -> f64 {
+    let h = b - a;
+    let mut s = 0.0;
+    for t in terms {
+        let mut c = shift(&t.c, a);
+        c.iter_mut().for_each(|x| *x *= sign);
+        let scale = if t.rate == 0.0 {
+            1.0
+        } else {
+            (-t.rate * a).exp()
+        };
+        let v = sup_shifted(t.rate, &c, h);
+        if v != 0.0 {
+            s += scale * v;
+        }
+    }
+    s
+}
+
+/// The enclosure of `f = g + Σ waves` and of `f'`.
+struct Enclosure<'a> {
+    terms: &'a [Term],
+    slopes: [Term; super::crossing::MAX_TERMS],
+    waves: &'a [Wave],
+}
+
+impl Enclosure<'_> {
+    /// Upper bound of `f` on `[a, b]`.
+    fn sup(&self, a: f64, b: f64) -> f64 {
+        terms_sup(self.terms, a, b, 1.0)
+            + self
+                .waves
+                .iter()
+                .map(|w| w.sup_on(a, b, 0.0, w.amp))
+                .sum::<f64>()
+    }
+
+    /// Whether `f'` keeps one sign on `[a, b]`.
+    fn monotone(&self, a: f64, b: f64) -> bool {
+        let slopes = &self.slopes[..self.terms.len()];
+        let up = terms_sup(slopes, a, b, 1.0)
+            + self
+                .waves
+                .iter()
+                .map(|w| w.sup_on(a, b, FRAC_PI_2, w.amp * w.omega))
+                .sum::<f64>();
+        if up < 0.0 {
+            return true;
+        }
+        // −f' ≤ …: the sinusoids' slopes shifted by π more
+        let down = terms_sup(slopes, a, b, -1.0)
+            + self
+                .waves
+                .iter()
+                .map(|w| w.sup_on(a, b, FRAC_PI_2 + PI, w.amp * w.omega))
+                .sum::<f64>();
+        down < 0.0
+    }
+}
+
+/// The first time `t` in `[origin, end)` at which `f(t − origin) ≥ 0`, where
+/// `f = poly + Σ waves` and `value` evaluates `f` of the time since `origin` (more precisely
+/// than `poly` where the model can: it decides signs, `poly` only bounds). `budget` limits
+/// the intervals examined (then [`Found::Clear`] tells how far the search got).
+pub fn first_crossing(
+    poly: &ExpPoly,
+    waves: &[Wave],
+    value: impl Fn(f64) -> f64,
+    origin: f64,
+    end: f64,
+    budget: Option<usize>,
+) -> Found {
+    let f0 = value(0.0);
+    if f0 >= 0.0 {
+        return if origin < end {
+            Found::Crossing(origin)
+        } else {
+            Found::Never
+        };
+    }
+    if origin.partial_cmp(&end) != Some(std::cmp::Ordering::Less)
+        || !f0.is_finite()
+        || !poly.is_finite()
+    {
+        debug_assert!(f0.is_finite(), "internal error: non-finite neuron state");
+        return Found::Never;
+    }
+    let mut enc = Enclosure {
+        terms: poly.terms(),
+        slopes: [Term::default(); super::crossing::MAX_TERMS],
+        waves,
+    };
+    for (d, t) in enc.slopes.iter_mut().zip(poly.terms()) {
+        *d = derivative(t);
+    }
+    // Segments of the time since `origin`, fixed by the drive: 1/64 of the fastest
+    // sinusoid's period (1/64 ms without), then doublings. Short first segments let a bound
+    // with a small budget clear the near future, which is all a neuron that receives
+    // inputs needs, at the price of a few bounds each.
+    let omega = waves.iter().map(|w| w.omega).fold(0.0, f64::max);
+    let first = if omega > 0.0 { TAU / omega } else { 1.0 } / 64.0;
+    let horizon = end - origin;
+    let mut budget = budget.unwrap_or(usize::MAX);
+    let (mut a, mut fa) = (0.0, f0);
+    let mut b = first;
+    // intervals (a, b, f(a), f(b)) still to examine within the segment, the leftmost last
+    let mut stack: Vec<(f64, f64, f64, f64)> = Vec::with_capacity(64);
+    loop {
+        if a >= horizon {
+            return Found::Never;
+        }
+        // nothing left to reach: the terms' bound from here on plus every amplitude
+        if enc.sup(a, f64::INFINITY) < 0.0 {
+            return Found::Never;
+        }
+        let fb = value(b);
+        stack.clear();
+        stack.push((a, b, fa, fb));
+        while let Some((lo, hi, flo, fhi)) = stack.pop() {
+            if budget == 0 {
+                return Found::Clear(origin + lo);
+            }
+            budget -= 1;
+            let mid = lo + 0.5 * (hi - lo);
+            let tiny = origin + mid <= origin + lo || origin + mid >= origin + hi;
+            if fhi >= 0.0 {
+                // a crossing in (lo, hi]: the only one if f is monotone there
+                if tiny || enc.monotone(lo, hi) {
+                    let t = refine(&value, origin, lo, hi);
+                    return if t < end {
+                        Found::Crossing(t)
+                    } else {
+                        Found::Never
+                    };
+                }
+            } else if tiny || enc.sup(lo, hi) < 0.0 || enc.monotone(lo, hi) {
+                continue;
+            }
+            let fmid = value(mid);
+            // (when f(mid) ≥ 0 the right half no longer matters: a crossing is in the left)
+            if fmid < 0.0 {
+                stack.push((mid, hi, fmid, fhi));
+            }
+            stack.push((lo, mid, flo, fmid));
+        }
+        a = b;
+        fa = fb;
+        b *= 2.0;
+        if a >= horizon {
+            return Found::Never;
+        }
+    }
+}
+
+/// The first float `t = origin + s`, `s` in `(lo, hi]`, with `f(s) ≥ 0`, by bisection in
+/// absolute time (`f(lo) < 0 ≤ f(hi)`, one sign change between).
+fn refine(value: &impl Fn(f64) -> f64, origin: f64, lo: f64, hi: f64) -> f64 {
+    let (mut tl, mut th) = (origin + lo, origin + hi);
+    loop {
+        let tm = tl + 0.5 * (th - tl);
+        if tm <= tl || tm >= th {
+            return th;
+        }
+        if value(tm - origin) >= 0.0 {
+            th = tm;
+        } else {
+            tl = tm;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first crossing by dense sampling then bisection: a reference for small cases.
+    fn sampled(f: &impl Fn(f64) -> f64, end: f64, n: usize) -> Option<f64> {
+        let mut lo = 0.0;
+        for k in 1..=n {
+            let s = end * k as f64 / n as f64;
+            if f(s) >= 0.0 {
+                return Some(refine(f, 0.0, lo, s));
+            }
+            lo = s;
+        }
+        None
+    }
+
+    fn poly(c0: f64, terms: &[(f64, f64)]) -> ExpPoly {
+        let mut p = ExpPoly::new();
+        p.add(0.0, 0, c0);
+        for &(rate, c) in terms {
+            p.add(rate, 0, c);
+        }
+        p
+    }
+
+    #[test]
+    fn a_pure_sinusoid_crosses_where_its_closed_form_says() {
+        // -1 + 2 sin(s): first ≥ 0 at s = π/6
+        let p = poly(-1.0, &[]);
+        let w = [Wave {
+            amp: 2.0,
+            omega: 1.0,
+            phase: 0.0,
+        }];
+        let f = |s: f64| p.eval(s) + waves_at(&w, s);
+        match first_crossing(&p, &w, f, 0.0, 100.0, None) {
+            Found::Crossing(t) => assert!((t - PI / 6.0).abs() < 1e-15, "{t}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_sinusoid_that_stays_below_never_crosses_and_costs_little() {
+        let p = poly(-1.0, &[(0.1, -3.0)]);
+        let w = [Wave {
+            amp: 0.999,
+            omega: 3.0,
+            phase: 0.3,
+        }];
+        let f = |s: f64| p.eval(s) + waves_at(&w, s);
+        assert_eq!(first_crossing(&p, &w, f, 5.0, 1e6, Some(200)), Found::Never);
+    }
+
+    #[test]
+    fn a_budget_clears_a_prefix_and_the_rest_is_found_later() {
+        // peaks just below zero for a while (rising envelope), then a crossing
+        let p = poly(-1.0, &[(0.01, -0.05)]);
+        let w = [Wave {
+            amp: 1.0 + 1e-4,
+            omega: 2.0,
+            phase: 0.0,
+        }];
+        let f = |s: f64| p.eval(s) + waves_at(&w, s);
+        let full = first_crossing(&p, &w, f, 0.0, 1e4, None);
+        let Found::Crossing(t) = full else {
+            panic!("{full:?}")
+        };
+        let want = sampled(&f, 1e4, 4_000_000).unwrap();
+        assert!((t - want).abs() < 1e-9, "{t} vs {want}");
+        match first_crossing(&p, &w, f, 0.0, 1e4, Some(20)) {
+            Found::Clear(c) => assert!(c < t),
+            Found::Crossing(c) => assert_eq!(c, t),
+            Found::Never => panic!("missed"),
+        }
+    }
+
+    proptest::proptest! {
+        /// Against dense sampling: the search never reports a crossing later than one the
+        /// samples see, and a crossing it reports is a sign change to the float.
+        #[test]
+        fn never_misses_a_crossing_dense_sampling_finds(
+            c0 in -3.0f64..-0.1,
+            c1 in -4.0f64..4.0,
+            r1 in 0.05f64..2.0,
+            c2 in -4.0f64..4.0,
+            r2 in 0.05f64..2.0,
+            amp in 0.0f64..3.0,
+            omega in 0.05f64..5.0,
+            phase in -7.0f64..7.0,
+            amp2 in 0.0f64..1.0,
+            omega2 in 0.05f64..20.0,
+        ) {
+            let mut p = poly(c0, &[(r1, c1)]);
+            p.add(r2 + 2.5, 0, c2);
+            let w = [
+                Wave { amp, omega, phase },
+                Wave { amp: amp2, omega: omega2, phase: 0.0 },
+            ];
+            let f = |s: f64| p.eval(s) + waves_at(&w, s);
+            let end = 60.0;
+            let got = first_crossing(&p, &w, f, 0.0, end, None);
+            let want = sampled(&f, end, 200_000);
+            match (got, want) {
+                (Found::Crossing(t), Some(u)) => {
+                    proptest::prop_assert!(t <= u + 1e-12, "{} after {}", t, u);
+                    proptest::prop_assert!(f(t) >= 0.0);
+                    proptest::prop_assert!(f(t.next_down()) < 0.0 || t == 0.0);
+                }
+                (Found::Crossing(t), None) => {
+                    // a crossing between samples: it must be real
+                    proptest::prop_assert!(f(t) >= 0.0);
+                }
+                (Found::Never, Some(u)) => proptest::prop_assert!(false, "missed {}", u),
+                (Found::Never, None) => {}
+                (Found::Clear(_), _) => proptest::prop_assert!(false, "no budget given"),
+            }
+        }
+    }
+}
