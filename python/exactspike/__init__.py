@@ -589,6 +589,27 @@ class Network:
         self._currents.append(c)
         return self
 
+    def sine_current(self, target: str, amplitude: float, frequency: float, *,
+                     phase: float = 0.0, offset: float = 0.0, start: float = 0.0,
+                     stop: float | None = None, neurons: Any = None) -> "Network":
+        """Injects a sinusoidal current into population ``target`` (a ``lif`` population;
+        every neuron, or the indices ``neurons``): ``offset + amplitude·sin(2π·frequency·
+        (t − start) + phase)`` [mV, as R·I; frequency in Hz, phase in degrees] from
+        ``start`` to ``stop`` [ms] (default: to the end), 0 outside. Spike times stay exact."""
+        sine = {"amplitude": float(amplitude), "frequency": float(frequency),
+                "phase": float(phase), "offset": float(offset), "start": float(start)}
+        if stop is not None:
+            sine["stop"] = float(stop)
+        c: dict = {"to": target, "sine": sine}
+        if neurons is not None:
+            idx = np.asarray(neurons).ravel()
+            if idx.size and not np.all(np.isfinite(idx) & (idx == np.floor(idx))):
+                raise ValueError(
+                    f"sine_current(neurons=...): indices must be whole numbers, got {neurons!r}")
+            c["neurons"] = [int(i) for i in idx]
+        self._currents.append(c)
+        return self
+
     def record(self, spikes: Sequence[str] | None = None, *, voltage: Mapping[str, Any] | None = None,
                every: float | None = None) -> "Network":
         """What to record: the spikes of ``spikes`` (default every neuron population), and

@@ -91,3 +91,21 @@ def test_current_neuron_indices_must_be_whole():
     net = es.Network(duration=10.0)
     with pytest.raises(ValueError, match="whole"):
         net.current("n", [1.0], [1.0], neurons=[1.7])
+
+
+def test_sine_currents_fire_at_the_30_digit_reference_times():
+    import json, pathlib
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    cases = json.loads((repo / "tests/data/sine_reference.json").read_text())
+    want = [float(x) for x in next(c for c in cases if c["scenario"]["name"]
+                                   == "two_sines_and_refractoriness")["spikes"]]
+    net = es.Network(duration=400.0)
+    net.population("n", 2, es.LIF(tau_m=20.0, v_rest=-60.0, v_th=-45.0, v_reset=-62.0,
+                                  t_ref=5.0, v_init=-58.0))
+    net.sine_current("n", 12.0, 10.0, offset=10.0, neurons=[1])
+    net.sine_current("n", 25.0, 73.0, phase=-30.0, start=50.0, stop=330.0, neurons=[1])
+    idx, times = net.run().spikes("n")
+    assert list(idx) == [1] * len(want) and len(want) >= 3
+    assert max(abs(t - w) for t, w in zip(times, want)) < 1e-9
+    with pytest.raises(ValueError, match="whole"):
+        net.sine_current("n", 1.0, 1.0, neurons=[0.5])

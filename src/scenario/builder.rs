@@ -110,6 +110,27 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Injects into every neuron of `to` a sinusoidal current
+    /// `amplitude · sin(2π · frequency · (t − start))` \[mV, Hz, ms\] from `start` on
+    /// (phase, offset and stop: build a [`SineCurrent`] and push a [`Current`] yourself).
+    pub fn sine_current(mut self, to: &str, amplitude: f64, frequency: f64, start: f64) -> Self {
+        self.sc.currents.push(Current {
+            to: to.to_string(),
+            neurons: None,
+            times: None,
+            amplitudes: None,
+            sine: Some(SineCurrent {
+                amplitude,
+                frequency,
+                phase: 0.0,
+                offset: 0.0,
+                start,
+                stop: None,
+            }),
+        });
+        self
+    }
+
     /// Records the spikes of these populations and inputs only (default: every neuron
     /// population).
     pub fn record_spikes(mut self, names: &[&str]) -> Self {

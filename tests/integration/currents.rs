@@ -295,3 +295,29 @@ fn a_sinusoid_below_threshold_gives_the_closed_form_potential() {
         }
     }
 }
+
+/// `ScenarioBuilder::sine_current` writes the same current as its JSON.
+#[test]
+fn the_builder_writes_the_sine_current_of_the_json() {
+    let mut lif = LifParams::new(10.0, -55.0);
+    lif.v_init = Some(ParamValue::from(-65.0));
+    let built = Scenario::builder(100.0)
+        .population("n", 2, lif)
+        .sine_current("n", 30.0, 30.0, 5.0)
+        .finish();
+    let json: Scenario = parse_str(
+        &json!({"duration": 100.0,
+            "populations": [{"name": "n", "size": 2, "model": "lif",
+                             "params": {"tau_m": 10.0, "v_th": -55.0, "v_init": -65.0}}],
+            "currents": [{"to": "n", "sine": {"amplitude": 30.0, "frequency": 30.0, "start": 5.0}}]})
+        .to_string(),
+    )
+    .unwrap();
+    assert_eq!(built.currents, json.currents);
+    let (a, b) = (
+        exactspike::run(&built).unwrap(),
+        exactspike::run(&json).unwrap(),
+    );
+    assert!(!a.spikes.is_empty());
+    assert_eq!(a.spikes, b.spikes);
+}
