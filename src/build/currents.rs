@@ -185,7 +185,8 @@ fn check_sine(
     let osc = Oscillation {
         omega: 2.0 * std::f64::consts::PI * s.frequency / 1000.0,
         start: s.start,
-        phase: s.phase.to_radians(),
+        // (reduced first, exactly: a phase of 1e12 degrees is 280 degrees to the bit)
+        phase: (s.phase % 360.0).to_radians(),
     };
     Ok((osc, on))
 }

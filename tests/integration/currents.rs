@@ -321,3 +321,24 @@ fn the_builder_writes_the_sine_current_of_the_json() {
     assert!(!a.spikes.is_empty());
     assert_eq!(a.spikes, b.spikes);
 }
+
+/// A driven neuron a few ulps below threshold while V falls fast: the quadratic bound's
+/// root cancelled to a division by 0 and returned "never", and every later spike was lost
+/// (found by review). The train must match the same neuron started 1e-10 mV lower.
+#[test]
+fn a_bound_just_below_threshold_on_a_falling_sinusoid_loses_no_spike() {
+    let sc = |v0: f64| {
+        json!({"duration": 200.0,
+            "populations": [{"name": "n", "size": 1, "model": "lif",
+                "params": {"tau_m": 10.0, "v_rest": -165.0, "v_th": -50.0, "v_reset": -60.0,
+                           "v_init": v0}}],
+            "currents": [{"to": "n", "sine": {"amplitude": 200.0, "frequency": 20.0, "phase": 231.5}}]})
+    };
+    let a = run(sc(-50.00000000000001));
+    let b = run(sc(-50.0000000001));
+    assert_eq!(a.spikes.len(), 8);
+    assert_eq!(a.spikes.len(), b.spikes.len());
+    for (x, y) in a.spikes.iter().zip(&b.spikes) {
+        assert_close(x.time, y.time, 1e-9, "spike time");
+    }
+}

@@ -146,15 +146,8 @@ impl LifPopulation {
             omega = omega.max(f.omega);
         }
         curv += self.distance_poly(i, h.v, st, th).curvature_bound();
-        // the smallest s ≥ 0 at which f0 + slope·s + curv·s²/2 reaches 0
-        let s = if curv > 0.0 {
-            let disc = slope * slope - 2.0 * curv * f0;
-            (2.0 * -f0) / (slope + disc.sqrt())
-        } else if slope > 0.0 {
-            -f0 / slope
-        } else {
-            f64::INFINITY
-        };
+        // the first root of f0 + slope·s + curv·s²/2, without cancellation, shrunk by 1e-9
+        let s = crate::neuron::bound::quadratic_bound(f0, slope, curv);
         if s.is_nan() || s < std::f64::consts::TAU / omega / 64.0 {
             return self.next_sine(i, end, Some(BOUND_BUDGET));
         }
