@@ -86,6 +86,10 @@ pub struct LifPopulation {
     /// Per neuron, its sinusoidal drives' responses (empty unless a sinusoidal current
     /// drives the population; see `sines`): the state then holds V minus their sum.
     sines: Vec<Vec<sines::Forced>>,
+    /// One bit per neuron, set while it has a sinusoidal drive (empty unless one drives the
+    /// population): the fused paths leave those neurons to the general calls, which add
+    /// `P`, and keep the others (see `sines`).
+    driven: Vec<u64>,
 }
 
 /// A neuron's state copied out for look-ahead computations (no allocation).
@@ -126,6 +130,7 @@ impl LifPopulation {
             fused: false,
             drive_base: Vec::new(),
             sines: Vec::new(),
+            driven: Vec::new(),
             layout,
         };
         let all_exp = p.layout.channels.iter().all(|k| *k == ChannelKind::Exp);
@@ -564,10 +569,7 @@ impl LifPopulation {
     /// input arrives, or `None`. `now` must be the neuron's current time.
     pub fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
         if self.driven(i) {
-            return match self.next_sine(i, end, None) {
-                Next::Spike(t) => Some(t),
-                _ => None,
-            };
+            return self.next_sine(i, end);
         }
         let now = self.hot[i].t_last;
         let mut l = self.local(i);

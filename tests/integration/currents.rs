@@ -148,8 +148,10 @@ fn qif_first_spike_after_a_step() {
     assert_close(out.spikes[0].time, t, 1e-9, "QIF spike after the step");
 }
 
-/// Random recurrent networks with currents switching on and off: the spikes of the layout
-/// the network is built with (fused, separate records) equal those of the general propagator.
+/// Random recurrent networks with currents switching on and off, steps and sinusoids: the
+/// spikes of the layout the network is built with (fused, separate records; the neurons
+/// with a sinusoid by the general calls on the shared propagator) equal those of the
+/// general propagator.
 #[test]
 fn currents_in_networks_match_the_general_propagator() {
     for (seed, taus) in [(1u64, json!([5.0, 2.0])), (2, json!([3.0])), (3, json!([]))] {
@@ -167,7 +169,9 @@ fn currents_in_networks_match_the_general_propagator() {
             "inputs": [{"name": "drive", "kind": "poisson", "size": 20, "rate": 40.0}],
             "currents": [{"to": "n", "times": [50.0, 120.0, 300.0], "amplitudes": [17.0, 6.0, 0.0]},
                          {"to": "n", "neurons": [3, 7, 11, 50], "times": [0.0, 200.0],
-                          "amplitudes": [-4.0, 8.5]}]});
+                          "amplitudes": [-4.0, 8.5]},
+                         {"to": "n", "neurons": [5, 7, 40], "sine": {"amplitude": 9.0,
+                          "frequency": 35.0, "phase": 40.0, "start": 30.0, "stop": 330.0}}]});
         if has {
             sc["connections"] = json!([
                 {"from": "drive", "to": "n", "rule": {"fixed_probability": 0.3},
@@ -340,5 +344,58 @@ fn a_bound_just_below_threshold_on_a_falling_sinusoid_loses_no_spike() {
     assert_eq!(a.spikes.len(), b.spikes.len());
     for (x, y) in a.spikes.iter().zip(&b.spikes) {
         assert_close(x.time, y.time, 1e-9, "spike time");
+    }
+}
+
+/// A sinusoid on some neurons leaves the others of their population on its fast paths
+/// (fused deliveries, shared exponentials): without connections between them, the undriven
+/// neurons' spikes are those of the population without the sinusoid, bit for bit (they
+/// went through the general propagator, ulps apart, before). The driven neurons' differ.
+#[test]
+fn undriven_neurons_of_a_driven_population_keep_its_fast_paths() {
+    for taus in [json!([5.0, 2.0]), json!([3.0])] {
+        let receptors: Vec<_> = taus
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| json!({"kind": "exp", "tau": t}))
+            .collect();
+        let sc = |sine: bool| {
+            let mut v = json!({"duration": 300.0, "seed": 5,
+                "populations": [{"name": "n", "size": 40, "model": "lif",
+                    "params": {"tau_m": 10.0, "v_th": -55.0, "t_ref": 1.0,
+                               "receptors": receptors, "v_init": {"uniform": [-70.0, -56.0]}}}],
+                "inputs": [{"name": "drive", "kind": "poisson", "size": 30, "rate": 40.0}],
+                "connections": [{"from": "drive", "to": "n", "rule": {"fixed_probability": 0.3},
+                    "weight": {"uniform": [0.0, 4.0]}, "delay": {"uniform": [0.1, 3.0]}}],
+                "currents": [{"to": "n", "times": [0.0, 120.0], "amplitudes": [14.0, 11.0]}]});
+            if sine {
+                v["currents"].as_array_mut().unwrap().push(json!({"to": "n",
+                    "neurons": [2, 9, 33], "sine": {"amplitude": 12.0, "frequency": 25.0,
+                    "start": 10.0, "stop": 250.0}}));
+            }
+            v
+        };
+        let build = |v: serde_json::Value| {
+            exactspike::build::build(&parse_str(&v.to_string()).unwrap(), "c").unwrap()
+        };
+        let net = build(sc(true));
+        match &net.populations[0].neurons {
+            exactspike::neuron::Population::Lif(p) => {
+                assert!(p.uses_shared_exponentials() && p.fused_channels().is_some())
+            }
+            _ => unreachable!(),
+        }
+        let with = exactspike::Simulation::new(net).run().spikes;
+        let without = exactspike::Simulation::new(build(sc(false))).run().spikes;
+        let of = |s: &[exactspike::records::Spike], driven: bool| -> Vec<(u32, u64)> {
+            s.iter()
+                .filter(|x| x.population == 0 && [2, 9, 33].contains(&x.neuron) == driven)
+                .map(|x| (x.neuron, x.time.to_bits()))
+                .collect()
+        };
+        assert!(of(&with, false).len() > 100, "{}", of(&with, false).len());
+        assert_eq!(of(&with, false), of(&without, false));
+        assert_ne!(of(&with, true), of(&without, true));
     }
 }

@@ -8,6 +8,7 @@
 use super::bounds::distinct_parts_of;
 use super::factored::step_factored_distinct;
 use super::shared::step_distinct;
+use super::sines::is_driven;
 use super::{bound_at, d1_with, separated, Head, Hot, LifPopulation, Place, Shared, Slot};
 use crate::neuron::bound::quadratic_bound;
 use crate::neuron::{BoundParts, Delivered, Next, Outcome};
@@ -87,8 +88,12 @@ impl LifPopulation {
         match self.deliver_into::<N>(i, t, r, w, end, &mut parts) {
             Delivered::General => {
                 let h = &self.hot[i];
-                (self.fused && self.layout.n_state == N && t > h.t_last && h.t_last < h.ref_until)
-                    .then(|| self.deliver_refractory::<N>(i, t, r, w, end))
+                (self.fused
+                    && self.layout.n_state == N
+                    && t > h.t_last
+                    && h.t_last < h.ref_until
+                    && !self.driven(i))
+                .then(|| self.deliver_refractory::<N>(i, t, r, w, end))
             }
             done => done.outcome(parts),
         }
@@ -224,12 +229,13 @@ impl LifPopulation {
             state: &mut self.state,
             receptors: &self.layout.receptors,
             shared: self.shared.as_mut(),
+            driven: &self.driven,
         })
     }
 
     /// [`settle`](crate::neuron::NeuronModel::settle) for a layout of `N` channels, the
     /// bound's parts written into `out` ([`deliver_into`](Self::deliver_into)'s contract;
-    /// `General` also while refractory).
+    /// `General` also while refractory or driven by a sinusoid).
     #[inline(always)]
     pub fn settle_into<const N: usize>(
         &self,
@@ -237,7 +243,7 @@ impl LifPopulation {
         end: f64,
         out: &mut BoundParts,
     ) -> Delivered {
-        if !(self.fused && self.layout.n_state == N) {
+        if !(self.fused && self.layout.n_state == N) || self.driven(i) {
             return Delivered::General;
         }
         let (h, pl) = (&self.hot[i], self.place);
@@ -306,6 +312,9 @@ pub struct Fused<'a, const N: usize> {
     state: &'a mut [f64],
     receptors: &'a [Slot],
     shared: Option<&'a mut Shared>,
+    /// The population's bits of neurons with a sinusoidal drive (empty without): those take
+    /// the general path, which adds the drive's response to V.
+    driven: &'a [u64],
 }
 
 impl<const N: usize> Fused<'_, N> {
@@ -360,9 +369,13 @@ impl<const N: usize> Fused<'_, N> {
     /// neuron's record and block borrowed once (not re-indexed at each use): its scalars,
     /// V∞ and θ, its channel states at `t` (in registers, not read back) and its rates
     /// (membrane, channels); `None`, nothing changed, when the general path must take it (refractory
-    /// at its last update, no time elapsed, or shared factors more than an epoch old).
+    /// at its last update, no time elapsed, shared factors more than an epoch old, or a
+    /// sinusoidal drive).
     #[inline(always)]
     fn step(&mut self, i: usize, t: f64, input: Option<(usize, f64)>) -> Option<Stepped<'_, N>> {
+        if is_driven(self.driven, i) {
+            return None;
+        }
         let (h, blk, c) = self.place.split(self.hot, self.state, i);
         let t0 = h.t_last;
         let ready = t > t0 && t0 >= h.ref_until;
@@ -391,9 +404,12 @@ impl<const N: usize> Fused<'_, N> {
     }
 
     /// [`LifPopulation::settle_into`]: neuron `i`'s threshold test and bound's parts (into
-    /// `out`) at its last update; `General` while refractory.
+    /// `out`) at its last update; `General` while refractory or driven by a sinusoid.
     #[inline(always)]
     pub fn settle(&self, i: usize, end: f64, out: &mut BoundParts) -> Delivered {
+        if is_driven(self.driven, i) {
+            return Delivered::General;
+        }
         let h = &self.hot[i];
         let blk = self.place.block(self.hot, self.state, i);
         settle_parts::<N>(

@@ -7,7 +7,7 @@
 //! held at `V_reset − P(t_ref_end)`, so that V is `V_reset` when refractoriness ends.
 
 use super::LifPopulation;
-use crate::neuron::waves::{first_crossing, Found, Sine, Wave};
+use crate::neuron::waves::{first_crossing, Sine, Wave};
 use crate::neuron::Next;
 
 /// One term of `P`: `rho · sin(omega · (t − start) + psi)`.
@@ -19,18 +19,22 @@ pub(super) struct Forced {
     psi: f64,
 }
 
-/// The intervals one bound may examine before it settles for a check time: bounds are
-/// asked at every input, the exact answer only when a check is reached.
-const BOUND_BUDGET: usize = 4;
+/// True if bit `i` of `bits` is set (false past its end: no sinusoid drives a population
+/// whose bits are empty).
+#[inline(always)]
+pub(super) fn is_driven(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0)
+}
 
 impl LifPopulation {
-    /// Readies the population for [`set_sines`](Self::set_sines): the general propagator
-    /// (the fused paths know nothing of `P`) and one (empty) list of terms per neuron.
+    /// Readies the population for [`set_sines`](Self::set_sines): one (empty) list of terms
+    /// per neuron and the bits that send driven neurons off the fused paths. The propagator
+    /// stays the population's: U evolves as V would without the sinusoids.
     pub fn expect_sines(&mut self) {
         if self.sines.is_empty() {
             self.expect_drive();
-            self.use_general_propagator();
             self.sines = vec![Vec::new(); self.n];
+            self.driven = vec![0; self.n.div_ceil(64)];
         }
     }
 
@@ -52,6 +56,12 @@ impl LifPopulation {
                 }
             })
             .collect();
+        let bit = 1u64 << (i % 64);
+        if sines.is_empty() {
+            self.driven[i / 64] &= !bit;
+        } else {
+            self.driven[i / 64] |= bit;
+        }
         // V (or the V it is held at) unchanged: U takes the difference of the responses
         let after = self.forced(i, at);
         self.hot[i].v += before - after;
@@ -72,16 +82,15 @@ impl LifPopulation {
     /// True if neuron `i` has a sinusoidal drive now.
     #[inline]
     pub(super) fn driven(&self, i: usize) -> bool {
-        self.sines.get(i).is_some_and(|f| !f.is_empty())
+        is_driven(&self.driven, i)
     }
 
-    /// The first crossing of `U + P` in `[now, end)`, exactly (`budget` none) or as far as
-    /// `budget` intervals of the search reach (then a check time).
-    pub(super) fn next_sine(&self, i: usize, end: f64, budget: Option<usize>) -> Next {
+    /// The first crossing of `U + P` in `[now, end)`, exactly.
+    pub(super) fn next_sine(&self, i: usize, end: f64) -> Option<f64> {
         let now = self.hot[i].t_last;
         let t0 = now.max(self.hot[i].ref_until);
         if t0 >= end {
-            return Next::Never;
+            return None;
         }
         let mut l = self.local(i);
         if t0 > now {
@@ -113,43 +122,53 @@ impl LifPopulation {
             self.evolve(i, &mut m, s, false);
             m.v + self.forced(i, t0 + s) - v_th - m.th[..nt].iter().sum::<f64>()
         };
-        match first_crossing(&poly, &waves, value, t0, end, budget) {
-            Found::Crossing(t) => Next::Spike(t),
-            Found::Never => Next::Never,
-            Found::Clear(t) => Next::Check(t),
-        }
+        first_crossing(&poly, &waves, value, t0, end)
     }
 
-    /// [`next_bound`](Self::next_bound) for a driven neuron: first the quadratic bound
-    /// `f(s) ≤ f(0) + f'(0) s + K s²/2` (`K` bounds `f''`: the terms' curvature plus
-    /// `Σ |ρ| ω²`), which costs one `cos` and no search; when that leaves less than the
-    /// search's first segment, the search within a budget.
+    /// [`next_bound`](Self::next_bound) for a driven neuron: the later of two quadratic
+    /// bounds, `f(s) ≤ f(0) + f'(0) s + K s²/2` (`K` bounds `f''`: the terms' curvature plus
+    /// `Σ |ρ| ω²`; one `cos` per sinusoid) and the same for `U` with the sinusoids' largest
+    /// sum `Σ |ρ|` added (better where they are fast and small). No search: an exact one
+    /// waits for a check, which the bound's accuracy makes rare enough (see performance.md,
+    /// "Sinusoidal currents"). While refractory, the end of refractoriness.
     pub(super) fn bound_sine(&self, i: usize, end: f64) -> Next {
         let h = &self.hot[i];
         let t0 = h.t_last;
         if t0 < h.ref_until {
-            return self.next_sine(i, end, Some(BOUND_BUDGET));
+            // (nothing crosses while V is held; the check at the end bounds from there)
+            return if h.ref_until >= end {
+                Next::Never
+            } else {
+                Next::Check(h.ref_until)
+            };
         }
         if t0 >= end {
             return Next::Never;
         }
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
         let (st, th) = (&self.block(i)[..ns], &self.thr[i * nt..(i + 1) * nt]);
-        let f0 = h.v + self.forced(i, t0) - self.consts(i).1 - th.iter().sum::<f64>();
+        let u0 = h.v - self.consts(i).1 - th.iter().sum::<f64>();
+        let f0 = u0 + self.forced(i, t0);
         if f0 >= 0.0 {
             return Next::Spike(t0);
         }
-        let (mut slope, mut curv, mut omega) = (self.slope_at(i, h.v, st, th), 0.0, 0.0f64);
+        let slope_u = self.slope_at(i, h.v, st, th);
+        let curv_u = self.distance_poly(i, h.v, st, th).curvature_bound();
+        let (mut slope, mut curv, mut peak) = (slope_u, curv_u, 0.0);
         for f in &self.sines[i] {
             slope += f.rho * f.omega * (f.omega * (t0 - f.start) + f.psi).cos();
             curv += f.rho.abs() * f.omega * f.omega;
-            omega = omega.max(f.omega);
+            peak += f.rho.abs();
         }
-        curv += self.distance_poly(i, h.v, st, th).curvature_bound();
-        // the first root of f0 + slope·s + curv·s²/2, without cancellation, shrunk by 1e-9
-        let s = crate::neuron::bound::quadratic_bound(f0, slope, curv);
-        if s.is_nan() || s < std::f64::consts::TAU / omega / 64.0 {
-            return self.next_sine(i, end, Some(BOUND_BUDGET));
+        // the first roots of f0 + slope·s + curv·s²/2 and of (U's) + Σ|ρ|, without
+        // cancellation, shrunk by 1e-9
+        let mut s = crate::neuron::bound::quadratic_bound(f0, slope, curv);
+        if u0 + peak < 0.0 {
+            s = s.max(crate::neuron::bound::quadratic_bound(
+                u0 + peak,
+                slope_u,
+                curv_u,
+            ));
         }
         let tc = t0 + s;
         if tc >= end {
