@@ -26,7 +26,7 @@ additive or multiplicative weight dependence; current sources ``DCSource``,
 (a sinusoid, its crossings exact; a parameter set after a run applies from then on, as in
 NEST); ``record('spikes' | 'v')`` and ``get_data()`` (Neo). Everything else is refused
 rather than approximated: conductance-based cells and other cell types are not in the
-module (``AttributeError``); recording a current source raises ``NotImplementedError``;
+module (an ``AttributeError`` that says why); recording a current source raises ``NotImplementedError``;
 heterogeneous Poisson rates, STDP onto a population whose ``tau_m/cm`` varies from neuron
 to neuron, and MPI raise ``NotImplementedError``.
 """
@@ -1133,6 +1133,33 @@ record = common.build_record(_sim)
 
 
 def list_standard_models():
-    """The cell types this backend supports."""
+    """The cell types and current sources this backend supports."""
     return ["IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "SpikeSourceArray", "SpikeSourcePoisson",
-            "DCSource", "StepCurrentSource", "NoisyCurrentSource"]
+            "DCSource", "StepCurrentSource", "NoisyCurrentSource", "ACSource"]
+
+
+def _why_not(name: str) -> str:
+    """Why a standard model of PyNN is not here."""
+    if "_cond_" in name or name == "IF_facets_hardware1":
+        return ("conductance-based synapses make the leak of the membrane equation change with "
+                "time; exactspike has no exact solution for them yet (the current-based cells "
+                "IF_curr_exp, IF_curr_alpha and IF_curr_delta are exact)")
+    if name in ("AdExp", "Izhikevich") or name.startswith(("EIF", "HH")):
+        return ("its membrane equation is nonlinear, without the closed-form solution exact "
+                "event-driven simulation needs")
+    return "exactspike does not implement it"
+
+
+def __getattr__(name):
+    # A PyNN standard model this backend lacks: still an AttributeError (so that
+    # `hasattr(sim, name)` is False, as for any backend), but one that says why.
+    std = next((getattr(m, name) for m in (cells, synapses, electrodes)
+                if isinstance(getattr(m, name, None), type)), None)
+    if std is not None and name[:1].isupper():
+        raise AttributeError(
+            f"exactspike.pynn has no {name}: {_why_not(name)}. Supported: "
+            f"{', '.join(list_standard_models())}; synapses StaticSynapse, "
+            "TsodyksMarkramSynapse, STDPMechanism (SpikePairRule with additive or "
+            "multiplicative weight dependence)"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -119,7 +119,7 @@ def test_stalled_time_raises_runtime_error():
 
 def test_the_gil_is_released_while_simulating():
     sc = json.loads((REPO / "examples/cuba.json").read_text())
-    sc["duration"] = 3000.0
+    sc["duration"] = 15000.0  # (long enough to be well over 0.2 s on a fast machine)
     ticks = []
     done = threading.Event()
 

@@ -116,6 +116,21 @@ def test_unsupported_features_raise_not_implemented():
     assert p.size == 3
 
 
+def test_missing_standard_models_say_why():
+    # PyNN's convention (hasattr is False) with a message naming the reason and what works
+    assert not hasattr(sim, "IF_cond_exp")
+    with pytest.raises(AttributeError, match="conductance-based.*IF_curr_exp"):
+        sim.IF_cond_exp
+    with pytest.raises(AttributeError, match="nonlinear"):
+        sim.Izhikevich
+    with pytest.raises(AttributeError, match="does not implement.*ACSource"):
+        sim.SpikeSourceGamma
+    with pytest.raises(AttributeError, match="no attribute 'no_such_thing'"):
+        sim.no_such_thing
+    for m in sim.list_standard_models():
+        assert hasattr(sim, m), m
+
+
 def test_plastic_synapses_translate_to_exactspike_rules():
     sim.setup(timestep=0.1)
     src = sim.Population(5, sim.SpikeSourcePoisson(rate=20.0))
