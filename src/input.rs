@@ -231,6 +231,29 @@ pub fn poisson(
         .collect()
 }
 
+/// Poisson sources of constant rates, `rates[i]` \[Hz\] for source `i` (its stream as for
+/// [`poisson`]: source `i` of a uniform input of that rate draws the same times).
+pub fn poisson_each(
+    seed: u64,
+    name: &str,
+    rates: &[f64],
+    start: f64,
+    stop: f64,
+) -> Vec<SourceTrain> {
+    rates
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| {
+            SourceTrain(Train::Poisson {
+                rng: stream(seed, name, i as u64),
+                rate: Rate::Constant(r),
+                t: start,
+                stop,
+            })
+        })
+        .collect()
+}
+
 /// Periodic sources: spikes at `phase + k·period` plus Gaussian jitter, kept in [0, duration).
 pub fn periodic(
     seed: u64,
@@ -436,6 +459,25 @@ mod tests {
     fn a_source_train_is_one_line() {
         assert_eq!(std::mem::size_of::<SourceTrain>(), 64);
         assert_eq!(std::mem::align_of::<SourceTrain>(), 64);
+    }
+
+    #[test]
+    fn a_source_of_its_own_rate_draws_what_a_uniform_input_of_that_rate_does() {
+        let rates = [0.0, 3.0, 50.0, 700.0];
+        let mut each = poisson_each(9, "p", &rates, 2.0, 3_000.0);
+        for (i, tr) in each.iter_mut().enumerate() {
+            let mut uniform = poisson(9, "p", 4, &Rate::Constant(rates[i]), 2.0, 3_000.0);
+            let a: Vec<f64> = std::iter::from_fn(|| tr.next_spike()).collect();
+            let b: Vec<f64> = std::iter::from_fn(|| uniform[i].next_spike()).collect();
+            assert_eq!(a, b, "source {i}");
+            // expected rate × 2.998 s spikes, within 5 standard deviations
+            let want = rates[i] * 2.998;
+            assert!(
+                (a.len() as f64 - want).abs() <= 5.0 * want.sqrt(),
+                "{} vs {want}",
+                a.len()
+            );
+        }
     }
 
     #[test]

@@ -443,7 +443,9 @@ class SpikeTimes(_Spec):
 
 
 class Poisson(_Spec):
-    """``size`` independent Poisson sources at ``rate`` Hz (exact continuous times)."""
+    """``size`` independent Poisson sources at ``rate`` Hz (exact continuous times): one
+    number, one per source (a sequence or array of ``size``), or a rate dict (sinusoidal
+    ``{"mean", "amplitude", "frequency", "phase"}`` or steps ``{"times", "rates"}``)."""
 
     _fields = ("size", "rate", "start", "stop")
 

@@ -18,8 +18,8 @@ exactspike's current (docs/scenario-format.md §7.4); ``i_offset`` likewise. ``I
 weights are jumps of V in mV. ``timestep`` only sets the sampling interval of recorded ``v``.
 
 Supported: cells ``IF_curr_exp``, ``IF_curr_alpha``, ``IF_curr_delta``, sources
-``SpikeSourceArray`` and ``SpikeSourcePoisson`` (one rate, start and duration per
-population; changed between runs, from then on: a step rate); every connector of PyNN (they generate explicit synapse lists here);
+``SpikeSourceArray`` and ``SpikeSourcePoisson`` (a rate per cell, one start and duration
+per population; changed between runs, from then on: a step rate, the same for every cell); every connector of PyNN (they generate explicit synapse lists here);
 ``StaticSynapse``, ``TsodyksMarkramSynapse``, ``STDPMechanism`` with ``SpikePairRule`` and
 additive or multiplicative weight dependence; current sources ``DCSource``,
 ``StepCurrentSource`` and ``NoisyCurrentSource`` (step functions, exact) and ``ACSource``
@@ -27,8 +27,9 @@ additive or multiplicative weight dependence; current sources ``DCSource``,
 NEST); ``record('spikes' | 'v')`` and ``get_data()`` (Neo). Everything else is refused
 rather than approximated: conductance-based cells and other cell types are not in the
 module (an ``AttributeError`` that says why); recording a current source raises ``NotImplementedError``;
-heterogeneous Poisson rates, STDP onto a population whose ``tau_m/cm`` varies from neuron
-to neuron, and MPI raise ``NotImplementedError``.
+Poisson start or duration per cell, per-cell Poisson rates changed between runs, STDP onto
+a population whose ``tau_m/cm`` varies from neuron to neuron, and MPI raise
+``NotImplementedError``.
 """
 
 from __future__ import annotations
@@ -650,20 +651,24 @@ def _poisson_snapshot(pop, names):
 
 
 def _poisson_rate(pop):
-    """A Poisson population's rate: a number with start and stop, or (after changes between
-    runs) a step rate over the whole run: each earlier setting until its change, then the
-    present one. Per setting the rate is `rate` on [start, start + duration), else 0."""
+    """A Poisson population's rate: a number (or one per cell) with start and stop, or (after
+    changes between runs) a step rate over the whole run: each earlier setting until its
+    change, then the present one. Per setting the rate is `rate` on [start, start +
+    duration), else 0."""
     now = tuple(_value(pop, k) for k in ("rate", "start", "duration"))
     history = getattr(pop, "_poisson_history", [])
     settings, since = [], 0.0
     for until, r, a, d in history + [(np.inf, *now)]:
         if until > since:  # (two changes at one time: the first never applied)
-            settings.append((since, until, _one(r, "rate", pop), _one(a, "start", pop),
-                             _one(d, "duration", pop)))
+            settings.append((since, until, r, _one(a, "start", pop), _one(d, "duration", pop)))
             since = until
     if len(settings) == 1:
-        _, _, rate, start, duration = settings[0]
+        _, _, rates, start, duration = settings[0]
+        # (per cell: exactspike's per-source rates, each source the stream it has anyway)
+        rate = float(rates[0]) if np.all(rates == rates[0]) else rates.tolist()
         return {"rate": rate, "start": start, "stop": min(start + duration, 1e12)}
+    settings = [(a, b, _one(r, "rate (set between runs, and per cell)", pop), c, d)
+                for a, b, r, c, d in settings]
     times, rates = [], []
     for since, until, rate, start, duration in settings:
         stop = start + duration

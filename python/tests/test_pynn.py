@@ -109,11 +109,17 @@ def test_unsupported_features_raise_not_implemented():
     with pytest.raises(NotImplementedError):
         sim.setup(num_processes=2)
     sim.setup()
-    p = sim.Population(3, sim.SpikeSourcePoisson(rate=[1.0, 2.0, 3.0]))
+    p = sim.Population(3, sim.SpikeSourcePoisson(rate=2.0, start=[1.0, 2.0, 3.0]))
     sim.Population(1, sim.IF_curr_exp())
-    with pytest.raises(NotImplementedError, match="rate"):
+    with pytest.raises(NotImplementedError, match="start"):
         sim.run(10.0)
     assert p.size == 3
+    sim.setup()
+    q = sim.Population(3, sim.SpikeSourcePoisson(rate=[1.0, 2.0, 3.0]))
+    sim.run(10.0)
+    q.set(rate=[4.0, 5.0, 6.0])
+    with pytest.raises(NotImplementedError, match="per cell"):
+        sim.run(10.0)
 
 
 def test_missing_standard_models_say_why():
@@ -317,11 +323,11 @@ def test_a_failed_run_leaves_the_state_as_it_was():
     sim.setup()
     sim.Population(1, sim.IF_curr_exp(i_offset=1.0)).record("spikes")
     sim.run(10.0)
-    bad = sim.Population(3, sim.SpikeSourcePoisson(rate=[1.0, 2.0, 3.0]))
-    with pytest.raises(NotImplementedError, match="rate"):
+    bad = sim.Population(3, sim.SpikeSourcePoisson(rate=1.0, duration=[1.0, 2.0, 3.0]))
+    with pytest.raises(NotImplementedError, match="duration"):
         sim.run(10.0)
     assert sim.get_current_time() == 10.0
-    bad.set(rate=1.0)  # mended (a Poisson rate set after a run applies from then on)
+    bad.set(duration=1.0)  # mended (set after a run: applies from then on)
     sim.reset()  # works: the failed run is not re-simulated
     sim.end()
 
@@ -548,6 +554,25 @@ def test_noisy_current_is_steps_and_keeps_its_past():
     np.testing.assert_allclose(v1, v2, atol=1e-9)
     # each cell has noise of its own (as NEST's noise_generator gives each target)
     assert not np.array_equal(v1[:, 0], v1[:, 1])
+
+
+def test_poisson_rates_per_cell_are_the_sources_of_those_rates():
+    # each cell fires as a population of its rate alone would (the same streams), and as often
+    def trains(rate):
+        sim.setup(timestep=0.1, seed=4)
+        src = sim.Population(4, sim.SpikeSourcePoisson(rate=rate, start=5.0, duration=3000.0))
+        src.record("spikes")
+        sim.run(4000.0)
+        out = [np.asarray(s) for s in src.get_data().segments[-1].spiketrains]
+        sim.end()
+        return out
+
+    rates = [0.0, 5.0, 40.0, 200.0]
+    mixed = trains(rates)
+    for i, r in enumerate(rates):
+        np.testing.assert_array_equal(mixed[i], trains(r)[i])
+        assert abs(len(mixed[i]) - 3 * r) <= 5 * max(3 * r, 1) ** 0.5, (i, len(mixed[i]))
+        assert np.all((mixed[i] >= 5.0) & (mixed[i] < 3005.0))
 
 
 def test_poisson_rate_changed_between_runs_applies_from_then_on():

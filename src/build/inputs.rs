@@ -125,12 +125,14 @@ impl BuildInput for SpikeTimes {
     }
 }
 
-/// The runtime rate of a checked description.
-fn rate(ctx: &InputContext, r: &scenario::Rate) -> Res<Rate> {
-    Ok(match r {
+/// The runtime rate of a checked description (`None`: one constant per source, checked by
+/// [`per_source`]).
+fn rate(ctx: &InputContext, r: &scenario::Rate) -> Res<Option<Rate>> {
+    Ok(Some(match r {
         scenario::Rate::Constant(r) => {
             Rate::Constant(ctx.check("rate", *r, Check::NonNegative, " Hz")?)
         }
+        scenario::Rate::PerSource(_) => return Ok(None),
         scenario::Rate::Sinusoidal(s) => Rate::Sinusoidal(std::sync::Arc::new(Sinusoid {
             mean: ctx.check("rate.mean", s.mean, Check::NonNegative, " Hz")?,
             amplitude: ctx.check("rate.amplitude", s.amplitude, Check::Finite, " Hz")?,
@@ -147,7 +149,29 @@ fn rate(ctx: &InputContext, r: &scenario::Rate) -> Res<Rate> {
             )?;
             Rate::Steps(std::sync::Arc::new((s.times.clone(), s.rates.clone())))
         }
-    })
+    }))
+}
+
+/// One constant rate per source, each checked, as many as sources.
+fn per_source<'a>(ctx: &InputContext, rates: &'a [f64], size: u64) -> Res<&'a [f64]> {
+    if rates.len() as u64 != size {
+        return err(
+            format!("{}.rate", ctx.path),
+            format!(
+                "has {} rates for {size} sources (one rate per source, or one number for all)",
+                rates.len()
+            ),
+        );
+    }
+    for (i, &r) in rates.iter().enumerate() {
+        check_at(
+            || format!("{}.rate[{i}]", ctx.path),
+            r,
+            Check::NonNegative,
+            " Hz",
+        )?;
+    }
+    Ok(rates)
 }
 
 /// Largest number of Poisson spikes expected per input (the documented limit, §5.2 of
@@ -158,7 +182,11 @@ impl BuildInput for PoissonInput {
     fn build(&self, ctx: &InputContext, budget: &mut Budget) -> Res<Vec<SourceTrain>> {
         ctx.size(self.size)?;
         let rate = rate(ctx, &self.rate)?;
-        if let Rate::Steps(s) = &rate {
+        let each = match &self.rate {
+            scenario::Rate::PerSource(r) => per_source(ctx, r, self.size as u64)?,
+            _ => &[],
+        };
+        if let Some(Rate::Steps(s)) = &rate {
             budget.charge(
                 16.0 * s.0.len() as f64,
                 &format!("{}.rate", ctx.path),
@@ -187,15 +215,17 @@ impl BuildInput for PoissonInput {
         }
         let window = (stop - start).max(0.0);
         let per_source = match &rate {
-            Rate::Constant(r) => r * window,
-            Rate::Sinusoidal(m) => (m.mean + m.amplitude.abs()) * window,
+            Some(Rate::Constant(r)) => r * window,
+            Some(Rate::Sinusoidal(m)) => (m.mean + m.amplitude.abs()) * window,
             // each piece's rate over the part of it inside [start, stop)
-            Rate::Steps(s) => (0..s.0.len())
+            Some(Rate::Steps(s)) => (0..s.0.len())
                 .map(|k| {
                     let end = s.0.get(k + 1).copied().unwrap_or(f64::INFINITY);
                     s.1[k] * (end.min(stop) - s.0[k].max(start)).max(0.0)
                 })
                 .sum(),
+            // (their mean, so that the size below makes the sum)
+            None => each.iter().sum::<f64>() / each.len().max(1) as f64 * window,
         };
         let expected = per_source / 1000.0 * self.size as f64;
         if expected > MAX_POISSON_SPIKES {
@@ -213,9 +243,10 @@ impl BuildInput for PoissonInput {
             &format!("{}.size", ctx.path),
             &format!("{} Poisson sources", self.size),
         )?;
-        Ok(input::poisson(
-            ctx.seed, ctx.name, self.size, &rate, start, stop,
-        ))
+        Ok(match rate {
+            Some(rate) => input::poisson(ctx.seed, ctx.name, self.size, &rate, start, stop),
+            None => input::poisson_each(ctx.seed, ctx.name, each, start, stop),
+        })
     }
 }
 

@@ -201,6 +201,16 @@ impl Poisson {
             stop: None,
         }
     }
+
+    /// One Poisson source per rate, source `i` at `rates[i]` Hz for the whole run.
+    pub fn per_source(rates: Vec<f64>) -> Self {
+        Poisson {
+            size: rates.len(),
+            rate: Rate::PerSource(rates),
+            start: None,
+            stop: None,
+        }
+    }
 }
 
 macro_rules! into_variant {

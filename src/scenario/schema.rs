@@ -5,7 +5,7 @@
 //! draws happen in [`crate::build`]. Units: ms, mV, Hz.
 
 use schemars::JsonSchema;
-use serde::de::{self, MapAccess, Visitor};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
@@ -305,13 +305,15 @@ pub struct PhaseLocked {
     pub delay: Option<Itd>,
 }
 
-/// A Poisson rate: constant, `max(0, mean + amplitude·sin(2π f t/1000 + phase))`, or a step
-/// function of time (extension).
+/// A Poisson rate: constant, one constant per source (extension), `max(0, mean +
+/// amplitude·sin(2π f t/1000 + phase))`, or a step function of time (extension).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Rate {
     /// Constant rate \[Hz\].
     Constant(f64),
+    /// A constant rate per source \[Hz\], one per source in order (extension).
+    PerSource(Vec<f64>),
     /// Sinusoidally modulated rate.
     Sinusoidal(SinusoidalRate),
     /// Piecewise-constant rate (extension).
@@ -362,8 +364,8 @@ impl<'de> Deserialize<'de> for Rate {
             type Value = Rate;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "a rate in Hz, {\"mean\", \"amplitude\", \"frequency\", \"phase\"} or \
-                     {\"times\", \"rates\"}",
+                    "a rate in Hz, a list of one rate per source, {\"mean\", \"amplitude\", \
+                     \"frequency\", \"phase\"} or {\"times\", \"rates\"}",
                 )
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Rate, E> {
@@ -374,6 +376,11 @@ impl<'de> Deserialize<'de> for Rate {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Rate, E> {
                 Ok(Rate::Constant(v as f64))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Rate, A::Error> {
+                // (in place: an element's error keeps its index in the path)
+                Vec::<f64>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(Rate::PerSource)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rate, A::Error> {
                 // Read in place (not buffered) so that errors inside keep their path; the

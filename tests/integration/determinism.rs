@@ -193,10 +193,12 @@ fn results_before_t_do_not_depend_on_the_duration() {
         json!([{"tau": 30.0, "increment": 2.0}]);
     mixed["inputs"].as_array_mut().unwrap().extend([
         json!({"name": "ear", "kind": "phase_locked", "size": 4, "frequency": 300.0, "rate": 150.0, "jitter": 0.1}),
-        json!({"name": "steps", "kind": "poisson", "size": 4, "rate": {"times": [10.0, 60.0], "rates": [80.0, 5.0]}})]);
+        json!({"name": "steps", "kind": "poisson", "size": 4, "rate": {"times": [10.0, 60.0], "rates": [80.0, 5.0]}}),
+        json!({"name": "each", "kind": "poisson", "size": 3, "rate": [0.0, 30.0, 90.0]})]);
     mixed["connections"].as_array_mut().unwrap().extend([
         json!({"from": "ear", "to": "exc", "rule": "all_to_all", "weight": 6.0, "delay": 0.3}),
         json!({"from": "steps", "to": "exc", "rule": "all_to_all", "weight": 4.0, "delay": 0.2}),
+        json!({"from": "each", "to": "exc", "rule": "all_to_all", "weight": 3.0, "delay": 0.7}),
     ]);
     let stdp = example("stdp_song2000.json");
     let qif = json!({"seed": 2, "duration": 100.0,

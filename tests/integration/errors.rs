@@ -779,6 +779,48 @@ fn bad_step_rates() {
     );
 }
 
+#[test]
+fn bad_per_source_rates() {
+    let poisson = |rate: Value| {
+        set(
+            base(),
+            "/inputs/0",
+            json!({"name": "in0", "kind": "poisson", "size": 3, "rate": rate}),
+        )
+    };
+    expect_error(
+        poisson(json!([1.0, 2.0])),
+        "inputs[0].rate",
+        "2 rates for 3 sources",
+    );
+    expect_error(
+        poisson(json!([])),
+        "inputs[0].rate",
+        "0 rates for 3 sources",
+    );
+    expect_error(
+        poisson(json!([1.0, -2.0, 3.0])),
+        "inputs[0].rate[1]",
+        ">= 0",
+    );
+    expect_error(
+        poisson(json!([1.0, 2.0, "3"])),
+        "inputs[0].rate[2]",
+        "invalid type",
+    );
+    expect_error(
+        poisson(json!([1.0, null, 3.0])),
+        "inputs[0].rate[1]",
+        "invalid type",
+    );
+    // the count limit sums the sources' rates
+    expect_error(
+        poisson(json!([1e11, 1e11, 1e11])),
+        "inputs[0].rate",
+        "would emit",
+    );
+}
+
 /// The spike-count limit integrates a step rate over its pieces: a brief high rate in a
 /// long run is fine.
 #[test]
@@ -795,4 +837,30 @@ fn a_brief_high_step_rate_is_not_refused() {
     std::fs::write(&f, sc.to_string()).unwrap();
     let o = bin().arg("validate").arg(&f).output().unwrap();
     assert_success(&o);
+}
+
+/// `Poisson::per_source` writes the JSON's list of rates: the same spikes.
+#[test]
+fn the_builder_writes_per_source_rates_of_the_json() {
+    use exactspike::scenario::{LifParams, Poisson, Rule, Scenario};
+    let built = Scenario::builder(200.0)
+        .population("n", 3, LifParams::new(10.0, -55.0))
+        .input("p", Poisson::per_source(vec![0.0, 80.0, 400.0]))
+        .connect("p", "n", Rule::OneToOne, 20.0, 1.0)
+        .finish();
+    let json = exactspike::scenario::parse_str(
+        &json!({"duration": 200.0,
+            "populations": [{"name": "n", "size": 3, "model": "lif",
+                             "params": {"tau_m": 10.0, "v_th": -55.0}}],
+            "inputs": [{"name": "p", "kind": "poisson", "size": 3, "rate": [0.0, 80.0, 400.0]}],
+            "connections": [{"from": "p", "to": "n", "rule": "one_to_one", "weight": 20.0, "delay": 1.0}]})
+        .to_string(),
+    )
+    .unwrap();
+    let (a, b) = (
+        exactspike::run(&built).unwrap(),
+        exactspike::run(&json).unwrap(),
+    );
+    assert!(a.spikes.iter().all(|s| s.neuron != 0) && a.spikes.len() > 10);
+    assert_eq!(a.spikes, b.spikes);
 }

@@ -23,6 +23,7 @@ fn seeds() -> Vec<Value> {
         "inputs": [
             {"name": "p", "kind": "poisson", "size": 3, "rate": {"mean": 50.0, "amplitude": 20.0, "frequency": 10.0}},
             {"name": "s", "kind": "spike_times", "times": [[1.0, 2.0], [3.0]]},
+            {"name": "q", "kind": "poisson", "size": 2, "rate": [40.0, 400.0], "start": 1.0},
             {"name": "r", "kind": "periodic", "size": 2, "period": 3.0, "jitter": 0.1},
             {"name": "e", "kind": "phase_locked", "size": 2, "frequency": 500.0, "rate": 200.0, "jitter": 0.05,
              "delay": {"amplitude": 0.2, "period": 10.0}}
@@ -33,7 +34,8 @@ fn seeds() -> Vec<Value> {
             {"from": "r", "to": "b", "rule": "one_to_one", "weight": 9.0, "delay": {"normal": [1.0, 0.1], "min": 0.5}},
             {"from": "e", "to": "b", "rule": {"fixed_indegree": 1}, "weight": 2.0, "delay": 1.0},
             {"from": "a", "to": "b", "rule": {"fixed_outdegree": 1}, "weight": -2.0, "delay": 0.7},
-            {"from": "a", "to": "a", "rule": "all_to_all", "weight": 1.0, "delay": 1.0, "receptor": 2}
+            {"from": "a", "to": "a", "rule": "all_to_all", "weight": 1.0, "delay": 1.0, "receptor": 2},
+            {"from": "q", "to": "b", "rule": "all_to_all", "weight": 1.5, "delay": 0.3}
         ],
         "currents": [{"to": "a", "neurons": [0, 2], "times": [0.0, 5.0, 12.5], "amplitudes": [3.0, -2.0, 10.0]},
                      {"to": "b", "times": [1.0], "amplitudes": [4.0]},
