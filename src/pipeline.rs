@@ -420,7 +420,7 @@ impl Runner {
     /// Counters so far (in an MPI run a collective: every process must call it).
     pub fn stats(&self) -> Stats {
         match self {
-            Runner::One(s) => s.stats().clone(),
+            Runner::One(s) => s.stats(),
             Runner::Many(p) => p.stats(),
             #[cfg(feature = "mpi")]
             Runner::Mpi(d) => d.stats(),

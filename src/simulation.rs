@@ -251,9 +251,13 @@ impl Simulation {
         &self.net
     }
 
-    /// Counters so far.
-    pub fn stats(&self) -> &Stats {
-        &self.out.stats
+    /// Counters so far (the queue's peak included: a snapshot of a run that goes on reports
+    /// it too, not only the finished run).
+    pub fn stats(&self) -> Stats {
+        Stats {
+            peak_queue: self.queue.peak_len(),
+            ..self.out.stats.clone()
+        }
     }
 
     /// Current simulation time \[ms\]: every event before it has been processed.

@@ -195,6 +195,8 @@ def test_a_session_advanced_in_steps_gives_the_records_of_one_run():
     # a session with room ahead: its records before t are those of a run to t
     ahead = es.Session(_session_scenario(400.0)).advance(150.0)
     assert not ahead.result().summary["complete"]
+    # the queue's peak so far, also before the end (it read 0 in snapshots)
+    assert 0 < ahead.result().summary["peak_queue"] <= one.summary["peak_queue"] * 2
     _same_records(one, ahead.result())
     with pytest.raises(ValueError):
         s.advance(float("nan"))
