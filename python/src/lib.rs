@@ -284,18 +284,24 @@ struct Engine {
     budget: u64,
 }
 
+/// The guards of a run for Python: no stop flag raised (Ctrl-C is checked between slices),
+/// the events in flight and the records within `bytes`.
+fn guards(bytes: u64) -> Guards {
+    Guards {
+        interrupt: Some(StopFlag::new()),
+        max_queue_bytes: Some(bytes),
+        // (every record is kept for Python)
+        count_records: true,
+        ..Guards::default()
+    }
+}
+
 impl Engine {
     fn new(net: exactspike::Network, build_seconds: f64, threads: usize, max_memory: u64) -> Self {
         let budget = max_memory.saturating_sub(net.memory_estimate);
         let names = net.record_names().into_iter().map(String::from).collect();
         let mut runner = Runner::new(net, threads.max(1));
-        runner.set_guards(Guards {
-            interrupt: Some(StopFlag::new()),
-            max_queue_bytes: Some(budget),
-            // (every record is kept for Python)
-            count_records: true,
-            ..Guards::default()
-        });
+        runner.set_guards(guards(budget));
         Engine {
             runner,
             names,
@@ -353,6 +359,14 @@ impl Engine {
         self.spikes.extend(spikes);
         self.voltages.extend(voltages);
         self.weights.extend(weights);
+        // the records kept here count against max_memory too (twice, as the runner counts
+        // its own: a result copies them), so a session advanced in many steps stops where
+        // one advance would
+        let held = std::mem::size_of_val(self.spikes.as_slice())
+            + std::mem::size_of_val(self.voltages.as_slice())
+            + std::mem::size_of_val(self.weights.as_slice());
+        let left = self.budget.saturating_sub(2 * held as u64);
+        self.runner.set_guards(guards(left));
         Ok(())
     }
 

@@ -105,6 +105,23 @@ def test_a_queue_outgrowing_max_memory_raises_memory_error():
         es.run(sc, max_memory=32 << 20)
 
 
+def test_records_kept_by_a_session_count_against_max_memory():
+    # ~1.3e7 spikes (16 bytes each, counted twice) do not fit 64 MiB: one run stops, and so
+    # does a session advanced in small steps (its records left the runner at each step, and
+    # were not counted before)
+    sc = {"duration": 2000.0,
+          "populations": [{"name": "a", "size": 100, "model": "lif",
+                           "params": {"tau_m": 10.0, "v_th": -55.0, "v_reset": -70.0,
+                                      "i_bias": 1e4}}]}
+    with pytest.raises(MemoryError, match="records"):
+        es.run(sc, max_memory=64 << 20)
+    s = es.Session(sc, max_memory=64 << 20)
+    with pytest.raises(MemoryError, match="records"):
+        for k in range(1, 101):
+            s.advance(20.0 * k)
+    assert 0 < s.now < 2000.0
+
+
 def test_stalled_time_raises_runtime_error():
     # two neurons exciting each other through a delay of 1e-300 ms: time moves a float step
     # per spike from the first one on
