@@ -147,8 +147,11 @@ impl LifPopulation {
         }
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
         let (st, th) = (&self.block(i)[..ns], &self.thr[i * nt..(i + 1) * nt]);
-        let u0 = h.v - self.consts(i).1 - th.iter().sum::<f64>();
-        let f0 = u0 + self.forced(i, t0);
+        let (v_th, th_sum) = (self.consts(i).1, th.iter().sum::<f64>());
+        // (f0 rounded as the solver's value and the threshold test round it: a graze within
+        // an ulp is then "crossing now" for all three)
+        let f0 = h.v + self.forced(i, t0) - v_th - th_sum;
+        let u0 = h.v - v_th - th_sum;
         if f0 >= 0.0 {
             return Next::Spike(t0);
         }
