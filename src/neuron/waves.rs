@@ -23,6 +23,7 @@
 //! period, then doublings), so a root's bits never depend on the horizon.
 
 use super::crossing::{max_monomial, ExpPoly, Term, N_COEFFS};
+use super::kernels::{d1, d2};
 use std::f64::consts::{FRAC_PI_2, PI, TAU};
 
 /// The time course of a sinusoidal drive: `sin(omega · (t − start) + phase)`.
@@ -165,10 +166,120 @@ fn terms_sup(terms: &[Term], a: f64, b: f64, sign: f64) -> f64 {
     s
 }
 
-/// The enclosure of `f = g + Σ waves` and of `f'`.
+/// A membrane kernel term `c · D_k(s)` of the distance (k = 1: an exp current's response,
+/// `D1 = ∫₀ˢ e^{−μ(s−u)} e^{−λu} du`; k = 2: an alpha current's second part,
+/// `D2 = ∫₀ˢ e^{−μ(s−u)} u e^{−λu} du`). Kept whole rather than as its exponentials, whose
+/// coefficients grow like `1/(λ−μ)²` and cancel when the rates are close: bounded that way
+/// an interval never clears, and the search crawled from float to float (a neuron with an
+/// alpha receptor of τ = 10.0001 ms on τ_m = 10 ms and a sinusoid hung). `D_k` is
+/// log-concave (a convolution of log-concave functions), so unimodal: its exact range on an
+/// interval follows from its ends, and its peak from the tangents of `ln D_k` there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Kernel {
+    /// Coefficient \[mV\].
+    pub c: f64,
+    /// Membrane rate μ > 0 \[1/ms\].
+    pub mu: f64,
+    /// Current rate λ > 0 \[1/ms\].
+    pub lam: f64,
+    /// 1 or 2.
+    pub order: u8,
+}
+
+impl Kernel {
+    /// `D_k(s)`, accurate for every pair of rates (`neuron::kernels`).
+    fn d(&self, s: f64) -> f64 {
+        if self.order == 1 {
+            d1(self.mu, self.lam, s)
+        } else {
+            d2(self.mu, self.lam, s)
+        }
+    }
+
+    /// The current's own shape `E(s)` (`e^{−λs}` or `s e^{−λs}`): `D_k' = E − μ D_k`.
+    fn e(&self, s: f64) -> f64 {
+        let x = (-self.lam * s).exp();
+        if self.order == 1 {
+            x
+        } else {
+            s * x
+        }
+    }
+
+    /// Largest `D_k` on `[a, b]` (`b` may be infinite), a little above it for rounding.
+    fn d_max(&self, a: f64, b: f64) -> f64 {
+        let da = self.d(a);
+        let ka = self.e(a) - self.mu * da;
+        let up = 1.0 + 1e-12;
+        if ka <= 0.0 {
+            // past the peak: falling from a on
+            return da * up;
+        }
+        if !b.is_finite() {
+            // the peak somewhere ahead: D1 ≤ s e^{−ms} ≤ 1/(e m), D2 ≤ s² e^{−ms}/2 ≤
+            // 2/(e m)², m the smaller rate
+            let m = self.mu.min(self.lam);
+            let r = 1.0 / (std::f64::consts::E * m);
+            return if self.order == 1 { r } else { 2.0 * r * r } * up;
+        }
+        let db = self.d(b);
+        let kb = self.e(b) - self.mu * db;
+        if kb >= 0.0 || db <= 0.0 {
+            return db.max(da) * up;
+        }
+        // the peak inside: ln D lies below its tangents at a and at b (concave), so below
+        // their lower envelope, whose top is where they meet
+        let (sb, lb) = (kb / db, db.ln());
+        let top = if da > 0.0 {
+            let (sa, la) = (ka / da, da.ln());
+            let x = ((lb - la + sa * a - sb * b) / (sa - sb)).clamp(a, b);
+            (la + sa * (x - a)).min(lb + sb * (x - b))
+        } else {
+            // (D = 0 at a = 0: the tangent at b alone, at a)
+            lb + sb * (a - b)
+        };
+        top.exp().max(da.max(db)) * up
+    }
+
+    /// Upper bound of `sign · c · D_k` on `[a, b]` (`b` may be infinite).
+    fn sup(&self, a: f64, b: f64, sign: f64) -> f64 {
+        let k = sign * self.c;
+        if k >= 0.0 {
+            k * self.d_max(a, b)
+        } else if b.is_finite() {
+            // the least value of a unimodal function is at an end
+            k * self.d(a).min(self.d(b)) * (1.0 - 1e-12)
+        } else {
+            0.0
+        }
+    }
+
+    /// Upper bound of `sign · c · D_k'` on `[a, b]`: `c E` and `−c μ D_k` each on its own.
+    fn slope_sup(&self, a: f64, b: f64, sign: f64) -> f64 {
+        let k = sign * self.c;
+        // E: e^{−λs} falls; s e^{−λs} peaks at 1/λ
+        let e = |s: f64| if s.is_finite() { self.e(s) } else { 0.0 };
+        let (e_max, e_min) = if self.order == 1 {
+            (e(a), e(b))
+        } else {
+            (e((1.0 / self.lam).clamp(a, b)), e(a).min(e(b)))
+        };
+        let from_e = if k >= 0.0 { k * e_max } else { k * e_min };
+        let from_e = from_e + from_e.abs() * 1e-12;
+        from_e
+            + Kernel {
+                c: -self.c * self.mu,
+                ..*self
+            }
+            .sup(a, b, sign)
+    }
+}
+
+/// The enclosure of `f = g + Σ kernels + Σ waves` and of `f'`.
 struct Enclosure<'a> {
     terms: &'a [Term],
     slopes: [Term; super::crossing::MAX_TERMS],
+    kernels: &'a [Kernel],
     waves: &'a [Wave],
 }
 
@@ -176,6 +287,7 @@ impl Enclosure<'_> {
     /// Upper bound of `f` on `[a, b]`.
     fn sup(&self, a: f64, b: f64) -> f64 {
         terms_sup(self.terms, a, b, 1.0)
+            + self.kernels.iter().map(|k| k.sup(a, b, 1.0)).sum::<f64>()
             + self
                 .waves
                 .iter()
@@ -188,6 +300,11 @@ impl Enclosure<'_> {
         let slopes = &self.slopes[..self.terms.len()];
         let up = terms_sup(slopes, a, b, 1.0)
             + self
+                .kernels
+                .iter()
+                .map(|k| k.slope_sup(a, b, 1.0))
+                .sum::<f64>()
+            + self
                 .waves
                 .iter()
                 .map(|w| w.sup_on(a, b, FRAC_PI_2, w.amp * w.omega))
@@ -198,6 +315,11 @@ impl Enclosure<'_> {
         // −f' ≤ …: the sinusoids' slopes shifted by π more
         let down = terms_sup(slopes, a, b, -1.0)
             + self
+                .kernels
+                .iter()
+                .map(|k| k.slope_sup(a, b, -1.0))
+                .sum::<f64>()
+            + self
                 .waves
                 .iter()
                 .map(|w| w.sup_on(a, b, FRAC_PI_2 + PI, w.amp * w.omega))
@@ -207,11 +329,12 @@ impl Enclosure<'_> {
 }
 
 /// The first time `t` in `[origin, end)` at which `f(t − origin) ≥ 0`, where
-/// `f = poly + Σ waves` and `value` evaluates `f` of the time since `origin` (more precisely
-/// than `poly` where the model can: it decides signs, `poly` only bounds); `None` if there
-/// is none.
+/// `f = poly + Σ kernels + Σ waves` and `value` evaluates `f` of the time since `origin`
+/// (more precisely than the terms where the model can: it decides signs, the terms only
+/// bound); `None` if there is none.
 pub fn first_crossing(
     poly: &ExpPoly,
+    kernels: &[Kernel],
     waves: &[Wave],
     value: impl Fn(f64) -> f64,
     origin: f64,
@@ -224,6 +347,9 @@ pub fn first_crossing(
     if origin.partial_cmp(&end) != Some(std::cmp::Ordering::Less)
         || !f0.is_finite()
         || !poly.is_finite()
+        || !kernels
+            .iter()
+            .all(|k| k.c.is_finite() && k.mu > 0.0 && k.lam > 0.0)
     {
         debug_assert!(f0.is_finite(), "internal error: non-finite neuron state");
         return None;
@@ -231,6 +357,7 @@ pub fn first_crossing(
     let mut enc = Enclosure {
         terms: poly.terms(),
         slopes: [Term::default(); super::crossing::MAX_TERMS],
+        kernels,
         waves,
     };
     for (d, t) in enc.slopes.iter_mut().zip(poly.terms()) {
@@ -338,7 +465,7 @@ mod tests {
             phase: 0.0,
         }];
         let f = |s: f64| p.eval(s) + waves_at(&w, s);
-        let t = first_crossing(&p, &w, f, 0.0, 100.0).expect("a crossing");
+        let t = first_crossing(&p, &[], &w, f, 0.0, 100.0).expect("a crossing");
         assert!((t - PI / 6.0).abs() < 1e-15, "{t}");
     }
 
@@ -355,7 +482,7 @@ mod tests {
             calls.set(calls.get() + 1);
             p.eval(s) + waves_at(&w, s)
         };
-        assert_eq!(first_crossing(&p, &w, f, 5.0, 1e6), None);
+        assert_eq!(first_crossing(&p, &[], &w, f, 5.0, 1e6), None);
         // (the terms' bound to infinity plus the amplitude rules out the rest early)
         assert!(calls.get() < 200, "{} evaluations", calls.get());
     }
@@ -370,12 +497,86 @@ mod tests {
             phase: 0.0,
         }];
         let f = |s: f64| p.eval(s) + waves_at(&w, s);
-        let t = first_crossing(&p, &w, f, 0.0, 1e4).expect("a crossing");
+        let t = first_crossing(&p, &[], &w, f, 0.0, 1e4).expect("a crossing");
         let want = sampled(&f, 1e4, 4_000_000).unwrap();
         assert!((t - want).abs() < 1e-9, "{t} vs {want}");
     }
 
     proptest::proptest! {
+        /// A kernel's bounds on an interval hold its values there (dense samples), and its
+        /// largest value is found within 1e-6 of the interval's scale on short intervals.
+        #[test]
+        fn kernel_bounds_enclose_the_kernel(
+            mu in 0.01f64..2.0,
+            rel in -1.0f64..1.0,
+            tiny in proptest::bool::ANY,
+            two in proptest::bool::ANY,
+            c in -5.0f64..5.0,
+            a in 0.0f64..40.0,
+            w in 1e-6f64..20.0,
+        ) {
+            // rates far apart or within 1e-6 relative (where the separated forms cancel)
+            let lam = mu * (1.0 + if tiny { rel * 1e-6 } else { rel * 0.9 });
+            let k = Kernel { c, mu, lam, order: if two { 2 } else { 1 } };
+            let b = a + w;
+            let (up, down) = (k.sup(a, b, 1.0), -k.sup(a, b, -1.0));
+            let (sup_d, down_d) = (k.slope_sup(a, b, 1.0), -k.slope_sup(a, b, -1.0));
+            let mut hi = f64::NEG_INFINITY;
+            for j in 0..=2000 {
+                let s = a + w * j as f64 / 2000.0;
+                let v = c * k.d(s);
+                let dv = c * (k.e(s) - mu * k.d(s));
+                hi = hi.max(v);
+                proptest::prop_assert!(v <= up + 1e-15 * v.abs() && v >= down - 1e-15 * v.abs(),
+                    "{} not in [{}, {}] at {}", v, down, up, s);
+                proptest::prop_assert!(dv <= sup_d + 1e-13 && dv >= down_d - 1e-13,
+                    "slope {} not in [{}, {}] at {}", dv, down_d, sup_d, s);
+            }
+            // tight where the interval is short against the kernel's time scale
+            if w * mu.max(lam) < 0.01 {
+                proptest::prop_assert!(up - hi <= 1e-6 * (hi.abs() + c.abs() / mu), "{} vs {}", up, hi);
+            }
+            // from a to infinity: still above every value ahead
+            let far = k.sup(a, f64::INFINITY, 1.0);
+            proptest::prop_assert!(far >= hi - 1e-15 * hi.abs());
+        }
+
+        /// Near-degenerate kernels (alpha and exp currents with rates within 1e-6 of the
+        /// membrane's) plus sinusoids: the search ends, never later than dense sampling.
+        #[test]
+        fn near_degenerate_kernels_with_sinusoids_are_searched_exactly(
+            c0 in -3.0f64..-0.5,
+            k1 in -20.0f64..20.0,
+            k2 in -20.0f64..20.0,
+            rel in -1e-6f64..1e-6,
+            amp in 0.0f64..3.0,
+            omega in 0.05f64..5.0,
+            phase in -7.0f64..7.0,
+        ) {
+            let mu = 0.1;
+            let lam = mu * (1.0 + rel);
+            let mut p = ExpPoly::new();
+            p.add(0.0, 0, c0);
+            let ks = [
+                Kernel { c: k1, mu, lam, order: 1 },
+                Kernel { c: k2, mu, lam, order: 2 },
+            ];
+            let w = [Wave { amp, omega, phase }];
+            let f = |s: f64| c0 + ks.iter().map(|k| k.c * k.d(s)).sum::<f64>() + waves_at(&w, s);
+            let end = 60.0;
+            let got = first_crossing(&p, &ks, &w, f, 0.0, end);
+            let want = sampled(&f, end, 200_000);
+            match (got, want) {
+                (Some(t), Some(u)) => {
+                    proptest::prop_assert!(t <= u + 1e-12, "{} after {}", t, u);
+                    proptest::prop_assert!(f(t) >= 0.0);
+                }
+                (Some(t), None) => proptest::prop_assert!(f(t) >= 0.0),
+                (None, Some(u)) => proptest::prop_assert!(false, "missed {}", u),
+                (None, None) => {}
+            }
+        }
+
         /// Against dense sampling: the search never reports a crossing later than one the
         /// samples see, and a crossing it reports is a sign change to the float.
         #[test]
@@ -399,7 +600,7 @@ mod tests {
             ];
             let f = |s: f64| p.eval(s) + waves_at(&w, s);
             let end = 60.0;
-            let got = first_crossing(&p, &w, f, 0.0, end);
+            let got = first_crossing(&p, &[], &w, f, 0.0, end);
             let want = sampled(&f, end, 200_000);
             match (got, want) {
                 (Some(t), Some(u)) => {

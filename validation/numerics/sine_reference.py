@@ -2,7 +2,7 @@
 """Sinusoidal currents: a high-precision reference for single `lif` neurons.
 
 Each case is one neuron (tau_m V' = -(V - D(t)), D the sum of v_rest, i_bias, step and
-sinusoidal currents and exp-receptor currents; delta inputs jump V; reset and refractory
+sinusoidal currents and exp- and alpha-receptor currents; delta inputs jump V; reset and refractory
 period as in docs/models.md), simulated with mpmath at 30 digits by a method that shares
 nothing with exactspike's: V is advanced on a fine grid by numerical quadrature of the
 convolution V(t+h) = V(t) e^{-h/tau} + (1/tau) ∫ e^{-(t+h-u)/tau} D(u) du, a crossing is
@@ -53,6 +53,14 @@ CASES = [
          [{"sine": {"amplitude": 60.0, "frequency": 1000.0, "phase": 45.0, "offset": 5.0,
                     "start": 5.5}}],
          [(30.0, 0, 3.0), (60.0, 0, 8.0), (61.0, 0, 8.0)]),
+    # an alpha receptor whose rate is within 1e-5 of the membrane's: its exponentials'
+    # coefficients grow like 1/(λ-μ)² (the search hung on them before it kept the kernels)
+    case("near_degenerate_alpha", 150.0,
+         dict(tau_m=10.0, v_rest=-70.0, v_th=-50.0, v_reset=-65.0, t_ref=1.0, v_init=-57.0,
+              i_bias=19.5),
+         [{"kind": "alpha", "tau": 10.0001}],
+         [{"sine": {"amplitude": 35.0, "frequency": 2.0}}],
+         [(1.0, 0, 0.1), (40.0, 0, -2.0), (95.5, 0, 3.0)]),
 ]
 
 
@@ -68,9 +76,12 @@ class Neuron:
         self.currents = c["currents"]
         self.exp_in = [(mp.mpf(t), mp.mpf(w), mp.mpf(self.receptors[r]["tau"]))
                        for (t, r, w) in c["spikes"] if self.receptors[r]["kind"] == "exp"]
+        # an alpha current of weight w peaks at w, tau after its arrival
+        self.alpha_in = [(mp.mpf(t), mp.mpf(w), mp.mpf(self.receptors[r]["tau"]))
+                         for (t, r, w) in c["spikes"] if self.receptors[r]["kind"] == "alpha"]
         self.delta_in = sorted((mp.mpf(t), mp.mpf(w)) for (t, r, w) in c["spikes"]
                                if self.receptors[r]["kind"] == "delta")
-        self.breaks = sorted({t for (t, _, _) in self.exp_in}
+        self.breaks = sorted({t for (t, _, _) in self.exp_in + self.alpha_in}
                              | {mp.mpf(x) for cur in self.currents for x in self._times(cur)})
 
     @staticmethod
@@ -99,6 +110,9 @@ class Neuron:
         for (t, w, ts) in self.exp_in:
             if u >= t:
                 d += w * mp.exp(-(u - t) / ts)
+        for (t, w, ts) in self.alpha_in:
+            if u >= t:
+                d += w * (u - t) / ts * mp.exp(1 - (u - t) / ts)
         return d
 
     def flow(self, v, a, b):

@@ -6,8 +6,9 @@
 //! or a change of the drives keeps V where it must be: while V is held at `V_reset`, U is
 //! held at `V_reset − P(t_ref_end)`, so that V is `V_reset` when refractoriness ends.
 
-use super::LifPopulation;
-use crate::neuron::waves::{first_crossing, Sine, Wave};
+use super::{ChannelKind, LifPopulation};
+use crate::neuron::crossing::ExpPoly;
+use crate::neuron::waves::{first_crossing, Kernel, Sine, Wave};
 use crate::neuron::Next;
 
 /// One term of `P`: `rho · sin(omega · (t − start) + psi)`.
@@ -97,7 +98,7 @@ impl LifPopulation {
             self.evolve(i, &mut l, t0 - now, true);
         }
         let (ns, nt) = (self.layout.n_state, self.layout.n_thr);
-        let poly = self.distance_poly(i, l.v, &l.s[..ns], &l.th[..nt]);
+        let (poly, kernels) = self.distance_kernels(i, l.v, &l.s[..ns], &l.th[..nt]);
         let waves: Vec<Wave> = self.sines[i]
             .iter()
             .map(|f| {
@@ -122,7 +123,42 @@ impl LifPopulation {
             self.evolve(i, &mut m, s, false);
             m.v + self.forced(i, t0 + s) - v_th - m.th[..nt].iter().sum::<f64>()
         };
-        first_crossing(&poly, &waves, value, t0, end)
+        first_crossing(&poly, &kernels, &waves, value, t0, end)
+    }
+
+    /// The distance to threshold of U (V without the sinusoids) from state `v`, `st`, `th`
+    /// as exponentials (V∞ − θ, V's own decay, threshold terms) and each channel's
+    /// response as a whole kernel (`μ I₀ D1`, and `μ J₀ D2` for alpha): the same function
+    /// as `distance_poly`, without its separated forms, whose coefficients cancel when a
+    /// channel's rate is close to μ, nor its truncated series there.
+    fn distance_kernels(&self, i: usize, v: f64, st: &[f64], th: &[f64]) -> (ExpPoly, Vec<Kernel>) {
+        let ((mu, rates), (v_inf, v_th)) = (self.rates_of(i), self.consts(i));
+        let mut p = ExpPoly::new();
+        p.add(0.0, 0, v_inf - v_th);
+        p.add(mu, 0, v - v_inf);
+        let mut kernels = Vec::with_capacity(2 * self.layout.channels.len());
+        for (c, kind) in self.layout.channels.iter().enumerate() {
+            let (lam, o) = (rates[c], self.layout.offsets[c]);
+            let mut push = |coef: f64, order| {
+                if coef != 0.0 {
+                    kernels.push(Kernel {
+                        c: coef,
+                        mu,
+                        lam,
+                        order,
+                    });
+                }
+            };
+            push(mu * st[o], 1);
+            if *kind == ChannelKind::Alpha {
+                push(mu * st[o + 1], 2);
+            }
+        }
+        let nt = self.layout.n_thr;
+        for (rate, x) in self.thr_rate[i * nt..(i + 1) * nt].iter().zip(th) {
+            p.add(*rate, 0, -x);
+        }
+        (p, kernels)
     }
 
     /// [`next_bound`](Self::next_bound) for a driven neuron: the later of two quadratic
