@@ -16,6 +16,13 @@ fn lif(size: usize, receptors: serde_json::Value) -> serde_json::Value {
                       "receptors": receptors}})
 }
 
+/// Exp receptors of the given time constants.
+fn exp_receptors(taus: &[f64]) -> Vec<serde_json::Value> {
+    taus.iter()
+        .map(|t| json!({"kind": "exp", "tau": t}))
+        .collect()
+}
+
 /// A step that drives V∞ above threshold from `on` to `off`: the train is
 /// `on + τ ln((V∞' − V0)/(V∞' − θ))` then every `t_ref + τ ln((V∞' − V_reset)/(V∞' − θ))`,
 /// and nothing after `off` once V∞ is back below threshold. Only the driven neuron fires.
@@ -154,13 +161,8 @@ fn qif_first_spike_after_a_step() {
 /// general propagator.
 #[test]
 fn currents_in_networks_match_the_general_propagator() {
-    for (seed, taus) in [(1u64, json!([5.0, 2.0])), (2, json!([3.0])), (3, json!([]))] {
-        let receptors: Vec<_> = taus
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| json!({"kind": "exp", "tau": t}))
-            .collect();
+    for (seed, taus) in [(1u64, &[5.0, 2.0][..]), (2, &[3.0]), (3, &[])] {
+        let receptors = exp_receptors(taus);
         let has = !receptors.is_empty();
         let mut sc = json!({"duration": 400.0, "seed": seed,
             "populations": [{"name": "n", "size": 60, "model": "lif",
@@ -353,13 +355,8 @@ fn a_bound_just_below_threshold_on_a_falling_sinusoid_loses_no_spike() {
 /// went through the general propagator, ulps apart, before). The driven neurons' differ.
 #[test]
 fn undriven_neurons_of_a_driven_population_keep_its_fast_paths() {
-    for taus in [json!([5.0, 2.0]), json!([3.0])] {
-        let receptors: Vec<_> = taus
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| json!({"kind": "exp", "tau": t}))
-            .collect();
+    for taus in [&[5.0, 2.0][..], &[3.0]] {
+        let receptors = exp_receptors(taus);
         let sc = |sine: bool| {
             let mut v = json!({"duration": 300.0, "seed": 5,
                 "populations": [{"name": "n", "size": 40, "model": "lif",
