@@ -41,6 +41,9 @@ pub enum Rate {
     /// Piecewise-constant rate: `rates[k]` \[Hz\] from `times[k]` \[ms\] on, 0 before the
     /// first time (times strictly increasing).
     Steps(Arc<(Vec<f64>, Vec<f64>)>),
+    /// Not Poisson: a renewal process whose intervals \[ms\] follow this gamma
+    /// distribution (a `gamma` input).
+    Gamma(Arc<rand_distr::Gamma<f64>>),
 }
 
 /// The parameters of a sinusoidally modulated rate.
@@ -139,6 +142,10 @@ impl SourceTrain {
             Train::Poisson { rng, rate, t, stop } => {
                 let (r_max, modulated) = match rate {
                     Rate::Steps(steps) => return next_in_steps(rng, steps, t, *stop),
+                    Rate::Gamma(g) => {
+                        *t += g.sample(rng);
+                        return (*t < *stop).then_some(*t);
+                    }
                     Rate::Constant(r) => (*r, None),
                     Rate::Sinusoidal(m) => (
                         m.mean + m.amplitude.abs(),
@@ -208,6 +215,26 @@ fn next_in_steps(
         }
         *t = end;
     }
+}
+
+/// Gamma renewal sources in `[start, stop)`: intervals of shape `shape` and mean
+/// `1000 / rate` ms, the first drawn from `start`; none at rate 0. Source `i`'s stream as
+/// for [`poisson`].
+pub fn gamma(
+    seed: u64,
+    name: &str,
+    size: usize,
+    (rate, shape): (f64, f64),
+    start: f64,
+    stop: f64,
+) -> Vec<SourceTrain> {
+    let dist = (rate > 0.0)
+        .then(|| rand_distr::Gamma::new(shape, 1000.0 / (rate * shape)).ok())
+        .flatten();
+    let Some(dist) = dist else {
+        return (0..size).map(|_| SourceTrain::list(Vec::new())).collect();
+    };
+    poisson(seed, name, size, &Rate::Gamma(Arc::new(dist)), start, stop)
 }
 
 /// Poisson sources in `[start, stop)`.
@@ -478,6 +505,42 @@ mod tests {
                 a.len()
             );
         }
+    }
+
+    #[test]
+    fn gamma_trains_have_their_mean_interval_and_regularity() {
+        // 200 sources at 40 Hz, shape 4: intervals of mean 25 ms and CV 1/2
+        let mut trains = gamma(5, "g", 200, (40.0, 4.0), 50.0, 5_050.0);
+        let (mut n, mut sum, mut sq, mut spikes) = (0.0, 0.0, 0.0, 0.0);
+        for tr in &mut trains {
+            let times: Vec<f64> = std::iter::from_fn(|| tr.next_spike()).collect();
+            assert!(times.windows(2).all(|w| w[0] < w[1]));
+            assert!(times.iter().all(|&t| (50.0..5_050.0).contains(&t)));
+            spikes += times.len() as f64;
+            for w in times.windows(2) {
+                let d = w[1] - w[0];
+                (n, sum, sq) = (n + 1.0, sum + d, sq + d * d);
+            }
+        }
+        let mean = sum / n;
+        let cv = (sq / n - mean * mean).sqrt() / mean;
+        assert!(
+            (mean - 25.0).abs() < 0.25 && (cv - 0.5).abs() < 0.01,
+            "{mean} {cv}"
+        );
+        // 200 × 5 s × 40 Hz, less about half an interval each at the edges
+        assert!((spikes - 40_000.0).abs() < 400.0, "{spikes}");
+        // the same streams as Poisson sources of that input name: reproducible
+        let again: Vec<f64> =
+            std::iter::from_fn(|| gamma(5, "g", 200, (40.0, 4.0), 50.0, 5_050.0)[7].next_spike())
+                .take(1)
+                .collect();
+        let mut first = gamma(5, "g", 200, (40.0, 4.0), 50.0, 5_050.0);
+        assert_eq!(first[7].next_spike(), again.first().copied());
+        // rate 0: silent
+        assert!(gamma(5, "g", 3, (0.0, 2.0), 0.0, 100.0)
+            .iter_mut()
+            .all(|t| t.next_spike().is_none()));
     }
 
     #[test]

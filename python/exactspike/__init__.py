@@ -55,6 +55,7 @@ __all__ = [
     "Adaptation",
     "SpikeTimes",
     "Poisson",
+    "Gamma",
     "Periodic",
     "PhaseLocked",
     "AllToAll",
@@ -456,6 +457,20 @@ class Poisson(_Spec):
         return {"kind": "poisson", **super().to_json()}
 
 
+class Gamma(_Spec):
+    """``size`` renewal sources at a mean ``rate`` Hz whose intervals are gamma-distributed
+    with shape ``shape`` (1: Poisson; larger: more regular, CV 1/sqrt(shape))."""
+
+    _fields = ("size", "rate", "shape", "start", "stop")
+
+    def __init__(self, size: int, rate: float, shape: float, *, start: float | None = None,
+                 stop: float | None = None):
+        self.size, self.rate, self.shape, self.start, self.stop = size, rate, shape, start, stop
+
+    def to_json(self) -> Any:
+        return {"kind": "gamma", **super().to_json()}
+
+
 class Periodic(_Spec):
     """``size`` sources firing every ``period`` ms from ``phase`` ms, with Gaussian jitter."""
 
@@ -555,7 +570,7 @@ class Network:
                                   "params": model})
         return self
 
-    def input(self, name: str, source: SpikeTimes | Poisson | Periodic | PhaseLocked) -> "Network":
+    def input(self, name: str, source: SpikeTimes | Poisson | Gamma | Periodic | PhaseLocked) -> "Network":
         """Adds a spike-source population."""
         self._inputs.append({"name": name, **source.to_json()})
         return self

@@ -18,8 +18,9 @@ exactspike's current (docs/scenario-format.md §7.4); ``i_offset`` likewise. ``I
 weights are jumps of V in mV. ``timestep`` only sets the sampling interval of recorded ``v``.
 
 Supported: cells ``IF_curr_exp``, ``IF_curr_alpha``, ``IF_curr_delta``, sources
-``SpikeSourceArray`` and ``SpikeSourcePoisson`` (a rate per cell, one start and duration
-per population; changed between runs, from then on: a step rate, the same for every cell); every connector of PyNN (they generate explicit synapse lists here);
+``SpikeSourceArray``, ``SpikeSourcePoisson`` (a rate per cell, one start and duration per
+population; changed between runs, from then on: a step rate, the same for every cell) and
+``SpikeSourceGamma`` (one ``alpha``, ``beta``, start and duration per population); every connector of PyNN (they generate explicit synapse lists here);
 ``StaticSynapse``, ``TsodyksMarkramSynapse``, ``STDPMechanism`` with ``SpikePairRule`` and
 additive or multiplicative weight dependence; current sources ``DCSource``,
 ``StepCurrentSource`` and ``NoisyCurrentSource`` (step functions, exact) and ``ACSource``
@@ -182,6 +183,11 @@ class SpikeSourceArray(cells.SpikeSourceArray):
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     __doc__ = cells.SpikeSourcePoisson.__doc__
     translations = _identity("rate", "start", "duration")
+
+
+class SpikeSourceGamma(cells.SpikeSourceGamma):
+    __doc__ = cells.SpikeSourceGamma.__doc__
+    translations = _identity("alpha", "beta", "start", "duration")
 
 
 # ---------------------------------------------------------------------------------------
@@ -903,6 +909,12 @@ def _cell(pop) -> dict:
         return {"input": {"name": name, "kind": "spike_times", "times": [t.tolist() for t in times]}}
     if isinstance(ct, SpikeSourcePoisson):
         return {"input": {"name": name, "kind": "poisson", "size": n, **_poisson_rate(pop)}}
+    if isinstance(ct, SpikeSourceGamma):
+        # shape alpha, rate parameter beta (1/s): a mean interval of alpha/beta s
+        alpha, beta = (_one(_value(pop, k), k, pop) for k in ("alpha", "beta"))
+        start, duration = (_one(_value(pop, k), k, pop) for k in ("start", "duration"))
+        return {"input": {"name": name, "kind": "gamma", "size": n, "rate": beta / alpha,
+                          "shape": alpha, "start": start, "stop": min(start + duration, 1e12)}}
     if not isinstance(ct, (IF_curr_exp, IF_curr_alpha, IF_curr_delta)):
         raise NotImplementedError(f"exactspike.pynn does not support {type(ct).__name__}")
     tau_m = _value(pop, "tau_m")
@@ -1140,7 +1152,7 @@ record = common.build_record(_sim)
 def list_standard_models():
     """The cell types and current sources this backend supports."""
     return ["IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "SpikeSourceArray", "SpikeSourcePoisson",
-            "DCSource", "StepCurrentSource", "NoisyCurrentSource", "ACSource"]
+            "SpikeSourceGamma", "DCSource", "StepCurrentSource", "NoisyCurrentSource", "ACSource"]
 
 
 def _why_not(name: str) -> str:

@@ -27,6 +27,19 @@ def small_net():
     return net
 
 
+def test_gamma_inputs_in_the_builder():
+    net = (es.Network(duration=100.0, seed=1)
+           .population("n", 2, es.LIF(tau_m=10.0, v_th=-55.0))
+           .input("g", es.Gamma(3, 200.0, 5.0, start=2.0))
+           .connect("g", "n", es.AllToAll(), weight=4.0, delay=0.5)
+           .record(["g"]))
+    sc = net.to_scenario()
+    assert sc["inputs"][0] == {"name": "g", "kind": "gamma", "size": 3, "rate": 200.0, "shape": 5.0,
+                               "start": 2.0}
+    s, n, t = es.run(net).spikes()
+    assert len(t) > 30 and t.min() >= 2.0
+
+
 def test_the_builder_gives_the_json_contract():
     sc = small_net().to_scenario()
     assert sc["populations"][0]["params"]["receptors"] == [

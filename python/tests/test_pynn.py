@@ -130,7 +130,7 @@ def test_missing_standard_models_say_why():
     with pytest.raises(AttributeError, match="nonlinear"):
         sim.Izhikevich
     with pytest.raises(AttributeError, match="does not implement.*ACSource"):
-        sim.SpikeSourceGamma
+        sim.SpikeSourceInhGamma
     with pytest.raises(AttributeError, match="no attribute 'no_such_thing'"):
         sim.no_such_thing
     for m in sim.list_standard_models():
@@ -573,6 +573,19 @@ def test_poisson_rates_per_cell_are_the_sources_of_those_rates():
         np.testing.assert_array_equal(mixed[i], trains(r)[i])
         assert abs(len(mixed[i]) - 3 * r) <= 5 * max(3 * r, 1) ** 0.5, (i, len(mixed[i]))
         assert np.all((mixed[i] >= 5.0) & (mixed[i] < 3005.0))
+
+
+def test_gamma_sources_fire_at_their_rate_with_their_regularity():
+    sim.setup(timestep=0.1, seed=8)
+    # alpha = 4 (shape), beta = 80 /s: a mean interval of 50 ms, CV 1/2
+    src = sim.Population(100, sim.SpikeSourceGamma(alpha=4.0, beta=80.0, start=10.0, duration=5000.0))
+    src.record("spikes")
+    sim.run(6000.0)
+    trains = [np.asarray(s) for s in src.get_data().segments[-1].spiketrains]
+    sim.end()
+    isi = np.concatenate([np.diff(t) for t in trains])
+    assert abs(isi.mean() - 50.0) < 1.0 and abs(isi.std() / isi.mean() - 0.5) < 0.02
+    assert all(np.all((t >= 10.0) & (t < 5010.0)) for t in trains)
 
 
 def test_poisson_rate_changed_between_runs_applies_from_then_on():

@@ -7,7 +7,8 @@ use super::Budget;
 use crate::input::{self, Itd, Rate, Sinusoid, SourceTrain};
 use crate::scenario::{self, InputKind, SpikeTimes};
 use crate::scenario::{
-    Periodic as PeriodicInput, PhaseLocked as PhaseLockedInput, Poisson as PoissonInput,
+    Gamma as GammaInput, Periodic as PeriodicInput, PhaseLocked as PhaseLockedInput,
+    Poisson as PoissonInput,
 };
 
 /// Most spike times (or candidate cycles) drawn for one input before simulating.
@@ -83,6 +84,7 @@ pub fn builder(kind: &InputKind) -> &dyn BuildInput {
         InputKind::Poisson(k) => k,
         InputKind::Periodic(k) => k,
         InputKind::PhaseLocked(k) => k,
+        InputKind::Gamma(k) => k,
     }
 }
 
@@ -193,29 +195,12 @@ impl BuildInput for PoissonInput {
                 "the rate's steps",
             )?;
         }
-        let start = ctx.check(
-            "start",
-            self.start.unwrap_or(0.0),
-            Check::NonNegative,
-            " ms",
-        )?;
-        let stop = ctx
-            .check(
-                "stop",
-                self.stop.unwrap_or(ctx.duration),
-                Check::NonNegative,
-                " ms",
-            )?
-            .min(ctx.duration);
-        if self.stop.is_some_and(|s| s < start) {
-            return err(
-                format!("{}.stop", ctx.path),
-                format!("must be >= start ({start} ms)"),
-            );
-        }
+        let (start, stop) = firing_window(ctx, self.start, self.stop)?;
         let window = (stop - start).max(0.0);
         let per_source = match &rate {
             Some(Rate::Constant(r)) => r * window,
+            // (never built from a `poisson` input)
+            Some(Rate::Gamma(_)) => 0.0,
             Some(Rate::Sinusoidal(m)) => (m.mean + m.amplitude.abs()) * window,
             // each piece's rate over the part of it inside [start, stop)
             Some(Rate::Steps(s)) => (0..s.0.len())
@@ -227,26 +212,81 @@ impl BuildInput for PoissonInput {
             // (their mean, so that the size below makes the sum)
             None => each.iter().sum::<f64>() / each.len().max(1) as f64 * window,
         };
-        let expected = per_source / 1000.0 * self.size as f64;
-        if expected > MAX_POISSON_SPIKES {
-            return err(
-                format!("{}.rate", ctx.path),
-                format!(
-                    "would emit about {expected:.3e} spikes (rate × duration × size); at most \
-                     {MAX_ELEMENTS} per input"
-                ),
-            );
-        }
-        // Poisson trains are drawn lazily during the run: only their state is kept.
-        budget.charge(
-            BYTES_PER_SOURCE * self.size as f64,
-            &format!("{}.size", ctx.path),
-            &format!("{} Poisson sources", self.size),
-        )?;
+        drawn_lazily(ctx, budget, per_source, (self.size, "Poisson"))?;
         Ok(match rate {
             Some(rate) => input::poisson(ctx.seed, ctx.name, self.size, &rate, start, stop),
             None => input::poisson_each(ctx.seed, ctx.name, each, start, stop),
         })
+    }
+}
+
+/// An input's `start` and `stop` \[ms\] checked (`stop` ≥ `start`), `stop` at most the
+/// duration.
+fn firing_window(ctx: &InputContext, start: Option<f64>, stop: Option<f64>) -> Res<(f64, f64)> {
+    let a = ctx.check("start", start.unwrap_or(0.0), Check::NonNegative, " ms")?;
+    let b = ctx
+        .check(
+            "stop",
+            stop.unwrap_or(ctx.duration),
+            Check::NonNegative,
+            " ms",
+        )?
+        .min(ctx.duration);
+    if stop.is_some_and(|s| s < a) {
+        return err(
+            format!("{}.stop", ctx.path),
+            format!("must be >= start ({a} ms)"),
+        );
+    }
+    Ok((a, b))
+}
+
+/// The spike-count limit of trains drawn during the run (`per_source` the expected spikes
+/// of one source times 1000), and their state charged to the budget.
+fn drawn_lazily(
+    ctx: &InputContext,
+    budget: &mut Budget,
+    per_source: f64,
+    (size, what): (usize, &str),
+) -> Res<()> {
+    let expected = per_source / 1000.0 * size as f64;
+    if expected > MAX_POISSON_SPIKES {
+        return err(
+            format!("{}.rate", ctx.path),
+            format!(
+                "would emit about {expected:.3e} spikes (rate × duration × size); at most \
+                 {MAX_ELEMENTS} per input"
+            ),
+        );
+    }
+    // the trains are drawn lazily during the run: only their state is kept
+    budget.charge(
+        BYTES_PER_SOURCE * size as f64,
+        &format!("{}.size", ctx.path),
+        &format!("{size} {what} sources"),
+    )
+}
+
+impl BuildInput for GammaInput {
+    fn build(&self, ctx: &InputContext, budget: &mut Budget) -> Res<Vec<SourceTrain>> {
+        ctx.size(self.size)?;
+        let rate = ctx.check("rate", self.rate, Check::NonNegative, " Hz")?;
+        let shape = ctx.check("shape", self.shape, Check::Positive, "")?;
+        let (start, stop) = firing_window(ctx, self.start, self.stop)?;
+        drawn_lazily(
+            ctx,
+            budget,
+            rate * (stop - start).max(0.0),
+            (self.size, "gamma"),
+        )?;
+        Ok(input::gamma(
+            ctx.seed,
+            ctx.name,
+            self.size,
+            (rate, shape),
+            start,
+            stop,
+        ))
     }
 }
 

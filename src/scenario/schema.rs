@@ -242,6 +242,8 @@ registry! {
         Periodic(Periodic) = "periodic",
         /// Tone-locked trains (ear inputs).
         PhaseLocked(PhaseLocked) = "phase_locked",
+        /// Renewal trains with gamma-distributed intervals (extension).
+        Gamma(Gamma) = "gamma",
     }
 }
 
@@ -262,6 +264,27 @@ pub struct Poisson {
     /// Rate \[Hz\]: a number or a sinusoidal modulation.
     pub rate: Rate,
     /// Start of firing \[ms\] (default 0).
+    #[serde(default)]
+    pub start: Option<f64>,
+    /// End of firing \[ms\] (default: duration).
+    #[serde(default)]
+    pub stop: Option<f64>,
+}
+
+/// `gamma` input (extension): independent renewal trains whose intervals are
+/// gamma-distributed with the given shape and a mean of `1000 / rate` ms (PyNN's
+/// `SpikeSourceGamma`).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gamma {
+    /// Number of sources.
+    pub size: usize,
+    /// Mean rate \[Hz\], ≥ 0.
+    pub rate: f64,
+    /// Shape k > 0 of the intervals' distribution (1: Poisson; larger: more regular, CV
+    /// 1/√k).
+    pub shape: f64,
+    /// Start of firing \[ms\] (default 0): the first interval is drawn from it.
     #[serde(default)]
     pub start: Option<f64>,
     /// End of firing \[ms\] (default: duration).

@@ -839,6 +839,37 @@ fn a_brief_high_step_rate_is_not_refused() {
     assert_success(&o);
 }
 
+#[test]
+fn bad_gamma_inputs() {
+    let gamma = |extra: Value| {
+        let mut g = json!({"name": "in0", "kind": "gamma", "size": 2, "rate": 10.0, "shape": 3.0});
+        for (k, v) in extra.as_object().unwrap() {
+            g[k] = v.clone();
+        }
+        set(base(), "/inputs/0", g)
+    };
+    expect_error(gamma(json!({"shape": 0.0})), "inputs[0].shape", "> 0");
+    expect_error(gamma(json!({"shape": -1.0})), "inputs[0].shape", "> 0");
+    expect_error(gamma(json!({"rate": -1.0})), "inputs[0].rate", ">= 0");
+    expect_error(
+        gamma(json!({"start": 10.0, "stop": 5.0})),
+        "inputs[0].stop",
+        ">= start",
+    );
+    expect_error(
+        gamma(json!({"rate": 1e11, "size": 100})),
+        "inputs[0].rate",
+        "would emit",
+    );
+    expect_error(gamma(json!({"period": 1.0})), "inputs[0]", "period");
+    let mut missing = gamma(json!({}));
+    missing["inputs"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("shape");
+    expect_error(missing, "inputs[0]", "shape");
+}
+
 /// `Poisson::per_source` writes the JSON's list of rates: the same spikes.
 #[test]
 fn the_builder_writes_per_source_rates_of_the_json() {

@@ -24,6 +24,7 @@ fn seeds() -> Vec<Value> {
             {"name": "p", "kind": "poisson", "size": 3, "rate": {"mean": 50.0, "amplitude": 20.0, "frequency": 10.0}},
             {"name": "s", "kind": "spike_times", "times": [[1.0, 2.0], [3.0]]},
             {"name": "q", "kind": "poisson", "size": 2, "rate": [40.0, 400.0], "start": 1.0},
+            {"name": "g", "kind": "gamma", "size": 2, "rate": 300.0, "shape": 3.0, "stop": 20.0},
             {"name": "r", "kind": "periodic", "size": 2, "period": 3.0, "jitter": 0.1},
             {"name": "e", "kind": "phase_locked", "size": 2, "frequency": 500.0, "rate": 200.0, "jitter": 0.05,
              "delay": {"amplitude": 0.2, "period": 10.0}}
@@ -35,7 +36,8 @@ fn seeds() -> Vec<Value> {
             {"from": "e", "to": "b", "rule": {"fixed_indegree": 1}, "weight": 2.0, "delay": 1.0},
             {"from": "a", "to": "b", "rule": {"fixed_outdegree": 1}, "weight": -2.0, "delay": 0.7},
             {"from": "a", "to": "a", "rule": "all_to_all", "weight": 1.0, "delay": 1.0, "receptor": 2},
-            {"from": "q", "to": "b", "rule": "all_to_all", "weight": 1.5, "delay": 0.3}
+            {"from": "q", "to": "b", "rule": "all_to_all", "weight": 1.5, "delay": 0.3},
+            {"from": "g", "to": "a", "rule": "all_to_all", "weight": 2.5, "delay": 0.4}
         ],
         "currents": [{"to": "a", "neurons": [0, 2], "times": [0.0, 5.0, 12.5], "amplitudes": [3.0, -2.0, 10.0]},
                      {"to": "b", "times": [1.0], "amplitudes": [4.0]},
