@@ -229,7 +229,7 @@ pub fn gamma(
     stop: f64,
 ) -> Vec<SourceTrain> {
     let dist = (rate > 0.0)
-        .then(|| rand_distr::Gamma::new(shape, 1000.0 / (rate * shape)).ok())
+        .then(|| rand_distr::Gamma::new(shape, 1000.0 / rate / shape).ok())
         .flatten();
     let Some(dist) = dist else {
         return (0..size).map(|_| SourceTrain::list(Vec::new())).collect();

@@ -913,7 +913,9 @@ def _cell(pop) -> dict:
         # shape alpha, rate parameter beta (1/s): a mean interval of alpha/beta s
         alpha, beta = (_one(_value(pop, k), k, pop) for k in ("alpha", "beta"))
         start, duration = (_one(_value(pop, k), k, pop) for k in ("start", "duration"))
-        return {"input": {"name": name, "kind": "gamma", "size": n, "rate": beta / alpha,
+        # (alpha ≤ 0: shape refused by the engine with its message, not a ZeroDivisionError)
+        return {"input": {"name": name, "kind": "gamma", "size": n,
+                          "rate": beta / alpha if alpha > 0 else 0.0,
                           "shape": alpha, "start": start, "stop": min(start + duration, 1e12)}}
     if not isinstance(ct, (IF_curr_exp, IF_curr_alpha, IF_curr_delta)):
         raise NotImplementedError(f"exactspike.pynn does not support {type(ct).__name__}")

@@ -267,11 +267,24 @@ fn drawn_lazily(
     )
 }
 
+/// The range of a gamma input's shape (docs/scenario-format.md §5.7).
+pub const MIN_GAMMA_SHAPE: f64 = 0.1;
+/// See [`MIN_GAMMA_SHAPE`].
+pub const MAX_GAMMA_SHAPE: f64 = 1e6;
+
 impl BuildInput for GammaInput {
     fn build(&self, ctx: &InputContext, budget: &mut Budget) -> Res<Vec<SourceTrain>> {
         ctx.size(self.size)?;
         let rate = ctx.check("rate", self.rate, Check::NonNegative, " Hz")?;
         let shape = ctx.check("shape", self.shape, Check::Positive, "")?;
+        // (below 0.1 the sampler's draws round to intervals of exactly 0: a source would fire
+        // at one time forever; above 1e6 the train is periodic to within 1e-3)
+        if !(MIN_GAMMA_SHAPE..=MAX_GAMMA_SHAPE).contains(&shape) {
+            return err(
+                format!("{}.shape", ctx.path),
+                format!("must be in [{MIN_GAMMA_SHAPE}, {MAX_GAMMA_SHAPE:e}], got {shape}"),
+            );
+        }
         let (start, stop) = firing_window(ctx, self.start, self.stop)?;
         drawn_lazily(
             ctx,

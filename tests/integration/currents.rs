@@ -396,3 +396,31 @@ fn undriven_neurons_of_a_driven_population_keep_its_fast_paths() {
         assert_ne!(of(&with, true), of(&without, true));
     }
 }
+
+/// The search's kernel bounds once lost a crossing that rose and fell within its first
+/// segment: an alpha current's second part was taken as falling at s = 0 (where it is 0
+/// and starts to rise), and a kernel whose end value underflowed lost its peak (found by
+/// review). With a sinusoid of 0.01 mV the neuron must fire within 0.01 ms of where it
+/// fires without one.
+#[test]
+fn a_crossing_inside_the_searchs_first_segment_is_found() {
+    let sc = |tau_m: f64, tau: f64, kind: &str, w: f64, amp: f64, freq: f64| {
+        json!({"duration": 100.0,
+            "populations": [{"name": "n", "size": 1, "model": "lif",
+                "params": {"tau_m": tau_m, "v_th": -55.0, "t_ref": 2.0,
+                           "receptors": [{"kind": kind, "tau": tau}]}}],
+            "inputs": [{"name": "x", "kind": "spike_times", "times": [[10.0]]}],
+            "connections": [{"from": "x", "to": "n", "rule": "one_to_one", "weight": w, "delay": 1.0}],
+            "currents": [{"to": "n", "sine": {"amplitude": amp, "frequency": freq}}]})
+    };
+    for (tau_m, tau, kind, w, freq) in [
+        (10.0, 10.001, "alpha", 25.0, 0.1),
+        (1.0, 1.001, "exp", 45.0, 0.01),
+    ] {
+        let with = run(sc(tau_m, tau, kind, w, 0.01, freq)).spikes;
+        let without = run(sc(tau_m, tau, kind, w, 0.0, freq)).spikes;
+        assert_eq!(without.len(), 1, "{kind}");
+        assert_eq!(with.len(), 1, "{kind}: {with:?}");
+        assert_close(with[0].time, without[0].time, 0.01, "spike time");
+    }
+}

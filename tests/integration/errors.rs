@@ -850,6 +850,17 @@ fn bad_gamma_inputs() {
     };
     expect_error(gamma(json!({"shape": 0.0})), "inputs[0].shape", "> 0");
     expect_error(gamma(json!({"shape": -1.0})), "inputs[0].shape", "> 0");
+    // (tiny shapes drew intervals of exactly 0: one source fired at one time forever)
+    expect_error(
+        gamma(json!({"shape": 1e-300})),
+        "inputs[0].shape",
+        "must be in [0.1",
+    );
+    expect_error(
+        gamma(json!({"shape": 1e7})),
+        "inputs[0].shape",
+        "must be in [0.1",
+    );
     expect_error(gamma(json!({"rate": -1.0})), "inputs[0].rate", ">= 0");
     expect_error(
         gamma(json!({"start": 10.0, "stop": 5.0})),
