@@ -224,7 +224,7 @@ impl Kernel {
             return global;
         }
         let db = self.d(b);
-        if !(db > 0.0) {
+        if db.is_nan() || db <= 0.0 {
             // (underflowed far past the peak: nothing to take a tangent of)
             return global;
         }
