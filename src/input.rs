@@ -246,16 +246,7 @@ pub fn poisson(
     start: f64,
     stop: f64,
 ) -> Vec<SourceTrain> {
-    (0..size)
-        .map(|i| {
-            SourceTrain(Train::Poisson {
-                rng: stream(seed, name, i as u64),
-                rate: rate.clone(),
-                t: start,
-                stop,
-            })
-        })
-        .collect()
+    drawn(seed, name, (0..size).map(|_| rate.clone()), start, stop)
 }
 
 /// Poisson sources of constant rates, `rates[i]` \[Hz\] for source `i` (its stream as for
@@ -267,13 +258,30 @@ pub fn poisson_each(
     start: f64,
     stop: f64,
 ) -> Vec<SourceTrain> {
+    drawn(
+        seed,
+        name,
+        rates.iter().map(|&r| Rate::Constant(r)),
+        start,
+        stop,
+    )
+}
+
+/// Sources drawn during the run in `[start, stop)`, source `i` with the `i`-th rate and its
+/// own stream `(seed, name, i)`.
+fn drawn(
+    seed: u64,
+    name: &str,
+    rates: impl Iterator<Item = Rate>,
+    start: f64,
+    stop: f64,
+) -> Vec<SourceTrain> {
     rates
-        .iter()
         .enumerate()
-        .map(|(i, &r)| {
+        .map(|(i, rate)| {
             SourceTrain(Train::Poisson {
                 rng: stream(seed, name, i as u64),
-                rate: Rate::Constant(r),
+                rate,
                 t: start,
                 stop,
             })
