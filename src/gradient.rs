@@ -361,10 +361,10 @@ fn check_supported(sc: &Scenario) -> Result<(), ScenarioError> {
                     ));
                 }
             }
-            Model::Qif(_) => {
+            Model::Qif(_) | Model::Linear(_) => {
                 return Err(ScenarioError::invalid(
                     format!("{path}.model"),
-                    "gradients cover the lif model only, not qif",
+                    "gradients cover the lif model only, not qif or linear",
                 ))
             }
         }

@@ -10,6 +10,8 @@
 //!   threshold adaptation, solved exactly.
 //! * [`qif`]: quadratic integrate-and-fire with delta inputs, a nonlinear model with a
 //!   closed-form trajectory and spike time.
+//! * [`linear`]: any stable linear neuron (resonators, compartments), solved with the
+//!   matrix exponential and an interval search bounded by a Lyapunov norm.
 //! * [`crossing`]: the exact first-threshold-crossing solver shared by linear models.
 //! * [`bound`]: the arithmetic of the cheap bounds on the next crossing.
 //! * [`kernels`]: closed-form membrane kernels, exact at degenerate time constants.
@@ -23,11 +25,13 @@ pub mod crossing;
 pub mod exp;
 pub mod kernels;
 pub mod lif;
+pub mod linear;
 pub mod qif;
 pub mod waves;
 
 pub use bound::{BoundParts, Delivered, Outcome};
 pub use lif::{Fused, LifPopulation};
+pub use linear::LinearPopulation;
 pub use qif::QifPopulation;
 
 /// What a neuron expects next without further input.
@@ -228,4 +232,6 @@ neuron_models! {
     Lif(LifPopulation),
     /// Quadratic integrate-and-fire (extension).
     Qif(QifPopulation),
+    /// Any stable linear neuron (extension).
+    Linear(LinearPopulation),
 }

@@ -5,9 +5,14 @@
 use super::values::{err, resolve, Check, Res};
 use crate::input::stream;
 use crate::neuron::lif::{Layout, LifPopulation, NeuronInit, Scalars, MAX_CHANNELS};
+use crate::neuron::linear::{
+    LinearNeurons, LinearPopulation, LinearSystem, MatrixError, MAX_VARIABLES,
+};
 use crate::neuron::qif::{QifConsts, QifPopulation};
 use crate::neuron::Population;
-use crate::scenario::{LifParams, Model, ParamValue, QifParams, Receptor, ReceptorKind};
+use crate::scenario::{
+    LifParams, LinearParams, Model, ParamValue, QifParams, Receptor, ReceptorKind,
+};
 
 /// What building one population needs to know.
 pub struct ModelContext<'a> {
@@ -72,6 +77,7 @@ pub fn builder(model: &Model) -> &dyn BuildModel {
     match model {
         Model::Lif(p) => p,
         Model::Qif(p) => p,
+        Model::Linear(p) => p,
     }
 }
 
@@ -93,6 +99,16 @@ impl BuildModel for QifParams {
     }
     fn build(&self, ctx: &ModelContext) -> Res<Population> {
         build_qif(self, ctx).map(Population::Qif)
+    }
+}
+
+impl BuildModel for LinearParams {
+    fn bytes_per_neuron(&self) -> f64 {
+        // state, five per-neuron values, time and refractory end, bookkeeping
+        (8 * (self.variables.len() + 7) + 64) as f64
+    }
+    fn build(&self, ctx: &ModelContext) -> Res<Population> {
+        build_linear(self, ctx).map(Population::Linear)
     }
 }
 
@@ -315,4 +331,137 @@ fn build_qif(p: &QifParams, ctx: &ModelContext) -> Res<QifPopulation> {
         });
     }
     Ok(QifPopulation::new(consts, v_init))
+}
+
+fn build_linear(p: &LinearParams, ctx: &ModelContext) -> Res<LinearPopulation> {
+    let (n, path) = (ctx.n, ctx.path);
+    let vars = &p.variables;
+    let nv = vars.len();
+    if nv == 0 || nv > MAX_VARIABLES {
+        return err(
+            format!("{path}.variables"),
+            format!("must name 1 to {MAX_VARIABLES} variables (V first), got {nv}"),
+        );
+    }
+    for (k, name) in vars.iter().enumerate() {
+        if name.is_empty() || vars[..k].contains(name) {
+            return err(
+                format!("{path}.variables[{k}]"),
+                format!("must be a distinct, non-empty name, got {name:?}"),
+            );
+        }
+    }
+    let index = |name: &str, at: String| -> Res<usize> {
+        vars.iter().position(|v| v == name).map_or_else(
+            || err(at, format!("{name:?} is not a variable (variables: {vars:?})")),
+            Ok,
+        )
+    };
+    if p.matrix.len() != nv {
+        return err(
+            format!("{path}.matrix"),
+            format!("must have one row per variable ({nv}), got {}", p.matrix.len()),
+        );
+    }
+    for (k, row) in p.matrix.iter().enumerate() {
+        if row.len() != nv {
+            return err(
+                format!("{path}.matrix[{k}]"),
+                format!("must have one entry per variable ({nv}), got {}", row.len()),
+            );
+        }
+        for (j, &v) in row.iter().enumerate() {
+            Check::Finite
+                .test(v, " 1/ms")
+                .or_else(|m| err(format!("{path}.matrix[{k}][{j}]"), m))?;
+        }
+    }
+    let rest: Vec<f64> = match &p.rest {
+        Some(r) => {
+            if r.len() != nv {
+                return err(
+                    format!("{path}.rest"),
+                    format!("must have one value per variable ({nv}), got {}", r.len()),
+                );
+            }
+            for (k, &v) in r.iter().enumerate() {
+                Check::Potential
+                    .test(v, "")
+                    .or_else(|m| err(format!("{path}.rest[{k}]"), m))?;
+            }
+            r.clone()
+        }
+        None => (0..nv).map(|k| if k == 0 { -70.0 } else { 0.0 }).collect(),
+    };
+    let sys = LinearSystem::new(&p.matrix, &rest).or_else(|e| {
+        let why = match e {
+            MatrixError::Shape(m) => m,
+            MatrixError::NoLeak => format!(
+                "V must leak: matrix[0][0] (dV/dt per mV of V) must be < 0, got {}",
+                p.matrix[0][0]
+            ),
+            MatrixError::Unstable => "must be stable: every eigenvalue with a negative real \
+                 part, and not within a factor 1e-9 of the fastest rate of instability \
+                 (the deviations from rest must decay)"
+                .to_string(),
+        };
+        err(format!("{path}.matrix"), why)
+    })?;
+    let receptors = match &p.receptors {
+        Some(r) => {
+            if r.is_empty() {
+                return err(format!("{path}.receptors"), "must not be empty".to_string());
+            }
+            r.iter()
+                .enumerate()
+                .map(|(k, name)| index(name, format!("{path}.receptors[{k}]")))
+                .collect::<Res<Vec<_>>>()?
+        }
+        None => vec![0],
+    };
+    let mut jumps = Vec::new();
+    for (name, &inc) in &p.jumps {
+        let at = format!("{path}.jumps.{name}");
+        let k = index(name, at.clone())?;
+        if k == 0 {
+            return err(at, "V is reset at a spike, it cannot jump (use v_reset)".to_string());
+        }
+        Check::Finite.test(inc, "").or_else(|m| err(at, m))?;
+        jumps.push((k, inc));
+    }
+    let get = |v: &ParamValue, key: &str, c: Check, unit: &str| ctx.get(v, key, c, unit);
+    let opt = |v: &Option<ParamValue>, key: &str, c: Check, unit: &str, default: &[f64]| {
+        ctx.opt(v, key, c, unit, default)
+    };
+    let v_rest = vec![rest[0]; n];
+    let v_th = get(&p.v_th, "v_th", Check::Potential, " mV")?;
+    let v_reset = opt(&p.v_reset, "v_reset", Check::Potential, " mV", &v_rest)?;
+    let t_ref = opt(&p.t_ref, "t_ref", Check::NonNegative, " ms", &vec![0.0; n])?;
+    let i_bias = opt(&p.i_bias, "i_bias", Check::Potential, " mV", &vec![0.0; n])?;
+    let v_init = opt(&p.v_init, "v_init", Check::Potential, " mV", &v_rest)?;
+    for i in 0..n {
+        if v_reset[i] >= v_th[i] {
+            return err(
+                format!("{path}.v_reset"),
+                format!(
+                    "must be < v_th ({} mV), got {}{}",
+                    v_th[i],
+                    v_reset[i],
+                    ctx.at(i)
+                ),
+            );
+        }
+    }
+    Ok(LinearPopulation::new(
+        sys,
+        LinearNeurons {
+            v_th,
+            v_reset,
+            t_ref,
+            i_bias,
+            v_init,
+        },
+        receptors,
+        jumps,
+    ))
 }

@@ -223,7 +223,7 @@ macro_rules! into_variant {
     };
 }
 
-into_variant!(Model: Lif(LifParams), Qif(QifParams));
+into_variant!(Model: Lif(LifParams), Qif(QifParams), Linear(LinearParams));
 into_variant!(
     InputKind: SpikeTimes(SpikeTimes),
     Poisson(Poisson),

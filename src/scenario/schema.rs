@@ -99,7 +99,50 @@ registry! {
         Lif(LifParams) = "lif",
         /// Quadratic integrate-and-fire with delta inputs (extension).
         Qif(QifParams) = "qif",
+        /// Any stable linear neuron (extension).
+        Linear(LinearParams) = "linear",
     }
+}
+
+/// Parameters of the `linear` model (extension; see docs/models.md): the state `x`
+/// (`variables`, the first the membrane potential V) obeys `dx/dt = A (x − rest) + g·u·e_V`,
+/// `A` = `matrix` \[1/ms\], `g = −A_VV`, `u` = `i_bias` plus injected currents \[mV\]. A
+/// spike when V reaches `v_th`: V is reset to `v_reset` and held for `t_ref`, and each
+/// variable in `jumps` is incremented. Each receptor adds a connection's weight to the
+/// variable it names. `matrix`, `rest`, `receptors` and `jumps` are the population's;
+/// the other values may differ per neuron.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinearParams {
+    /// Names of the state variables (1 to 8, distinct); the first is V \[mV\]. Required.
+    pub variables: Vec<String>,
+    /// `A` \[1/ms\], one row per variable (row k: dx_k/dt in the deviations from rest);
+    /// stable (every eigenvalue with a negative real part), `A_VV < 0`. Required.
+    pub matrix: Vec<Vec<f64>>,
+    /// The state without input (default -70 mV for V, 0 for the others).
+    #[serde(default)]
+    pub rest: Option<Vec<f64>>,
+    /// Threshold on V \[mV\]. Required.
+    pub v_th: ParamValue,
+    /// Reset \[mV\] (default rest of V), < v_th.
+    #[serde(default)]
+    pub v_reset: Option<ParamValue>,
+    /// Refractory period \[ms\] (default 0): V held at v_reset, inputs to V discarded.
+    #[serde(default)]
+    pub t_ref: Option<ParamValue>,
+    /// Constant drive \[mV\] (default 0): enters V's row as `−A_VV · i_bias`.
+    #[serde(default)]
+    pub i_bias: Option<ParamValue>,
+    /// Initial V \[mV\] (default rest of V; the other variables start at rest).
+    #[serde(default)]
+    pub v_init: Option<ParamValue>,
+    /// The variable each receptor adds its weight to, indexed by a connection's
+    /// `receptor` (default: V only).
+    #[serde(default)]
+    pub receptors: Option<Vec<String>>,
+    /// Increments of variables (not V) at each spike (default none).
+    #[serde(default)]
+    pub jumps: std::collections::BTreeMap<String, f64>,
 }
 
 /// Parameters of the `qif` model (extension; see docs/models.md):

@@ -9,6 +9,7 @@ mod fuzz;
 mod fuzz_cli;
 mod gradient;
 mod jeffress;
+mod models;
 #[cfg(feature = "mpi")]
 mod mpi;
 mod plasticity;

@@ -1,0 +1,165 @@
+//! The `linear` model: against a 40-digit reference, against the `lif` model it contains,
+//! and its bad parameters.
+
+use crate::util::*;
+use serde_json::{json, Value};
+
+fn run(v: Value) -> exactspike::records::Output {
+    exactspike::run(&exactspike::scenario::parse_str(&v.to_string()).unwrap()).unwrap()
+}
+
+/// Resonators, two compartments, a defective (Jordan block) matrix, subthreshold
+/// adaptation with near-degenerate rates, and inputs tuned so that V's peak misses or
+/// reaches threshold by 1e−7 mV, against `validation/numerics/linear_reference.py`
+/// (mpmath at 40 digits: its own matrix exponentials, a grid, the sign of V′, bisection).
+#[test]
+fn linear_neurons_match_a_40_digit_reference() {
+    let text = std::fs::read_to_string(repo().join("tests/data/linear_reference.json")).unwrap();
+    let cases: Value = serde_json::from_str(&text).unwrap();
+    let (mut worst, mut total) = (0.0f64, 0);
+    for c in cases.as_array().unwrap() {
+        let name = c["scenario"]["name"].as_str().unwrap().to_string();
+        let out = run(c["scenario"].clone());
+        let want: Vec<f64> = c["spikes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().parse().unwrap())
+            .collect();
+        let got: Vec<f64> = out.spikes.iter().map(|s| s.time).collect();
+        assert_eq!(got.len(), want.len(), "{name}: {got:?} vs {want:?}");
+        for (&g, &w) in got.iter().zip(&want) {
+            assert_close(g, w, 1e-9, &format!("{name}: spike time"));
+            worst = worst.max((g - w).abs());
+        }
+        total += want.len();
+    }
+    assert!(total >= 20, "{total} reference spikes");
+    eprintln!("linear model: {total} spikes, worst error {worst:.1e} ms");
+}
+
+/// A Poisson-driven population with exp receptors, adaptation, refractoriness and a bias,
+/// once as `lif` and once as the `linear` model with the same equations: the same spikes
+/// to 1e−9 ms (the two share no code: closed-form propagators against the matrix
+/// exponential and its search).
+#[test]
+fn a_linear_lif_fires_as_the_lif_model() {
+    let (tm, te, ti, ta) = (10.0f64, 3.0f64, 6.0f64, 50.0f64);
+    let lif = json!({"model": "lif", "params": {
+        "tau_m": tm, "v_rest": -65.0, "v_th": -50.0, "v_reset": -66.0, "t_ref": 2.0,
+        "i_bias": 5.0, "v_init": {"uniform": [-66.0, -52.0]},
+        "receptors": [{"kind": "exp", "tau": te}, {"kind": "exp", "tau": ti}, {"kind": "delta"}],
+        "adaptation": [{"tau": ta, "increment": -2.0}]}});
+    let linear = json!({"model": "linear", "params": {
+        "variables": ["v", "e", "i", "a"],
+        "matrix": [[-1.0 / tm, 1.0 / tm, 1.0 / tm, 1.0 / tm],
+                   [0.0, -1.0 / te, 0.0, 0.0],
+                   [0.0, 0.0, -1.0 / ti, 0.0],
+                   [0.0, 0.0, 0.0, -1.0 / ta]],
+        "rest": [-65.0, 0.0, 0.0, 0.0],
+        "v_th": -50.0, "v_reset": -66.0, "t_ref": 2.0, "i_bias": 5.0,
+        "v_init": {"uniform": [-66.0, -52.0]},
+        "receptors": ["e", "i", "v"], "jumps": {"a": -2.0}}});
+    let scenario = |model: &Value| {
+        let mut pop = json!({"name": "n", "size": 40});
+        pop["model"] = model["model"].clone();
+        pop["params"] = model["params"].clone();
+        json!({"duration": 400.0, "seed": 11, "populations": [pop],
+               "inputs": [{"name": "p", "kind": "poisson", "size": 60, "rate": 30.0}],
+               "connections": [
+                   {"from": "p", "to": "n", "rule": {"fixed_indegree": 12}, "weight": 9.0,
+                    "delay": 0.5, "receptor": 0},
+                   {"from": "p", "to": "n", "rule": {"fixed_indegree": 6}, "weight": -7.0,
+                    "delay": 0.7, "receptor": 1},
+                   {"from": "p", "to": "n", "rule": {"fixed_indegree": 3}, "weight": 1.5,
+                    "delay": 0.3, "receptor": 2},
+                   {"from": "n", "to": "n", "rule": {"fixed_probability": 0.1},
+                    "weight": 4.0, "delay": 1.5, "receptor": 0}],
+               "record": {"spikes": ["n"]}})
+    };
+    let a = run(scenario(&lif));
+    let b = run(scenario(&linear));
+    assert!(a.spikes.len() > 100, "{} spikes", a.spikes.len());
+    assert_eq!(a.spikes.len(), b.spikes.len());
+    let mut worst = 0.0f64;
+    for (x, y) in a.spikes.iter().zip(&b.spikes) {
+        assert_eq!(x.neuron, y.neuron, "at {} / {}", x.time, y.time);
+        assert_close(y.time, x.time, 1e-9, "spike time");
+        worst = worst.max((x.time - y.time).abs());
+    }
+    eprintln!("linear vs lif: {} spikes, worst {worst:.1e} ms", a.spikes.len());
+}
+
+/// Voltage samples follow the matrix exponential's closed form below threshold: a two-
+/// variable resonator kicked once oscillates around rest with the eigenvalues' frequency.
+#[test]
+fn a_resonator_rings_at_its_eigenfrequency() {
+    // A = [[-α, -β], [β, -α]]: eigenvalues -α ± iβ; from x − rest = (0, -k):
+    // V − rest = k e^{-αt} sin(βt)
+    let (al, be, k) = (0.05f64, 0.4f64, 3.0f64);
+    let out = run(json!({"duration": 60.0, "populations": [
+        {"name": "n", "size": 1, "model": "linear", "params": {
+            "variables": ["v", "w"], "matrix": [[-al, -be], [be, -al]], "rest": [-65.0, 0.0],
+            "v_th": -40.0, "receptors": ["w"]}}],
+        "inputs": [{"name": "k", "kind": "spike_times", "times": [[0.0]]}],
+        "connections": [{"from": "k", "to": "n", "rule": "all_to_all", "weight": -k,
+                         "delay": 10.0}],
+        "record": {"voltage": [{"population": "n", "every": 0.5}]}}));
+    assert_eq!(out.voltages.len(), 120);
+    for s in &out.voltages {
+        let t = s.time - 10.0;
+        let want = if t <= 0.0 {
+            -65.0
+        } else {
+            -65.0 + k * (-al * t).exp() * (be * t).sin()
+        };
+        assert_close(s.v, want, 1e-12, &format!("V at {}", s.time));
+    }
+}
+
+fn linear_base() -> Value {
+    json!({"duration": 20.0, "populations": [
+        {"name": "n", "size": 2, "model": "linear", "params": {
+            "variables": ["v", "w"], "matrix": [[-0.1, -0.5], [0.05, -0.02]],
+            "rest": [-65.0, 0.0], "v_th": -50.0, "receptors": ["v", "w"],
+            "jumps": {"w": 1.0}}}],
+        "inputs": [{"name": "k", "kind": "spike_times", "times": [[1.0]]}],
+        "connections": [{"from": "k", "to": "n", "rule": "all_to_all", "weight": 3.0,
+                         "delay": 1.0, "receptor": 1}]})
+}
+
+/// Each mistake in a `linear` model's parameters exits 2 and names its path.
+#[test]
+fn bad_linear_parameters_are_refused_with_their_path() {
+    let p = "/populations/0/params";
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        ("matrix", json!([[0.1, 0.0], [0.0, -0.1]]), "params.matrix", "must leak"),
+        ("matrix", json!([[-0.1, 0.0], [0.0, 0.1]]), "params.matrix", "stable"),
+        ("matrix", json!([[-0.1, -1.0], [1.0, 0.1]]), "params.matrix", "stable"),
+        ("matrix", json!([[-0.1, 0.0]]), "params.matrix", "one row per variable"),
+        ("matrix", json!([[-0.1], [0.0, -0.1]]), "params.matrix[0]", "one entry"),
+        ("matrix", json!([[-0.1, 1e300], [0.0, -0.1]]), "params.matrix[0][1]", "must be"),
+        ("variables", json!(["v", "v"]), "params.variables[1]", "distinct"),
+        ("variables", json!([]), "params.variables", "1 to 8"),
+        ("rest", json!([-65.0]), "params.rest", "one value per variable"),
+        ("receptors", json!(["v", "x"]), "params.receptors[1]", "not a variable"),
+        ("receptors", json!([]), "params.receptors", "empty"),
+        ("jumps", json!({"v": 1.0}), "params.jumps.v", "reset"),
+        ("jumps", json!({"q": 1.0}), "params.jumps.q", "not a variable"),
+        ("v_reset", json!(-40.0), "params.v_reset", "< v_th"),
+    ];
+    let tmp = TempDir::new("linerr");
+    for (key, value, path, also) in cases {
+        let mut sc = linear_base();
+        sc.pointer_mut(p).unwrap()[key] = value;
+        let (o, out) = run_json(tmp.path(), &sc);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{path}: {stderr}");
+        assert!(stderr.contains(path), "{path}: {stderr}");
+        assert!(stderr.contains(also), "{path} should say {also:?}: {stderr}");
+        assert!(!out.exists(), "{path}: output left behind");
+    }
+    // and the base itself runs
+    let (o, _) = run_json(tmp.path(), &linear_base());
+    assert_success(&o);
+}
