@@ -353,14 +353,22 @@ fn build_linear(p: &LinearParams, ctx: &ModelContext) -> Res<LinearPopulation> {
     }
     let index = |name: &str, at: String| -> Res<usize> {
         vars.iter().position(|v| v == name).map_or_else(
-            || err(at, format!("{name:?} is not a variable (variables: {vars:?})")),
+            || {
+                err(
+                    at,
+                    format!("{name:?} is not a variable (variables: {vars:?})"),
+                )
+            },
             Ok,
         )
     };
     if p.matrix.len() != nv {
         return err(
             format!("{path}.matrix"),
-            format!("must have one row per variable ({nv}), got {}", p.matrix.len()),
+            format!(
+                "must have one row per variable ({nv}), got {}",
+                p.matrix.len()
+            ),
         );
     }
     for (k, row) in p.matrix.iter().enumerate() {
@@ -424,7 +432,10 @@ fn build_linear(p: &LinearParams, ctx: &ModelContext) -> Res<LinearPopulation> {
         let at = format!("{path}.jumps.{name}");
         let k = index(name, at.clone())?;
         if k == 0 {
-            return err(at, "V is reset at a spike, it cannot jump (use v_reset)".to_string());
+            return err(
+                at,
+                "V is reset at a spike, it cannot jump (use v_reset)".to_string(),
+            );
         }
         Check::Finite.test(inc, "").or_else(|m| err(at, m))?;
         jumps.push((k, inc));

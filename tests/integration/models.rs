@@ -87,7 +87,10 @@ fn a_linear_lif_fires_as_the_lif_model() {
         assert_close(y.time, x.time, 1e-9, "spike time");
         worst = worst.max((x.time - y.time).abs());
     }
-    eprintln!("linear vs lif: {} spikes, worst {worst:.1e} ms", a.spikes.len());
+    eprintln!(
+        "linear vs lif: {} spikes, worst {worst:.1e} ms",
+        a.spikes.len()
+    );
 }
 
 /// Voltage samples follow the matrix exponential's closed form below threshold: a two-
@@ -133,19 +136,69 @@ fn linear_base() -> Value {
 fn bad_linear_parameters_are_refused_with_their_path() {
     let p = "/populations/0/params";
     let cases: Vec<(&str, Value, &str, &str)> = vec![
-        ("matrix", json!([[0.1, 0.0], [0.0, -0.1]]), "params.matrix", "must leak"),
-        ("matrix", json!([[-0.1, 0.0], [0.0, 0.1]]), "params.matrix", "stable"),
-        ("matrix", json!([[-0.1, -1.0], [1.0, 0.1]]), "params.matrix", "stable"),
-        ("matrix", json!([[-0.1, 0.0]]), "params.matrix", "one row per variable"),
-        ("matrix", json!([[-0.1], [0.0, -0.1]]), "params.matrix[0]", "one entry"),
-        ("matrix", json!([[-0.1, 1e300], [0.0, -0.1]]), "params.matrix[0][1]", "must be"),
-        ("variables", json!(["v", "v"]), "params.variables[1]", "distinct"),
+        (
+            "matrix",
+            json!([[0.1, 0.0], [0.0, -0.1]]),
+            "params.matrix",
+            "must leak",
+        ),
+        (
+            "matrix",
+            json!([[-0.1, 0.0], [0.0, 0.1]]),
+            "params.matrix",
+            "stable",
+        ),
+        (
+            "matrix",
+            json!([[-0.1, -1.0], [1.0, 0.1]]),
+            "params.matrix",
+            "stable",
+        ),
+        (
+            "matrix",
+            json!([[-0.1, 0.0]]),
+            "params.matrix",
+            "one row per variable",
+        ),
+        (
+            "matrix",
+            json!([[-0.1], [0.0, -0.1]]),
+            "params.matrix[0]",
+            "one entry",
+        ),
+        (
+            "matrix",
+            json!([[-0.1, 1e300], [0.0, -0.1]]),
+            "params.matrix[0][1]",
+            "must be",
+        ),
+        (
+            "variables",
+            json!(["v", "v"]),
+            "params.variables[1]",
+            "distinct",
+        ),
         ("variables", json!([]), "params.variables", "1 to 8"),
-        ("rest", json!([-65.0]), "params.rest", "one value per variable"),
-        ("receptors", json!(["v", "x"]), "params.receptors[1]", "not a variable"),
+        (
+            "rest",
+            json!([-65.0]),
+            "params.rest",
+            "one value per variable",
+        ),
+        (
+            "receptors",
+            json!(["v", "x"]),
+            "params.receptors[1]",
+            "not a variable",
+        ),
         ("receptors", json!([]), "params.receptors", "empty"),
         ("jumps", json!({"v": 1.0}), "params.jumps.v", "reset"),
-        ("jumps", json!({"q": 1.0}), "params.jumps.q", "not a variable"),
+        (
+            "jumps",
+            json!({"q": 1.0}),
+            "params.jumps.q",
+            "not a variable",
+        ),
         ("v_reset", json!(-40.0), "params.v_reset", "< v_th"),
     ];
     let tmp = TempDir::new("linerr");
@@ -156,7 +209,10 @@ fn bad_linear_parameters_are_refused_with_their_path() {
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{path}: {stderr}");
         assert!(stderr.contains(path), "{path}: {stderr}");
-        assert!(stderr.contains(also), "{path} should say {also:?}: {stderr}");
+        assert!(
+            stderr.contains(also),
+            "{path} should say {also:?}: {stderr}"
+        );
         assert!(!out.exists(), "{path}: output left behind");
     }
     // and the base itself runs
