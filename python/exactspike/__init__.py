@@ -49,6 +49,7 @@ __all__ = [
     "Network",
     "LIF",
     "QIF",
+    "Linear",
     "Delta",
     "Exp",
     "Alpha",
@@ -433,6 +434,36 @@ class QIF(_Spec):
             raise TypeError(f"unknown QIF parameters: {sorted(optional)}")
 
 
+class Linear(_Spec):
+    """Any stable linear neuron (resonators, compartments; see docs/models.md):
+    ``dx/dt = A (x - rest) + g u e_V`` over ``variables`` (V first), ``A = matrix`` [1/ms].
+
+    ``receptors`` names the variable each receptor adds a weight to (default V); ``jumps``
+    maps variables (not V) to their increment at each spike. ``matrix``, ``rest``,
+    ``receptors`` and ``jumps`` are the population's; ``v_th``, ``v_reset``, ``t_ref``,
+    ``i_bias`` and ``v_init`` may be per neuron.
+    """
+
+    _fields = ("variables", "matrix", "v_th", "rest", "v_reset", "t_ref", "i_bias", "v_init",
+               "receptors", "jumps")
+    model = "linear"
+
+    def __init__(self, variables: Sequence[str], matrix: Any, v_th: Any, **optional: Any):
+        self.variables = [str(v) for v in variables]
+        self.matrix = np.asarray(matrix, dtype=float).tolist()
+        self.v_th = v_th
+        for k in self._fields[3:]:
+            setattr(self, k, optional.pop(k, None))
+        if optional:
+            raise TypeError(f"unknown Linear parameters: {sorted(optional)}")
+        if self.rest is not None:
+            self.rest = np.asarray(self.rest, dtype=float).tolist()
+        if self.receptors is not None:
+            self.receptors = [str(r) for r in self.receptors]
+        if self.jumps is not None:
+            self.jumps = {str(k): float(v) for k, v in dict(self.jumps).items()}
+
+
 class SpikeTimes(_Spec):
     """Sources firing at given times [ms]: one sequence (or array) per source."""
 
@@ -564,7 +595,7 @@ class Network:
         self._currents: list[dict] = []
         self._record: dict = {}
 
-    def population(self, name: str, size: int, model: LIF | QIF) -> "Network":
+    def population(self, name: str, size: int, model: LIF | QIF | Linear) -> "Network":
         """Adds ``size`` neurons of ``model``."""
         self._populations.append({"name": name, "size": int(size), "model": model.model,
                                   "params": model})

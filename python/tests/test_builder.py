@@ -40,6 +40,39 @@ def test_gamma_inputs_in_the_builder():
     assert len(t) > 30 and t.min() >= 2.0
 
 
+def test_linear_neurons_in_the_builder_fire_as_the_lif_model():
+    """A lif neuron with an exp receptor written as es.Linear (numpy matrix, per-neuron v_init,
+    a jump on an adaptation variable): the same spikes as es.LIF to 1e-9 ms."""
+    tm, ts, ta = 10.0, 4.0, 40.0
+    v0 = np.linspace(-70.0, -56.0, 8)
+
+    def net(model):
+        return (es.Network(duration=300.0, seed=2)
+                .population("n", 8, model)
+                .input("p", es.Poisson(40, 25.0))
+                .connect("p", "n", es.FixedIndegree(10), weight=9.0, delay=0.5)
+                .record(["n"]))
+
+    lif = es.LIF(tau_m=tm, v_th=-55.0, v_rest=-70.0, t_ref=2.0, v_init=v0,
+                 receptors=[es.Exp(ts)], adaptation=[es.Adaptation(ta, -1.5)])
+    a = np.array([[-1 / tm, 1 / tm, 1 / tm], [0.0, -1 / ts, 0.0], [0.0, 0.0, -1 / ta]])
+    linear = es.Linear(["v", "i", "w"], a, v_th=-55.0, rest=np.array([-70.0, 0.0, 0.0]),
+                       t_ref=2.0, v_init=v0, receptors=["i"], jumps={"w": -1.5})
+    sc = net(linear).to_scenario()
+    assert sc["populations"][0]["model"] == "linear"
+    assert sc["populations"][0]["params"]["matrix"][1] == [0.0, -0.25, 0.0]
+    json.dumps(sc)
+    x, y = net(lif).run().spikes(), net(linear).run().spikes()
+    assert len(x[2]) > 20
+    assert np.array_equal(x[1], y[1])
+    assert np.max(np.abs(x[2] - y[2])) < 1e-9
+    with pytest.raises(TypeError):
+        es.Linear(["v"], [[-0.1]], v_th=-50.0, tau_m=3.0)
+    with pytest.raises(es.ScenarioError, match="stable"):
+        es.Network(duration=10.0).population("n", 1, es.Linear(["v", "w"], [[-0.1, 0.0], [0.0, 0.2]],
+                                                               v_th=-50.0)).run()
+
+
 def test_the_builder_gives_the_json_contract():
     sc = small_net().to_scenario()
     assert sc["populations"][0]["params"]["receptors"] == [

@@ -215,6 +215,23 @@ fn bad_linear_parameters_are_refused_with_their_path() {
         );
         assert!(!out.exists(), "{path}: output left behind");
     }
+    // a sinusoid on a linear target, and gradients through one
+    let mut sc = linear_base();
+    sc["currents"] = json!([{"to": "n", "sine": {"amplitude": 1.0, "frequency": 10.0}}]);
+    let (o, out) = run_json(tmp.path(), &sc);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("currents[0].sine"), "{stderr}");
+    assert!(!out.exists());
+    let sc = exactspike::scenario::parse_str(&linear_base().to_string()).unwrap();
+    let loss = exactspike::gradient::Loss::SpikeTimes {
+        population: "n".into(),
+        targets: vec![vec![10.0], vec![12.0]],
+    };
+    match exactspike::gradient::evaluate(&sc, &loss, &Default::default()) {
+        Err(e) => assert!(e.to_string().contains("linear"), "{e}"),
+        Ok(_) => panic!("a linear population was differentiated"),
+    }
     // and the base itself runs
     let (o, _) = run_json(tmp.path(), &linear_base());
     assert_success(&o);
