@@ -49,7 +49,7 @@ def test_linear_neurons_in_the_builder_fire_as_the_lif_model():
     def net(model):
         return (es.Network(duration=300.0, seed=2)
                 .population("n", 8, model)
-                .input("p", es.Poisson(40, 25.0))
+                .input("p", es.Poisson(40, 40.0))
                 .connect("p", "n", es.FixedIndegree(10), weight=9.0, delay=0.5)
                 .record(["n"]))
 
