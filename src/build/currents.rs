@@ -128,7 +128,7 @@ pub(crate) fn build(
                     return err(
                         format!("{path}.sine"),
                         format!(
-                            "population \"{}\" cannot take a sinusoidal current (only `lif` \
+                            "population \"{}\" cannot take a sinusoidal current (only `lif` and `linear` \
                              populations can)",
                             c.to
                         ),

@@ -44,6 +44,27 @@ fn linear_neurons_match_a_40_digit_reference() {
 /// exponential and its search).
 #[test]
 fn a_linear_lif_fires_as_the_lif_model() {
+    linear_against_lif(json!([]), 100);
+}
+
+/// The same with step currents and sinusoids (with an offset, switched on and off, 20 Hz
+/// to 1 kHz) on some neurons: the `lif` model's sinusoid search and the `linear` model's
+/// periodic response and enclosure agree.
+#[test]
+fn a_linear_lif_with_sinusoidal_currents_fires_as_the_lif_model() {
+    linear_against_lif(
+        json!([
+            {"to": "n", "neurons": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+             "sine": {"amplitude": 12.0, "frequency": 20.0, "offset": 2.0, "phase": 30.0,
+                      "start": 20.0, "stop": 300.0}},
+            {"to": "n", "neurons": [5, 6, 7, 20, 21],
+             "sine": {"amplitude": 30.0, "frequency": 1000.0, "start": 50.5}},
+            {"to": "n", "neurons": [30, 31], "times": [100.0, 200.0], "amplitudes": [8.0, -2.0]}]),
+        100,
+    );
+}
+
+fn linear_against_lif(currents: Value, floor: usize) {
     let (tm, te, ti, ta) = (10.0f64, 3.0f64, 6.0f64, 50.0f64);
     let lif = json!({"model": "lif", "params": {
         "tau_m": tm, "v_rest": -65.0, "v_th": -50.0, "v_reset": -66.0, "t_ref": 2.0,
@@ -64,7 +85,7 @@ fn a_linear_lif_fires_as_the_lif_model() {
         let mut pop = json!({"name": "n", "size": 40});
         pop["model"] = model["model"].clone();
         pop["params"] = model["params"].clone();
-        json!({"duration": 400.0, "seed": 11, "populations": [pop],
+        json!({"duration": 400.0, "seed": 11, "populations": [pop], "currents": currents,
                "inputs": [{"name": "p", "kind": "poisson", "size": 60, "rate": 30.0}],
                "connections": [
                    {"from": "p", "to": "n", "rule": {"fixed_indegree": 12}, "weight": 9.0,
@@ -79,7 +100,7 @@ fn a_linear_lif_fires_as_the_lif_model() {
     };
     let a = run(scenario(&lif));
     let b = run(scenario(&linear));
-    assert!(a.spikes.len() > 100, "{} spikes", a.spikes.len());
+    assert!(a.spikes.len() > floor, "{} spikes", a.spikes.len());
     assert_eq!(a.spikes.len(), b.spikes.len());
     let mut worst = 0.0f64;
     for (x, y) in a.spikes.iter().zip(&b.spikes) {
@@ -215,14 +236,7 @@ fn bad_linear_parameters_are_refused_with_their_path() {
         );
         assert!(!out.exists(), "{path}: output left behind");
     }
-    // a sinusoid on a linear target, and gradients through one
-    let mut sc = linear_base();
-    sc["currents"] = json!([{"to": "n", "sine": {"amplitude": 1.0, "frequency": 10.0}}]);
-    let (o, out) = run_json(tmp.path(), &sc);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("currents[0].sine"), "{stderr}");
-    assert!(!out.exists());
+    // gradients through a linear population
     let sc = exactspike::scenario::parse_str(&linear_base().to_string()).unwrap();
     let loss = exactspike::gradient::Loss::SpikeTimes {
         population: "n".into(),
@@ -310,4 +324,39 @@ fn resonators_fire_for_doublets_at_their_period() {
     }
     // the close doublets and those a period apart
     assert!((4..=12).contains(&fired), "{fired} neurons fired");
+}
+
+/// A resonator (`A = [[−α, −β], [β, −α]]`) driven by sinusoids of several frequencies:
+/// after the transient has decayed (e^{−α·400} ≈ 2e−9), V swings around rest with the
+/// amplitude `α a |(iω + α)/((iω + α)² + β²)|`, largest near ω = β (the eigenfrequency).
+#[test]
+fn a_driven_resonator_swings_with_its_transfer_function() {
+    let (al, be, amp) = (0.05f64, 0.4f64, 5.0f64);
+    let mut gains = Vec::new();
+    for f in [10.0f64, 40.0, 63.66, 100.0, 250.0] {
+        let w = 2.0 * std::f64::consts::PI * f / 1000.0;
+        let out = run(json!({"duration": 500.0, "populations": [
+            {"name": "n", "size": 1, "model": "linear", "params": {
+                "variables": ["v", "w"], "matrix": [[-al, -be], [be, -al]],
+                "rest": [-65.0, 0.0], "v_th": 0.0}}],
+            "currents": [{"to": "n", "sine": {"amplitude": amp, "frequency": f}}],
+            "record": {"voltage": [{"population": "n", "every": 0.01}]}}));
+        let swing = out
+            .voltages
+            .iter()
+            .filter(|s| s.time >= 400.0)
+            .map(|s| (s.v + 65.0).abs())
+            .fold(0.0f64, f64::max);
+        // |α a (iω + α)| / |(iω + α)² + β²| by hand
+        let (re, im) = (al * al - w * w + be * be, 2.0 * al * w);
+        let want = al * amp * (w * w + al * al).sqrt() / (re * re + im * im).sqrt();
+        // (a sample every 10 µs misses the peak by at most ω²·want·(5e−3)²/2)
+        assert_close(swing, want, 2e-8 + 2e-5 * w * w * want, &format!("{f} Hz"));
+        gains.push(want / amp);
+    }
+    // the resonance: 63.66 Hz (ω = β) swings most
+    assert!(
+        gains[2] > gains[1] && gains[2] > gains[3] && gains[0] < gains[2] / 4.0,
+        "{gains:?}"
+    );
 }

@@ -200,8 +200,8 @@ fn cuba_with_sinusoidal_currents() {
     same_for_any_thread_count("sines", &sc, &["2", "3"]);
 }
 
-/// A recurrent network of `linear` resonators and `lif` neurons, with a step current on
-/// the resonators and their voltages recorded.
+/// A recurrent network of `linear` resonators and `lif` neurons, with a step current and
+/// sinusoids on the resonators and their voltages recorded.
 #[test]
 fn linear_resonators_in_a_recurrent_network() {
     let sc = json!({"duration": 200.0, "seed": 5,
@@ -220,7 +220,9 @@ fn linear_resonators_in_a_recurrent_network() {
             {"from": "res", "to": "lif", "rule": {"fixed_indegree": 20}, "weight": 2.0, "delay": 1.2},
             {"from": "lif", "to": "res", "rule": {"fixed_indegree": 10}, "weight": 1.0,
              "delay": 0.8, "receptor": 1}],
-        "currents": [{"to": "res", "times": [50.0, 120.0], "amplitudes": [40.0, 0.0]}],
+        "currents": [{"to": "res", "times": [50.0, 120.0], "amplitudes": [40.0, 0.0]},
+                     {"to": "res", "neurons": [0, 5, 299], "sine": {"amplitude": 30.0,
+                      "frequency": 60.0, "start": 30.3, "stop": 170.0}}],
         "record": {"spikes": ["res", "lif"],
                    "voltage": [{"population": "res", "neurons": [0, 1, 299], "every": 0.9}]}});
     same_for_any_thread_count("linear", &sc, &["2", "3"]);
