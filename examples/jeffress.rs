@@ -75,8 +75,7 @@ fn jeffress(itd: f64) -> Scenario {
         currents: vec![],
         record: Some(Record {
             spikes: Some(vec!["detectors".into()]),
-            voltage: vec![],
-            weights: vec![],
+            ..Record::default()
         }),
     }
 }

@@ -367,7 +367,7 @@ impl Distributed {
             .iter()
             .filter(|x| !stopped(x.time))
             .flat_map(|x| {
-                [x.probe, x.order, x.population, x.neuron]
+                [x.probe, x.order, x.population, x.neuron, x.variable]
                     .map(f64::from)
                     .into_iter()
                     .chain([x.time, x.v])
@@ -400,14 +400,15 @@ impl Distributed {
             })
             .collect();
         let mut samples: Vec<VoltageSample> = v
-            .chunks_exact(6)
+            .chunks_exact(7)
             .map(|x| VoltageSample {
                 probe: x[0] as u32,
                 order: x[1] as u32,
                 population: x[2] as u32,
                 neuron: x[3] as u32,
-                time: x[4],
-                v: x[5],
+                variable: x[4] as u32,
+                time: x[5],
+                v: x[6],
             })
             .collect();
         let mut weights: Vec<WeightSample> = w

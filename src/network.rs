@@ -46,6 +46,9 @@ pub struct Probe {
     pub neurons: Vec<usize>,
     /// Sampling times, ascending, all in [0, duration).
     pub times: Vec<f64>,
+    /// [`VoltageSample::MEMBRANE`](crate::records::VoltageSample::MEMBRANE) for a voltage
+    /// probe, else the index of a state probe's variable in the model's variables.
+    pub variable: u32,
 }
 
 /// A current injected into some neurons of one population: a step function of time
@@ -144,6 +147,16 @@ impl Network {
     pub fn record_names(&self) -> Vec<&str> {
         let pops = self.populations.iter().map(|p| p.name.as_str());
         pops.chain(self.inputs.iter().map(|i| i.name.as_str()))
+            .collect()
+    }
+
+    /// Each neuron population's state-variable names: what a state sample's `variable`
+    /// indexes.
+    pub fn variable_names(&self) -> Vec<Vec<String>> {
+        use crate::neuron::NeuronModel;
+        self.populations
+            .iter()
+            .map(|p| p.neurons.variables())
             .collect()
     }
 

@@ -119,6 +119,16 @@ pub trait NeuronModel {
     }
     /// Membrane potential at time `t` (≥ the neuron's current time), state unchanged.
     fn v_at(&self, i: usize, t: f64) -> f64;
+    /// Names of the state variables a state probe may sample; the first is the membrane
+    /// potential `v` (the default: only it).
+    fn variables(&self) -> Vec<String> {
+        vec!["v".to_string()]
+    }
+    /// Variable `k` (an index into [`variables`](Self::variables)) at time `t` (≥ the
+    /// neuron's current time), state unchanged (the default: V for k = 0).
+    fn value_at(&self, i: usize, _k: usize, t: f64) -> f64 {
+        self.v_at(i, t)
+    }
     /// Readies the population for [`set_drive`](Self::set_drive): an injected current
     /// drives some of its neurons (called once, by the build; may change the layout).
     fn expect_drive(&mut self);
@@ -207,6 +217,12 @@ macro_rules! neuron_models {
             #[inline]
             fn v_at(&self, i: usize, t: f64) -> f64 {
                 match self { $(Population::$variant(p) => p.v_at(i, t),)+ }
+            }
+            fn variables(&self) -> Vec<String> {
+                match self { $(Population::$variant(p) => p.variables(),)+ }
+            }
+            fn value_at(&self, i: usize, k: usize, t: f64) -> f64 {
+                match self { $(Population::$variant(p) => p.value_at(i, k, t),)+ }
             }
             fn expect_drive(&mut self) {
                 match self { $(Population::$variant(p) => p.expect_drive(),)+ }

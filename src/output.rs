@@ -58,15 +58,17 @@ impl Format {
 
 /// Every file name a run may write (all formats): what is removed from an earlier output
 /// directory, and what may not be overwritten elsewhere.
-pub const OUTPUT_FILES: [&str; 11] = [
+pub const OUTPUT_FILES: [&str; 13] = [
     "summary.json",
     "scenario.json",
     "spikes.csv",
     "voltage.csv",
     "weights.csv",
+    "state.csv",
     "spikes.npy",
     "voltage.npy",
     "weights.npy",
+    "state.npy",
     "gradients.json",
     "metrics.json",
     "trained.json",
@@ -84,6 +86,10 @@ pub struct RecordLayout {
     pub voltage: bool,
     /// Whether weight samples are recorded.
     pub weights: bool,
+    /// Whether state samples are recorded.
+    pub state: bool,
+    /// Each neuron population's variable names (what a state sample's `variable` indexes).
+    pub variables: Vec<Vec<String>>,
 }
 
 impl RecordLayout {
@@ -91,8 +97,16 @@ impl RecordLayout {
     pub fn of(net: &Network) -> Self {
         RecordLayout {
             names: net.record_names().into_iter().map(String::from).collect(),
-            voltage: !net.probes.is_empty(),
+            voltage: net
+                .probes
+                .iter()
+                .any(|p| p.variable == VoltageSample::MEMBRANE),
             weights: !net.weight_probes.is_empty(),
+            state: net
+                .probes
+                .iter()
+                .any(|p| p.variable != VoltageSample::MEMBRANE),
+            variables: net.variable_names(),
         }
     }
 }

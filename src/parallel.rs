@@ -327,6 +327,7 @@ pub(crate) fn assemble_output(
 ) -> Output {
     Output {
         names: meta.record_names().into_iter().map(String::from).collect(),
+        variables: meta.variable_names(),
         spikes,
         voltages,
         weights,

@@ -32,8 +32,17 @@ pub struct VoltageSample {
     pub neuron: u32,
     /// Time \[ms\].
     pub time: f64,
-    /// Membrane potential \[mV\].
+    /// Membrane potential \[mV\], or the sampled variable's value.
     pub v: f64,
+    /// [`MEMBRANE`](Self::MEMBRANE) for a voltage probe's sample (`voltage.csv`), else the
+    /// index of the sampled variable in its model's variables (a state probe's,
+    /// `state.csv`).
+    pub variable: u32,
+}
+
+impl VoltageSample {
+    /// The `variable` of a voltage probe's samples.
+    pub const MEMBRANE: u32 = u32::MAX;
 }
 
 /// One synaptic-weight sample.
@@ -169,6 +178,9 @@ pub struct Output {
     pub weights: Vec<WeightSample>,
     /// Counters.
     pub stats: Stats,
+    /// Each neuron population's state-variable names (what a state sample's `variable`
+    /// indexes).
+    pub variables: Vec<Vec<String>>,
 }
 
 impl Output {
@@ -195,9 +207,23 @@ impl Output {
     /// The voltage samples of population `name`: neuron indices, times \[ms\] and potentials
     /// \[mV\], in time order; `None` for an unknown name.
     pub fn voltage_of(&self, name: &str) -> Option<(Vec<u32>, Vec<f64>, Vec<f64>)> {
+        self.samples_of(name, VoltageSample::MEMBRANE)
+    }
+
+    /// The state-probe samples of variable `variable` of population `name`: neuron
+    /// indices, times \[ms\] and values, in time order; `None` for an unknown population or
+    /// variable.
+    pub fn state_of(&self, name: &str, variable: &str) -> Option<(Vec<u32>, Vec<f64>, Vec<f64>)> {
+        let p = self.population_index(name)? as usize;
+        let k = self.variables.get(p)?.iter().position(|v| v == variable)?;
+        self.samples_of(name, k as u32)
+    }
+
+    fn samples_of(&self, name: &str, variable: u32) -> Option<(Vec<u32>, Vec<f64>, Vec<f64>)> {
         let p = self.population_index(name)?;
         let mut out = (vec![], vec![], vec![]);
-        for v in self.voltages.iter().filter(|v| v.population == p) {
+        let of = |v: &&VoltageSample| v.population == p && v.variable == variable;
+        for v in self.voltages.iter().filter(of) {
             out.0.push(v.neuron);
             out.1.push(v.time);
             out.2.push(v.v);

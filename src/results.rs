@@ -114,6 +114,7 @@ impl Results {
             neuron,
             time,
             v,
+            variable: VoltageSample::MEMBRANE,
         };
         if self.is_npy() {
             let t = self.table("voltage.npy")?;

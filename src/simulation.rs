@@ -205,6 +205,7 @@ impl Simulation {
             now: 0.0,
             out: Output {
                 names: net.record_names().into_iter().map(String::from).collect(),
+                variables: net.variable_names(),
                 ..Output::default()
             },
             guards: Guards::default(),

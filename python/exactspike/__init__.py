@@ -263,6 +263,11 @@ class Result:
         """Voltage samples of ``population``: ``(neurons, times [ms], v [mV])``."""
         return self._native.voltage(population)
 
+    def state(self, population: str, variable: str):
+        """Samples of ``record.state`` probes of ``population``'s ``variable``:
+        ``(neurons, times [ms], values)``."""
+        return self._native.state(population, variable)
+
     def weights(self) -> dict:
         """Weight samples: a dict of arrays ``connection, synapse, source, target, time [ms],
         weight [mV]``, sorted by time."""
@@ -659,18 +664,26 @@ class Network:
         return self
 
     def record(self, spikes: Sequence[str] | None = None, *, voltage: Mapping[str, Any] | None = None,
+               state: Mapping[tuple[str, str], Any] | None = None,
                every: float | None = None) -> "Network":
-        """What to record: the spikes of ``spikes`` (default every neuron population), and
-        the membrane potential of the populations in ``voltage`` (``{name: neurons or
-        None}``) every ``every`` ms."""
+        """What to record: the spikes of ``spikes`` (default every neuron population), the
+        membrane potential of the populations in ``voltage`` (``{name: neurons or None}``)
+        and the state variables in ``state`` (``{(name, variable): neurons or None}``, read
+        with :meth:`Result.state`) every ``every`` ms."""
         if spikes is not None:
             self._record["spikes"] = list(spikes)
+        if (voltage or state) and every is None:
+            raise ValueError("record(voltage=... or state=...) needs every= (ms)")
         if voltage:
-            if every is None:
-                raise ValueError("record(voltage=...) needs every= (ms)")
             self._record["voltage"] = [
                 {"population": p, "every": every, **({} if n is None else {"neurons": n})}
                 for p, n in voltage.items()
+            ]
+        if state:
+            self._record["state"] = [
+                {"population": p, "variable": v, "every": every,
+                 **({} if n is None else {"neurons": n})}
+                for (p, v), n in state.items()
             ]
         return self
 

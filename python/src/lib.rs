@@ -94,6 +94,22 @@ impl NativeResult {
         Ok((n.into_pyarray(py), t.into_pyarray(py), v.into_pyarray(py)))
     }
 
+    /// State samples of one population's variable: (neurons, times in ms, values).
+    fn state<'py>(
+        &self,
+        py: Python<'py>,
+        population: &str,
+        variable: &str,
+    ) -> PyResult<(U32s<'py>, F64s<'py>, F64s<'py>)> {
+        let (n, t, v) = self.out.state_of(population, variable).ok_or_else(|| {
+            pyo3::exceptions::PyKeyError::new_err(format!(
+                "no population {population:?} with a variable {variable:?} (populations: {:?})",
+                self.out.names
+            ))
+        })?;
+        Ok((n.into_pyarray(py), t.into_pyarray(py), v.into_pyarray(py)))
+    }
+
     /// Weight samples: (connection, synapse, source, target, time in ms, weight in mV).
     fn weights<'py>(
         &self,
@@ -276,6 +292,7 @@ fn insert_arrays(doc: &mut Value, values: &[Value]) -> PyResult<()> {
 struct Engine {
     runner: Runner,
     names: Vec<String>,
+    variables: Vec<Vec<String>>,
     spikes: Vec<exactspike::records::Spike>,
     voltages: Vec<exactspike::records::VoltageSample>,
     weights: Vec<exactspike::records::WeightSample>,
@@ -300,11 +317,13 @@ impl Engine {
     fn new(net: exactspike::Network, build_seconds: f64, threads: usize, max_memory: u64) -> Self {
         let budget = max_memory.saturating_sub(net.memory_estimate);
         let names = net.record_names().into_iter().map(String::from).collect();
+        let variables = net.variable_names();
         let mut runner = Runner::new(net, threads.max(1));
         runner.set_guards(guards(budget));
         Engine {
             runner,
             names,
+            variables,
             spikes: Vec::new(),
             voltages: Vec::new(),
             weights: Vec::new(),
@@ -402,6 +421,7 @@ impl Engine {
     fn snapshot(&self) -> PyResult<NativeResult> {
         self.result(Output {
             names: self.names.clone(),
+            variables: self.variables.clone(),
             spikes: self.spikes.clone(),
             voltages: self.voltages.clone(),
             weights: self.weights.clone(),
@@ -413,6 +433,7 @@ impl Engine {
     fn into_result(mut self) -> PyResult<NativeResult> {
         let out = Output {
             names: std::mem::take(&mut self.names),
+            variables: std::mem::take(&mut self.variables),
             spikes: std::mem::take(&mut self.spikes),
             voltages: std::mem::take(&mut self.voltages),
             weights: std::mem::take(&mut self.weights),

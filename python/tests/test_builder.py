@@ -64,6 +64,16 @@ def test_linear_neurons_in_the_builder_fire_as_the_lif_model():
     json.dumps(sc)
     x, y = net(lif).run().spikes(), net(linear).run().spikes()
     assert len(x[2]) > 20
+    # the adaptation variable through a state probe: it jumps by -1.5 at each spike of neuron 0
+    res = net(linear).record(["n"], state={("n", "w"): [0], ("n", "v"): None}, every=0.5).run()
+    n, t, w = res.state("n", "w")
+    assert len(t) == 600 and set(n.tolist()) == {0}
+    fired = res.spikes("n")[1][res.spikes("n")[0] == 0]
+    assert len(fired) > 0 and w.min() < 0.0 and w[0] == 0.0
+    nv, tv, v = res.state("n", "v")
+    assert len(v) == 8 * 600
+    with pytest.raises(KeyError):
+        res.state("n", "q")
     assert np.array_equal(x[1], y[1])
     assert np.max(np.abs(x[2] - y[2])) < 1e-9
     with pytest.raises(TypeError):

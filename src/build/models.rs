@@ -474,5 +474,6 @@ fn build_linear(p: &LinearParams, ctx: &ModelContext) -> Res<LinearPopulation> {
         },
         receptors,
         jumps,
-    ))
+    )
+    .named(vars.clone()))
 }

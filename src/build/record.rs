@@ -7,6 +7,7 @@ use super::Budget;
 use crate::ids::{ConnectionId, PopulationId, SynapseId};
 use crate::network::{PopulationEntry, Probe, ProbedSynapse, WeightProbe};
 use crate::neuron::NeuronModel;
+use crate::records::VoltageSample;
 use crate::scenario::{Record, Scenario};
 
 /// The recording set-up of a network.
@@ -57,37 +58,69 @@ fn voltage_probes(
 ) -> Res<Vec<Probe>> {
     let mut probes = Vec::new();
     let mut n_samples: u64 = 0;
-    for (k, v) in record.voltage.iter().enumerate() {
+    // voltage probes, then state probes: (path, population, variable, neurons, every, times)
+    let voltage = record.voltage.iter().enumerate().map(|(k, v)| {
         let path = format!("record.voltage[{k}]");
-        let p = names.population(
+        (path, &v.population, None, &v.neurons, v.every, &v.times)
+    });
+    let state = record.state.iter().enumerate().map(|(k, v)| {
+        let path = format!("record.state[{k}]");
+        (
+            path,
             &v.population,
-            format!("{path}.population"),
-            " and has no membrane potential",
-        )?;
-        let size = populations[p].neurons.len();
-        let owner = format!("\"{}\"", v.population);
-        let neurons = indices(
+            Some(&v.variable),
             &v.neurons,
-            size,
-            &format!("{path}.neurons"),
-            &owner,
-            "neurons",
+            v.every,
+            &v.times,
+        )
+    });
+    for (path, population, variable, chosen, every, at) in voltage.chain(state) {
+        let p = names.population(
+            population,
+            format!("{path}.population"),
+            if variable.is_some() {
+                " and has no state variables"
+            } else {
+                " and has no membrane potential"
+            },
         )?;
+        let model = &populations[p].neurons;
+        let variable = match variable {
+            None => VoltageSample::MEMBRANE,
+            Some(name) => {
+                let known = model.variables();
+                match known.iter().position(|v| v == name) {
+                    Some(k) => k as u32,
+                    None => {
+                        return err(
+                            format!("{path}.variable"),
+                            format!(
+                                "{name:?} is not a variable of \"{population}\" (its model has {known:?})"
+                            ),
+                        )
+                    }
+                }
+            }
+        };
+        let size = model.len();
+        let owner = format!("\"{population}\"");
+        let neurons = indices(chosen, size, &format!("{path}.neurons"), &owner, "neurons")?;
         let sampling = Sampling {
-            every: v.every,
-            times: &v.times,
+            every,
+            times: at,
             path: &path,
             duration,
         };
         let times = sampling.times(neurons.len(), budget, "voltage")?;
         n_samples += (times.len() * neurons.len()) as u64;
         if n_samples > MAX_ELEMENTS {
-            return err(&path, "too many voltage samples in total");
+            return err(&path, "too many voltage and state samples in total");
         }
         probes.push(Probe {
             population: PopulationId::new(p),
             neurons,
             times,
+            variable,
         });
     }
     Ok(probes)

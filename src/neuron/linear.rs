@@ -358,6 +358,8 @@ struct Common {
     receptors: Vec<usize>,
     /// (variable, increment) added at each spike.
     jumps: Vec<(usize, f64)>,
+    /// The variables' names.
+    names: Vec<String>,
 }
 
 /// The states of a population with `N` variables, and its constants.
@@ -468,8 +470,18 @@ impl LinearPopulation {
                 ref_until: vec![f64::NEG_INFINITY; size],
                 receptors,
                 jumps,
+                names: (0..sys.n())
+                    .map(|k| if k == 0 { "v".into() } else { format!("x{k}") })
+                    .collect(),
             },
         }
+    }
+
+    /// The population with these variable names (default `v`, `x1`, `x2`, …).
+    pub fn named(mut self, names: Vec<String>) -> Self {
+        assert_eq!(names.len(), self.c.names.len());
+        self.c.names = names;
+        self
     }
 }
 
@@ -873,6 +885,15 @@ impl NeuronModel for LinearPopulation {
     fn v_at(&self, i: usize, t: f64) -> f64 {
         let c = &self.c;
         with_states!(&self.s, s => s.state_at(c, i, t.max(c.t_last[i]))[0])
+    }
+
+    fn variables(&self) -> Vec<String> {
+        self.c.names.clone()
+    }
+
+    fn value_at(&self, i: usize, k: usize, t: f64) -> f64 {
+        let c = &self.c;
+        with_states!(&self.s, s => s.state_at(c, i, t.max(c.t_last[i]))[k])
     }
 
     fn expect_drive(&mut self) {}

@@ -1,6 +1,7 @@
 //! The CSV sink: `spikes.csv` (`population,neuron,time`), `voltage.csv`
-//! (`population,neuron,time,v`) and `weights.csv`
-//! (`connection,synapse,source,target,time,weight`). Numbers use Rust's shortest
+//! (`population,neuron,time,v`), `weights.csv`
+//! (`connection,synapse,source,target,time,weight`) and `state.csv`
+//! (`population,neuron,variable,time,value`). Numbers use Rust's shortest
 //! round-trip formatting of f64, so every value reads back bit for bit. Population names
 //! are restricted to `[A-Za-z0-9_.-]` by the builder, so no field needs quoting.
 
@@ -18,6 +19,8 @@ pub const SPIKES_HEADER: &str = "population,neuron,time";
 pub const VOLTAGE_HEADER: &str = "population,neuron,time,v";
 /// Header of `weights.csv`.
 pub const WEIGHTS_HEADER: &str = "connection,synapse,source,target,time,weight";
+/// Header of `state.csv`.
+pub const STATE_HEADER: &str = "population,neuron,variable,time,value";
 
 /// One CSV file being written.
 struct Table {
@@ -57,6 +60,8 @@ pub struct CsvSink {
     spikes: Table,
     voltage: Option<Table>,
     weights: Option<Table>,
+    state: Option<Table>,
+    variables: Vec<Vec<String>>,
     buf: String,
 }
 
@@ -75,6 +80,11 @@ impl CsvSink {
                 .weights
                 .then(|| Table::create(dir, "weights.csv", WEIGHTS_HEADER))
                 .transpose()?,
+            state: layout
+                .state
+                .then(|| Table::create(dir, "state.csv", STATE_HEADER))
+                .transpose()?,
+            variables: layout.variables.clone(),
             buf: String::new(),
         })
     }
@@ -99,12 +109,34 @@ impl Sink for CsvSink {
         self.spikes.write(&self.dir, &buf)?;
         if let Some(t) = &mut self.voltage {
             buf.clear();
-            for v in voltages {
+            for v in voltages
+                .iter()
+                .filter(|v| v.variable == VoltageSample::MEMBRANE)
+            {
                 let name = self
                     .names
                     .get(v.population as usize)
                     .map_or("?", String::as_str);
                 let _ = writeln!(buf, "{},{},{},{}", name, v.neuron, v.time, v.v);
+            }
+            t.write(&self.dir, &buf)?;
+        }
+        if let Some(t) = &mut self.state {
+            buf.clear();
+            for v in voltages
+                .iter()
+                .filter(|v| v.variable != VoltageSample::MEMBRANE)
+            {
+                let name = self
+                    .names
+                    .get(v.population as usize)
+                    .map_or("?", String::as_str);
+                let var = self
+                    .variables
+                    .get(v.population as usize)
+                    .and_then(|vars| vars.get(v.variable as usize))
+                    .map_or("?", String::as_str);
+                let _ = writeln!(buf, "{},{},{},{},{}", name, v.neuron, var, v.time, v.v);
             }
             t.write(&self.dir, &buf)?;
         }
@@ -129,9 +161,13 @@ impl Sink for CsvSink {
             spikes,
             voltage,
             weights,
+            state,
             ..
         } = *self;
-        let files = std::iter::once(spikes).chain(voltage).chain(weights);
+        let files = std::iter::once(spikes)
+            .chain(voltage)
+            .chain(weights)
+            .chain(state);
         files.into_iter().try_for_each(|f| f.commit(&dir))
     }
 }

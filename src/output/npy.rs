@@ -1,6 +1,7 @@
-//! The NPY sink: `spikes.npy`, `voltage.npy` and `weights.npy`, NumPy structured arrays
-//! (loadable with `numpy.load(path, allow_pickle=False)`), with the same values as the CSV
-//! files. The `population` field indexes the `populations` list of `summary.json`.
+//! The NPY sink: `spikes.npy`, `voltage.npy`, `weights.npy` and `state.npy`, NumPy
+//! structured arrays (loadable with `numpy.load(path, allow_pickle=False)`), with the same
+//! values as the CSV files. The `population` field indexes the `populations` list of
+//! `summary.json`; `state.npy`'s `variable` indexes the model's variables.
 
 use super::{commit_partial, create_partial, io_err, RecordLayout, Sink};
 use crate::error::OutputError;
@@ -72,6 +73,30 @@ pub const WEIGHT_FIELDS: [Field; 6] = [
     },
 ];
 
+/// Fields of `state.npy`.
+pub const STATE_FIELDS: [Field; 5] = [
+    Field {
+        name: "population",
+        ty: U,
+    },
+    Field {
+        name: "neuron",
+        ty: U,
+    },
+    Field {
+        name: "variable",
+        ty: U,
+    },
+    Field {
+        name: "time",
+        ty: F,
+    },
+    Field {
+        name: "value",
+        ty: F,
+    },
+];
+
 /// One structured array being written.
 struct Array {
     name: &'static str,
@@ -108,6 +133,7 @@ pub struct NpySink {
     spikes: Array,
     voltage: Option<Array>,
     weights: Option<Array>,
+    state: Option<Array>,
 }
 
 impl NpySink {
@@ -123,6 +149,10 @@ impl NpySink {
             weights: layout
                 .weights
                 .then(|| Array::create(dir, "weights.npy", &WEIGHT_FIELDS))
+                .transpose()?,
+            state: layout
+                .state
+                .then(|| Array::create(dir, "state.npy", &STATE_FIELDS))
                 .transpose()?,
         })
     }
@@ -141,8 +171,20 @@ impl Sink for NpySink {
             self.spikes.row(dir, &row)?;
         }
         if let Some(a) = &mut self.voltage {
-            for v in voltages {
+            for v in voltages
+                .iter()
+                .filter(|v| v.variable == VoltageSample::MEMBRANE)
+            {
                 a.row(dir, &[v.population as f64, v.neuron as f64, v.time, v.v])?;
+            }
+        }
+        if let Some(a) = &mut self.state {
+            for v in voltages
+                .iter()
+                .filter(|v| v.variable != VoltageSample::MEMBRANE)
+            {
+                let ids = [v.population, v.neuron, v.variable].map(f64::from);
+                a.row(dir, &[ids[0], ids[1], ids[2], v.time, v.v])?;
             }
         }
         if let Some(a) = &mut self.weights {
@@ -160,9 +202,13 @@ impl Sink for NpySink {
             spikes,
             voltage,
             weights,
+            state,
             ..
         } = *self;
-        let files = std::iter::once(spikes).chain(voltage).chain(weights);
+        let files = std::iter::once(spikes)
+            .chain(voltage)
+            .chain(weights)
+            .chain(state);
         files.into_iter().try_for_each(|f| f.commit(&dir))
     }
 }

@@ -749,6 +749,29 @@ pub struct Record {
     /// Synaptic weight probes written to weights.csv.
     #[serde(default)]
     pub weights: Vec<WeightProbe>,
+    /// State-variable probes written to state.csv (extension).
+    #[serde(default)]
+    pub state: Vec<StateProbe>,
+}
+
+/// A probe of a model's state variable other than through `voltage` (extension): a
+/// `linear` model's variables by name; `"v"` (the membrane potential) for every model.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateProbe {
+    /// Population name.
+    pub population: String,
+    /// The variable's name.
+    pub variable: String,
+    /// Neuron indices (default: all).
+    #[serde(default)]
+    pub neurons: Option<Vec<usize>>,
+    /// Sample every this many ms from 0.
+    #[serde(default)]
+    pub every: Option<f64>,
+    /// Or sample at these times \[ms\].
+    #[serde(default)]
+    pub times: Option<Vec<f64>>,
 }
 
 /// A synaptic-weight probe.

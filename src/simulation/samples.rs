@@ -60,7 +60,12 @@ impl Simulation {
                 population: pr.population.0,
                 neuron: i as u32,
                 time: t,
-                v: pop.v_at(i, t),
+                v: if pr.variable == VoltageSample::MEMBRANE {
+                    pop.v_at(i, t)
+                } else {
+                    pop.value_at(i, pr.variable as usize, t)
+                },
+                variable: pr.variable,
             });
         }
         self.probe_next[probe] += 1;

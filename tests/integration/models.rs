@@ -360,3 +360,78 @@ fn a_driven_resonator_swings_with_its_transfer_function() {
         "{gains:?}"
     );
 }
+
+/// State probes (`record.state`): a kicked resonator's slow variable against its closed form
+/// `w = −k e^{−αt} cos(βt)`, its `v` equal to the voltage probe's samples, `state.csv`'s
+/// rows and header, and `voltage.csv` holding only the voltage probe.
+#[test]
+fn state_probes_sample_a_linear_models_variables() {
+    let (al, be, k) = (0.05f64, 0.4f64, 3.0f64);
+    let sc = json!({"duration": 30.0, "populations": [
+        {"name": "n", "size": 2, "model": "linear", "params": {
+            "variables": ["v", "w"], "matrix": [[-al, -be], [be, -al]], "rest": [-65.0, 0.0],
+            "v_th": -40.0, "receptors": ["w"]}}],
+        "inputs": [{"name": "k", "kind": "spike_times", "times": [[0.0]]}],
+        "connections": [{"from": "k", "to": "n", "rule": "all_to_all", "weight": -k,
+                         "delay": 10.0}],
+        "record": {"voltage": [{"population": "n", "neurons": [1], "every": 0.5}],
+                   "state": [{"population": "n", "variable": "w", "every": 0.5},
+                             {"population": "n", "variable": "v", "neurons": [1], "every": 0.5}]}});
+    let out = run(sc.clone());
+    let (n, t, w) = out.state_of("n", "w").unwrap();
+    assert_eq!(n.len(), 120);
+    for ((&i, &t), &w) in n.iter().zip(&t).zip(&w) {
+        assert!(i < 2);
+        let s = t - 10.0;
+        let want = if s <= 0.0 {
+            0.0
+        } else {
+            -k * (-al * s).exp() * (be * s).cos()
+        };
+        assert_close(w, want, 1e-12, &format!("w at {t}"));
+    }
+    assert_eq!(
+        out.state_of("n", "v").unwrap(),
+        out.voltage_of("n").unwrap()
+    );
+    assert!(out.state_of("n", "x").is_none() && out.state_of("m", "w").is_none());
+
+    let tmp = TempDir::new("state");
+    let (o, dir) = run_json(tmp.path(), &sc);
+    assert_success(&o);
+    let state = std::fs::read_to_string(dir.join("state.csv")).unwrap();
+    let mut lines = state.lines();
+    assert_eq!(lines.next(), Some("population,neuron,variable,time,value"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 180);
+    // at one time: probe 0's neurons 0 and 1, then probe 1's neuron 1
+    assert!(
+        rows[0].starts_with("n,0,w,0,") && rows[1].starts_with("n,1,w,0,"),
+        "{rows:?}"
+    );
+    assert!(rows[2].starts_with("n,1,v,0,-65"), "{rows:?}");
+    let voltage = std::fs::read_to_string(dir.join("voltage.csv")).unwrap();
+    assert_eq!(voltage.lines().count(), 61);
+}
+
+/// Every model has `v`; other names are refused with the model's variables.
+#[test]
+fn a_state_probe_of_an_unknown_variable_is_refused() {
+    let tmp = TempDir::new("staterr");
+    let sc = json!({"duration": 10.0, "populations": [
+        {"name": "l", "size": 2, "model": "lif", "params": {"tau_m": 10.0, "v_th": -50.0}}],
+        "record": {"state": [{"population": "l", "variable": "v", "every": 1.0},
+                             {"population": "l", "variable": "w", "every": 1.0}]}});
+    let (o, out) = run_json(tmp.path(), &sc);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("record.state[1].variable"), "{stderr}");
+    assert!(stderr.contains("[\"v\"]"), "{stderr}");
+    assert!(!out.exists());
+    let mut sc = sc;
+    sc["record"]["state"] = json!([{"population": "l", "variable": "v", "every": 1.0}]);
+    let out = run(sc);
+    let (_, _, v) = out.state_of("l", "v").unwrap();
+    assert_eq!(v.len(), 20);
+    assert!(v.iter().all(|&v| v == -70.0));
+}

@@ -21,7 +21,7 @@ fn same_for_any_thread_count(tag: &str, sc: &Value, threads: &[&str]) {
     for t in threads {
         let many = tmp.path().join(format!("t{t}"));
         assert_success(&run_file(&f, &many, &["--threads", t]));
-        for file in ["spikes.csv", "voltage.csv", "weights.csv"] {
+        for file in ["spikes.csv", "voltage.csv", "weights.csv", "state.csv"] {
             let (a, b) = (one.join(file), many.join(file));
             if a.exists() {
                 let (x, y) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
@@ -224,6 +224,8 @@ fn linear_resonators_in_a_recurrent_network() {
                      {"to": "res", "neurons": [0, 5, 299], "sine": {"amplitude": 30.0,
                       "frequency": 60.0, "start": 30.3, "stop": 170.0}}],
         "record": {"spikes": ["res", "lif"],
-                   "voltage": [{"population": "res", "neurons": [0, 1, 299], "every": 0.9}]}});
+                   "voltage": [{"population": "res", "neurons": [0, 1, 299], "every": 0.9}],
+                   "state": [{"population": "res", "variable": "w", "neurons": [3, 0, 200],
+                              "every": 1.1}]}});
     same_for_any_thread_count("linear", &sc, &["2", "3"]);
 }
