@@ -1074,6 +1074,60 @@ mod tests {
         assert_eq!(kind(&close), "pade");
     }
 
+    /// A random n × n matrix (`entries` row-major with `stride` per row, times `scale`)
+    /// shifted so its rightmost eigenvalue has real part `−shift`.
+    fn shifted(n: usize, entries: &[f64], stride: usize, scale: f64, shift: f64) -> DMatrix<f64> {
+        let mut a = DMatrix::from_fn(n, n, |i, j| entries[i * stride + j] * scale);
+        let top = a
+            .complex_eigenvalues()
+            .iter()
+            .map(|l| l.re)
+            .fold(f64::MIN, f64::max);
+        a -= DMatrix::identity(n, n) * (top + shift);
+        a
+    }
+
+    /// The system of `a` around rest 0, if the model takes it.
+    fn system(a: &DMatrix<f64>) -> Option<LinearSystem> {
+        let n = a.nrows();
+        let rows: Vec<Vec<f64>> = (0..n).map(|i| a.row(i).iter().copied().collect()).collect();
+        LinearSystem::new(&rows, &vec![0.0; n]).ok()
+    }
+
+    /// Neuron 0 of `p` (below threshold θ): its search's time before `end` is the first
+    /// float at or above θ, no sample every `step` ms reaches θ before it, and the cheap
+    /// bound never passes it.
+    fn never_late(
+        p: &LinearPopulation,
+        th: f64,
+        end: f64,
+        step: f64,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let found = p.next_spike(0, end);
+        if let Some(t) = found {
+            proptest::prop_assert!(p.v_at(0, t) >= th);
+            proptest::prop_assert!(
+                t == 0.0 || p.v_at(0, t.next_down()) < th,
+                "not the first float: {}",
+                t
+            );
+        }
+        let limit = found.unwrap_or(end);
+        let mut s = 0.0;
+        while s < limit {
+            proptest::prop_assert!(p.v_at(0, s) < th, "V ≥ θ at {} before {:?}", s, found);
+            s += step;
+        }
+        match (p.next_bound(0, end), found) {
+            (Next::Never, Some(t)) => proptest::prop_assert!(false, "bound: never; spike at {}", t),
+            (Next::Check(c), Some(t)) | (Next::Spike(c), Some(t)) => {
+                proptest::prop_assert!(c <= t, "bound {} after the spike at {}", c, t)
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     proptest::proptest! {
         /// Random stable systems of 2 to 4 variables (shifted random matrices: normal or
         /// strongly non-normal, real or complex eigenvalues, near-defective ones from a
@@ -1090,20 +1144,15 @@ mod tests {
             y in proptest::collection::vec(-20.0f64..20.0, 4),
             th in 0.5f64..15.0,
         ) {
-            let mut a = DMatrix::from_fn(n, n, |i, j| entries[i * 4 + j] * scale);
+            let mut a = shifted(n, &entries, 4, scale, margin * scale);
             if jordan {
                 // λ on the diagonal, 1/ms above it, 1e-6 of the random entries
                 a = DMatrix::from_fn(n, n, |i, j| {
                     let base = if i == j { -0.2 } else if j == i + 1 { 1.0 } else { 0.0 };
                     base + 1e-6 * entries[i * 4 + j]
                 });
-            } else {
-                let top = a.complex_eigenvalues().iter().map(|l| l.re).fold(f64::MIN, f64::max);
-                a -= DMatrix::identity(n, n) * (top + margin * scale);
             }
-            let rows: Vec<Vec<f64>> = (0..n).map(|i| a.row(i).iter().copied().collect()).collect();
-            let rest = vec![0.0; n];
-            let Ok(sys) = LinearSystem::new(&rows, &rest) else {
+            let Some(sys) = system(&a) else {
                 // A_00 ≥ 0 after the shift (V does not leak) or too close to instability
                 return Ok(());
             };
@@ -1111,25 +1160,7 @@ mod tests {
             if p.above_threshold(0) {
                 return Ok(());
             }
-            let end = 60.0;
-            let found = p.next_spike(0, end);
-            if let Some(t) = found {
-                proptest::prop_assert!(p.v_at(0, t) >= th);
-                proptest::prop_assert!(t == 0.0 || p.v_at(0, t.next_down()) < th || t.next_down() <= 0.0,
-                    "not the first float: {}", t);
-            }
-            let limit = found.unwrap_or(end);
-            let mut s = 0.0;
-            while s < limit {
-                proptest::prop_assert!(p.v_at(0, s) < th, "V ≥ θ at {} before {:?}", s, found);
-                s += 0.002;
-            }
-            match (p.next_bound(0, end), found) {
-                (Next::Never, Some(t)) => proptest::prop_assert!(false, "bound: never; spike at {}", t),
-                (Next::Check(c), Some(t)) | (Next::Spike(c), Some(t)) =>
-                    proptest::prop_assert!(c <= t, "bound {} after the spike at {}", c, t),
-                _ => {}
-            }
+            never_late(&p, th, 60.0, 0.002)?;
         }
 
         /// Where the eigenvector propagator is taken, it agrees with the Padé approximant
@@ -1146,9 +1177,7 @@ mod tests {
             y in proptest::collection::vec(-20.0f64..20.0, 4),
             s in proptest::prop_oneof![1e-6f64..1e-2, 1e-2f64..100.0],
         ) {
-            let mut a = DMatrix::from_fn(4, 4, |i, j| entries[i * 4 + j] * scale);
-            let top = a.complex_eigenvalues().iter().map(|l| l.re).fold(f64::MIN, f64::max);
-            a -= DMatrix::identity(4, 4) * (top + margin * scale);
+            let a = shifted(4, &entries, 4, scale, margin * scale);
             let flow = Flow::<4>::new(&a);
             if let Flow::Pade(_) = flow {
                 return Ok(());
@@ -1178,11 +1207,7 @@ mod tests {
             ),
             th in 0.2f64..8.0,
         ) {
-            let mut a = DMatrix::from_fn(n, n, |i, j| entries[i * 3 + j]);
-            let top = a.complex_eigenvalues().iter().map(|l| l.re).fold(f64::MIN, f64::max);
-            a -= DMatrix::identity(n, n) * (top + margin);
-            let rows: Vec<Vec<f64>> = (0..n).map(|i| a.row(i).iter().copied().collect()).collect();
-            let Ok(sys) = LinearSystem::new(&rows, &vec![0.0; n]) else {
+            let Some(sys) = system(&shifted(n, &entries, 3, 1.0, margin)) else {
                 return Ok(());
             };
             let mut p = at_state(&sys, &y[..n], th);
@@ -1195,25 +1220,7 @@ mod tests {
             if p.above_threshold(0) {
                 return Ok(());
             }
-            let end = 20.0;
-            let found = p.next_spike(0, end);
-            if let Some(t) = found {
-                proptest::prop_assert!(p.v_at(0, t) >= th);
-                proptest::prop_assert!(t == 0.0 || p.v_at(0, t.next_down()) < th,
-                    "not the first float: {}", t);
-            }
-            let limit = found.unwrap_or(end);
-            let mut s = 0.0;
-            while s < limit {
-                proptest::prop_assert!(p.v_at(0, s) < th, "V ≥ θ at {} before {:?}", s, found);
-                s += 0.001;
-            }
-            match (p.next_bound(0, end), found) {
-                (Next::Never, Some(t)) => proptest::prop_assert!(false, "bound: never; spike at {}", t),
-                (Next::Check(c), Some(t)) | (Next::Spike(c), Some(t)) =>
-                    proptest::prop_assert!(c <= t, "bound {} after the spike at {}", c, t),
-                _ => {}
-            }
+            never_late(&p, th, 20.0, 0.001)?;
         }
 
         /// Grazes: the threshold set 1e−10 to 1e−4 mV below or above V's largest value
@@ -1228,11 +1235,7 @@ mod tests {
             exp in -10.0f64..-4.0,
             below in proptest::bool::ANY,
         ) {
-            let mut a = DMatrix::from_fn(n, n, |i, j| entries[i * 3 + j]);
-            let top = a.complex_eigenvalues().iter().map(|l| l.re).fold(f64::MIN, f64::max);
-            a -= DMatrix::identity(n, n) * (top + margin);
-            let rows: Vec<Vec<f64>> = (0..n).map(|i| a.row(i).iter().copied().collect()).collect();
-            let Ok(sys) = LinearSystem::new(&rows, &vec![0.0; n]) else {
+            let Some(sys) = system(&shifted(n, &entries, 3, 1.0, margin)) else {
                 return Ok(());
             };
             let probe = at_state(&sys, &y[..n], 1e9);

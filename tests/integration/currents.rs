@@ -222,28 +222,7 @@ fn gradients_refuse_currents() {
 /// current, two sinusoids with a long refractory period, and 1 kHz on a 2 ms membrane.
 #[test]
 fn sinusoidal_currents_match_a_30_digit_reference() {
-    let text = std::fs::read_to_string(crate::util::repo().join("tests/data/sine_reference.json"))
-        .unwrap();
-    let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut worst = 0.0f64;
-    let mut total = 0;
-    for c in cases.as_array().unwrap() {
-        let name = c["scenario"]["name"].as_str().unwrap().to_string();
-        let out = run(c["scenario"].clone());
-        let want: Vec<f64> = c["spikes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().parse().unwrap())
-            .collect();
-        let got: Vec<f64> = out.spikes.iter().map(|s| s.time).collect();
-        assert_eq!(got.len(), want.len(), "{name}: {got:?} vs {want:?}");
-        for (&g, &w) in got.iter().zip(&want) {
-            assert_close(g, w, 1e-9, &format!("{name}: spike time"));
-            worst = worst.max((g - w).abs());
-        }
-        total += want.len();
-    }
+    let (total, worst) = crate::util::match_reference("tests/data/sine_reference.json");
     assert!(total >= 15, "{total} reference spikes");
     eprintln!("sinusoidal currents: {total} spikes, worst error {worst:.1e} ms");
 }

@@ -14,26 +14,7 @@ fn run(v: Value) -> exactspike::records::Output {
 /// (mpmath at 40 digits: its own matrix exponentials, a grid, the sign of V′, bisection).
 #[test]
 fn linear_neurons_match_a_40_digit_reference() {
-    let text = std::fs::read_to_string(repo().join("tests/data/linear_reference.json")).unwrap();
-    let cases: Value = serde_json::from_str(&text).unwrap();
-    let (mut worst, mut total) = (0.0f64, 0);
-    for c in cases.as_array().unwrap() {
-        let name = c["scenario"]["name"].as_str().unwrap().to_string();
-        let out = run(c["scenario"].clone());
-        let want: Vec<f64> = c["spikes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().parse().unwrap())
-            .collect();
-        let got: Vec<f64> = out.spikes.iter().map(|s| s.time).collect();
-        assert_eq!(got.len(), want.len(), "{name}: {got:?} vs {want:?}");
-        for (&g, &w) in got.iter().zip(&want) {
-            assert_close(g, w, 1e-9, &format!("{name}: spike time"));
-            worst = worst.max((g - w).abs());
-        }
-        total += want.len();
-    }
+    let (total, worst) = match_reference("tests/data/linear_reference.json");
     assert!(total >= 20, "{total} reference spikes");
     eprintln!("linear model: {total} spikes, worst error {worst:.1e} ms");
 }

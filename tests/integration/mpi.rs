@@ -75,30 +75,8 @@ fn ranks_write_the_files_of_one_process() {
         {"to": "inh", "neurons": [0, 5, 799], "times": [0.0, 33.3], "amplitudes": [12.0, 2.5]},
         {"to": "inh", "neurons": [3, 400], "sine": {"amplitude": 20.0, "frequency": 45.0, "offset": 1.0, "start": 10.0, "stop": 170.0}}]);
     same_files("mpi-currents", &cuba);
-    // linear resonators driven by lif neurons, with state probes
-    let linear = json!({"duration": 150.0, "seed": 5,
-        "populations": [
-            {"name": "res", "size": 300, "model": "linear", "params": {
-                "variables": ["v", "w", "i_e"],
-                "matrix": [[-0.1, -1.0, 0.1], [0.1, -0.05, 0.0], [0.0, 0.0, -0.2]],
-                "rest": [-65.0, 0.0, 0.0], "v_th": -50.0, "t_ref": 2.0,
-                "v_init": {"uniform": [-66.0, -55.0]},
-                "receptors": ["i_e", "w"], "jumps": {"w": 0.5}}},
-            {"name": "lif", "size": 200, "model": "lif", "params": {
-                "tau_m": 10.0, "v_th": -50.0, "v_rest": -65.0, "t_ref": 2.0}}],
-        "inputs": [{"name": "p", "kind": "poisson", "size": 100, "rate": 20.0}],
-        "connections": [
-            {"from": "p", "to": "res", "rule": {"fixed_indegree": 10}, "weight": 60.0, "delay": 0.5},
-            {"from": "res", "to": "lif", "rule": {"fixed_indegree": 20}, "weight": 2.0, "delay": 1.2},
-            {"from": "lif", "to": "res", "rule": {"fixed_indegree": 10}, "weight": 1.0,
-             "delay": 0.8, "receptor": 1}],
-        "currents": [{"to": "res", "neurons": [0, 5, 299], "sine": {"amplitude": 30.0,
-                      "frequency": 60.0, "start": 30.3, "stop": 120.0}}],
-        "record": {"voltage": [{"population": "res", "neurons": [0, 299], "every": 0.9}],
-                   "state": [{"population": "res", "variable": "w", "neurons": [3, 0, 200],
-                              "every": 1.1},
-                             {"population": "lif", "variable": "v", "every": 5.0}]}});
-    same_files("mpi-linear", &linear);
+    // linear resonators and lif neurons, with sinusoids, voltage and state probes
+    same_files("mpi-linear", &resonator_network(150.0));
 }
 
 #[test]

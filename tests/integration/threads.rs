@@ -201,31 +201,8 @@ fn cuba_with_sinusoidal_currents() {
 }
 
 /// A recurrent network of `linear` resonators and `lif` neurons, with a step current and
-/// sinusoids on the resonators and their voltages recorded.
+/// sinusoids on the resonators, voltage and state probes.
 #[test]
 fn linear_resonators_in_a_recurrent_network() {
-    let sc = json!({"duration": 200.0, "seed": 5,
-        "populations": [
-            {"name": "res", "size": 300, "model": "linear", "params": {
-                "variables": ["v", "w", "i_e"],
-                "matrix": [[-0.1, -1.0, 0.1], [0.1, -0.05, 0.0], [0.0, 0.0, -0.2]],
-                "rest": [-65.0, 0.0, 0.0], "v_th": -50.0, "t_ref": 2.0,
-                "v_init": {"uniform": [-66.0, -55.0]},
-                "receptors": ["i_e", "w"], "jumps": {"w": 0.5}}},
-            {"name": "lif", "size": 200, "model": "lif", "params": {
-                "tau_m": 10.0, "v_th": -50.0, "v_rest": -65.0, "t_ref": 2.0}}],
-        "inputs": [{"name": "p", "kind": "poisson", "size": 100, "rate": 20.0}],
-        "connections": [
-            {"from": "p", "to": "res", "rule": {"fixed_indegree": 10}, "weight": 60.0, "delay": 0.5},
-            {"from": "res", "to": "lif", "rule": {"fixed_indegree": 20}, "weight": 2.0, "delay": 1.2},
-            {"from": "lif", "to": "res", "rule": {"fixed_indegree": 10}, "weight": 1.0,
-             "delay": 0.8, "receptor": 1}],
-        "currents": [{"to": "res", "times": [50.0, 120.0], "amplitudes": [40.0, 0.0]},
-                     {"to": "res", "neurons": [0, 5, 299], "sine": {"amplitude": 30.0,
-                      "frequency": 60.0, "start": 30.3, "stop": 170.0}}],
-        "record": {"spikes": ["res", "lif"],
-                   "voltage": [{"population": "res", "neurons": [0, 1, 299], "every": 0.9}],
-                   "state": [{"population": "res", "variable": "w", "neurons": [3, 0, 200],
-                              "every": 1.1}]}});
-    same_for_any_thread_count("linear", &sc, &["2", "3"]);
+    same_for_any_thread_count("linear", &resonator_network(200.0), &["2", "3"]);
 }

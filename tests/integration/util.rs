@@ -110,3 +110,60 @@ pub fn assert_exit(o: &Output, code: i32) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Runs every scenario of a reference file (`[{"scenario": …, "spikes": ["t", …]}, …]`,
+/// made by a script in `validation/numerics/`) through the library and compares its spike
+/// times (1e−9 ms); the number of reference spikes and the largest error.
+pub fn match_reference(file: &str) -> (usize, f64) {
+    let text = std::fs::read_to_string(repo().join(file)).unwrap();
+    let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (mut worst, mut total) = (0.0f64, 0);
+    for c in cases.as_array().unwrap() {
+        let name = c["scenario"]["name"].as_str().unwrap().to_string();
+        let sc = exactspike::scenario::parse_str(&c["scenario"].to_string()).unwrap();
+        let out = exactspike::run(&sc).unwrap();
+        let want: Vec<f64> = c["spikes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().parse().unwrap())
+            .collect();
+        let got: Vec<f64> = out.spikes.iter().map(|s| s.time).collect();
+        assert_eq!(got.len(), want.len(), "{name}: {got:?} vs {want:?}");
+        for (&g, &w) in got.iter().zip(&want) {
+            assert_close(g, w, 1e-9, &format!("{name}: spike time"));
+            worst = worst.max((g - w).abs());
+        }
+        total += want.len();
+    }
+    (total, worst)
+}
+
+/// A recurrent network of 300 `linear` resonators (3 variables) and 200 `lif` neurons, with
+/// a sinusoid on three resonators and voltage and state probes (threads and MPI tests).
+pub fn resonator_network(duration: f64) -> serde_json::Value {
+    serde_json::json!({"duration": duration, "seed": 5,
+        "populations": [
+            {"name": "res", "size": 300, "model": "linear", "params": {
+                "variables": ["v", "w", "i_e"],
+                "matrix": [[-0.1, -1.0, 0.1], [0.1, -0.05, 0.0], [0.0, 0.0, -0.2]],
+                "rest": [-65.0, 0.0, 0.0], "v_th": -50.0, "t_ref": 2.0,
+                "v_init": {"uniform": [-66.0, -55.0]},
+                "receptors": ["i_e", "w"], "jumps": {"w": 0.5}}},
+            {"name": "lif", "size": 200, "model": "lif", "params": {
+                "tau_m": 10.0, "v_th": -50.0, "v_rest": -65.0, "t_ref": 2.0}}],
+        "inputs": [{"name": "p", "kind": "poisson", "size": 100, "rate": 20.0}],
+        "connections": [
+            {"from": "p", "to": "res", "rule": {"fixed_indegree": 10}, "weight": 60.0, "delay": 0.5},
+            {"from": "res", "to": "lif", "rule": {"fixed_indegree": 20}, "weight": 2.0, "delay": 1.2},
+            {"from": "lif", "to": "res", "rule": {"fixed_indegree": 10}, "weight": 1.0,
+             "delay": 0.8, "receptor": 1}],
+        "currents": [{"to": "res", "times": [50.0, 120.0], "amplitudes": [40.0, 0.0]},
+                     {"to": "res", "neurons": [0, 5, 299], "sine": {"amplitude": 30.0,
+                      "frequency": 60.0, "start": 30.3, "stop": 120.0}}],
+        "record": {"spikes": ["res", "lif"],
+                   "voltage": [{"population": "res", "neurons": [0, 1, 299], "every": 0.9}],
+                   "state": [{"population": "res", "variable": "w", "neurons": [3, 0, 200],
+                              "every": 1.1},
+                             {"population": "lif", "variable": "v", "every": 5.0}]}})
+}

@@ -147,13 +147,7 @@ def first_crossing(nr, x, t, b):
         d1 = (nr.A * yn)[0]
         if d0 > 0 and d1 <= 0:
             # an interior maximum: where V' changes sign
-            lo, hi = s, s + step
-            while hi - lo > mp.mpf("1e-32"):
-                mid = (lo + hi) / 2
-                if nr.slope(nr.free(x, mid)) > 0:
-                    lo = mid
-                else:
-                    hi = mid
+            lo = summit(nr, x, s, s + step)
             if v(lo) >= 0:
                 return t + bisect(s, lo, v)
         y, s = yn, s + step
@@ -214,14 +208,18 @@ def peak(nr, x):
     s = mp.mpf(0)
     while nr.slope(nr.free(x, s + H)) > 0:
         s += H
-    lo, hi = s, s + H
+    return nr.free(x, summit(nr, x, s, s + H))[0]
+
+
+def summit(nr, x, lo, hi):
+    """Where V' changes sign from + to - in (lo, hi), to 1e-32 ms (free dynamics from x)."""
     while hi - lo > mp.mpf("1e-32"):
         mid = (lo + hi) / 2
         if nr.slope(nr.free(x, mid)) > 0:
             lo = mid
         else:
             hi = mid
-    return nr.free(x, lo)[0]
+    return lo
 
 
 def tuned(c):
