@@ -408,9 +408,11 @@ fn build_linear(p: &LinearParams, ctx: &ModelContext) -> Res<LinearPopulation> {
                 "V must leak: matrix[0][0] (dV/dt per mV of V) must be < 0, got {}",
                 p.matrix[0][0]
             ),
-            MatrixError::Unstable => "must be stable: every eigenvalue with a negative real \
-                 part, and not within a factor 1e-9 of the fastest rate of instability \
-                 (the deviations from rest must decay)"
+            MatrixError::Unstable => "must be stable: the deviations from rest must decay \
+                 (every eigenvalue with a negative real part), at a rate the model can \
+                 certify (a Lyapunov function's) of at least 1e-9 of the matrix's largest \
+                 row sum; strongly non-normal matrices, e.g. [[-1, 1e5], [0, -1]], fail the \
+                 latter"
                 .to_string(),
         };
         err(format!("{path}.matrix"), why)
@@ -419,6 +421,9 @@ fn build_linear(p: &LinearParams, ctx: &ModelContext) -> Res<LinearPopulation> {
         Some(r) => {
             if r.is_empty() {
                 return err(format!("{path}.receptors"), "must not be empty".to_string());
+            }
+            if r.len() > 255 {
+                return err(format!("{path}.receptors"), "at most 255 receptors");
             }
             r.iter()
                 .enumerate()
@@ -450,6 +455,46 @@ fn build_linear(p: &LinearParams, ctx: &ModelContext) -> Res<LinearPopulation> {
     let t_ref = opt(&p.t_ref, "t_ref", Check::NonNegative, " ms", &vec![0.0; n])?;
     let i_bias = opt(&p.i_bias, "i_bias", Check::Potential, " mV", &vec![0.0; n])?;
     let v_init = opt(&p.v_init, "v_init", Check::Potential, " mV", &v_rest)?;
+    // While V is held the other variables evolve under A without V's row and column
+    // (V enters as a constant): that block need not be stable, and over a long refractory
+    // period it could overflow.
+    if nv > 1 {
+        let a = nalgebra::DMatrix::from_fn(nv - 1, nv - 1, |i, j| p.matrix[i + 1][j + 1]);
+        let longest = t_ref.iter().copied().fold(0.0, f64::max);
+        if let Some(lam) = crate::neuron::linear::eigenvalues(&a) {
+            let growth = lam.iter().map(|l| l.re).fold(f64::MIN, f64::max);
+            if growth * longest > 50.0 {
+                return err(
+                    format!("{path}.t_ref"),
+                    format!(
+                        "while V is held for t_ref ({longest} ms) the other variables evolve \
+                         without V, and their block of the matrix grows as e^({growth:.3e}·t/ms): \
+                         by more than e^50 over t_ref; shorten t_ref or make that block stable"
+                    ),
+                );
+            }
+        }
+    }
+    // While V is held the other variables evolve under A without V's row and column
+    // (V enters as a constant): that block need not be stable, and over a long refractory
+    // period it could overflow.
+    if nv > 1 {
+        let a = nalgebra::DMatrix::from_fn(nv - 1, nv - 1, |i, j| p.matrix[i + 1][j + 1]);
+        let longest = t_ref.iter().copied().fold(0.0, f64::max);
+        if let Some(lam) = crate::neuron::linear::eigenvalues(&a) {
+            let growth = lam.iter().map(|l| l.re).fold(f64::MIN, f64::max);
+            if growth * longest > 50.0 {
+                return err(
+                    format!("{path}.t_ref"),
+                    format!(
+                        "while V is held for t_ref ({longest} ms) the other variables evolve \
+                         without V, and their block of the matrix grows as e^({growth:.3e}·t/ms): \
+                         by more than e^50 over t_ref; shorten t_ref or make that block stable"
+                    ),
+                );
+            }
+        }
+    }
     for i in 0..n {
         if v_reset[i] >= v_th[i] {
             return err(

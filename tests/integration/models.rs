@@ -202,6 +202,12 @@ fn bad_linear_parameters_are_refused_with_their_path() {
             "not a variable",
         ),
         ("v_reset", json!(-40.0), "params.v_reset", "< v_th"),
+        (
+            "receptors",
+            json!(vec!["v"; 256]),
+            "params.receptors",
+            "at most 255",
+        ),
     ];
     let tmp = TempDir::new("linerr");
     for (key, value, path, also) in cases {
@@ -217,6 +223,21 @@ fn bad_linear_parameters_are_refused_with_their_path() {
         );
         assert!(!out.exists(), "{path}: output left behind");
     }
+    // a slow variable that grows while V is held, over a long refractory period
+    let mut sc = linear_base();
+    sc["populations"][0]["params"]["matrix"] = json!([[-3.0, -2.0], [2.0, 0.5]]);
+    sc["populations"][0]["params"]["t_ref"] = json!(2000.0);
+    let (o, out) = run_json(tmp.path(), &sc);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("params.t_ref") && stderr.contains("e^50"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    sc["populations"][0]["params"]["t_ref"] = json!(2.0);
+    let (o, _) = run_json(tmp.path(), &sc);
+    assert_success(&o);
     // gradients through a linear population
     let sc = exactspike::scenario::parse_str(&linear_base().to_string()).unwrap();
     let loss = exactspike::gradient::Loss::SpikeTimes {
@@ -415,4 +436,32 @@ fn a_state_probe_of_an_unknown_variable_is_refused() {
     let (_, _, v) = out.state_of("l", "v").unwrap();
     assert_eq!(v.len(), 20);
     assert!(v.iter().all(|&v| v == -70.0));
+}
+
+/// At rheobase (the equilibrium exactly at threshold, or an ulp below) a `linear` neuron
+/// does not fire: V approaches θ without reaching it, and the search compares
+/// (V* − θ) + (V − V*), which stays below 0. It used to fire once its deviation underflowed
+/// (every ~36 τ), or walk every float an ulp below. (The `lif` model still fires at exact
+/// rheobase once V − V∞ rounds away: its bounds compare V itself; see docs/semantics.md.)
+#[test]
+fn at_rheobase_a_linear_neuron_does_not_fire() {
+    for bias in [15.0f64, 15.0f64.next_down(), 14.99999999999999] {
+        for (vars, matrix, rest) in [
+            (json!(["v"]), json!([[-0.1]]), json!([-65.0])),
+            (
+                json!(["v", "i"]),
+                json!([[-0.1, 0.1], [0.0, -0.2]]),
+                json!([-65.0, 0.0]),
+            ),
+        ] {
+            let start = std::time::Instant::now();
+            let out = run(json!({"duration": 20_000.0, "populations": [
+                {"name": "n", "size": 1, "model": "linear", "params": {"variables": vars,
+                 "matrix": matrix, "rest": rest,
+                 "v_th": -50.0, "i_bias": bias}}]}));
+            assert!(out.spikes.is_empty(), "{bias}: {:?}", out.spikes);
+            // (not a timing test: a generous limit against the float-by-float walk, minutes)
+            assert!(start.elapsed().as_secs() < 10);
+        }
+    }
 }
