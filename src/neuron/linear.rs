@@ -524,6 +524,47 @@ impl<const N: usize> Fixed<N> {
     fn norm(&self, y: &SVector<f64, N>) -> f64 {
         (self.lt * y).norm()
     }
+
+    /// Bounds, for all later times, on the free course of V − V* from deviation `y`: its
+    /// largest size and its largest curvature, and a rate at which the first decays. Through
+    /// the eigenvectors when the propagator goes through them: with `c_k` V's part of mode
+    /// k, `Σ|c_k|`, `Σ|c_k||λ_k|²` and the slowest mode's rate (each mode as it stands: a
+    /// fast mode that has decayed no longer sets the curvature); else from the Lyapunov
+    /// norm, `σ₀‖y‖_P`, `σ₂‖y‖_P` and γ.
+    #[inline]
+    fn reach(&self, y: &SVector<f64, N>) -> (f64, f64, f64) {
+        match &self.free {
+            Flow::Real { v, w, lam } => {
+                let z = w * y;
+                let (mut r, mut k, mut slow) = (0.0, 0.0, f64::INFINITY);
+                for j in 0..N {
+                    let c = (v[(0, j)] * z[j]).abs();
+                    r += c;
+                    k += c * lam[j] * lam[j];
+                    slow = slow.min(-lam[j]);
+                }
+                (r, k, slow)
+            }
+            Flow::Complex { v, w, lam } => {
+                let (mut r, mut k, mut slow) = (0.0, 0.0, f64::INFINITY);
+                for j in 0..N {
+                    let mut z = Complex::new(0.0, 0.0);
+                    for i in 0..N {
+                        z += w[(j, i)] * y[i];
+                    }
+                    let c = (v[(0, j)] * z).norm();
+                    r += c;
+                    k += c * lam[j].norm_sqr();
+                    slow = slow.min(-lam[j].re);
+                }
+                (r, k, slow)
+            }
+            Flow::Pade(_) => {
+                let norm = self.norm(y);
+                (self.sigma[0] * norm, self.sigma[2] * norm, self.gamma)
+            }
+        }
+    }
 }
 
 impl<const N: usize> States<N>
@@ -675,6 +716,10 @@ where
             if driven {
                 let (p, dp) = self.forced_v(i, t);
                 ((d + p) + y[0], sys.row0.dot(&y) + dp, y)
+            } else if y == SVector::zeros() {
+                // the equilibrium itself (the deviation underflowed): reached only
+                // asymptotically, so not a crossing even at d = 0
+                (d.min(-f64::MIN_POSITIVE), 0.0, y)
             } else {
                 (d + y[0], sys.row0.dot(&y), y)
             }
@@ -685,7 +730,7 @@ where
                 return None;
             }
             let (_, _, y) = at(a);
-            let reach = sys.sigma[0] * sys.norm(&y);
+            let (reach, _, _) = sys.reach(&y);
             let slack = 64.0 * f64::EPSILON * (d.abs() + rho + reach);
             // nothing left that can move V (y exactly 0 is V* itself: reached only
             // asymptotically) or past the norm's reach
@@ -721,9 +766,9 @@ where
                 return Some(lo);
             }
             let w = hi - lo;
-            let norm = sys.norm(&y);
-            let curv = sys.sigma[2] * norm + curv_p;
-            let slack = 64.0 * f64::EPSILON * (scale + sys.sigma[0] * norm + fp.abs() * w);
+            let (reach, curv_y, _) = sys.reach(&y);
+            let curv = curv_y + curv_p;
+            let slack = 64.0 * f64::EPSILON * (scale + reach + fp.abs() * w);
             if f.max(f + fp * w + 0.5 * curv * w * w) + slack < 0.0 {
                 continue;
             }
@@ -775,19 +820,17 @@ where
         } else {
             x - eq
         };
-        let norm = sys.norm(&y);
-        if !norm.is_finite() {
+        let (reach, k, decay) = sys.reach(&y);
+        if !(reach.is_finite() && k.is_finite()) {
             return Next::Never;
         }
         let d = eq[0] - th;
-        let reach = sys.sigma[0] * norm;
         let slack = 64.0 * f64::EPSILON * (d.abs() + rho + reach);
         // the room to threshold left by the equilibrium and the sinusoids at their largest
         let room = -d - rho;
         if reach + slack < room || (!driven && reach == 0.0) {
             return Next::Never;
         }
-        let k = sys.sigma[2] * norm;
         let fy = sys.row0.dot(&y);
         // V − θ ≤ f0 + f′0 s + (K + K_P) s²/2 (V's own course), and
         // V − θ ≤ g0 + y′0 s + K s²/2 (the sinusoids at their largest): the later root
@@ -799,7 +842,7 @@ where
         };
         // and never past the norm's reach falling below the room
         if room > slack {
-            let s_tail = (reach / (room - slack)).ln() / sys.gamma;
+            let s_tail = (reach / (room - slack)).ln() / decay;
             if s1 > s_tail {
                 return Next::Never;
             }
