@@ -259,13 +259,7 @@ impl<const N: usize> Flow<N> {
                 v * z
             }
             Flow::Complex { v, w, lam } => {
-                let mut z = SVector::<Complex<f64>, N>::from_fn(|i, _| {
-                    let mut acc = Complex::new(0.0, 0.0);
-                    for j in 0..N {
-                        acc += w[(i, j)] * y[j];
-                    }
-                    acc
-                });
+                let mut z = modal(w, y);
                 for (zk, lk) in z.iter_mut().zip(lam.iter()) {
                     let (sin, cos) = (lk.im * s).sin_cos();
                     *zk *= Complex::new(cos, sin) * (lk.re * s).exp();
@@ -281,6 +275,21 @@ impl<const N: usize> Flow<N> {
             Flow::Pade(m) => (m * s).exp() * y,
         }
     }
+}
+
+/// A real state's complex modal coordinates `W y`.
+#[inline]
+fn modal<const N: usize>(
+    w: &SMatrix<Complex<f64>, N, N>,
+    y: &SVector<f64, N>,
+) -> SVector<Complex<f64>, N> {
+    SVector::from_fn(|i, _| {
+        let mut acc = Complex::new(0.0, 0.0);
+        for j in 0..N {
+            acc += w[(i, j)] * y[j];
+        }
+        acc
+    })
 }
 
 /// M's eigenvalues from its real Schur form, or `None` if the iteration does not converge
@@ -546,13 +555,10 @@ impl<const N: usize> Fixed<N> {
                 (r, k, slow)
             }
             Flow::Complex { v, w, lam } => {
+                let z = modal(w, y);
                 let (mut r, mut k, mut slow) = (0.0, 0.0, f64::INFINITY);
                 for j in 0..N {
-                    let mut z = Complex::new(0.0, 0.0);
-                    for i in 0..N {
-                        z += w[(j, i)] * y[i];
-                    }
-                    let c = (v[(0, j)] * z).norm();
+                    let c = (v[(0, j)] * z[j]).norm();
                     r += c;
                     k += c * lam[j].norm_sqr();
                     slow = slow.min(-lam[j].re);

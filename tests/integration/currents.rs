@@ -5,9 +5,7 @@ use crate::util::assert_close;
 use exactspike::scenario::*;
 use serde_json::json;
 
-fn run(v: serde_json::Value) -> exactspike::records::Output {
-    exactspike::run(&parse_str(&v.to_string()).unwrap()).unwrap()
-}
+use crate::util::run_value as run;
 
 fn lif(size: usize, receptors: serde_json::Value) -> serde_json::Value {
     json!({"name": "n", "size": size, "model": "lif",

@@ -4,9 +4,7 @@
 use crate::util::*;
 use serde_json::{json, Value};
 
-fn run(v: Value) -> exactspike::records::Output {
-    exactspike::run(&exactspike::scenario::parse_str(&v.to_string()).unwrap()).unwrap()
-}
+use crate::util::run_value as run;
 
 /// Resonators, two compartments, a defective (Jordan block) matrix, subthreshold
 /// adaptation with near-degenerate rates, and inputs tuned so that V's peak misses or

@@ -120,8 +120,7 @@ pub fn match_reference(file: &str) -> (usize, f64) {
     let (mut worst, mut total) = (0.0f64, 0);
     for c in cases.as_array().unwrap() {
         let name = c["scenario"]["name"].as_str().unwrap().to_string();
-        let sc = exactspike::scenario::parse_str(&c["scenario"].to_string()).unwrap();
-        let out = exactspike::run(&sc).unwrap();
+        let out = run_value(c["scenario"].clone());
         let want: Vec<f64> = c["spikes"]
             .as_array()
             .unwrap()
@@ -166,4 +165,9 @@ pub fn resonator_network(duration: f64) -> serde_json::Value {
                    "state": [{"population": "res", "variable": "w", "neurons": [3, 0, 200],
                               "every": 1.1},
                              {"population": "lif", "variable": "v", "every": 5.0}]}})
+}
+
+/// Parses and runs a scenario given as JSON through the library.
+pub fn run_value(v: serde_json::Value) -> exactspike::records::Output {
+    exactspike::run(&exactspike::scenario::parse_str(&v.to_string()).unwrap()).unwrap()
 }
