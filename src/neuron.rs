@@ -103,6 +103,16 @@ pub trait NeuronModel {
     fn fire(&mut self, i: usize);
     /// The exact next threshold crossing in `[now, end)` without further input.
     fn next_spike(&self, i: usize, end: f64) -> Option<f64>;
+    /// The exact search as the event loop runs it: the crossing, `Never`, or — from a
+    /// model whose search can take long and stops after a bounded amount of work —
+    /// `Check(t)` with no crossing before `t`, to be asked again from there (the loop looks
+    /// at its guards in between). The default is [`next_spike`](Self::next_spike).
+    fn search(&self, i: usize, end: f64) -> Next {
+        match self.next_spike(i, end) {
+            Some(t) => Next::Spike(t),
+            None => Next::Never,
+        }
+    }
     /// A cheap lower bound on the next crossing, or the crossing itself when that is as
     /// cheap. The default is the exact answer.
     fn next_bound(&self, i: usize, end: f64) -> Next {
@@ -205,6 +215,10 @@ macro_rules! neuron_models {
             #[inline]
             fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
                 match self { $(Population::$variant(p) => p.next_spike(i, end),)+ }
+            }
+            #[inline]
+            fn search(&self, i: usize, end: f64) -> Next {
+                match self { $(Population::$variant(p) => p.search(i, end),)+ }
             }
             #[inline]
             fn next_bound(&self, i: usize, end: f64) -> Next {

@@ -443,10 +443,31 @@ impl Simulation {
                                 );
                             }
                             _ => {
-                                let next = pop.next_spike(i, self.net.duration);
                                 self.out.stats.predictions += 1;
-                                self.meta[neuron.index()].exact = true;
-                                self.queue.set_crossing(&mut self.meta[..], neuron, next);
+                                match pop.search(i, self.net.duration) {
+                                    Next::Spike(ts) => {
+                                        self.meta[neuron.index()].exact = true;
+                                        self.queue.set_crossing(
+                                            &mut self.meta[..],
+                                            neuron,
+                                            Some(ts),
+                                        );
+                                    }
+                                    Next::Never => {
+                                        self.meta[neuron.index()].exact = true;
+                                        self.queue.set_crossing(&mut self.meta[..], neuron, None);
+                                    }
+                                    // a long search stopped part way: resume it from there,
+                                    // after a look at the guards
+                                    Next::Check(tc) => {
+                                        self.queue.set_crossing(
+                                            &mut self.meta[..],
+                                            neuron,
+                                            Some(tc),
+                                        );
+                                        self.check_guards()?;
+                                    }
+                                }
                             }
                         }
                     }

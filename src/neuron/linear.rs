@@ -47,6 +47,12 @@ use nalgebra::{Complex, Const, DMatrix, DVector, DimMin, SMatrix, SVector};
 /// Most state variables a `linear` model may have.
 pub const MAX_VARIABLES: usize = 8;
 
+/// Evaluations of V after which an exact search in the event loop stops and resumes from
+/// where it got to (a check), so that the loop's guards (`--max-wall`, signals) are looked
+/// at during a search that takes long (stiff systems through the Padé propagator take
+/// about a microsecond per evaluation, so this is some milliseconds of work).
+pub const SEARCH_BUDGET: u64 = 4096;
+
 /// Why a matrix cannot be a `linear` model's.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MatrixError {
@@ -503,6 +509,19 @@ impl LinearPopulation {
         self.c.names = names;
         self
     }
+
+    /// The exact search from the neuron's free state, cut after about `budget`
+    /// evaluations of V ([`Next::Check`]).
+    fn search_within(&self, i: usize, end: f64, budget: u64) -> Next {
+        let c = &self.c;
+        with_states!(&self.s, s => {
+            let (t0, x0) = s.free_state(c, i);
+            if t0 >= end {
+                return Next::Never;
+            }
+            s.first_crossing(c, i, t0, &x0, end, budget)
+        })
+    }
 }
 
 impl<const N: usize> Fixed<N> {
@@ -690,6 +709,10 @@ where
 
     /// The first float `T ≥ t0` with V(T) ≥ θ for the free system from `x0` at `t0`
     /// (module docs), if before `end`.
+    ///
+    /// After about `budget` evaluations of V it stops at the start of the interval in hand
+    /// (everything before it cleared) and answers [`Next::Check`] there, so that the event
+    /// loop can look at its guards and ask again from that time.
     fn first_crossing(
         &self,
         c: &Common,
@@ -697,11 +720,13 @@ where
         t0: f64,
         x0: &SVector<f64, N>,
         end: f64,
-    ) -> Option<f64> {
+        budget: u64,
+    ) -> Next {
         let sys = &self.sys;
         let th = c.v_th[i];
+        let spike = |t: f64| if t < end { Next::Spike(t) } else { Next::Never };
         if x0[0] >= th {
-            return (t0 < end).then_some(t0);
+            return spike(t0);
         }
         let eq = sys.equilibrium(c.drive[i]);
         let driven = !self.waves(i).is_empty();
@@ -711,7 +736,7 @@ where
             x0 - eq
         };
         if !y0.iter().all(|v| v.is_finite()) {
-            return None;
+            return Next::Never;
         }
         // V − θ as (V* − θ) + P_V + y_V: exact where V* is close to θ (no rounding of V
         // itself), so an equilibrium at or an ulp below threshold is not a crossing
@@ -731,9 +756,10 @@ where
             }
         };
         let (mut a, mut h) = (t0, h0);
+        let mut left = budget;
         loop {
             if a >= end {
-                return None;
+                return Next::Never;
             }
             let (_, _, y) = at(a);
             let (reach, _, _) = sys.reach(&y);
@@ -741,11 +767,13 @@ where
             // nothing left that can move V (y exactly 0 is V* itself: reached only
             // asymptotically) or past the norm's reach
             if (!driven && reach == 0.0) || d + rho + reach + slack < 0.0 || !reach.is_finite() {
-                return None;
+                return Next::Never;
             }
             let b = a + h;
-            if let Some(t) = self.segment(a, b, d.abs() + rho, curv_p, &at) {
-                return (t < end).then_some(t);
+            match self.segment(a, b, d.abs() + rho, curv_p, &at, t0, &mut left) {
+                Segment::Clear => {}
+                Segment::Crossing(t) => return spike(t),
+                Segment::Cut(t) => return if t < end { Next::Check(t) } else { Next::Never },
             }
             a = b;
             h *= 2.0;
@@ -754,7 +782,9 @@ where
 
     /// The first crossing in `(a, b]` (V(a) < θ), left-first subdivision; `at` gives V − θ,
     /// its slope and the deviation; `scale` sizes the rounding slack; `curv_p` bounds the
-    /// sinusoids' curvature.
+    /// sinusoids' curvature. Once `left` evaluations are spent, it stops at the first
+    /// interval that starts after `t0` ([`Segment::Cut`]).
+    #[allow(clippy::too_many_arguments)]
     fn segment(
         &self,
         a: f64,
@@ -762,14 +792,20 @@ where
         scale: f64,
         curv_p: f64,
         at: &impl Fn(f64) -> (f64, f64, SVector<f64, N>),
-    ) -> Option<f64> {
+        t0: f64,
+        left: &mut u64,
+    ) -> Segment {
         let sys = &self.sys;
         let mut stack = Vec::with_capacity(64);
         stack.push((a, b));
         while let Some((lo, hi)) = stack.pop() {
+            if *left == 0 && lo > t0 {
+                return Segment::Cut(lo);
+            }
+            *left = left.saturating_sub(1);
             let (f, fp, y) = at(lo);
             if f >= 0.0 {
-                return Some(lo);
+                return Segment::Crossing(lo);
             }
             let w = hi - lo;
             let (reach, curv_y, _) = sys.reach(&y);
@@ -789,14 +825,14 @@ where
                 || curv * w * w <= 8.0 * slack;
             if decided {
                 if at(hi).0 >= 0.0 {
-                    return Some(bisect(lo, hi, |t| at(t).0 >= 0.0));
+                    return Segment::Crossing(bisect(lo, hi, |t| at(t).0 >= 0.0));
                 }
                 continue;
             }
             stack.push((mid, hi));
             stack.push((lo, mid));
         }
-        None
+        Segment::Clear
     }
 
     /// A lower bound on the next crossing from the quadratic bound at the free state, or
@@ -860,6 +896,16 @@ where
             Next::Check(tc)
         }
     }
+}
+
+/// What the search found in one segment of its grid.
+enum Segment {
+    /// No crossing in it.
+    Clear,
+    /// The first crossing.
+    Crossing(f64),
+    /// Its budget ran out: no crossing before this time.
+    Cut(f64),
 }
 
 /// The first `s ≥ 0` with `f0 + f1 s + k s²/2 ≥ 0` (0 if `f0 ≥ 0`), in the form without
@@ -940,14 +986,15 @@ impl NeuronModel for LinearPopulation {
     }
 
     fn next_spike(&self, i: usize, end: f64) -> Option<f64> {
-        let c = &self.c;
-        with_states!(&self.s, s => {
-            let (t0, x0) = s.free_state(c, i);
-            if t0 >= end {
-                return None;
-            }
-            s.first_crossing(c, i, t0, &x0, end)
-        })
+        match self.search_within(i, end, u64::MAX) {
+            Next::Spike(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The exact search, cut after [`SEARCH_BUDGET`] evaluations of V.
+    fn search(&self, i: usize, end: f64) -> Next {
+        self.search_within(i, end, SEARCH_BUDGET)
     }
 
     fn next_bound(&self, i: usize, end: f64) -> Next {
@@ -1100,6 +1147,56 @@ mod tests {
             outcomes.push(got);
         }
         assert!(outcomes.iter().any(Option::is_none) && outcomes.iter().any(Option::is_some));
+    }
+
+    /// A search cut by its budget answers a check after its start with no crossing before
+    /// it; resumed from there (the neuron advanced to the check, as the event loop does), it
+    /// ends with the uncut search's answer, to rounding.
+    #[test]
+    fn a_search_cut_by_its_budget_resumes_to_the_same_answer() {
+        let resonator = LinearSystem::new(&[vec![-0.1, -1.0], vec![0.1, -0.05]], &[-65.0, 0.0]);
+        // a lif with an alpha current: a Jordan block, the Padé propagator and Lyapunov bounds
+        let alpha = LinearSystem::new(
+            &[
+                vec![-0.1, 0.1, 0.0],
+                vec![0.0, -0.2, 1.0],
+                vec![0.0, 0.0, -0.2],
+            ],
+            &[-70.0, 0.0, 0.0],
+        );
+        let cases = [
+            (resonator.unwrap(), vec![0.0, -7.0]),
+            (alpha.clone().unwrap(), vec![0.0, 0.0, 20.0]),
+            (alpha.unwrap(), vec![0.0, 0.0, 10.0]),
+        ];
+        let end = 500.0;
+        let th = -50.0;
+        for (k, (sys, y)) in cases.into_iter().enumerate() {
+            let whole = at_state(&sys, &y, th).next_spike(0, end);
+            let mut p = at_state(&sys, &y, th);
+            let (mut now, mut cuts) = (0.0, 0);
+            let got = loop {
+                match p.search_within(0, end, 2) {
+                    Next::Check(t) => {
+                        assert!(t > now && t < end, "case {k}: check {t} at {now}");
+                        for j in 1..=16 {
+                            let s = now + (t - now) * j as f64 / 16.0;
+                            assert!(p.v_at(0, s) < th, "case {k}: V ≥ θ at {s} before {t}");
+                        }
+                        p.advance(0, t);
+                        (now, cuts) = (t, cuts + 1);
+                    }
+                    Next::Spike(t) => break Some(t),
+                    Next::Never => break None,
+                }
+            };
+            assert!(cuts > 2, "case {k}: {cuts} cuts");
+            match (whole, got) {
+                (Some(a), Some(b)) => assert!((a - b).abs() < 1e-9, "case {k}: {a} vs {b}"),
+                (None, None) => {}
+                other => panic!("case {k}: {other:?}"),
+            }
+        }
     }
 
     /// A neuron of `sys` at state `rest + y` at t = 0 (threshold θ, every variable a receptor).
