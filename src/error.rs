@@ -117,13 +117,20 @@ pub enum RunError {
     /// Results read back (by `plot`, `sweep`, the read-out) are missing or malformed.
     #[error(transparent)]
     Results(#[from] ResultsError),
+    /// A command that has no partial result (`gradient`) was stopped: by a signal, or its
+    /// forward run by a limit (`--max-memory`).
+    #[error("{0}: stopped ({1}) before its result; nothing written")]
+    Stopped(&'static str, crate::records::Stop),
 }
 
 impl RunError {
-    /// The command line's exit status for this error: 2 for every kind (bad input,
-    /// unwritable output); 0 and 3 are for complete and stopped runs.
+    /// The command line's exit status for this error: 3 for a command stopped early, 2 for
+    /// every other kind (bad input, unwritable output); 0 is for complete runs.
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            RunError::Stopped(..) => 3,
+            _ => 2,
+        }
     }
 }
 

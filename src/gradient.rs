@@ -170,9 +170,14 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
     let duration = net.duration;
     let n_neurons = net.n_neurons();
     let n_nodes = n_neurons + net.n_sources();
+    // (what --max-memory leaves after the network, for the events in flight and the spikes,
+    // which stay in memory for the replay: a network that runs away stops there)
+    let budget = opts.limits.max_memory.saturating_sub(net.memory_estimate);
     let mut sim = Simulation::new(net);
     sim.set_guards(Guards {
         interrupt: opts.stop.clone(),
+        max_queue_bytes: Some(budget),
+        count_records: true,
         ..Guards::default()
     });
     sim.run_until(duration).map_err(GradientError::Stopped)?;

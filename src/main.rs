@@ -319,7 +319,7 @@ fn dispatch(
             out,
             epochs,
         } => {
-            let complete = learn::train(&config, &out, epochs, quiet, signal_flag())?;
+            let complete = learn::train(&config, &out, epochs, quiet, limits, signal_flag())?;
             return Ok(if complete {
                 Outcome::Done
             } else {

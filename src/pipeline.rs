@@ -256,7 +256,7 @@ pub fn gradient_files(
             in_loss_file(e)
         }
         GradientError::Scenario(e) => RunError::Scenario(e),
-        GradientError::Stopped(s) => RunError::Option(format!("gradient not computed: {s}")),
+        GradientError::Stopped(s) => RunError::Stopped("gradient", s),
     })?;
     let json = pretty(&ev.gradients)?;
     let dir = OutputDir::open(out)?;
@@ -268,16 +268,19 @@ pub fn gradient_files(
 /// `exactspike train`: checks the configuration fully, then opens `out` and trains, writing
 /// `metrics.json` and `trained.json` (the network with the learned parameters) after every
 /// epoch. Returns the metrics (`complete: false` when `stop` ended it early).
+/// Each sample's forward run is limited by `limits` (its memory shared among the threads
+/// of a batch).
 pub fn train_files(
     config: &Path,
     out: &Path,
     epochs: Option<usize>,
+    limits: &BuildOptions,
     stop: Option<&StopFlag>,
     progress: &mut dyn FnMut(&crate::train::Epoch),
 ) -> Result<crate::train::Metrics, RunError> {
     let text = scenario::read_bytes(config)?;
     let name = config.display().to_string();
-    train_to(&text, &name, out, epochs, stop, progress)
+    train_to(&text, &name, out, epochs, limits, stop, progress)
 }
 
 /// [`train_files`] for a configuration's JSON text; `name` labels its errors.
@@ -286,6 +289,7 @@ pub fn train_to(
     name: &str,
     out: &Path,
     epochs: Option<usize>,
+    limits: &BuildOptions,
     stop: Option<&StopFlag>,
     progress: &mut dyn FnMut(&crate::train::Epoch),
 ) -> Result<crate::train::Metrics, RunError> {
@@ -296,6 +300,7 @@ pub fn train_to(
         cfg.epochs = n;
     }
     let mut trainer = Trainer::new(cfg).map_err(in_config)?;
+    trainer.set_limits(*limits);
     let dir = OutputDir::open(out)?;
     let mut metrics = Metrics {
         initial_test_accuracy: trainer.accuracy(Which::Test),
@@ -317,7 +322,11 @@ pub fn train_to(
                 metrics.test_accuracy = e.test_accuracy;
                 metrics.epochs.push(e);
             }
-            Err(TrainError::Stopped(_)) => break,
+            Err(TrainError::Stopped(s)) => {
+                metrics.stopped = Some(s.to_string());
+                write(&metrics, &trainer)?;
+                break;
+            }
             Err(TrainError::Config(e)) => return Err(RunError::Scenario(e)),
         }
         metrics.complete = epoch == trainer.epochs();

@@ -9,6 +9,7 @@ pub mod data;
 
 pub use config::{parse_config, Adam, ClassLoss, Learn, TrainConfig};
 
+use crate::build::values::{MAX_MAGNITUDE, MAX_POTENTIAL};
 use crate::build::{self, BuildOptions};
 use crate::error::ScenarioError;
 use crate::gradient::{evaluate, loss::first_times, Gradients, Loss, Options};
@@ -16,7 +17,7 @@ use crate::neuron::lif::Slot;
 use crate::neuron::Population as Pop;
 use crate::records::{Stop, StopFlag};
 use crate::scenario::{self, InputKind, Model, ParamValue, Scenario};
-use crate::simulation::Simulation;
+use crate::simulation::{Guards, Simulation};
 use data::Sample;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -59,6 +60,9 @@ pub struct Metrics {
     pub epochs: Vec<Epoch>,
     /// All epochs done.
     pub complete: bool,
+    /// Why training stopped early (`complete: false`): a signal, or a sample's forward run
+    /// at its share of `--max-memory` (`"max_memory"`: a network driven to fire without end).
+    pub stopped: Option<String>,
     /// Training and test samples.
     pub samples: [usize; 2],
 }
@@ -151,6 +155,9 @@ pub struct Trainer {
     /// Per learned parameter: its step size relative to `lr`.
     lr_scale: Vec<f64>,
     step: i32,
+    /// Limits of each sample's forward run (its memory shared among the threads that run a
+    /// batch).
+    limits: BuildOptions,
 }
 
 fn invalid(path: impl Into<String>, msg: impl Into<String>) -> ScenarioError {
@@ -232,18 +239,26 @@ impl Trainer {
             moments: vec![],
             lr_scale: vec![],
             step: 0,
+            limits: BuildOptions::default(),
         };
         let n = t.flatten_params().len();
         t.moments = vec![(vec![0.0; n], vec![0.0; n])];
         t.lr_scale = t.step_scales();
         // one sample through the whole gradient path: every check of evaluate up front
         if let Some(s) = t.train.first().cloned() {
-            t.sample_gradient(&t.scenario(), &s).map_err(|e| match e {
-                TrainError::Config(e) => e,
-                TrainError::Stopped(s) => invalid("", s.to_string()),
-            })?;
+            t.sample_gradient(&t.scenario(), &s, None)
+                .map_err(|e| match e {
+                    TrainError::Config(e) => e,
+                    TrainError::Stopped(s) => invalid("", s.to_string()),
+                })?;
         }
         Ok(t)
+    }
+
+    /// Limits each sample's forward run by `limits` (the memory shared among the threads of
+    /// a batch); a run that would exceed them stops training ([`TrainError::Stopped`]).
+    pub fn set_limits(&mut self, limits: BuildOptions) {
+        self.limits = limits;
     }
 
     /// The network with the current parameters (what `trained.json` holds).
@@ -293,13 +308,19 @@ impl Trainer {
         &self,
         sc: &Scenario,
         s: &Sample,
+        stop: Option<&StopFlag>,
     ) -> Result<(Gradients, bool, bool), TrainError> {
         let sc = self.with_input(sc, s);
-        let ev =
-            evaluate(&sc, &self.class_loss(s.label), &Options::default()).map_err(|e| match e {
-                crate::gradient::GradientError::Scenario(e) => TrainError::Config(e),
-                crate::gradient::GradientError::Stopped(s) => TrainError::Stopped(s),
-            })?;
+        let mut limits = self.limits;
+        limits.max_memory /= rayon::current_num_threads().max(1) as u64;
+        let opts = Options {
+            limits,
+            stop: stop.cloned(),
+        };
+        let ev = evaluate(&sc, &self.class_loss(s.label), &opts).map_err(|e| match e {
+            crate::gradient::GradientError::Scenario(e) => TrainError::Config(e),
+            crate::gradient::GradientError::Stopped(s) => TrainError::Stopped(s),
+        })?;
         let first = self.first_spikes(&ev.output, sc.duration);
         let silent = !first[s.label].is_finite();
         Ok((ev.gradients, predict(&first) == Some(s.label), silent))
@@ -340,7 +361,19 @@ impl Trainer {
                 let Ok(net) = build::build(&sc, "sample") else {
                     return 0;
                 };
-                let out = Simulation::new(net).run();
+                // (a network that runs away stops at its share of the memory limit; its
+                // first spikes, the prediction, are in what it simulated)
+                let budget = self.limits.max_memory / rayon::current_num_threads().max(1) as u64;
+                let budget = budget.saturating_sub(net.memory_estimate);
+                let duration = net.duration;
+                let mut sim = Simulation::new(net);
+                sim.set_guards(Guards {
+                    max_queue_bytes: Some(budget),
+                    count_records: true,
+                    ..Guards::default()
+                });
+                let _ = sim.run_until(duration);
+                let (_, out) = sim.finish();
                 usize::from(predict(&self.first_spikes(&out, sc.duration)) == Some(s.label))
             })
             .sum();
@@ -362,7 +395,7 @@ impl Trainer {
             let sc = self.scenario();
             let results: Vec<_> = batch
                 .par_iter()
-                .map(|&i| self.sample_gradient(&sc, &self.train[i]))
+                .map(|&i| self.sample_gradient(&sc, &self.train[i], stop))
                 .collect();
             let mut sum = vec![0.0; self.moments[0].0.len()];
             let mut silent_labels = vec![];
@@ -423,7 +456,8 @@ impl Trainer {
             }
             for (m, &j) in tgt.iter().enumerate() {
                 if j as usize == label {
-                    self.params.weight[k][m] += self.cfg.silence_bump;
+                    let w = &mut self.params.weight[k][m];
+                    *w = (*w + self.cfg.silence_bump).min(MAX_POTENTIAL);
                 }
             }
         }
@@ -507,31 +541,34 @@ impl Trainer {
         let mut it = delta.into_iter();
         let learn = self.cfg.learn.clone();
         let p = &mut self.params;
+        // (each parameter kept within what a scenario accepts, so that a step too large —
+        // a large `lr` — leaves a network that still runs and a valid trained.json)
+        let (max_w, max_t) = (MAX_POTENTIAL, MAX_MAGNITUDE);
         if learn.contains(&Learn::Weight) {
             p.weight
                 .iter_mut()
                 .flatten()
-                .for_each(|x| *x += it.next().unwrap_or(0.0));
+                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).clamp(-max_w, max_w));
         }
         if learn.contains(&Learn::Delay) {
             for (k, ds) in p.delay.iter_mut().enumerate() {
                 let min = if self.from_input[k] { 0.0 } else { 1e-3 };
                 ds.iter_mut()
-                    .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).max(min));
+                    .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).clamp(min, max_t));
             }
         }
         if learn.contains(&Learn::TauM) {
             p.tau_m
                 .iter_mut()
                 .flatten()
-                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).max(0.05));
+                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).clamp(0.05, max_t));
         }
         if learn.contains(&Learn::ReceptorTau) {
             p.receptor_tau
                 .iter_mut()
                 .flatten()
                 .flatten()
-                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).max(0.05));
+                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).clamp(0.05, max_t));
         }
     }
 

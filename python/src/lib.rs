@@ -583,6 +583,12 @@ fn gradient_json(
             serde_json::to_string(&ev.gradients).map_err(|e| PyValueError::new_err(e.to_string()))
         }
         Err(GradientError::Scenario(e)) => Err(to_py(py, RunError::Scenario(e))),
+        Err(GradientError::Stopped(Stop::MaxMemory)) => {
+            Err(pyo3::exceptions::PyMemoryError::new_err(
+                "gradient: the forward run's spikes and events in flight outgrew max_memory \
+                 (a network that fires without end?)",
+            ))
+        }
         Err(GradientError::Stopped(_)) => Err(pyo3::exceptions::PyKeyboardInterrupt::new_err(
             "gradient interrupted",
         )),
@@ -597,7 +603,10 @@ fn gradient_json(
 fn train_json(py: Python<'_>, text: &str, out: &str, epochs: Option<usize>) -> PyResult<String> {
     let out = std::path::PathBuf::from(out);
     let m = py
-        .detach(|| pipeline::train_to(text.as_bytes(), "config", &out, epochs, None, &mut |_| {}))
+        .detach(|| {
+            let limits = exactspike::build::BuildOptions::default();
+            pipeline::train_to(text.as_bytes(), "config", &out, epochs, &limits, None, &mut |_| {})
+        })
         .map_err(|e| to_py(py, e))?;
     serde_json::to_string(&m).map_err(|e| PyValueError::new_err(e.to_string()))
 }

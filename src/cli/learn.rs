@@ -46,12 +46,14 @@ pub fn train(
     out: &Path,
     epochs: Option<u32>,
     quiet: bool,
+    limits: &BuildOptions,
     stop: StopFlag,
 ) -> Result<bool, RunError> {
     let m = pipeline::train_files(
         config,
         out,
         epochs.map(|e| e as usize),
+        limits,
         Some(&stop),
         &mut |e| {
             if !quiet {
@@ -67,6 +69,9 @@ pub fn train(
             }
         },
     )?;
+    if let Some(why) = m.stopped.as_ref().filter(|_| !quiet) {
+        eprintln!("training stopped early: {why}");
+    }
     if !quiet {
         eprintln!(
             "test accuracy {:.1} % (before training {:.1} %) -> {}",

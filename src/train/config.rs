@@ -44,32 +44,45 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// Checks the settings (not the network or data, which the trainer checks).
     pub fn check(&self) -> Result<(), ScenarioError> {
-        if self.epochs == 0 || self.batch_size == 0 {
-            return Err(ScenarioError::invalid(
-                "epochs",
-                "epochs and batch_size must be >= 1",
-            ));
+        let bad = |path: &str, msg: &str, v: f64| {
+            Err(ScenarioError::invalid(path, format!("{msg}, got {v}")))
+        };
+        if self.epochs == 0 {
+            return bad("epochs", "must be >= 1", 0.0);
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be >= 1", 0.0);
         }
         let a = self.optimizer;
-        let unit = |v: f64| (0.0..1.0).contains(&v);
-        let positive = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0);
-        let per_kind = [a.lr_delay, a.lr_tau_m, a.lr_receptor_tau];
-        let steps_ok = a.lr.is_finite() && a.lr > 0.0 && per_kind.into_iter().all(positive);
-        let rest_ok = a.epsilon > 0.0 && a.decay > 0.0 && a.decay <= 1.0;
-        if !(steps_ok && rest_ok && unit(a.beta1) && unit(a.beta2)) {
-            return Err(ScenarioError::invalid(
-                "optimizer",
-                "needs lr (and lr_delay, lr_tau_m, lr_receptor_tau) > 0, beta1 and beta2 in \
-             [0, 1), epsilon > 0, decay in (0, 1]",
-            ));
+        let positive = [
+            ("optimizer.lr", Some(a.lr)),
+            ("optimizer.lr_delay", a.lr_delay),
+            ("optimizer.lr_tau_m", a.lr_tau_m),
+            ("optimizer.lr_receptor_tau", a.lr_receptor_tau),
+            ("optimizer.epsilon", Some(a.epsilon)),
+        ];
+        for (path, v) in positive {
+            if let Some(v) = v.filter(|v| !(v.is_finite() && *v > 0.0)) {
+                return bad(path, "must be a finite number > 0", v);
+            }
         }
-        if !(self.silence_bump.is_finite() && self.silence_bump >= 0.0)
-            || self.clip.is_some_and(|c| !(c.is_finite() && c > 0.0))
-        {
-            return Err(ScenarioError::invalid(
-                "clip",
-                "clip must be > 0 and silence_bump >= 0",
-            ));
+        for (path, v) in [("optimizer.beta1", a.beta1), ("optimizer.beta2", a.beta2)] {
+            if !(0.0..1.0).contains(&v) {
+                return bad(path, "must be in [0, 1)", v);
+            }
+        }
+        if !(a.decay > 0.0 && a.decay <= 1.0) {
+            return bad("optimizer.decay", "must be in (0, 1]", a.decay);
+        }
+        if !(self.silence_bump.is_finite() && self.silence_bump >= 0.0) {
+            return bad(
+                "silence_bump",
+                "must be a finite number >= 0 (mV)",
+                self.silence_bump,
+            );
+        }
+        if let Some(c) = self.clip.filter(|c| !(c.is_finite() && *c > 0.0)) {
+            return bad("clip", "must be a finite number > 0", c);
         }
         Ok(())
     }

@@ -408,3 +408,89 @@ fn training_is_independent_of_the_thread_count_and_its_result_runs() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("data"));
     assert!(!out.exists());
 }
+
+/// A network driven to fire without end stops `gradient` at `--max-memory` (exit 3, nothing
+/// written) and `train` (exit 3, metrics say why) instead of taking the machine's memory; a
+/// training step far too large leaves weights within the scenario's range, so the trained
+/// network still runs.
+#[test]
+fn runaway_forward_runs_stop_and_huge_steps_leave_a_valid_network() {
+    let tmp = TempDir::new("runaway");
+    let sc = json!({"duration": 1e5, "populations": [{"name": "out", "size": 1, "model": "lif",
+        "params": {"tau_m": 10, "v_th": -55, "i_bias": 1e6}}]});
+    let loss = json!({"kind": "spike_times", "population": "out", "targets": [[1.0]]});
+    std::fs::write(tmp.path().join("s.json"), sc.to_string()).unwrap();
+    std::fs::write(tmp.path().join("l.json"), loss.to_string()).unwrap();
+    let o = bin()
+        .args(["--max-memory", "32M", "gradient", "--loss"])
+        .arg(tmp.path().join("l.json"))
+        .arg("--out")
+        .arg(tmp.path().join("g"))
+        .arg(tmp.path().join("s.json"))
+        .output()
+        .unwrap();
+    assert_exit(&o, 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("max_memory"));
+    assert!(!tmp.path().join("g").exists());
+
+    let mut cfg: Value = serde_json::from_slice(
+        &std::fs::read(crate::util::repo().join("examples/yinyang.json")).unwrap(),
+    )
+    .unwrap();
+    cfg["data"]["train"] = json!(20);
+    cfg["data"]["test"] = json!(10);
+    cfg["network"]["populations"][0]["size"] = json!(10);
+    cfg["epochs"] = json!(2);
+    cfg["optimizer"]["lr"] = json!(1e300);
+    cfg["silence_bump"] = json!(1e7);
+    let path = tmp.path().join("cfg.json");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let out = tmp.path().join("t");
+    let o = bin()
+        .args(["--max-memory", "64M", "train", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&path)
+        .output()
+        .unwrap();
+    // (weights of 1e6 mV drive some samples' neurons to fire without end: their forward
+    // runs stop at the memory limit, and so does training, saying why)
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    if o.status.code() == Some(3) {
+        assert_eq!(m["stopped"], json!("max_memory"), "{m}");
+    } else {
+        assert_success(&o);
+    }
+    let trained = std::fs::read(out.join("trained.json")).unwrap();
+    let (o, _) = crate::util::run_json(tmp.path(), &serde_json::from_slice(&trained).unwrap());
+    assert_success(&o);
+    // a bad setting names its key
+    for (key, value, name) in [
+        ("batch_size", json!(0), "batch_size"),
+        ("silence_bump", json!(-1), "silence_bump"),
+    ] {
+        let mut bad = cfg.clone();
+        bad[key] = value;
+        std::fs::write(&path, bad.to_string()).unwrap();
+        let o = bin()
+            .args(["train", "--out"])
+            .arg(tmp.path().join("bad"))
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_exit(&o, 2);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("{name}: must be")), "{key}: {err}");
+    }
+    let mut bad = cfg.clone();
+    bad["optimizer"]["lr"] = json!(0);
+    std::fs::write(&path, bad.to_string()).unwrap();
+    let o = bin()
+        .args(["train", "--out"])
+        .arg(tmp.path().join("bad"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_exit(&o, 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("optimizer.lr: must be"));
+}
