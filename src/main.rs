@@ -9,7 +9,7 @@ mod args;
 #[path = "cli/learn.rs"]
 mod learn;
 
-use args::{parse_format, parse_frac, parse_positive, parse_seconds, parse_size};
+use args::{parse_format, parse_frac, parse_grid_dt, parse_seconds, parse_size};
 
 use clap::{Parser, Subcommand};
 use exactspike::analysis::{self, JeffressNames};
@@ -42,8 +42,8 @@ struct Cli {
     #[arg(long, global = true, value_parser = parse_size)]
     max_memory: Option<u64>,
     /// Emulate a clock-driven simulator: round every input spike time to a multiple of DT
-    /// ms (for comparisons with the exact result).
-    #[arg(long, global = true, value_name = "DT", value_parser = parse_positive)]
+    /// ms, 1e-12 to 1e12 (for comparisons with the exact result).
+    #[arg(long, global = true, value_name = "DT", value_parser = parse_grid_dt)]
     grid_dt: Option<f64>,
     /// With --grid-dt, also round synaptic delays to the grid.
     #[arg(long, global = true, requires = "grid_dt")]
@@ -653,16 +653,17 @@ fn jeffress_readout(
     let fmt = |e: Option<f64>| e.map_or("none".to_string(), |v| format!("{v:.6}"));
     if dir.join("sweep.csv").exists() {
         let (axes, points) = sweep::read_sweep_csv(dir)?;
-        let mut table = format!(
-            "point,{},estimated_itd_ms,detector_spikes\n",
-            axes.join(",")
-        );
+        let fields = |v: &[String]| -> String {
+            let quoted: Vec<String> = v.iter().map(|f| sweep::csv_field(f)).collect();
+            quoted.join(",")
+        };
+        let mut table = format!("point,{},estimated_itd_ms,detector_spikes\n", fields(&axes));
         for (point, values) in points {
             let r = analysis::readout_dir(&dir.join(&point), names, frac, limits)?;
             let index = point.trim_start_matches("point-");
             table.push_str(&format!(
                 "{index},{},{},{}\n",
-                values.join(","),
+                fields(&values),
                 fmt(r.itd),
                 r.detector_spikes
             ));

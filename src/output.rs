@@ -252,7 +252,16 @@ fn is_regular_file(path: &Path) -> Result<bool, OutputError> {
 /// In a directory that is not an exactspike output directory, refuses to go on if a file
 /// has the name of an output (it would be overwritten).
 fn refuse_foreign_outputs(dir: &Path) -> Result<(), OutputError> {
-    for name in OUTPUT_FILES {
+    refuse_foreign(dir, &OUTPUT_FILES)
+}
+
+/// Refuses `dir` if it is not an exactspike output directory (no lock file) and holds a
+/// file of one of these `names` (which a command would overwrite).
+pub fn refuse_foreign(dir: &Path, names: &[&str]) -> Result<(), OutputError> {
+    if is_regular_file(&dir.join(LOCK_FILE))? {
+        return Ok(());
+    }
+    for name in names {
         let p = dir.join(name);
         if std::fs::symlink_metadata(&p).is_ok() {
             return Err(OutputError::Unsafe {

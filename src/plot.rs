@@ -30,18 +30,8 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, Rows), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut lines = text.lines();
-    let header = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(String::from)
-        .collect();
-    Ok((
-        header,
-        lines
-            .map(|l| l.split(',').map(String::from).collect())
-            .collect(),
-    ))
+    let header = crate::sweep::csv_fields(lines.next().unwrap_or(""));
+    Ok((header, lines.map(crate::sweep::csv_fields).collect()))
 }
 
 /// Draws into both an SVG and a PNG file named `stem.svg` / `stem.png` in `dir`.

@@ -56,9 +56,12 @@ pub fn parse_axis(spec: &str) -> Result<Axis, RunError> {
             Ok(Value::Array(items)) => items,
             _ => return Err(opt_err(spec, "not a JSON list")),
         }
+    } else if let Ok(Value::Array(items)) = serde_json::from_str(&format!("[{values}]")) {
+        // JSON values, commas inside strings, lists and objects included
+        items
     } else {
-        values
-            .split(',')
+        top_level(values)
+            .into_iter()
             .map(|v| {
                 let v = v.trim();
                 serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.into()))
@@ -78,6 +81,28 @@ pub fn parse_axis(spec: &str) -> Result<Axis, RunError> {
         pointer: pointer.to_string(),
         values: vals,
     })
+}
+
+/// `text` split at the commas outside quotes, brackets and braces.
+fn top_level(text: &str) -> Vec<&str> {
+    let (mut parts, mut start, mut depth, mut quoted, mut escaped) =
+        (vec![], 0, 0i32, false, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '[' | '{' if !quoted => depth += 1,
+            ']' | '}' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 /// `start, start + step, …` up to `stop`; whole numbers when start and step are whole.
@@ -244,6 +269,10 @@ pub fn run(
             .map(drop)
             .map_err(|e| RunError::Option(format!("point {i} ({}): {e}", describe(axes, &values))))
     })?;
+    // (its tables are not among a run's files, which OutputDir guards)
+    if out.is_dir() {
+        crate::output::refuse_foreign(out, &["sweep.csv", "readout.csv"])?;
+    }
     let root = OutputDir::open(out)?;
     clear_old_points(out)?;
     let results: Vec<Option<PointResult>> = (0..plan.n)
@@ -313,7 +342,7 @@ fn clear_old_points(out: &Path) -> Result<(), RunError> {
 pub fn sweep_csv(axes: &[Axis], results: &[PointResult]) -> String {
     let mut s = String::from("point");
     for a in axes {
-        let _ = write!(s, ",{}", a.pointer);
+        let _ = write!(s, ",{}", csv_field(&a.pointer));
     }
     s.push_str(",spikes,events,neuron_spikes,wall_seconds,events_per_second,complete,dir\n");
     for r in results {
@@ -337,13 +366,41 @@ pub fn sweep_csv(axes: &[Axis], results: &[PointResult]) -> String {
     s
 }
 
-/// A value as one CSV field (commas and quotes would split or confuse it).
+/// A value as one CSV field: a string as itself (as JSON if it holds a line break), any
+/// other value as JSON; quoted when needed ([`csv_field`]).
 fn csv_value(v: &Value) -> String {
-    let s = match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    s.replace([',', '"', '\n'], ";")
+    match v {
+        Value::String(s) if !s.contains(['\n', '\r']) => csv_field(s),
+        other => csv_field(&other.to_string()),
+    }
+}
+
+/// `s` as one CSV field: quoted (RFC 4180) when it holds a comma or a quote.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The fields of one line of a CSV table written by [`sweep_csv`] (quoted fields unquoted).
+pub fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (vec![], String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
 }
 
 /// A sweep's table read back: the axis pointers, and per point its folder name and the
@@ -356,7 +413,7 @@ pub fn read_sweep_csv(dir: &Path) -> Result<SweepTable, RunError> {
     let bad = |m: String| RunError::Results(crate::error::ResultsError::new(&path, m));
     let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("cannot read: {e}")))?;
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let header = csv_fields(lines.next().unwrap_or(""));
     let Some(n_axes) = header
         .iter()
         .position(|h| *h == "spikes")
@@ -367,7 +424,7 @@ pub fn read_sweep_csv(dir: &Path) -> Result<SweepTable, RunError> {
     let axes = header[1..=n_axes].iter().map(|s| s.to_string()).collect();
     let mut points = Vec::new();
     for (k, line) in lines.enumerate() {
-        let f: Vec<&str> = line.split(',').collect();
+        let f = csv_fields(line);
         if f.len() != header.len() {
             return Err(bad(format!(
                 "line {}: expected {} fields, got {}",
@@ -376,7 +433,7 @@ pub fn read_sweep_csv(dir: &Path) -> Result<SweepTable, RunError> {
                 f.len()
             )));
         }
-        let point = f[f.len() - 1];
+        let point = &f[f.len() - 1];
         if !point.starts_with("point-") || point.contains(['/', '\\']) {
             return Err(bad(format!(
                 "line {}: {point:?} is not a point folder",
@@ -394,6 +451,56 @@ pub fn read_sweep_csv(dir: &Path) -> Result<SweepTable, RunError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Commas inside JSON strings, lists and objects do not split a list of values, and
+    /// such values survive a trip through `sweep.csv`.
+    #[test]
+    fn commas_inside_values() {
+        let a = parse_axis(r#"/name="a,b","c""#).unwrap();
+        assert_eq!(a.values, vec![Value::from("a,b"), Value::from("c")]);
+        let b = parse_axis(r#"/rule={"fixed_probability":0.1},all_to_all"#).unwrap();
+        assert_eq!(
+            b.values,
+            vec![
+                serde_json::json!({"fixed_probability": 0.1}),
+                Value::from("all_to_all")
+            ]
+        );
+        for v in [
+            &a.values[0],
+            &b.values[0],
+            &Value::from("say \"hi\", twice"),
+        ] {
+            let line = format!("0,{},x", csv_value(v));
+            let f = csv_fields(&line);
+            assert_eq!(f.len(), 3, "{line}");
+            let want = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(f[1], want);
+        }
+    }
+
+    /// A folder that is not an exactspike output folder keeps its own sweep.csv.
+    #[test]
+    fn a_foreign_sweep_table_is_not_overwritten() {
+        let dir = std::env::temp_dir().join(format!("es-sweep-foreign-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("sweep.csv"), "mine").unwrap();
+        let axes = [parse_axis("/seed=1,2").unwrap()];
+        let scenario = dir.join("s.json");
+        let base = r#"{"duration": 1, "populations": [{"name": "p", "size": 1, "model": "lif", "params": {"tau_m": 10, "v_th": -50}}]}"#;
+        std::fs::write(&scenario, base).unwrap();
+        let err = run(&scenario, &axes, &dir, &RunOptions::default(), false);
+        let msg = err.unwrap_err().to_string();
+        assert!(msg.contains("not an exactspike output"), "{msg}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("sweep.csv")).unwrap(),
+            "mine"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn ranges_and_lists() {

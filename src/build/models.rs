@@ -344,10 +344,12 @@ fn build_linear(p: &LinearParams, ctx: &ModelContext) -> Res<LinearPopulation> {
         );
     }
     for (k, name) in vars.iter().enumerate() {
-        if name.is_empty() || vars[..k].contains(name) {
+        // (written unquoted in state.csv, as population names are)
+        super::names::check_name(name, format!("{path}.variables[{k}]"))?;
+        if vars[..k].contains(name) {
             return err(
                 format!("{path}.variables[{k}]"),
-                format!("must be a distinct, non-empty name, got {name:?}"),
+                format!("must be a distinct name, got {name:?} twice"),
             );
         }
     }

@@ -27,7 +27,7 @@ pub(crate) struct Names<'a> {
     all: Vec<&'a str>,
 }
 
-fn check_name(name: &str, path: String) -> Res<()> {
+pub(crate) fn check_name(name: &str, path: String) -> Res<()> {
     if name.is_empty() {
         return err(path, "must not be empty");
     }

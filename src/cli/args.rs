@@ -47,10 +47,12 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(v).map_err(|e| e.to_string())
 }
 
-pub fn parse_positive(text: &str) -> Result<f64, String> {
+/// `--grid-dt`: a step in [1e-12, 1e12] ms (below, `t / dt` of a run's times overflows or
+/// the grid is finer than the times' own rounding).
+pub fn parse_grid_dt(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("must be a finite number > 0, got {text:?}")),
+        Ok(v) if (1e-12..=1e12).contains(&v) => Ok(v),
+        _ => Err(format!("must be a step in [1e-12, 1e12] ms, got {text:?}")),
     }
 }
 

@@ -179,6 +179,13 @@ fn bad_linear_parameters_are_refused_with_their_path() {
             "distinct",
         ),
         ("variables", json!([]), "params.variables", "1 to 8"),
+        // (written unquoted in state.csv)
+        (
+            "variables",
+            json!(["v", "a,b"]),
+            "params.variables[1]",
+            "names may use only",
+        ),
         (
             "rest",
             json!([-65.0]),

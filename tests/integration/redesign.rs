@@ -194,6 +194,9 @@ fn bad_command_line_values_are_refused_before_any_file_is_touched() {
         vec!["--format", "hdf5"],
         vec!["--max-memory", "0.0001"],
         vec!["--max-memory", "12Q"],
+        // (a step so fine that t / dt overflows dropped every input spike but the first)
+        vec!["--grid-dt", "1e-308"],
+        vec!["--grid-dt", "0"],
     ] {
         let o = run_file(&f, &out, &bad);
         let err = String::from_utf8_lossy(&o.stderr);
