@@ -29,6 +29,7 @@ A scenario in the JSON contract runs as it is: ``es.run(dict)``, ``es.run(json_t
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -287,11 +288,15 @@ class Result:
 
 
 def _plain(v: Any) -> Any:
-    """JSON-ready copy: numpy arrays and scalars become lists and numbers."""
+    """JSON-ready copy: numpy arrays and scalars become lists and numbers; a NaN or an
+    infinity becomes a string (``"NaN"``), which the engine refuses naming its place (JSON
+    has no such numbers: written as they are, the parser could only say where in the text)."""
     if isinstance(v, np.ndarray):
-        return v.tolist()
+        return [_plain(x) for x in v.tolist()] if v.dtype.kind in "fc" else v.tolist()
     if isinstance(v, np.generic):
-        return v.item()
+        return _plain(v.item())
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v).replace("nan", "NaN").replace("inf", "Infinity")
     if isinstance(v, Mapping):
         return {str(k): _plain(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
@@ -578,11 +583,36 @@ class FixedOutdegree(_Spec):
         return {"fixed_outdegree": int(self.k)}
 
 
+def _indices(values: Any, what: str) -> list[int]:
+    """Neuron indices as a list of ints (large numeric arrays travel to the engine as
+    floats, and indices must be integers); refuses values that are not whole numbers."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{what}: expected neuron indices, got the string {values!r}")
+    idx = np.asarray(values).ravel()
+    if idx.size and (idx.dtype.kind not in "iuf"
+                     or not np.all(np.isfinite(idx) & (idx == np.floor(idx)))):
+        raise ValueError(f"{what}: indices must be whole numbers, got {values!r}")
+    return [int(i) for i in idx]
+
+
+def _whole(value: Any, what: str) -> int:
+    """A count or index that must be a whole number (2.5 neurons is an error, not 2)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what}: expected a whole number, got {value!r}")
+    if not (math.isfinite(value) and value == math.floor(value)):
+        raise ValueError(f"{what}: must be a whole number, got {value!r}")
+    return int(value)
+
+
 class Pairs(_Spec):
     """Explicit ``(source, target)`` index pairs (an ``(n, 2)`` array or a list of pairs)."""
 
     def __init__(self, pairs: Any):
-        self.pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        raw = np.asarray(pairs)
+        if raw.size and (raw.dtype.kind not in "iuf"
+                         or not np.all(np.isfinite(raw) & (raw == np.floor(raw)))):
+            raise ValueError(f"Pairs: indices must be whole numbers, got {pairs!r}")
+        self.pairs = raw.astype(np.int64).reshape(-1, 2)
 
     def to_json(self) -> Any:
         return {"pairs": self.pairs}
@@ -602,8 +632,8 @@ class Network:
 
     def population(self, name: str, size: int, model: LIF | QIF | Linear) -> "Network":
         """Adds ``size`` neurons of ``model``."""
-        self._populations.append({"name": name, "size": int(size), "model": model.model,
-                                  "params": model})
+        self._populations.append({"name": name, "size": _whole(size, f"population {name!r} size"),
+                                  "model": model.model, "params": model})
         return self
 
     def input(self, name: str, source: SpikeTimes | Poisson | Gamma | Periodic | PhaseLocked) -> "Network":
@@ -634,11 +664,7 @@ class Network:
         c = {"to": target, "times": np.asarray(times, dtype=float),
              "amplitudes": np.asarray(amplitudes, dtype=float)}
         if neurons is not None:
-            # (a list of ints: large float arrays travel as floats, and indices are integers)
-            idx = np.asarray(neurons).ravel()
-            if idx.size and not np.all(np.isfinite(idx) & (idx == np.floor(idx))):
-                raise ValueError(f"current(neurons=...): indices must be whole numbers, got {neurons!r}")
-            c["neurons"] = [int(i) for i in idx]
+            c["neurons"] = _indices(neurons, "current(neurons=...)")
         self._currents.append(c)
         return self
 
@@ -655,11 +681,7 @@ class Network:
             sine["stop"] = float(stop)
         c: dict = {"to": target, "sine": sine}
         if neurons is not None:
-            idx = np.asarray(neurons).ravel()
-            if idx.size and not np.all(np.isfinite(idx) & (idx == np.floor(idx))):
-                raise ValueError(
-                    f"sine_current(neurons=...): indices must be whole numbers, got {neurons!r}")
-            c["neurons"] = [int(i) for i in idx]
+            c["neurons"] = _indices(neurons, "sine_current(neurons=...)")
         self._currents.append(c)
         return self
 
@@ -671,18 +693,19 @@ class Network:
         and the state variables in ``state`` (``{(name, variable): neurons or None}``, read
         with :meth:`Result.state`) every ``every`` ms."""
         if spikes is not None:
-            self._record["spikes"] = list(spikes)
+            self._record["spikes"] = [spikes] if isinstance(spikes, str) else list(spikes)
         if (voltage or state) and every is None:
             raise ValueError("record(voltage=... or state=...) needs every= (ms)")
+        which = lambda n, what: {} if n is None else {"neurons": _indices(n, what)}  # noqa: E731
         if voltage:
             self._record["voltage"] = [
-                {"population": p, "every": every, **({} if n is None else {"neurons": n})}
+                {"population": p, "every": every, **which(n, f"record(voltage={{{p!r}: ...}})")}
                 for p, n in voltage.items()
             ]
         if state:
             self._record["state"] = [
                 {"population": p, "variable": v, "every": every,
-                 **({} if n is None else {"neurons": n})}
+                 **which(n, f"record(state={{({p!r}, {v!r}): ...}})")}
                 for (p, v), n in state.items()
             ]
         return self

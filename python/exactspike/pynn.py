@@ -36,6 +36,7 @@ a population whose ``tau_m/cm`` varies from neuron to neuron, and MPI raise
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 
@@ -406,7 +407,7 @@ def _currents(st, horizon) -> list:
             pop = st.populations[k]
             idx = np.asarray(sorted(groups[(k, since, m, cell)]), dtype=np.int64)
             if ac:
-                r = (_value(pop, "tau_m") / _value(pop, "cm"))[idx]
+                r = (_value(pop, "tau_m") / _cm(pop))[idx]
                 for rv in np.unique(r):
                     for entry in source._sines(since, m * float(rv), horizon):
                         out.append({"to": _name_of(pop), "neurons": idx[r == rv].tolist(),
@@ -414,7 +415,7 @@ def _currents(st, horizon) -> list:
                 continue
             a = source._amplitudes(amps, (k, cell)) if noisy else np.asarray(amps, dtype=float)
             t, a = _from(since, np.asarray(times, dtype=float), a * m)
-            r = (_value(pop, "tau_m") / _value(pop, "cm"))[idx]
+            r = (_value(pop, "tau_m") / _cm(pop))[idx]
             for rv in np.unique(r):
                 out.append({"to": _name_of(pop), "neurons": idx[r == rv].tolist(),
                             "times": t.tolist(), "amplitudes": (a * rv).tolist()})
@@ -633,7 +634,7 @@ def _offset_currents(st) -> list:
             if until > since:
                 settings.append((since, value))
                 since = until
-        r = _value(pop, "tau_m") / _value(pop, "cm")
+        r = _value(pop, "tau_m") / _cm(pop)
         times = [t for t, _ in settings[1:]]
         steps = np.array([(v - settings[0][1]) * r for _, v in settings[1:]]).reshape(len(times), -1)
         groups: dict = {}
@@ -885,12 +886,38 @@ def _initial(pop, key, default):
     return values
 
 
+def _cm(pop):
+    """The membrane capacitance [nF], which must be positive (a negative one turns every
+    current and weight around; NEST refuses it too)."""
+    cm = _value(pop, "cm")
+    if not np.all(np.isfinite(cm) & (cm > 0)):
+        raise ValueError(f"exactspike.pynn: {pop.label}: cm must be a finite number > 0 nF, got "
+                         f"{cm[~(np.isfinite(cm) & (cm > 0))][0]}")
+    return cm
+
+
 def _scale(pop):
     """mV of exactspike's weight per unit of PyNN weight: tau_m / cm for current-based
     synapses (nA), 1 for IF_curr_delta (whose weights are jumps in mV)."""
     if isinstance(pop.celltype, IF_curr_delta):
         return np.ones(pop.size)
-    return _value(pop, "tau_m") / _value(pop, "cm")
+    return _value(pop, "tau_m") / _cm(pop)
+
+
+def _check_initial(pop):
+    """Initial values the engine takes: `v`; the synaptic currents only at 0 (a `lif`
+    neuron starts with its currents at rest); any other name is an error."""
+    for key in pop.initial_values:
+        if key == "v":
+            continue
+        if key in ("isyn_exc", "isyn_inh"):
+            if np.any(_initial(pop, key, 0.0) != 0.0):
+                raise NotImplementedError(
+                    f"exactspike.pynn: {pop.label}: initial synaptic currents ({key}) other "
+                    "than 0 are not supported (the currents start at rest)")
+            continue
+        raise ValueError(f"exactspike.pynn: {pop.label}: {type(pop.celltype).__name__} has no "
+                         f"state variable {key!r} to initialize (it has 'v', 'isyn_exc', 'isyn_inh')")
 
 
 def _one(values, what, pop):
@@ -920,11 +947,12 @@ def _cell(pop) -> dict:
     if not isinstance(ct, (IF_curr_exp, IF_curr_alpha, IF_curr_delta)):
         raise NotImplementedError(f"exactspike.pynn does not support {type(ct).__name__}")
     tau_m = _value(pop, "tau_m")
+    _check_initial(pop)
     params = {
         "tau_m": tau_m.tolist(), "v_rest": _value(pop, "v_rest").tolist(),
         "v_th": _value(pop, "v_thresh").tolist(), "v_reset": _value(pop, "v_reset").tolist(),
         "t_ref": _value(pop, "tau_refrac").tolist(),
-        "i_bias": (_first_offset(pop) * tau_m / _value(pop, "cm")).tolist(),
+        "i_bias": (_first_offset(pop) * tau_m / _cm(pop)).tolist(),
         "v_init": _initial(pop, "v", -65.0).tolist(),
     }
     if isinstance(ct, IF_curr_delta):
@@ -992,7 +1020,9 @@ def _plasticity(syn, factor):
 def _connections(proj) -> list:
     # (the weights as built: a run starts from them, not from what the last run learned)
     pre, post, w, d = proj._arrays(learned=False)
+    proj._learned = []
     if not len(pre):
+        # (a sparse random connector may draw no synapse at all)
         return []
     src_roots, src_idx = _cells_of(proj.pre, pre)
     tgt_roots, tgt_idx = _cells_of(proj.post, post)
@@ -1124,6 +1154,10 @@ _run, _run_until = common.build_run(_sim)
 
 
 def run_until(time_point, callbacks=None):
+    t = float(time_point)
+    if not (math.isfinite(t) and t >= state.t):
+        raise ValueError(f"exactspike.pynn: cannot run until {time_point!r} ms: it must be a "
+                         f"finite time >= the current time ({state.t} ms)")
     before = state.t, state._result, state._stale
     try:
         t = _run_until(time_point, callbacks)

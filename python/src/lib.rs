@@ -229,8 +229,12 @@ fn build_parts(
     arrays: Vec<PyReadonlyArrayDyn<'_, f64>>,
     limits: &exactspike::build::BuildOptions,
 ) -> PyResult<exactspike::Network> {
-    let mut doc: Value = serde_json::from_str(text)
-        .map_err(|e| ScenarioError::new_err(format!("{name}: invalid JSON: {e}")))?;
+    let mut doc: Value = serde_json::from_str(text).map_err(|e| {
+        // (`path` is None for syntax errors, as from `run(dict)`)
+        let err = ScenarioError::new_err(format!("{name}: invalid JSON: {e}"));
+        let _ = err.value(py).setattr("path", None::<String>);
+        err
+    })?;
     let values: Vec<Value> = arrays.iter().map(array_value).collect();
     insert_arrays(&mut doc, &values)?;
     py.detach(|| {

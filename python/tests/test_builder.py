@@ -165,3 +165,25 @@ def test_sine_currents_fire_at_the_30_digit_reference_times():
     assert max(abs(t - w) for t, w in zip(times, want)) < 1e-9
     with pytest.raises(ValueError, match="whole"):
         net.sine_current("n", 1.0, 1.0, neurons=[0.5])
+
+
+def test_indices_sizes_and_non_finite_values_are_checked_where_they_are_given():
+    # integer index arrays of any length record as lists do (they used to travel as floats)
+    net = es.Network(duration=5.0)
+    net.population("c", 80, es.LIF(tau_m=10.0, v_th=-50.0, i_bias=30.0))
+    res = net.record("c", voltage={"c": np.arange(80)}, every=1.0).run()
+    assert len(res.voltage("c")[0]) == 80 * 5
+    assert net.to_scenario()["record"]["spikes"] == ["c"]  # a name, not its letters
+    with pytest.raises(ValueError, match="whole"):
+        es.Network(duration=1.0).population("c", 2.5, es.LIF(tau_m=10.0, v_th=-50.0))
+    with pytest.raises(ValueError, match="whole"):
+        es.Pairs([[0.5, 1.9]])
+    with pytest.raises(TypeError, match="string"):
+        es.Network(duration=1.0).record(voltage={"c": "all"}, every=1.0)
+    # a NaN is refused naming its place (JSON has no NaN: the parser could only give a column)
+    bad = es.Network(duration=5.0).population("c", 1, es.LIF(tau_m=float("nan"), v_th=-50.0))
+    with pytest.raises(es.ScenarioError, match=r"populations\[0\]\.params\.tau_m") as e:
+        bad.run()
+    with pytest.raises(es.ScenarioError) as e:
+        es._native.run_parts("{", "n", [], None, 1)  # the route of a Network, with bad JSON
+    assert e.value.path is None

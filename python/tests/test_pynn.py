@@ -731,3 +731,32 @@ def test_random_initial_values_are_drawn_once():
     assert [list(s)[:len(k)] for s, k in zip(again.spiketrains, spikes)] == spikes
     assert np.unique(v0).size == 50 and -70.0 <= v0.min() and v0.max() <= -52.0
     sim.end()
+
+
+def test_empty_projections_bad_capacitance_bad_times_and_initial_currents():
+    # a projection that drew no synapse (sparse random connector) is no error
+    sim.setup()
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]))
+    cells = sim.Population(2, sim.IF_curr_exp(i_offset=2.0))
+    cells.record("spikes")
+    sim.Projection(src, cells, sim.FixedProbabilityConnector(0.0),
+                   sim.StaticSynapse(weight=0.1, delay=1.0))
+    sim.run(10.0)
+    with pytest.raises(ValueError, match="finite"):
+        sim.run(float("nan"))
+    assert sim.get_current_time() == 10.0
+    sim.end()
+    # cm <= 0 turned every current around
+    for cm in (-1.0, 0.0):
+        sim.setup()
+        sim.Population(1, sim.IF_curr_exp(cm=cm, i_offset=2.0))
+        with pytest.raises(ValueError, match="cm must be"):
+            sim.run(5.0)
+        sim.end()
+    # initial synaptic currents are not silently dropped; unknown names are refused
+    sim.setup()
+    c = sim.Population(1, sim.IF_curr_exp())
+    c.initialize(isyn_exc=2.0)
+    with pytest.raises(NotImplementedError, match="isyn_exc"):
+        sim.run(5.0)
+    sim.end()
