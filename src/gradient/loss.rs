@@ -110,12 +110,10 @@ impl Loss {
                     ));
                 }
                 for (key, v) in [("tau0", *tau0), ("tau1", *tau1)] {
-                    if !(v.is_finite() && v > 0.0) {
-                        return Err(ScenarioError::invalid(
-                            format!("loss.{key}"),
-                            "must be a finite number > 0 ms",
-                        ));
-                    }
+                    // (the scenario's range of time constants)
+                    crate::build::values::Check::Tau
+                        .test(v, " ms")
+                        .map_err(|m| ScenarioError::invalid(format!("loss.{key}"), m))?;
                 }
                 if !(alpha.is_finite() && *alpha >= 0.0) {
                     return Err(ScenarioError::invalid(
@@ -149,8 +147,9 @@ impl Loss {
                 ..
             } => {
                 let t = first_times(spikes, end);
-                let (lse, _) = softmax(&t, *tau0);
-                let mut l = t[*label] / tau0 + lse;
+                let (m, log_sum, _) = softmax(&t, *tau0);
+                // (t_label − t_min first: t/tau0 of each would cancel for a small tau0)
+                let mut l = (t[*label] - m) / tau0 + log_sum;
                 if *alpha > 0.0 {
                     l += alpha * ((t[*label] / tau1).exp() - 1.0);
                 }
@@ -175,7 +174,7 @@ impl Loss {
                 ..
             } => {
                 let t = first_times(spikes, end);
-                let (_, p) = softmax(&t, *tau0);
+                let (_, _, p) = softmax(&t, *tau0);
                 spikes
                     .iter()
                     .enumerate()
@@ -216,17 +215,35 @@ pub fn first_times(spikes: &[Vec<f64>], end: f64) -> Vec<f64> {
         .collect()
 }
 
-/// `(log Σ exp(−t/tau0), softmax(−t/tau0))`, computed stably.
-fn softmax(t: &[f64], tau0: f64) -> (f64, Vec<f64>) {
+/// `(m, log Σ exp(−(t − m)/tau0), softmax(−t/tau0))` with `m` the earliest time: the
+/// log-sum-exp is `log_sum − m/tau0`, left to the caller to combine without cancellation.
+fn softmax(t: &[f64], tau0: f64) -> (f64, f64, Vec<f64>) {
     let m = t.iter().copied().fold(f64::INFINITY, f64::min);
     let e: Vec<f64> = t.iter().map(|x| (-(x - m) / tau0).exp()).collect();
     let s: f64 = e.iter().sum();
-    (s.ln() - m / tau0, e.iter().map(|x| x / s).collect())
+    (m, s.ln(), e.iter().map(|x| x / s).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two neurons firing together: the loss is ln 2 whatever tau0 (a small tau0 used to
+    /// cancel t/tau0 terms: 0.693145751953125 at 1e−10, 0 at 1e−300).
+    #[test]
+    fn cross_entropy_of_a_tie_is_ln_2_for_any_tau0() {
+        for tau0 in [1e-6, 1e-3, 1.0, 1e6] {
+            let loss = Loss::FirstSpikeCe {
+                population: "out".into(),
+                label: 0,
+                tau0,
+                alpha: 0.0,
+                tau1: 10.0,
+            };
+            let l = loss.value(&[vec![12.345], vec![12.345]], 100.0);
+            assert!((l - std::f64::consts::LN_2).abs() < 1e-15, "tau0 {tau0}: {l}");
+        }
+    }
 
     #[test]
     fn cross_entropy_derivative_matches_differences() {
