@@ -419,15 +419,29 @@ fn readout_points(dir: &Path, error: bool) -> Result<Vec<(f64, f64)>, String> {
         .iter()
         .position(|h| h == "estimated_itd_ms")
         .ok_or_else(|| format!("{}: readout.csv lacks estimated_itd_ms", dir.display()))?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            let truth = r.get(1)?.parse::<f64>().ok()? * 1000.0;
-            let est = r.get(col)?.parse::<f64>().ok()? * 1000.0;
-            let y = if error { est - truth } else { est };
-            (truth.is_finite() && y.is_finite()).then_some((truth, y))
-        })
-        .collect())
+    let mut points = Vec::with_capacity(rows.len());
+    for (k, r) in rows.iter().enumerate() {
+        // ("none": no detector fired at that point, so no estimate to draw)
+        if r.get(col).is_some_and(|v| v == "none") {
+            continue;
+        }
+        let number = |i: usize| {
+            r.get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    format!(
+                        "{}: line {}: field {} is not a finite number (or \"none\")",
+                        dir.join("readout.csv").display(),
+                        k + 2,
+                        i + 1
+                    )
+                })
+        };
+        let (truth, est) = (number(1)? * 1000.0, number(col)? * 1000.0);
+        points.push((truth, if error { est - truth } else { est }));
+    }
+    Ok(points)
 }
 
 /// One figure of read-out error against true ITD for several Jeffress sweeps (each `dir`
@@ -576,8 +590,13 @@ fn plot_run(res: &Results, name: &str) -> Result<Vec<PathBuf>, String> {
 pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, String> {
     register_font();
     let mut written = vec![];
-    // a sweep folder has no summary of its own, only readout.csv
-    let res = Results::open(dir).ok();
+    // a sweep folder has no summary of its own, only readout.csv; a summary that is there
+    // must read
+    let res = if dir.join("summary.json").exists() {
+        Some(Results::open(dir).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
     let name = res
         .as_ref()
         .map_or_else(|| dir.display().to_string(), |r| r.summary.name.clone());

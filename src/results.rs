@@ -7,6 +7,7 @@
 
 use crate::error::ResultsError;
 use crate::npy;
+use crate::output::csv::{SPIKES_HEADER, VOLTAGE_HEADER, WEIGHTS_HEADER};
 use crate::records::{Spike, Summary, VoltageSample, WeightSample};
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,10 @@ impl Results {
         if self.is_npy() {
             let t = self.table("spikes.npy")?;
             let (p, n, time) = (t.u32("population")?, t.u32("neuron")?, t.f64("time")?);
+            for k in 0..t.rows {
+                self.in_range(p[k], n[k])
+                    .map_err(|m| ResultsError::new(&t.path, format!("row {k}: {m}")))?;
+            }
             return Ok((0..t.rows)
                 .map(|k| Spike {
                     population: p[k],
@@ -68,15 +73,36 @@ impl Results {
         }
         let names = self.names();
         let mut out = Vec::new();
-        self.csv("spikes.csv", 3, |f, at| {
+        self.csv("spikes.csv", SPIKES_HEADER, |f, at| {
+            let (population, neuron) = (index_of(&names, f[0], at)?, int(f[1], at)?);
+            self.in_range(population, neuron)
+                .map_err(|m| format!("{at}: {m}"))?;
             out.push(Spike {
-                population: index_of(&names, f[0], at)?,
-                neuron: int(f[1], at)?,
+                population,
+                neuron,
                 time: finite(f[2], at)?,
             });
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// `Err` unless population index `p` is one of the summary's and `neuron` one of its
+    /// neurons (sources).
+    fn in_range(&self, p: u32, neuron: u32) -> Result<(), String> {
+        let pops = &self.summary.populations;
+        match pops.get(p as usize) {
+            None if pops.is_empty() => Ok(()),
+            None => Err(format!(
+                "population index {p}, but the run has {} populations and inputs",
+                pops.len()
+            )),
+            Some(pop) if u64::from(neuron) >= pop.size => Err(format!(
+                "neuron {neuron} of \"{}\", which has {}",
+                pop.name, pop.size
+            )),
+            Some(_) => Ok(()),
+        }
     }
 
     /// The spikes of population `name`: neuron indices and times \[ms\].
@@ -120,15 +146,20 @@ impl Results {
             let t = self.table("voltage.npy")?;
             let (p, n) = (t.u32("population")?, t.u32("neuron")?);
             let (time, v) = (t.f64("time")?, t.f64("v")?);
+            for k in 0..t.rows {
+                self.in_range(p[k], n[k])
+                    .map_err(|m| ResultsError::new(&t.path, format!("row {k}: {m}")))?;
+            }
             return Ok((0..t.rows)
                 .map(|k| row(p[k], n[k], time[k], v[k]))
                 .collect());
         }
         let names = self.names();
         let mut out = Vec::new();
-        self.csv("voltage.csv", 4, |f, at| {
-            let p = index_of(&names, f[0], at)?;
-            out.push(row(p, int(f[1], at)?, finite(f[2], at)?, finite(f[3], at)?));
+        self.csv("voltage.csv", VOLTAGE_HEADER, |f, at| {
+            let (p, n) = (index_of(&names, f[0], at)?, int(f[1], at)?);
+            self.in_range(p, n).map_err(|m| format!("{at}: {m}"))?;
+            out.push(row(p, n, finite(f[2], at)?, finite(f[3], at)?));
             Ok(())
         })?;
         Ok(out)
@@ -160,7 +191,7 @@ impl Results {
                 .collect());
         }
         let mut out = Vec::new();
-        self.csv("weights.csv", 6, |f, at| {
+        self.csv("weights.csv", WEIGHTS_HEADER, |f, at| {
             let ids = [
                 int(f[0], at)?,
                 int(f[1], at)?,
@@ -192,21 +223,39 @@ impl Results {
         .counted())
     }
 
-    /// Calls `row` with the fields of every data line of CSV file `name` (which must have
-    /// `width` fields per line) and the line number for messages. The file is streamed:
-    /// memory is the records, not the text.
+    /// Calls `row` with the fields of every data line of CSV file `name` (which must start
+    /// with `header` and have its number of fields per line) and the line number for
+    /// messages. The file is streamed: memory is the records, not the text.
     fn csv(
         &self,
         name: &str,
-        width: usize,
+        header: &str,
         mut row: impl FnMut(&[&str], Line) -> Result<(), String>,
     ) -> Res<()> {
         use std::io::BufRead;
+        let width = header.split(',').count();
         let path = self.dir.join(name);
         let file = std::fs::File::open(&path)
             .map_err(|e| ResultsError::new(&path, format!("cannot read: {e}")))?;
         let reader = std::io::BufReader::with_capacity(1 << 16, file);
-        for (k, line) in reader.lines().enumerate().skip(1) {
+        let mut lines = reader.lines().enumerate();
+        match lines.next() {
+            Some((_, Ok(first))) if first == header => {}
+            Some((_, Ok(first))) => {
+                return Err(ResultsError::new(
+                    &path,
+                    format!("line 1: expected the header {header:?}, got {first:?}"),
+                ))
+            }
+            Some((_, Err(e))) => return Err(ResultsError::new(&path, format!("line 1: {e}"))),
+            None => {
+                return Err(ResultsError::new(
+                    &path,
+                    format!("empty (not even its header {header:?}): not a finished run's file"),
+                ))
+            }
+        }
+        for (k, line) in lines {
             let at = Line(k + 1);
             let line = line.map_err(|e| ResultsError::new(&path, format!("{at}: {e}")))?;
             let fields: Vec<&str> = line.split(',').collect();

@@ -241,7 +241,10 @@ mod tests {
                 tau1: 10.0,
             };
             let l = loss.value(&[vec![12.345], vec![12.345]], 100.0);
-            assert!((l - std::f64::consts::LN_2).abs() < 1e-15, "tau0 {tau0}: {l}");
+            assert!(
+                (l - std::f64::consts::LN_2).abs() < 1e-15,
+                "tau0 {tau0}: {l}"
+            );
         }
     }
 

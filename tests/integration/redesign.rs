@@ -505,6 +505,31 @@ fn plots_refuse_non_finite_values_and_read_both_formats() {
     let started = std::time::Instant::now();
     fails_with(&["plot", out.to_str().unwrap()], &["spikes.csv", "finite"]);
     assert!(started.elapsed().as_secs() < 10);
+    // what no run writes is refused, naming the file (and line): a neuron the population
+    // does not have, a file without its header, an empty file, a summary that does not read
+    for (file, text, words) in [
+        (
+            "spikes.csv",
+            text.replacen("\nexc,", "\nexc,4000000000,1.0\nexc,", 1),
+            vec!["line ", "neuron 4000000000"],
+        ),
+        (
+            "spikes.csv",
+            text.replacen("population,neuron,time", "pop,n,t", 1),
+            vec!["header"],
+        ),
+        ("spikes.csv", String::new(), vec!["spikes.csv", "empty"]),
+        (
+            "summary.json",
+            "{".to_string(),
+            vec!["summary.json", "not a summary"],
+        ),
+    ] {
+        let keep = std::fs::read(out.join(file)).unwrap();
+        std::fs::write(out.join(file), &text).unwrap();
+        fails_with(&["plot", out.to_str().unwrap()], &words);
+        std::fs::write(out.join(file), keep).unwrap();
+    }
     // a huge duration is reported at `duration`, not at a key the user never wrote
     let mut sc = golden();
     sc["duration"] = json!(1e308);
