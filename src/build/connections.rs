@@ -181,6 +181,15 @@ fn build_one(
     let tgt_size = target.neurons.len();
     let same = matches!(from, Node::Population(s) if s == to);
     let n_receptors = target.neurons.n_receptors();
+    if n_receptors == 0 {
+        return err(
+            format!("{path}.to"),
+            format!(
+                "population \"{}\" has no receptors (its params.receptors is empty): nothing can connect to it",
+                c.to
+            ),
+        );
+    }
     if c.receptor >= n_receptors {
         return err(
             format!("{path}.receptor"),

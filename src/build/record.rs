@@ -111,7 +111,12 @@ fn voltage_probes(
             path: &path,
             duration,
         };
-        let times = sampling.times(neurons.len(), budget, "voltage")?;
+        let what = if path.starts_with("record.state") {
+            "state"
+        } else {
+            "voltage"
+        };
+        let times = sampling.times(neurons.len(), budget, what)?;
         n_samples += (times.len() * neurons.len()) as u64;
         if n_samples > MAX_ELEMENTS {
             return err(&path, "too many voltage and state samples in total");
