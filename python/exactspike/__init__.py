@@ -129,6 +129,7 @@ def run(scenario: Any, *, max_memory: int | None = None, threads: int = 1) -> "R
     delay) and the records kept (counted twice: they are copied into the result) outgrow
     what ``max_memory`` leaves after the network.
     """
+    _options(max_memory=max_memory, threads=threads)
     if isinstance(scenario, Network):
         arrays: list = []
         skeleton = _split(scenario._dict(), arrays)
@@ -136,6 +137,17 @@ def run(scenario: Any, *, max_memory: int | None = None, threads: int = 1) -> "R
                                         max_memory, threads))
     text, name = _as_text(scenario)
     return Result(_native.run_json(text, name, max_memory, threads))
+
+
+def _options(**given: Any) -> None:
+    """ValueError (not OverflowError, nor a silent default) for counts out of range."""
+    for key, v in given.items():
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{key}: expected an integer, got {v!r}")
+        if v < 1:
+            raise ValueError(f"{key}: must be >= 1, got {v}")
 
 
 class Session:
@@ -154,6 +166,7 @@ class Session:
     """
 
     def __init__(self, scenario: Any, *, max_memory: int | None = None, threads: int = 1) -> None:
+        _options(max_memory=max_memory, threads=threads)
         if isinstance(scenario, Network):
             arrays: list = []
             skeleton = _split(scenario._dict(), arrays)
@@ -206,6 +219,7 @@ def gradient(scenario: Any, loss: Any, *, max_memory: int | None = None) -> dict
     generation order) or per neuron. Raises :class:`ScenarioError` for an invalid scenario or
     loss, and for what has no gradient here (qif, adaptation, plasticity).
     """
+    _options(max_memory=max_memory)
     if isinstance(scenario, Network):
         scenario = scenario.to_scenario()
     text, name = _as_text(scenario)
@@ -217,6 +231,7 @@ def train(config: Any, out: str | os.PathLike, *, epochs: int | None = None) -> 
     """Train as ``exactspike train`` does (docs/gradients.md): ``config`` a dict, JSON string
     or path (e.g. ``examples/yinyang.json``); writes ``metrics.json`` and ``trained.json``
     into ``out`` and returns the metrics. ``epochs`` overrides the configuration's."""
+    _options(epochs=epochs)
     text, _ = _as_text(config)
     return json.loads(_native.train_json(text, os.fspath(out), epochs))
 

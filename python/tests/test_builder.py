@@ -187,3 +187,12 @@ def test_indices_sizes_and_non_finite_values_are_checked_where_they_are_given():
     with pytest.raises(es.ScenarioError) as e:
         es._native.run_parts("{", "n", [], None, 1)  # the route of a Network, with bad JSON
     assert e.value.path is None
+
+
+def test_counts_out_of_range_are_value_errors():
+    net = es.Network(duration=1.0).population("c", 1, es.LIF(tau_m=10.0, v_th=-50.0))
+    for options in ({"threads": 0}, {"threads": -1}, {"max_memory": -1}):
+        with pytest.raises(ValueError, match="must be >= 1"):
+            es.run(net, **options)
+    with pytest.raises(TypeError):
+        es.run(net, threads=1.5)
