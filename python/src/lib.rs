@@ -609,7 +609,15 @@ fn train_json(py: Python<'_>, text: &str, out: &str, epochs: Option<usize>) -> P
     let m = py
         .detach(|| {
             let limits = exactspike::build::BuildOptions::default();
-            pipeline::train_to(text.as_bytes(), "config", &out, epochs, &limits, None, &mut |_| {})
+            pipeline::train_to(
+                text.as_bytes(),
+                "config",
+                &out,
+                epochs,
+                &limits,
+                None,
+                &mut |_| {},
+            )
         })
         .map_err(|e| to_py(py, e))?;
     serde_json::to_string(&m).map_err(|e| PyValueError::new_err(e.to_string()))
