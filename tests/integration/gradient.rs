@@ -355,17 +355,24 @@ fn gradient_refuses_bad_losses_and_unsupported_models_before_writing() {
     }
 }
 
-#[test]
-fn training_is_independent_of_the_thread_count_and_its_result_runs() {
-    let tmp = TempDir::new("train");
+/// `examples/yinyang.json` with `train` and `test` samples, `hidden` hidden neurons and two
+/// epochs.
+fn small_yinyang(train: usize, test: usize, hidden: usize) -> Value {
     let mut cfg: Value = serde_json::from_slice(
         &std::fs::read(crate::util::repo().join("examples/yinyang.json")).unwrap(),
     )
     .unwrap();
-    cfg["data"]["train"] = json!(120);
-    cfg["data"]["test"] = json!(60);
-    cfg["network"]["populations"][0]["size"] = json!(20);
+    cfg["data"]["train"] = json!(train);
+    cfg["data"]["test"] = json!(test);
+    cfg["network"]["populations"][0]["size"] = json!(hidden);
     cfg["epochs"] = json!(2);
+    cfg
+}
+
+#[test]
+fn training_is_independent_of_the_thread_count_and_its_result_runs() {
+    let tmp = TempDir::new("train");
+    let mut cfg = small_yinyang(120, 60, 20);
     cfg["learn"] = json!(["weight", "delay", "tau_m", "receptor_tau"]);
     let path = tmp.path().join("cfg.json");
     std::fs::write(&path, cfg.to_string()).unwrap();
@@ -433,14 +440,7 @@ fn runaway_forward_runs_stop_and_huge_steps_leave_a_valid_network() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("max_memory"));
     assert!(!tmp.path().join("g").exists());
 
-    let mut cfg: Value = serde_json::from_slice(
-        &std::fs::read(crate::util::repo().join("examples/yinyang.json")).unwrap(),
-    )
-    .unwrap();
-    cfg["data"]["train"] = json!(20);
-    cfg["data"]["test"] = json!(10);
-    cfg["network"]["populations"][0]["size"] = json!(10);
-    cfg["epochs"] = json!(2);
+    let mut cfg = small_yinyang(20, 10, 10);
     cfg["optimizer"]["lr"] = json!(1e300);
     cfg["silence_bump"] = json!(1e7);
     let path = tmp.path().join("cfg.json");
