@@ -465,12 +465,14 @@ fn runaway_forward_runs_stop_and_huge_steps_leave_a_valid_network() {
     let (o, _) = crate::util::run_json(tmp.path(), &serde_json::from_slice(&trained).unwrap());
     assert_success(&o);
     // a bad setting names its key
+    let set = |v: &mut Value, key: &str, x: Value| *v.pointer_mut(key).unwrap() = x;
     for (key, value, name) in [
-        ("batch_size", json!(0), "batch_size"),
-        ("silence_bump", json!(-1), "silence_bump"),
+        ("/batch_size", json!(0), "batch_size"),
+        ("/silence_bump", json!(-1), "silence_bump"),
+        ("/optimizer/lr", json!(0), "optimizer.lr"),
     ] {
         let mut bad = cfg.clone();
-        bad[key] = value;
+        set(&mut bad, key, value);
         std::fs::write(&path, bad.to_string()).unwrap();
         let o = bin()
             .args(["train", "--out"])
@@ -482,15 +484,4 @@ fn runaway_forward_runs_stop_and_huge_steps_leave_a_valid_network() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&format!("{name}: must be")), "{key}: {err}");
     }
-    let mut bad = cfg.clone();
-    bad["optimizer"]["lr"] = json!(0);
-    std::fs::write(&path, bad.to_string()).unwrap();
-    let o = bin()
-        .args(["train", "--out"])
-        .arg(tmp.path().join("bad"))
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_exit(&o, 2);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("optimizer.lr: must be"));
 }
