@@ -261,6 +261,11 @@ impl Trainer {
         self.limits = limits;
     }
 
+    /// One forward run's share of the memory limit: the threads of a batch run at once.
+    fn memory_per_run(&self) -> u64 {
+        self.limits.max_memory / rayon::current_num_threads().max(1) as u64
+    }
+
     /// The network with the current parameters (what `trained.json` holds).
     pub fn scenario(&self) -> Scenario {
         let mut sc = self.template.clone();
@@ -312,7 +317,7 @@ impl Trainer {
     ) -> Result<(Gradients, bool, bool), TrainError> {
         let sc = self.with_input(sc, s);
         let mut limits = self.limits;
-        limits.max_memory /= rayon::current_num_threads().max(1) as u64;
+        limits.max_memory = self.memory_per_run();
         let opts = Options {
             limits,
             stop: stop.cloned(),
@@ -363,8 +368,7 @@ impl Trainer {
                 };
                 // (a network that runs away stops at its share of the memory limit; its
                 // first spikes, the prediction, are in what it simulated)
-                let budget = self.limits.max_memory / rayon::current_num_threads().max(1) as u64;
-                let budget = budget.saturating_sub(net.memory_estimate);
+                let budget = self.memory_per_run().saturating_sub(net.memory_estimate);
                 let duration = net.duration;
                 let mut sim = Simulation::new(net);
                 sim.set_guards(Guards {
