@@ -89,6 +89,10 @@ impl Gradients {
                     && fin(&p.v_th)
                     && fin(&p.i_bias)
                     && p.receptors.iter().all(|r| fin(&r.tau))
+                    && p.adaptation
+                        .iter()
+                        .chain(&p.threshold_adaptation)
+                        .all(|a| fin(&a.tau) && fin(&a.increment))
             })
     }
 }
@@ -113,6 +117,21 @@ pub struct PopulationGradient {
     pub i_bias: Vec<f64>,
     /// Per receptor: ∂L/∂tau per neuron (empty for a delta receptor, which has no tau).
     pub receptors: Vec<ReceptorGradient>,
+    /// Per adaptation current, in scenario order (absent from JSON when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub adaptation: Vec<AdaptationGradient>,
+    /// Per threshold-adaptation term, in scenario order (absent from JSON when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub threshold_adaptation: Vec<AdaptationGradient>,
+}
+
+/// Gradient with respect to one adaptation term's parameters.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct AdaptationGradient {
+    /// ∂L/∂tau per neuron \[1/ms\].
+    pub tau: Vec<f64>,
+    /// ∂L/∂increment per neuron \[1/mV\].
+    pub increment: Vec<f64>,
 }
 
 /// Gradient with respect to one receptor's time constant.
@@ -153,9 +172,10 @@ impl Evaluation {
 }
 
 /// Runs `sc` and returns `loss` and its gradient with respect to every weight, delay,
-/// `tau_m`, receptor `tau`, `v_th` and `i_bias`. Models: `lif` with delta, exp and alpha
-/// receptors, bias and refractoriness; no adaptation, plasticity or injected currents (refused with the path
-/// of what is not supported).
+/// `tau_m`, receptor `tau`, `v_th`, `i_bias` and adaptation `tau` and `increment`. Models:
+/// `lif` with delta, exp and alpha receptors, bias, refractoriness, adaptation currents and
+/// threshold adaptation; no plasticity or injected currents (refused with the path of what
+/// is not supported).
 pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation, GradientError> {
     check_supported(sc)?;
     let target_pop = loss.check(sc)?;
@@ -236,13 +256,7 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         dspike,
         d_weight: vec![0.0; table.syn.len()],
         d_delay: vec![0.0; table.syn.len()],
-        params: cells
-            .iter()
-            .map(|c| ParamGrad {
-                rates: vec![0.0; c.rates.len()],
-                ..ParamGrad::default()
-            })
-            .collect(),
+        params: cells.iter().map(ParamGrad::zeros).collect(),
     };
     back.run(duration);
     let events: usize = tapes.iter().map(|t| t.events.len()).sum();
@@ -261,7 +275,7 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         )
         .into());
     }
-    let state_floats = (0..n_neurons).map(|i| 1 + layouts[pop_of[i]].n_state).sum();
+    let state_floats = (0..n_neurons).map(|i| dim_of(&layouts[pop_of[i]])).sum();
     Ok(Evaluation {
         gradients,
         output,
@@ -272,6 +286,11 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         state_floats,
         duration,
     })
+}
+
+/// State variables of a neuron of this layout: V, channel states, threshold terms.
+fn dim_of(lay: &Layout) -> usize {
+    1 + lay.n_state + lay.n_thr
 }
 
 /// Every neuron's constants for the replay, its population, and each population's layout
@@ -287,10 +306,14 @@ fn replay_constants(net: &crate::Network) -> (Vec<Cell>, Vec<usize>, Vec<Layout>
         layouts.push(l.layout().clone());
         for i in 0..l.len() {
             let (scalars, rates) = l.constants(i);
+            let (adapt_inc, thr_rate, thr_inc) = l.adaptation_constants(i);
             cells.push(Cell {
                 sc: scalars,
                 v_init: l.potential(i),
                 rates: rates.to_vec(),
+                adapt_inc: adapt_inc.to_vec(),
+                thr_rate: thr_rate.to_vec(),
+                thr_inc: thr_inc.to_vec(),
             });
             pop_of.push(p);
         }
@@ -328,7 +351,7 @@ fn check_tape_memory(
     pop_of: &[usize],
     limit: u64,
 ) -> Result<(), ScenarioError> {
-    let max_dim = layouts.iter().map(|l| 1 + l.n_state).max().unwrap_or(1);
+    let max_dim = layouts.iter().map(dim_of).max().unwrap_or(1);
     let arrivals: usize = fired.iter().map(|f| table.out(f.1 as usize).len()).sum();
     let per_event = 24 + 2 * 8 * max_dim + std::mem::size_of::<tape::Event>() + 24;
     let bytes = (arrivals + 2 * fired.len()) as f64 * per_event as f64 + pop_of.len() as f64 * 64.0;
@@ -352,20 +375,7 @@ fn check_supported(sc: &Scenario) -> Result<(), ScenarioError> {
     for (k, p) in sc.populations.iter().enumerate() {
         let path = format!("populations[{k}]");
         match &p.model {
-            Model::Lif(l) => {
-                if !l.adaptation.is_empty() {
-                    return Err(ScenarioError::invalid(
-                        format!("{path}.params.adaptation"),
-                        "gradients do not cover adaptation currents yet; remove them",
-                    ));
-                }
-                if !l.threshold_adaptation.is_empty() {
-                    return Err(ScenarioError::invalid(
-                        format!("{path}.params.threshold_adaptation"),
-                        "gradients do not cover threshold adaptation yet; remove it",
-                    ));
-                }
-            }
+            Model::Lif(_) => {}
             Model::Qif(_) | Model::Linear(_) => {
                 return Err(ScenarioError::invalid(
                     format!("{path}.model"),
@@ -474,7 +484,7 @@ impl<'a> Backward<'a> {
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)));
         let n = self.tapes.len();
         let dims: Vec<usize> = (0..n)
-            .map(|i| 1 + self.layouts[self.pop_of[i]].n_state)
+            .map(|i| dim_of(&self.layouts[self.pop_of[i]]))
             .collect();
         let mut lam_start = vec![0usize; n + 1];
         for i in 0..n {
@@ -548,6 +558,15 @@ impl<'a> Backward<'a> {
                 }
             }
             Kind::Spike { id, trigger } => {
+                // the jumps of adaptation currents and threshold terms add their increments
+                let g = &mut self.params[i];
+                for (k, d) in g.adapt_inc.iter_mut().enumerate() {
+                    *d += lam[dynamics.adapt_index(k)];
+                }
+                let tb = dynamics.thr_base();
+                for (d, l) in g.thr_inc.iter_mut().zip(&lam[tb..]) {
+                    *d += l;
+                }
                 let explicit =
                     self.dspike[id as usize] - dynamics.lam_field(lam, post, ev.refr_after);
                 lam[0] = 0.0;
@@ -555,10 +574,15 @@ impl<'a> Backward<'a> {
                 match trigger {
                     Some((syn, src)) => self.time_of_arrival(syn, src, total),
                     None => {
+                        // a continuous crossing of g = V − v_th − Σθ_k: its time moves by
+                        // −δg/ġ, so ∂g/∂x = (1, 0…, −1…) carries `total/ġ` onto λ
                         let mut f = vec![0.0; dim];
                         dynamics.field(pre, false, &mut f);
-                        let c = total / f[0];
+                        let c = total / dynamics.threshold_slope(&f);
                         lam[0] = -c;
+                        for l in &mut lam[tb..] {
+                            *l += c;
+                        }
                         self.params[i].v_th += c;
                     }
                 }
@@ -637,6 +661,26 @@ impl<'a> Backward<'a> {
                                     }),
                                 }
                             }
+                        })
+                        .collect(),
+                    adaptation: (0..lay.n_adapt)
+                        .map(|k| {
+                            let c = lay.channels.len() - lay.n_adapt + k;
+                            AdaptationGradient {
+                                tau: per(&|i| {
+                                    0.0 - self.cells[i].rates[c].powi(2) * self.params[i].rates[c]
+                                }),
+                                increment: per(&|i| self.params[i].adapt_inc[k]),
+                            }
+                        })
+                        .collect(),
+                    threshold_adaptation: (0..lay.n_thr)
+                        .map(|k| AdaptationGradient {
+                            tau: per(&|i| {
+                                0.0 - self.cells[i].thr_rate[k].powi(2)
+                                    * self.params[i].thr_rates[k]
+                            }),
+                            increment: per(&|i| self.params[i].thr_inc[k]),
                         })
                         .collect(),
                 }

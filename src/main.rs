@@ -128,8 +128,9 @@ enum Command {
         compare: Option<PathBuf>,
     },
     /// Exact gradient of a loss on spike times with respect to every weight, delay, tau_m,
-    /// receptor tau, v_th and i_bias (adjoint through the exact spikes; docs/gradients.md).
-    /// Writes DIR/gradients.json. Models: lif without adaptation, static synapses.
+    /// receptor tau, v_th, i_bias and adaptation tau and increment (adjoint through the exact
+    /// spikes; docs/gradients.md). Writes DIR/gradients.json. Models: lif (with adaptation
+    /// and threshold adaptation), static synapses.
     Gradient {
         /// Scenario file.
         scenario: PathBuf,

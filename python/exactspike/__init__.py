@@ -215,9 +215,11 @@ def gradient(scenario: Any, loss: Any, *, max_memory: int | None = None) -> dict
     ``{"kind": "first_spike_ce", "population": "out", "label": 2, "tau0": 0.5}``. Returns the
     ``gradients.json`` document: ``{"loss": L, "connections": [{"weight": [...], "delay":
     [...]}, ...], "populations": [{"tau_m": [...], "v_th": [...], "i_bias": [...],
-    "receptors": [{"tau": [...]}, ...]}, ...]}``, one value per synapse (in the connection's
-    generation order) or per neuron. Raises :class:`ScenarioError` for an invalid scenario or
-    loss, and for what has no gradient here (qif, adaptation, plasticity).
+    "receptors": [{"tau": [...]}, ...]}, ...]}`` (plus ``"adaptation"`` and
+    ``"threshold_adaptation"``: ``[{"tau": [...], "increment": [...]}, ...]`` for populations
+    that have them), one value per synapse (in the connection's generation order) or per
+    neuron. Raises :class:`ScenarioError` for an invalid scenario or loss, and for what has no
+    gradient here (qif, linear, plasticity, injected currents).
     """
     _options(max_memory=max_memory)
     if isinstance(scenario, Network):

@@ -46,9 +46,38 @@ def test_gradient_errors_name_the_path():
         es.gradient(SCENARIO, {"kind": "spike_times", "population": "out", "targets": [[1.0]]})
     assert e.value.path == "loss.targets"
     bad = json.loads(json.dumps(SCENARIO))
-    bad["populations"][0]["params"]["adaptation"] = [{"tau": 50.0, "increment": -1.0}]
-    with pytest.raises(es.ScenarioError, match="adaptation"):
+    bad["currents"] = [{"to": "out", "times": [1.0], "amplitudes": [5.0]}]
+    with pytest.raises(es.ScenarioError, match="currents"):
         es.gradient(bad, LOSS)
+
+
+def test_alif_gradients_match_finite_differences():
+    """Adaptive threshold and adaptation current: their tau and increment too."""
+    sc = json.loads(json.dumps(SCENARIO))
+    sc["populations"][0]["params"].update(
+        i_bias=14.0,
+        adaptation=[{"tau": 40.0, "increment": -1.0}],
+        threshold_adaptation=[{"tau": 20.0, "increment": 2.0}])
+    loss = {"kind": "spike_times", "population": "out", "targets": [[4.0, 9.0, 15.0], [5.0, 12.0]]}
+    g = es.gradient(sc, loss)
+    p = g["populations"][0]
+    checked = 0
+    for key in ("adaptation", "threshold_adaptation"):
+        for field in ("tau", "increment"):
+            grads = p[key][0][field]
+            for n in range(2):
+                up = json.loads(json.dumps(sc))
+                down = json.loads(json.dumps(sc))
+                term = up["populations"][0]["params"][key][0]
+                x = term[field]
+                h = 1e-6 * max(abs(x), 1.0)
+                term[field] = [x + h if i == n else x for i in range(2)]
+                down["populations"][0]["params"][key][0][field] = [
+                    x - h if i == n else x for i in range(2)]
+                fd = (es.gradient(up, loss)["loss"] - es.gradient(down, loss)["loss"]) / (2 * h)
+                assert grads[n] == pytest.approx(fd, rel=1e-4, abs=1e-7), (key, field, n)
+                checked += grads[n] != 0.0
+    assert checked >= 6
 
 
 def test_train_writes_metrics(tmp_path, repo):

@@ -2,8 +2,9 @@
 //! refractoriness) with its state stored at each, and its adjoint run backward through
 //! them. Equations and their derivation: `docs/gradients.md`.
 //!
-//! State `x = (V, channel states...)`, exactly as the engine's: an exp channel holds `I`,
-//! an alpha channel `(I, J)`. Between events `x` follows the linear ODE in closed form; so
+//! State `x = (V, channel states..., threshold terms...)`, exactly as the engine's: an exp
+//! channel (a receptor or an adaptation current) holds `I`, an alpha channel `(I, J)`, a
+//! threshold-adaptation term its `θ_k`. Between events `x` follows the linear ODE in closed form; so
 //! does the adjoint `λ = ∂L/∂x`, backward (`λ(t0) = Φᵀ λ(t1)`), and the parameter
 //! derivatives of each segment are closed forms in the kernels `D1..D3`.
 
@@ -46,6 +47,12 @@ pub(super) struct Cell {
     pub v_init: f64,
     /// Decay rate of each channel \[1/ms\].
     pub rates: Vec<f64>,
+    /// Jump of each adaptation current (the last channels) at an own spike \[mV\].
+    pub adapt_inc: Vec<f64>,
+    /// Decay rate of each threshold-adaptation term \[1/ms\].
+    pub thr_rate: Vec<f64>,
+    /// Jump of each threshold-adaptation term at an own spike \[mV\].
+    pub thr_inc: Vec<f64>,
 }
 
 /// The replay of one neuron: its events and the state just before and just after each.
@@ -69,6 +76,25 @@ pub(super) struct ParamGrad {
     pub v_th: f64,
     /// ∂L/∂(1/tau) per channel.
     pub rates: Vec<f64>,
+    /// ∂L/∂increment per adaptation current.
+    pub adapt_inc: Vec<f64>,
+    /// ∂L/∂(1/tau) per threshold-adaptation term.
+    pub thr_rates: Vec<f64>,
+    /// ∂L/∂increment per threshold-adaptation term.
+    pub thr_inc: Vec<f64>,
+}
+
+impl ParamGrad {
+    /// Zeros for a neuron of these constants.
+    pub fn zeros(cell: &Cell) -> ParamGrad {
+        ParamGrad {
+            rates: vec![0.0; cell.rates.len()],
+            adapt_inc: vec![0.0; cell.adapt_inc.len()],
+            thr_rates: vec![0.0; cell.thr_rate.len()],
+            thr_inc: vec![0.0; cell.thr_rate.len()],
+            ..ParamGrad::default()
+        }
+    }
 }
 
 /// A synapse as the replay sees it.
@@ -86,7 +112,23 @@ pub(super) struct Dynamics<'a> {
 
 impl Dynamics<'_> {
     pub fn dim(&self) -> usize {
+        1 + self.lay.n_state + self.lay.n_thr
+    }
+
+    /// Index of the first threshold-adaptation term in the state.
+    pub fn thr_base(&self) -> usize {
         1 + self.lay.n_state
+    }
+
+    /// Index of adaptation current `k`'s state.
+    pub fn adapt_index(&self, k: usize) -> usize {
+        let c = self.lay.channels.len() - self.lay.n_adapt + k;
+        1 + self.lay.offsets[c]
+    }
+
+    /// `d(V − θ)/dt`, the slope of the distance to threshold, from the field `f`.
+    pub fn threshold_slope(&self, f: &[f64]) -> f64 {
+        f[0] - f[self.thr_base()..].iter().sum::<f64>()
     }
 
     /// `x(t0 + dt)` from `x0`: free, or refractory (V held).
@@ -118,6 +160,10 @@ impl Dynamics<'_> {
                 }
             }
         }
+        let tb = self.thr_base();
+        for (k, rho) in self.cell.thr_rate.iter().enumerate() {
+            out[tb + k] = x0[tb + k] * (-rho * dt).exp();
+        }
         out[0] = v;
     }
 
@@ -135,6 +181,10 @@ impl Dynamics<'_> {
                     out[o + 1] = -lam * x[o + 1];
                 }
             }
+        }
+        let tb = self.thr_base();
+        for (k, rho) in self.cell.thr_rate.iter().enumerate() {
+            out[tb + k] = -rho * x[tb + k];
         }
         out[0] = if refr {
             0.0
@@ -204,6 +254,13 @@ impl Dynamics<'_> {
                     lam[o + 1] = nj;
                 }
             }
+        }
+        // threshold terms decay alone, refractory or not
+        let tb = self.thr_base();
+        for (k, rho) in self.cell.thr_rate.iter().enumerate() {
+            let e = (-rho * dt).exp();
+            g.thr_rates[k] -= lam[tb + k] * dt * x0[tb + k] * e;
+            lam[tb + k] *= e;
         }
         if !refr {
             g.mu += lv * g_mu;
@@ -276,6 +333,13 @@ impl Dynamics<'_> {
                     .filter(|d| d.0 == te)
                     .map(|(_, syn, src)| (syn, src));
                 x[0] = self.cell.sc.v_reset;
+                for (k, inc) in self.cell.adapt_inc.iter().enumerate() {
+                    x[self.adapt_index(k)] += inc;
+                }
+                let tb = self.thr_base();
+                for (k, inc) in self.cell.thr_inc.iter().enumerate() {
+                    x[tb + k] += inc;
+                }
                 if self.cell.sc.t_ref > 0.0 {
                     pending = Some((te + self.cell.sc.t_ref, id));
                 }

@@ -209,6 +209,17 @@ impl LifPopulation {
         (self.scalars[i], &self.chan_rate[i * nch..(i + 1) * nch])
     }
 
+    /// Neuron `i`'s adaptation increments, threshold-adaptation rates and threshold-adaptation
+    /// increments (the gradient pass replays from them).
+    pub fn adaptation_constants(&self, i: usize) -> (&[f64], &[f64], &[f64]) {
+        let (na, nt) = (self.layout.n_adapt, self.layout.n_thr);
+        (
+            &self.adapt_inc[i * na..(i + 1) * na],
+            &self.thr_rate[i * nt..(i + 1) * nt],
+            &self.thr_inc[i * nt..(i + 1) * nt],
+        )
+    }
+
     /// Neuron `i`'s membrane potential at its last update (its `v_init` before a run).
     pub fn potential(&self, i: usize) -> f64 {
         self.hot[i].v

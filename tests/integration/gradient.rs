@@ -96,6 +96,16 @@ fn parameters(sc: &Value, g: &Gradients) -> Vec<(String, f64)> {
                     out.push((format!("/populations/{p}/params/receptors/{r}/tau/{i}"), *v));
                 }
             }
+            for (key, terms) in [
+                ("adaptation", &pg.adaptation),
+                ("threshold_adaptation", &pg.threshold_adaptation),
+            ] {
+                for (k, a) in terms.iter().enumerate() {
+                    let at = format!("/populations/{p}/params/{key}/{k}");
+                    out.push((format!("{at}/tau/{i}"), a.tau[i]));
+                    out.push((format!("{at}/increment/{i}"), a.increment[i]));
+                }
+            }
         }
     }
     let _ = sc;
@@ -226,6 +236,38 @@ fn gradients_match_finite_differences_with_jumps_and_cross_entropy() {
     }));
 }
 
+/// Adaptive LIF (ALIF) in both layers: a spike-triggered adaptation current and two
+/// threshold-adaptation terms, per-neuron values; one adaptation rate equal to tau_m
+/// (the degenerate kernel) and, with `t_ref`, terms that keep moving while V is held.
+fn with_adaptation(mut sc: Value, seed: u64) -> Value {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed ^ 0xada);
+    for p in 0..2 {
+        let n = sc["populations"][p]["size"].as_u64().unwrap() as usize;
+        let params = &mut sc["populations"][p]["params"];
+        let mut adapt_tau = uniform(&mut rng, n, 30.0, 120.0);
+        adapt_tau[0] = params["tau_m"][0].as_f64().unwrap();
+        params["adaptation"] = json!([{
+            "tau": adapt_tau,
+            "increment": uniform(&mut rng, n, -3.0, -0.5)
+        }]);
+        params["threshold_adaptation"] = json!([
+            {"tau": uniform(&mut rng, n, 15.0, 60.0), "increment": uniform(&mut rng, n, 0.5, 3.0)},
+            {"tau": uniform(&mut rng, n, 3.0, 10.0), "increment": uniform(&mut rng, n, 0.2, 1.0)}
+        ]);
+    }
+    sc
+}
+
+#[test]
+fn gradients_match_finite_differences_with_adaptation() {
+    check_all((30..33).map(|seed| {
+        let t_ref = if seed == 31 { 2.0 } else { 0.0 };
+        let sc = with_adaptation(random_network(seed, t_ref, seed == 32), seed);
+        let loss = out_targets(&sc, seed);
+        (sc, loss)
+    }));
+}
+
 use crate::util::{assert_exit, assert_success, bin, read_spikes, TempDir};
 
 fn gradient_cli(dir: &std::path::Path, sc: &Value, loss: &Value) -> std::process::Output {
@@ -335,15 +377,15 @@ fn gradient_refuses_bad_losses_and_unsupported_models_before_writing() {
         assert!(!tmp.path().join("g").exists(), "{loss}: output written");
     }
     let ok = json!({"kind": "spike_times", "population": "o", "targets": [[], [], []]});
-    let mut adapt = sc.clone();
-    adapt["populations"][0]["params"]["adaptation"] = json!([{"tau": 50, "increment": -1}]);
+    let mut current = sc.clone();
+    current["currents"] = json!([{"to": "o", "times": [1.0], "amplitudes": [5.0]}]);
     let mut plastic = sc.clone();
     plastic["connections"][0]["plasticity"] = json!({"stdp": {"tau_plus": 20, "tau_minus": 20,
         "a_plus": 0.01, "a_minus": 0.01, "w_max": 10}});
     let qif = json!({"duration": 10, "populations": [{"name": "o", "size": 3, "model": "qif",
         "params": {"tau_m": 10, "v_crit": -50, "v_peak": 0}}]});
     for (bad, path) in [
-        (adapt, "populations[0].params.adaptation"),
+        (current, "currents"),
         (plastic, "connections[0].plasticity"),
         (qif, "populations[0].model"),
     ] {
