@@ -340,6 +340,10 @@ fn pretty<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, RunError> {
     serde_json::to_vec_pretty(v).map_err(|e| RunError::Option(format!("does not serialize: {e}")))
 }
 
+/// The most threads a run uses (the command line's `--threads` range; any front end asking
+/// for more gets this many: the results are the same, and spawning 10⁵ threads fails).
+pub const MAX_THREADS: usize = 1024;
+
 /// The serial engine or the threaded one, behind one interface.
 // One value per run: boxing the larger variant would only add an indirection.
 #[allow(clippy::large_enum_variant)]
@@ -358,7 +362,7 @@ impl Runner {
     /// the same for any number, and a partition without neurons only adds a thread to every
     /// window's barrier (1024 threads on 9 neurons did not finish 60 ms in a minute).
     pub fn new(net: Network, threads: usize) -> Runner {
-        let threads = threads.min(net.n_neurons().max(1));
+        let threads = threads.min(net.n_neurons().max(1)).min(MAX_THREADS);
         if threads > 1 {
             Runner::Many(Parallel::new(net, threads))
         } else {

@@ -139,6 +139,11 @@ def run(scenario: Any, *, max_memory: int | None = None, threads: int = 1) -> "R
     return Result(_native.run_json(text, name, max_memory, threads))
 
 
+# the largest value of each count: the command line's --threads range, and what the
+# engine's integers hold
+_MAXIMA = {"threads": 1024, "max_memory": 2**64 - 1, "epochs": 2**32 - 1}
+
+
 def _options(**given: Any) -> None:
     """ValueError (not OverflowError, nor a silent default) for counts out of range."""
     for key, v in given.items():
@@ -146,8 +151,8 @@ def _options(**given: Any) -> None:
             continue
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
             raise TypeError(f"{key}: expected an integer, got {v!r}")
-        if v < 1:
-            raise ValueError(f"{key}: must be >= 1, got {v}")
+        if not 1 <= v <= _MAXIMA[key]:
+            raise ValueError(f"{key}: must be in [1, {_MAXIMA[key]}], got {v}")
 
 
 class Session:
@@ -234,6 +239,12 @@ def train(config: Any, out: str | os.PathLike, *, epochs: int | None = None) -> 
     or path (e.g. ``examples/yinyang.json``); writes ``metrics.json`` and ``trained.json``
     into ``out`` and returns the metrics. ``epochs`` overrides the configuration's."""
     _options(epochs=epochs)
+    if isinstance(config, Network):
+        raise TypeError(
+            "train takes a training configuration (a dict, JSON string or path; "
+            "docs/gradients.md), not a Network: put net.to_scenario() under its \"network\" key")
+    if not os.fspath(out):
+        raise ValueError("train: out must name a directory, got an empty path")
     text, _ = _as_text(config)
     return json.loads(_native.train_json(text, os.fspath(out), epochs))
 

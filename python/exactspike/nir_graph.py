@@ -15,8 +15,10 @@ The mapping (NIR → exactspike), per target neuron j with input weights ``W[j, 
   makes v jump by ``r_j W[j, i] / tau_j`` — a ``delta`` receptor with that weight [mV];
 * ``CubaLIF``: ``tau_syn dI/dt = -I + w_in S``: each spike makes ``r I`` jump by
   ``r_j w_in_j W[j, i] / tau_syn_j`` — an ``exp`` receptor (tau_syn) with that weight;
-* an ``Affine`` bias ``b_j`` is a constant input: ``i_bias = r_j b_j`` (LIF) or
-  ``r_j w_in_j b_j`` (CubaLIF);
+* an ``Affine`` bias ``b_j`` is a constant input: ``i_bias = r_j b_j`` (LIF); into a
+  ``CubaLIF`` it passes the synaptic filter, so ``r I`` rises as ``B (1 - e^{-t/tau_syn})``
+  with ``B = r_j w_in_j b_j``: ``i_bias = B`` plus an input ``<node>__bias`` that gives the
+  ``exp`` receptor ``-B`` at t = 0 (exact, and undone by :func:`to_nir`);
 * ``Delay`` nodes before a weight node delay each source, after it each target;
 * neurons start at ``v_leak``; NIR's "spike when v > threshold" is exactspike's "v ≥ θ"
   (they differ only on a set of measure zero).
@@ -54,6 +56,33 @@ def _size(node) -> int:
     return int(np.asarray(node.v_threshold).size)
 
 
+def _check(graph) -> None:
+    """ValueError naming the node or edge for what NIR's own checks let through: edges to or
+    from nodes that do not exist, non-finite parameters, time constants <= 0, delays < 0."""
+    for a, b in graph.edges:
+        for end in (a, b):
+            if end not in graph.nodes:
+                raise ValueError(f"NIR edge ({a!r}, {b!r}): there is no node {end!r}")
+    for name, node in graph.nodes.items():
+        fields = {nir.LIF: ("tau", "r", "v_leak", "v_threshold", "v_reset"),
+                  nir.CubaLIF: ("tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"),
+                  nir.Delay: ("delay",), nir.Affine: ("weight", "bias"), nir.Linear: ("weight",)}
+        for field in fields.get(type(node), ()):
+            value = getattr(node, field, None)
+            if value is None:
+                continue
+            try:
+                a = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(f"NIR node {name!r}: {field} is not numeric") from None
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"NIR node {name!r}: {field} has a value that is not finite")
+            if field.startswith("tau") and np.any(a <= 0):
+                raise ValueError(f"NIR node {name!r}: {field} must be > 0, got {a.min()}")
+            if field == "delay" and np.any(a < 0):
+                raise ValueError(f"NIR node {name!r}: delay must be >= 0, got {a.min()}")
+
+
 def _paths(graph):
     """For every weight node: its source (Input or neuron) with the delays met on the way
     (per source channel), and its targets (neuron nodes) with theirs (per target channel);
@@ -64,23 +93,29 @@ def _paths(graph):
         succ.setdefault(a, []).append(b)
         pred.setdefault(b, []).append(a)
 
-    def upstream(name, delay):
+    def cycle(name, seen):
+        if name in seen:
+            raise ValueError(f"NIR graph: a cycle of Delay nodes through {name!r}")
+        return seen | {name}
+
+    def upstream(name, delay, seen=frozenset()):
         node = graph.nodes[name]
         if isinstance(node, (nir.Input, *_NEURONS)):
             return [(name, delay)]
         if isinstance(node, nir.Delay):
+            seen = cycle(name, seen)
             d = delay + _arr(node.delay)
-            return [u for p in pred.get(name, []) for u in upstream(p, d)]
+            return [u for p in pred.get(name, []) for u in upstream(p, d, seen)]
         raise NotImplementedError(f"NIR node {name!r} ({type(node).__name__}) is not supported here")
 
-    def downstream(name, delay, after_weights=True):
+    def downstream(name, delay, after_weights=True, seen=frozenset()):
         out = []
         for s in succ.get(name, []):
             node = graph.nodes[s]
             if isinstance(node, _NEURONS):
                 out.append((s, delay))
             elif isinstance(node, nir.Delay):
-                out.extend(downstream(s, delay + _arr(node.delay), after_weights))
+                out.extend(downstream(s, delay + _arr(node.delay), after_weights, cycle(s, seen)))
             elif isinstance(node, nir.Output) or (not after_weights and isinstance(node, (nir.Affine, nir.Linear))):
                 continue  # a weight node is a path of its own
             else:
@@ -108,12 +143,16 @@ def from_nir(graph, *, time_scale: float = 1000.0, duration: float = 1000.0,
     ``EventData`` (its first sample; times in NIR units) or a list of spike-time arrays per
     channel in ms. Inputs not given emit no spikes. Every neuron node that feeds an
     ``Output`` node is recorded (all of them when there is no ``Output``)."""
+    _check(graph)
+    for key in inputs or {}:
+        if not isinstance(graph.nodes.get(key), nir.Input):
+            raise ValueError(f"inputs[{key!r}]: the graph has no Input node of that name")
     net = es.Network(duration=duration, seed=seed, name="nir")
     bias = {}
     for name, node in graph.nodes.items():
         if isinstance(node, nir.Input):
             n = _size(node)
-            times = _input_times(inputs.get(name) if inputs else None, n, time_scale)
+            times = _input_times(inputs.get(name) if inputs else None, n, time_scale, name)
             net.input(name, es.SpikeTimes(times))
         elif isinstance(node, _NEURONS):
             bias[name] = np.zeros(_size(node))
@@ -125,6 +164,12 @@ def from_nir(graph, *, time_scale: float = 1000.0, duration: float = 1000.0,
         for tname, tdelay in targets:
             t = graph.nodes[tname]
             n_t = _size(t)
+            for sname, _ in sources:
+                if W.shape != (n_t, _size(graph.nodes[sname])):
+                    raise ValueError(
+                        f"NIR node {wname!r}: weight of shape {W.shape} between {sname!r} "
+                        f"({_size(graph.nodes[sname])}) and {tname!r} ({n_t}): expected "
+                        f"({n_t}, {_size(graph.nodes[sname])})")
             r, gain = _gain(t, n_t)
             if isinstance(wnode, nir.Affine):
                 bias[tname] = bias[tname] + r * _arr(getattr(t, "w_in", 1.0), n_t) * _arr(wnode.bias, n_t)
@@ -133,6 +178,8 @@ def from_nir(graph, *, time_scale: float = 1000.0, duration: float = 1000.0,
                 i, j = np.nonzero(W.T)  # W is (targets, sources)
                 weights = W[j, i] * gain[j]
                 d = (np.broadcast_to(sdelay, (_size(s),))[i] + np.broadcast_to(tdelay, (n_t,))[j]) * time_scale
+                if np.any(d < 0):
+                    raise ValueError(f"NIR edge {sname} -> {wname} -> {tname}: a negative delay")
                 if isinstance(s, _NEURONS) and np.any(d <= 0):
                     if default_delay is None:
                         raise ValueError(
@@ -143,12 +190,20 @@ def from_nir(graph, *, time_scale: float = 1000.0, duration: float = 1000.0,
     for name, node in graph.nodes.items():
         if isinstance(node, _NEURONS):
             net.population(name, _size(node), _model(node, bias[name], time_scale))
+            if isinstance(node, nir.CubaLIF) and np.any(bias[name]):
+                # the bias enters I, not v: r I(0) = 0 rises to B through tau_syn
+                source = f"{name}__bias"
+                if source in graph.nodes:
+                    raise ValueError(f"NIR graph: the node name {source!r} is reserved")
+                n = _size(node)
+                net.input(source, es.SpikeTimes([[0.0]] * n))
+                net.connect(source, name, "one_to_one", weight=-bias[name], delay=0.0)
     for sname, tname, i, j, w, d in connections:
         net.connect(sname, tname, es.Pairs(np.column_stack([i, j])), weight=w, delay=d,
                     autapses=True)
     outputs = _recorded(graph)
     if outputs:
-        net.record(outputs)
+        net.record(list(outputs))
     return net
 
 
@@ -172,22 +227,41 @@ def _model(node, i_bias, time_scale) -> "es.LIF":
                   receptors=[es.Exp(_arr(node.tau_syn, n) * time_scale)], **common)
 
 
-def _recorded(graph) -> list:
-    """Neuron nodes feeding an Output node (through Linear/Delay nodes too)."""
-    out = []
+def _recorded(graph) -> dict:
+    """Neuron nodes feeding an Output node, directly or through Delay nodes: name → the
+    delay (NIR units, per channel) between the neuron and its Output. An Output behind a
+    weight node is a continuous read-out, which has no spikes to return."""
+    pred: dict = {}
     for a, b in graph.edges:
-        if isinstance(graph.nodes[b], nir.Output) and isinstance(graph.nodes[a], _NEURONS):
-            out.append(a)
+        pred.setdefault(b, []).append(a)
+    out: dict = {}
+
+    def back(name, delay, seen):
+        node = graph.nodes[name]
+        if isinstance(node, _NEURONS):
+            out.setdefault(name, delay)
+        elif isinstance(node, nir.Delay) and name not in seen:
+            for p in pred.get(name, []):
+                back(p, delay + _arr(node.delay), seen | {name})
+
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.Output):
+            for p in pred.get(name, []):
+                back(p, 0.0, frozenset())
     return out
 
 
-def _input_times(data, n, time_scale):
+def _input_times(data, n, time_scale, name="input"):
     if data is None:
         return [[] for _ in range(n)]
     if isinstance(data, EventData):
         idx, time = np.asarray(data.idx)[0], np.asarray(data.time)[0]
         ok = (idx >= 0) & np.isfinite(time)
+        if np.any(idx[ok] >= n):
+            raise ValueError(f"inputs[{name!r}]: channel {int(idx[ok].max())} of an Input of {n} channels")
         return [np.sort(time[ok & (idx == c)]) * time_scale for c in range(n)]
+    if len(data) != n:
+        raise ValueError(f"inputs[{name!r}]: {len(data)} spike-time lists for an Input of {n} channels")
     return [np.asarray(t, dtype=float) for t in data]
 
 
@@ -206,9 +280,14 @@ def run_nir(graph, inputs: Mapping[str, "EventData"], *, time_scale: float = 100
         net = from_nir(graph, time_scale=time_scale, duration=t_max * time_scale,
                        inputs=sample, default_delay=default_delay)
         res = net.run()
-        for name in _recorded(graph) or [n for n, v in graph.nodes.items() if isinstance(v, _NEURONS)]:
+        recorded = _recorded(graph) or {n: 0.0 for n, v in graph.nodes.items() if isinstance(v, _NEURONS)}
+        for name, delay in recorded.items():
             neurons, times = res.spikes(name)
-            rows.setdefault(name, []).append((neurons.astype(np.int64), times / time_scale))
+            # an Output behind Delay nodes sees the spikes that late
+            times = times / time_scale + np.broadcast_to(delay, (_size(graph.nodes[name]),))[neurons]
+            order = np.argsort(times, kind="stable")
+            keep = times[order] < t_max if np.any(delay) else slice(None)
+            rows.setdefault(name, []).append((neurons.astype(np.int64)[order][keep], times[order][keep]))
     out = {}
     for name, samples in rows.items():
         width = max((len(t) for _, t in samples), default=0)
@@ -224,9 +303,25 @@ def to_nir(net: "es.Network", *, time_scale: float = 1000.0):
     """A NIR graph of a network of ``lif`` populations with delta receptors (→ ``LIF``) or
     one ``exp`` receptor (→ ``CubaLIF``), inputs (→ ``Input``) and connections with
     explicit synapses (``all_to_all``, ``one_to_one``, ``pairs``; one delay per
-    connection → ``Linear`` + ``Delay``). Biases become ``Affine`` biases. Random rules,
-    adaptation, refractoriness and plasticity have no NIR equivalent and raise."""
+    connection → ``Linear`` + ``Delay``). Biases become ``Affine`` biases (for an ``exp``
+    population only the filtered bias that :func:`from_nir` builds: NIR's ``CubaLIF``
+    filters its input). Random rules and values, adaptation, refractoriness, ``v_init``
+    other than ``v_rest``, injected currents and plasticity have no NIR equivalent and
+    raise ``NotImplementedError``."""
     sc = net.to_scenario()
+    if sc.get("currents"):
+        raise NotImplementedError("injected currents have no NIR equivalent")
+    for k, c in enumerate(sc["connections"]):
+        if c.get("plasticity"):
+            raise NotImplementedError(f"connections[{k}]: plasticity has no NIR equivalent")
+    # the filtered biases of CubaLIF nodes (from_nir's "<node>__bias" inputs): folded back
+    filtered = {}
+    for k, c in enumerate(sc["connections"]):
+        if c["from"] == f"{c['to']}__bias" and c["rule"] == "one_to_one":
+            filtered[c["to"]] = np.asarray(c["weight"], dtype=float)
+    bias_inputs = {f"{name}__bias" for name in filtered}
+    sc["inputs"] = [i for i in sc["inputs"] if i["name"] not in bias_inputs]
+    sc["connections"] = [c for c in sc["connections"] if c["from"] not in bias_inputs]
     nodes, edges = {}, []
     size = {}
     for inp in sc["inputs"]:
@@ -238,8 +333,16 @@ def to_nir(net: "es.Network", *, time_scale: float = 1000.0):
         name, n, p = pop["name"], pop["size"], pop["params"]
         if pop["model"] != "lif" or p.get("adaptation") or p.get("threshold_adaptation") or p.get("t_ref"):
             raise NotImplementedError(f"population {name}: no NIR equivalent")
+        for key, value in p.items():
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, dict) for v in values) and key != "receptors":
+                raise NotImplementedError(f"population {name}: {key} is a distribution; "
+                                          "NIR needs the values (give a list)")
         get = lambda k, d=None: _arr(p.get(k, d), n)  # noqa: E731
         v_rest = get("v_rest", -70.0)
+        if "v_init" in p and not np.array_equal(get("v_init"), v_rest):
+            raise NotImplementedError(f"population {name}: NIR neurons start at v_leak; "
+                                      "v_init other than v_rest has no NIR equivalent")
         kinds = [r["kind"] for r in p.get("receptors", [{"kind": "delta"}])]
         tau_m = get("tau_m") / time_scale
         if set(kinds) == {"delta"}:
@@ -247,6 +350,11 @@ def to_nir(net: "es.Network", *, time_scale: float = 1000.0):
                                   v_threshold=get("v_th"), v_reset=get("v_reset", v_rest))
             gains[name] = 1.0 / tau_m
         elif kinds == ["exp"]:
+            i_bias = get("i_bias", 0.0)
+            if np.any(i_bias) and not (name in filtered and np.array_equal(-filtered[name], i_bias)):
+                raise NotImplementedError(
+                    f"population {name}: a bias on an exp population acts on V at once; NIR's "
+                    "CubaLIF filters it through tau_syn (no NIR equivalent)")
             tau_syn = _arr(p["receptors"][0]["tau"], n) / time_scale
             nodes[name] = nir.CubaLIF(tau_syn=tau_syn, tau_mem=tau_m, r=np.ones(n), v_leak=v_rest,
                                       v_threshold=get("v_th"), v_reset=get("v_reset", v_rest),
@@ -264,6 +372,8 @@ def to_nir(net: "es.Network", *, time_scale: float = 1000.0):
         W = np.zeros((nt, ns))
         np.add.at(W, (j, i), w / np.asarray(gains[tgt] * np.ones(nt))[j])
         delays = np.unique(np.asarray(c["delay"], dtype=float))
+        if delays.size == 0:  # no synapse: any delay
+            delays = np.zeros(1)
         if delays.size != 1:
             raise NotImplementedError(f"connections[{k}]: one delay per connection in NIR")
         wname = f"w{k}"

@@ -191,8 +191,15 @@ def test_indices_sizes_and_non_finite_values_are_checked_where_they_are_given():
 
 def test_counts_out_of_range_are_value_errors():
     net = es.Network(duration=1.0).population("c", 1, es.LIF(tau_m=10.0, v_th=-50.0))
-    for options in ({"threads": 0}, {"threads": -1}, {"max_memory": -1}):
-        with pytest.raises(ValueError, match="must be >= 1"):
+    for options in ({"threads": 0}, {"threads": -1}, {"max_memory": -1}, {"threads": 2**40},
+                    {"threads": 1025}, {"max_memory": 2**70}):
+        with pytest.raises(ValueError, match="must be in"):
             es.run(net, **options)
+    with pytest.raises(ValueError, match="epochs"):
+        es.train({}, "unused", epochs=2**70)
+    with pytest.raises(TypeError, match="not a Network"):
+        es.train(net, "unused")
+    with pytest.raises(ValueError, match="empty path"):
+        es.train({}, "")
     with pytest.raises(TypeError):
         es.run(net, threads=1.5)

@@ -94,3 +94,107 @@ def test_neuron_to_neuron_edges_without_delay_need_a_default_delay():
     with pytest.raises(ValueError, match="default_delay"):
         es.from_nir(g)
     es.from_nir(g, default_delay=0.1).run()
+
+
+def _cuba(n=1, tau_s=0.005, tau_m=0.02, th=1.0):
+    return nir.CubaLIF(tau_syn=np.full(n, tau_s), tau_mem=np.full(n, tau_m), r=np.ones(n),
+                       v_leak=np.zeros(n), v_threshold=np.full(n, th), v_reset=np.zeros(n),
+                       w_in=np.ones(n))
+
+
+def test_a_cuba_lif_bias_passes_the_synaptic_filter():
+    # tau_syn dI/dt = -I + b: r I = B (1 - e^{-t/tau_s}), and v follows it through tau_m
+    tau_s, tau_m, B = 0.005, 0.02, 2.0
+    g = nir.NIRGraph(nodes={
+        "in": nir.Input(input_type={"input": np.array([1])}),
+        "w": nir.Affine(weight=np.zeros((1, 1)), bias=np.array([B])),
+        "c": _cuba(tau_s=tau_s, tau_m=tau_m),
+        "out": nir.Output(output_type={"output": np.array([1])}),
+    }, edges=[("in", "w"), ("w", "c"), ("c", "out")])
+
+    def v(t):  # seconds
+        return B * (1 - (tau_m * math.exp(-t / tau_m) - tau_s * math.exp(-t / tau_s)) / (tau_m - tau_s))
+
+    lo, hi = 0.0, 1.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if v(mid) < 1.0 else (lo, mid)
+    net = es.from_nir(g, duration=60.0)
+    _, t = net.run().spikes("c")
+    assert abs(t[0] - 1000.0 * hi) < 1e-9
+    # and to_nir gives the Affine bias back, which runs the same
+    back = net.to_nir()
+    assert "c__bias" not in back.nodes
+    assert np.allclose([n.bias for n in back.nodes.values() if isinstance(n, nir.Affine)], B)
+    _, t2 = es.from_nir(back, duration=60.0).run().spikes("c")
+    assert np.array_equal(t, t2)
+
+
+def test_an_output_behind_a_delay_sees_the_spikes_that_late():
+    g = nir.NIRGraph(nodes={
+        "in": nir.Input(input_type={"input": np.array([1])}),
+        "w": nir.Linear(weight=np.array([[100.0]])),
+        "a": nir.LIF(tau=np.full(1, 0.01), r=np.ones(1), v_leak=np.zeros(1), v_threshold=np.ones(1),
+                     v_reset=np.zeros(1)),
+        "d": nir.Delay(delay=np.array([0.003])),
+        "o": nir.Output(output_type={"output": np.array([1])}),
+    }, edges=[("in", "w"), ("w", "a"), ("a", "d"), ("d", "o")])
+    inputs = {"in": EventData(np.array([[0, 0]]), np.array([[0.001, 0.009]]), 1, 0.01)}
+    out = es.run_nir(g, inputs)
+    assert set(out) == {"a"}
+    t = out["a"].time[0][out["a"].idx[0] >= 0]
+    # the spikes at 1 ms and 9 ms arrive at 4 ms and (past the 10 ms window) not at all
+    assert len(t) == 1 and abs(t[0] - 0.004) < 1e-12
+
+
+def test_bad_graphs_and_inputs_are_refused_naming_the_node():
+    lif = lambda **kw: nir.LIF(**{**dict(tau=np.full(1, 0.01), r=np.ones(1), v_leak=np.zeros(1),  # noqa: E731
+                                           v_threshold=np.ones(1), v_reset=np.zeros(1)), **kw})
+
+    def graph(nodes, edges, **kw):
+        return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False, **kw)
+
+    base = {"in": nir.Input(input_type={"input": np.array([1])}), "w": nir.Linear(weight=np.ones((1, 1)))}
+    cases = [
+        (graph({**base, "l": lif(tau=np.array([float("nan")]))}, [("in", "w"), ("w", "l")]), "'l'.*tau"),
+        (graph({**base, "l": lif(tau=np.array([0.0]))}, [("in", "w"), ("w", "l")]), "'l'.*tau"),
+        (graph({**base, "l": lif(), "d": nir.Delay(delay=np.array([-0.002]))},
+               [("in", "w"), ("w", "d"), ("d", "l")]), "'d'.*delay"),
+        (graph({**base, "l": lif()}, [("in", "w"), ("w", "ghost")]), "ghost"),
+        (graph({**base, "l": lif(), "d1": nir.Delay(delay=np.array([0.001])),
+                "d2": nir.Delay(delay=np.array([0.001]))},
+               [("in", "d1"), ("d1", "d2"), ("d2", "d1"), ("d2", "w"), ("w", "l")]), "cycle"),
+        (graph({"in": nir.Input(input_type={"input": np.array([3])}),
+                "w": nir.Linear(weight=np.ones((1, 2))), "l": lif()}, [("in", "w"), ("w", "l")]), "shape"),
+    ]
+    for g, match in cases:
+        with pytest.raises(ValueError, match=match):
+            es.from_nir(g, duration=10.0)
+    g = graph({**base, "l": lif()}, [("in", "w"), ("w", "l")])
+    with pytest.raises(ValueError, match="'IN'"):
+        es.from_nir(g, inputs={"IN": [[1.0]]})
+    with pytest.raises(ValueError, match="channel 5"):
+        es.run_nir(g, {"in": EventData(np.array([[0, 5]]), np.array([[0.001, 0.002]]), 6, 0.01)})
+    with pytest.raises(ValueError, match="2 spike-time lists"):
+        es.from_nir(g, inputs={"in": [[1.0], [2.0]]})
+
+
+def test_to_nir_refuses_what_nir_cannot_say():
+    def net(plasticity=None, **lif):
+        n = es.Network(duration=10.0)
+        n.input("in", es.SpikeTimes([[1.0]]))
+        n.population("p", 1, es.LIF(**{"tau_m": 10.0, "v_th": -55.0, **lif}))
+        n.connect("in", "p", "all_to_all", weight=1.0, delay=1.0, plasticity=plasticity)
+        return n
+
+    stdp = {"stdp": {"tau_plus": 20, "tau_minus": 20, "a_plus": 0.01, "a_minus": 0.01, "w_max": 10}}
+    for n, match in [
+        (net(v_init=-60.0), "v_init"),
+        (net(i_bias=5.0, receptors=[es.Exp(5.0)]), "CubaLIF"),
+        (net(tau_m=es.Uniform(5.0, 10.0)), "distribution"),
+        (net().current("p", times=[1.0], amplitudes=[2.0]), "currents"),
+        (net(plasticity=stdp), "plasticity"),
+    ]:
+        with pytest.raises(NotImplementedError, match=match):
+            n.to_nir()
+    net().to_nir()  # and the plain network goes

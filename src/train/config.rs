@@ -112,7 +112,8 @@ pub enum Learn {
 pub struct ClassLoss {
     /// Output population: one neuron per class.
     pub population: String,
-    /// Temperature \[ms\].
+    /// Temperature \[ms\] (default 1, as for the `first_spike_ce` loss).
+    #[serde(default = "one")]
     pub tau0: f64,
     /// Regulariser weight (default 0).
     #[serde(default)]
@@ -124,6 +125,10 @@ pub struct ClassLoss {
 
 fn ten() -> f64 {
     10.0
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Adam (Kingma & Ba 2015).
