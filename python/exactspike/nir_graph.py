@@ -127,11 +127,10 @@ def _paths(graph):
             sources = [u for p in pred.get(name, []) for u in upstream(p, 0.0)]
             yield name, node, sources, downstream(name, 0.0)
         elif isinstance(node, (nir.Input, *_NEURONS)):
-            # a direct edge is an identity weight
+            # a direct edge is an identity weight (None: not built as a dense matrix)
             direct = downstream(name, 0.0, after_weights=False)
             if direct:
-                n = _size(node)
-                yield f"{name}->direct", nir.Linear(weight=np.eye(n)), [(name, 0.0)], direct
+                yield f"{name}->direct", None, [(name, 0.0)], direct
 
 
 def from_nir(graph, *, time_scale: float = 1000.0, duration: float = 1000.0,
@@ -160,14 +159,16 @@ def from_nir(graph, *, time_scale: float = 1000.0, duration: float = 1000.0,
             raise NotImplementedError(f"NIR node {name!r}: {type(node).__name__} is not supported")
     connections = []
     for wname, wnode, sources, targets in _paths(graph):
-        W = np.atleast_2d(np.asarray(wnode.weight, dtype=float))
+        W = None if wnode is None else np.atleast_2d(np.asarray(wnode.weight, dtype=float))
         for tname, tdelay in targets:
             t = graph.nodes[tname]
             n_t = _size(t)
             for sname, _ in sources:
-                if W.shape != (n_t, _size(graph.nodes[sname])):
+                n_s = _size(graph.nodes[sname])
+                shape = (n_s, n_s) if W is None else W.shape
+                if shape != (n_t, n_s):
                     raise ValueError(
-                        f"NIR node {wname!r}: weight of shape {W.shape} between {sname!r} "
+                        f"NIR node {wname!r}: weight of shape {shape} between {sname!r} "
                         f"({_size(graph.nodes[sname])}) and {tname!r} ({n_t}): expected "
                         f"({n_t}, {_size(graph.nodes[sname])})")
             r, gain = _gain(t, n_t)
@@ -175,8 +176,12 @@ def from_nir(graph, *, time_scale: float = 1000.0, duration: float = 1000.0,
                 bias[tname] = bias[tname] + r * _arr(getattr(t, "w_in", 1.0), n_t) * _arr(wnode.bias, n_t)
             for sname, sdelay in sources:
                 s = graph.nodes[sname]
-                i, j = np.nonzero(W.T)  # W is (targets, sources)
-                weights = W[j, i] * gain[j]
+                if W is None:
+                    i = j = np.arange(n_t)
+                    weights = gain
+                else:
+                    i, j = np.nonzero(W.T)  # W is (targets, sources)
+                    weights = W[j, i] * gain[j]
                 d = (np.broadcast_to(sdelay, (_size(s),))[i] + np.broadcast_to(tdelay, (n_t,))[j]) * time_scale
                 if np.any(d < 0):
                     raise ValueError(f"NIR edge {sname} -> {wname} -> {tname}: a negative delay")
