@@ -611,16 +611,22 @@ class FixedOutdegree(_Spec):
         return {"fixed_outdegree": int(self.k)}
 
 
-def _indices(values: Any, what: str) -> list[int]:
-    """Neuron indices as a list of ints (large numeric arrays travel to the engine as
-    floats, and indices must be integers); refuses values that are not whole numbers."""
+def _whole_array(values: Any, what: str) -> np.ndarray:
+    """Indices as an int64 array of the same shape; refuses values that are not whole
+    numbers (2.5 is an error, not 2)."""
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{what}: expected neuron indices, got the string {values!r}")
-    idx = np.asarray(values).ravel()
-    if idx.size and (idx.dtype.kind not in "iuf"
-                     or not np.all(np.isfinite(idx) & (idx == np.floor(idx)))):
+    raw = np.asarray(values)
+    if raw.size and (raw.dtype.kind not in "iuf"
+                     or not np.all(np.isfinite(raw) & (raw == np.floor(raw)))):
         raise ValueError(f"{what}: indices must be whole numbers, got {values!r}")
-    return [int(i) for i in idx]
+    return raw.astype(np.int64)
+
+
+def _indices(values: Any, what: str) -> list[int]:
+    """Neuron indices as a list of ints (large numeric arrays travel to the engine as
+    floats, and indices must be integers)."""
+    return [int(i) for i in _whole_array(values, what).ravel()]
 
 
 def _whole(value: Any, what: str) -> int:
@@ -636,11 +642,7 @@ class Pairs(_Spec):
     """Explicit ``(source, target)`` index pairs (an ``(n, 2)`` array or a list of pairs)."""
 
     def __init__(self, pairs: Any):
-        raw = np.asarray(pairs)
-        if raw.size and (raw.dtype.kind not in "iuf"
-                         or not np.all(np.isfinite(raw) & (raw == np.floor(raw)))):
-            raise ValueError(f"Pairs: indices must be whole numbers, got {pairs!r}")
-        self.pairs = raw.astype(np.int64).reshape(-1, 2)
+        self.pairs = _whole_array(pairs, "Pairs").reshape(-1, 2)
 
     def to_json(self) -> Any:
         return {"pairs": self.pairs}

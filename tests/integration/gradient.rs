@@ -268,7 +268,7 @@ fn gradients_match_finite_differences_with_adaptation() {
     }));
 }
 
-use crate::util::{assert_exit, assert_success, bin, read_spikes, TempDir};
+use crate::util::{assert_exit, assert_refused, assert_success, bin, read_spikes, TempDir};
 
 fn gradient_cli(dir: &std::path::Path, sc: &Value, loss: &Value) -> std::process::Output {
     std::fs::write(dir.join("s.json"), sc.to_string()).unwrap();
@@ -453,9 +453,7 @@ fn training_is_independent_of_the_thread_count_and_its_result_runs() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_exit(&o, 2);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("data"));
-    assert!(!out.exists());
+    assert_refused(&o, &["data"], &out);
 }
 
 /// A network driven to fire without end stops `gradient` at `--max-memory` (exit 3, nothing

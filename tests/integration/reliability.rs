@@ -57,13 +57,7 @@ fn ten_billion_synapses_are_refused_before_building() {
         .arg(&out)
         .output()
         .unwrap();
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{e}");
-    assert!(
-        e.contains("connections[0].rule") && e.contains("memory"),
-        "{e}"
-    );
-    assert!(!out.exists());
+    assert_refused(&o, &["connections[0].rule", "memory"], &out);
     // and a limit can be set explicitly
     let o = bin()
         .args(["--max-memory", "1M", "validate"])

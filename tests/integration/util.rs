@@ -111,6 +111,17 @@ pub fn assert_exit(o: &Output, code: i32) {
     );
 }
 
+/// Asserts a refusal: exit 2, stderr naming every one of `words`, and no output folder `out`
+/// left behind.
+pub fn assert_refused(o: &Output, words: &[&str], out: &Path) {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    for w in words {
+        assert!(stderr.contains(w), "stderr should name {w:?}: {stderr}");
+    }
+    assert!(!out.exists(), "output left behind: {}", out.display());
+}
+
 /// Runs every scenario of a reference file (`[{"scenario": …, "spikes": ["t", …]}, …]`,
 /// made by a script in `validation/numerics/`) through the library and compares its spike
 /// times (1e−9 ms); the number of reference spikes and the largest error.
