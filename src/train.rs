@@ -89,6 +89,9 @@ struct Params {
     tau_m: Vec<Vec<f64>>,
     /// Per population, per receptor, per neuron (empty for delta receptors).
     receptor_tau: Vec<Vec<Vec<f64>>>,
+    /// Per population, per adaptation current then per threshold-adaptation term, per
+    /// neuron.
+    adaptation_tau: Vec<Vec<Vec<f64>>>,
 }
 
 impl Params {
@@ -108,6 +111,7 @@ impl Params {
                 .collect(),
             tau_m: vec![],
             receptor_tau: vec![],
+            adaptation_tau: vec![],
         };
         for p in &net.populations {
             let Pop::Lif(l) = &p.neurons else {
@@ -133,6 +137,19 @@ impl Params {
                     })
                     .collect(),
             );
+            let lay = l.layout();
+            let first_adapt = lay.channels.len() - lay.n_adapt;
+            let adapt = (0..lay.n_adapt).map(|k| {
+                (0..l.len())
+                    .map(|i| 1.0 / l.constants(i).1[first_adapt + k])
+                    .collect()
+            });
+            let thr = (0..lay.n_thr).map(|k| {
+                (0..l.len())
+                    .map(|i| 1.0 / l.adaptation_constants(i).1[k])
+                    .collect()
+            });
+            params.adaptation_tau.push(adapt.chain(thr).collect());
         }
         Ok(params)
     }
@@ -283,6 +300,10 @@ impl Trainer {
                             rec.tau = Some(ParamValue::List(p.receptor_tau[k][r].clone()));
                         }
                     }
+                }
+                let terms = l.adaptation.iter_mut().chain(&mut l.threshold_adaptation);
+                for (a, tau) in terms.zip(&p.adaptation_tau[k]) {
+                    a.tau = ParamValue::List(tau.clone());
                 }
             }
         }
@@ -473,58 +494,68 @@ impl Trainer {
         let rel = |v: Option<f64>| v.unwrap_or(a.lr) / a.lr;
         let p = &self.params;
         let fill = |v: &[Vec<f64>], r: f64| v.iter().map(|x| vec![r; x.len()]).collect::<Vec<_>>();
-        let receptors: Vec<Vec<Vec<f64>>> = p
-            .receptor_tau
-            .iter()
-            .map(|r| fill(r, rel(a.lr_receptor_tau)))
-            .collect();
-        self.flatten(
-            &fill(&p.weight, 1.0),
-            &fill(&p.delay, rel(a.lr_delay)),
-            &fill(&p.tau_m, rel(a.lr_tau_m)),
-            &receptors,
-        )
+        let fill3 = |v: &[Vec<Vec<f64>>], r: f64| v.iter().map(|x| fill(x, r)).collect();
+        self.flatten(&Params {
+            weight: fill(&p.weight, 1.0),
+            delay: fill(&p.delay, rel(a.lr_delay)),
+            tau_m: fill(&p.tau_m, rel(a.lr_tau_m)),
+            receptor_tau: fill3(&p.receptor_tau, rel(a.lr_receptor_tau)),
+            adaptation_tau: fill3(&p.adaptation_tau, rel(a.lr_adaptation_tau)),
+        })
     }
 
     /// The learned parameters as one vector, in a fixed order (weights, delays, tau_m,
-    /// receptor taus; only the kinds learned).
+    /// receptor taus, adaptation taus; only the kinds learned).
     fn flatten_params(&self) -> Vec<f64> {
-        let p = &self.params;
-        self.flatten(&p.weight, &p.delay, &p.tau_m, &p.receptor_tau)
+        self.flatten(&self.params)
     }
 
     fn flatten_gradients(&self, g: &Gradients) -> Vec<f64> {
-        let w: Vec<Vec<f64>> = g.connections.iter().map(|c| c.weight.clone()).collect();
-        let d: Vec<Vec<f64>> = g.connections.iter().map(|c| c.delay.clone()).collect();
-        let t: Vec<Vec<f64>> = g.populations.iter().map(|p| p.tau_m.clone()).collect();
-        let r: Vec<Vec<Vec<f64>>> = g
-            .populations
-            .iter()
-            .map(|p| p.receptors.iter().map(|r| r.tau.clone()).collect())
-            .collect();
-        self.flatten(&w, &d, &t, &r)
+        self.flatten(&Params {
+            weight: g.connections.iter().map(|c| c.weight.clone()).collect(),
+            delay: g.connections.iter().map(|c| c.delay.clone()).collect(),
+            tau_m: g.populations.iter().map(|p| p.tau_m.clone()).collect(),
+            receptor_tau: g
+                .populations
+                .iter()
+                .map(|p| p.receptors.iter().map(|r| r.tau.clone()).collect())
+                .collect(),
+            adaptation_tau: g
+                .populations
+                .iter()
+                .map(|p| {
+                    let terms = p.adaptation.iter().chain(&p.threshold_adaptation);
+                    terms.map(|a| a.tau.clone()).collect()
+                })
+                .collect(),
+        })
     }
 
-    fn flatten(
-        &self,
-        w: &[Vec<f64>],
-        d: &[Vec<f64>],
-        t: &[Vec<f64>],
-        r: &[Vec<Vec<f64>>],
-    ) -> Vec<f64> {
+    /// The learned kinds of `p` (parameters, gradients or step sizes in their layout) as
+    /// one vector.
+    fn flatten(&self, p: &Params) -> Vec<f64> {
         let mut out = vec![];
         let learn = &self.cfg.learn;
         if learn.contains(&Learn::Weight) {
-            w.iter().for_each(|v| out.extend_from_slice(v));
+            p.weight.iter().for_each(|v| out.extend_from_slice(v));
         }
         if learn.contains(&Learn::Delay) {
-            d.iter().for_each(|v| out.extend_from_slice(v));
+            p.delay.iter().for_each(|v| out.extend_from_slice(v));
         }
         if learn.contains(&Learn::TauM) {
-            t.iter().for_each(|v| out.extend_from_slice(v));
+            p.tau_m.iter().for_each(|v| out.extend_from_slice(v));
         }
         if learn.contains(&Learn::ReceptorTau) {
-            r.iter().flatten().for_each(|v| out.extend_from_slice(v));
+            p.receptor_tau
+                .iter()
+                .flatten()
+                .for_each(|v| out.extend_from_slice(v));
+        }
+        if learn.contains(&Learn::AdaptationTau) {
+            p.adaptation_tau
+                .iter()
+                .flatten()
+                .for_each(|v| out.extend_from_slice(v));
         }
         out
     }
@@ -569,6 +600,13 @@ impl Trainer {
         }
         if learn.contains(&Learn::ReceptorTau) {
             p.receptor_tau
+                .iter_mut()
+                .flatten()
+                .flatten()
+                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).clamp(0.05, max_t));
+        }
+        if learn.contains(&Learn::AdaptationTau) {
+            p.adaptation_tau
                 .iter_mut()
                 .flatten()
                 .flatten()

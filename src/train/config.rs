@@ -18,7 +18,8 @@ pub struct TrainConfig {
     /// The classification loss (first-spike-time cross-entropy; the label comes from each
     /// sample).
     pub loss: ClassLoss,
-    /// What to learn: any of "weight", "delay", "tau_m", "receptor_tau" (default weights).
+    /// What to learn: any of "weight", "delay", "tau_m", "receptor_tau", "adaptation_tau"
+    /// (default weights).
     #[serde(default = "weights_only")]
     pub learn: Vec<Learn>,
     /// Adam's settings.
@@ -59,6 +60,7 @@ impl TrainConfig {
             ("optimizer.lr_delay", a.lr_delay),
             ("optimizer.lr_tau_m", a.lr_tau_m),
             ("optimizer.lr_receptor_tau", a.lr_receptor_tau),
+            ("optimizer.lr_adaptation_tau", a.lr_adaptation_tau),
             ("optimizer.epsilon", Some(a.epsilon)),
         ];
         for (path, v) in positive {
@@ -104,6 +106,8 @@ pub enum Learn {
     TauM,
     /// Receptor time constants.
     ReceptorTau,
+    /// Time constants of adaptation currents and threshold-adaptation terms.
+    AdaptationTau,
 }
 
 /// First-spike-time cross-entropy on a population (see [`crate::gradient::Loss::FirstSpikeCe`]).
@@ -151,6 +155,8 @@ pub struct Adam {
     pub lr_tau_m: Option<f64>,
     /// Step size for receptor time constants \[ms\] (default `lr`).
     pub lr_receptor_tau: Option<f64>,
+    /// Step size for adaptation time constants \[ms\] (default `lr`).
+    pub lr_adaptation_tau: Option<f64>,
 }
 
 impl Default for Adam {
@@ -164,6 +170,7 @@ impl Default for Adam {
             lr_delay: None,
             lr_tau_m: None,
             lr_receptor_tau: None,
+            lr_adaptation_tau: None,
         }
     }
 }

@@ -415,7 +415,12 @@ fn small_yinyang(train: usize, test: usize, hidden: usize) -> Value {
 fn training_is_independent_of_the_thread_count_and_its_result_runs() {
     let tmp = TempDir::new("train");
     let mut cfg = small_yinyang(120, 60, 20);
-    cfg["learn"] = json!(["weight", "delay", "tau_m", "receptor_tau"]);
+    // ALIF hidden neurons, whose adaptation time constants are learned too
+    let hidden = &mut cfg["network"]["populations"][0]["params"];
+    hidden["adaptation"] = json!([{"tau": 40.0, "increment": -0.1}]);
+    hidden["threshold_adaptation"] = json!([{"tau": 20.0, "increment": 0.2}]);
+    cfg["learn"] = json!(["weight", "delay", "tau_m", "receptor_tau", "adaptation_tau"]);
+    cfg["optimizer"]["lr_adaptation_tau"] = json!(0.1);
     let path = tmp.path().join("cfg.json");
     std::fs::write(&path, cfg.to_string()).unwrap();
     let mut metrics = vec![];
@@ -438,11 +443,22 @@ fn training_is_independent_of_the_thread_count_and_its_result_runs() {
     }
     assert_eq!(metrics[0], metrics[1], "results depend on the thread count");
     // the trained network is a scenario `run` accepts
-    let (o, _) = crate::util::run_json(
-        tmp.path(),
-        &serde_json::from_slice::<Value>(&metrics[0].1).unwrap(),
-    );
+    let trained: Value = serde_json::from_slice(&metrics[0].1).unwrap();
+    let (o, _) = crate::util::run_json(tmp.path(), &trained);
     assert_success(&o);
+    // with learned, per-neuron adaptation time constants (a term moves only where its
+    // neuron fires twice within a sample)
+    let hidden = &trained["populations"][0]["params"];
+    for (key, initial) in [("adaptation", 40.0), ("threshold_adaptation", 20.0)] {
+        let taus = hidden[key][0]["tau"].as_array().unwrap();
+        assert_eq!(taus.len(), 20);
+        let moved = taus
+            .iter()
+            .filter(|t| t.as_f64().unwrap() != initial)
+            .count();
+        eprintln!("{key}: {moved} of 20 time constants learned");
+        assert!(moved > 0, "{key}: no time constant learned");
+    }
     // a broken configuration: exit 2, nothing written
     cfg["data"]["kind"] = json!("mnist");
     std::fs::write(&path, cfg.to_string()).unwrap();
