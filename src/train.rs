@@ -33,8 +33,9 @@ pub struct Epoch {
     pub loss: f64,
     /// Fraction of training samples classified correctly during the epoch.
     pub train_accuracy: f64,
-    /// Fraction of test samples classified correctly after the epoch.
-    pub test_accuracy: f64,
+    /// Fraction of test samples classified correctly after the epoch (null without test
+    /// samples).
+    pub test_accuracy: Option<f64>,
     /// Fraction of training samples whose label neuron stayed silent.
     pub silent: f64,
     /// Fraction of training samples whose gradient was clipped to `clip`.
@@ -50,10 +51,10 @@ pub struct Epoch {
 pub struct Metrics {
     /// Training accuracy of the last epoch (fraction).
     pub train_accuracy: f64,
-    /// Test accuracy after the last epoch (fraction).
-    pub test_accuracy: f64,
-    /// Test accuracy before training.
-    pub initial_test_accuracy: f64,
+    /// Test accuracy after the last epoch (fraction; null without test samples).
+    pub test_accuracy: Option<f64>,
+    /// Test accuracy before training (null without test samples).
+    pub initial_test_accuracy: Option<f64>,
     /// Mean training loss per epoch.
     pub loss: Vec<f64>,
     /// Every epoch.
@@ -370,14 +371,14 @@ impl Trainer {
     }
 
     /// Fraction of `samples` classified correctly by the current parameters (forward runs
-    /// only).
-    pub fn accuracy(&self, which: Which) -> f64 {
+    /// only); `None` for an empty set.
+    pub fn accuracy(&self, which: Which) -> Option<f64> {
         let samples = match which {
             Which::Train => &self.train,
             Which::Test => &self.test,
         };
         if samples.is_empty() {
-            return 0.0;
+            return None;
         }
         let sc = self.scenario();
         let correct: usize = samples
@@ -402,7 +403,7 @@ impl Trainer {
                 usize::from(predict(&self.first_spikes(&out, sc.duration)) == Some(s.label))
             })
             .sum();
-        correct as f64 / samples.len() as f64
+        Some(correct as f64 / samples.len() as f64)
     }
 
     /// Runs one epoch (number `epoch`, from 1); stops between batches when `stop` is raised.

@@ -58,11 +58,11 @@ pub fn train(
         &mut |e| {
             if !quiet {
                 eprintln!(
-                "epoch {:>3}: loss {:.4}, train {:.1} %, test {:.1} %, label silent {:.1} %, {:.1} s",
+                "epoch {:>3}: loss {:.4}, train {:.1} %, test {}, label silent {:.1} %, {:.1} s",
                 e.epoch,
                 e.loss,
                 100.0 * e.train_accuracy,
-                100.0 * e.test_accuracy,
+                percent(e.test_accuracy),
                 100.0 * e.silent,
                 e.seconds
             );
@@ -74,11 +74,16 @@ pub fn train(
     }
     if !quiet {
         eprintln!(
-            "test accuracy {:.1} % (before training {:.1} %) -> {}",
-            100.0 * m.test_accuracy,
-            100.0 * m.initial_test_accuracy,
+            "test accuracy {} (before training {}) -> {}",
+            percent(m.test_accuracy),
+            percent(m.initial_test_accuracy),
             out.join("metrics.json").display()
         );
     }
     Ok(m.complete)
+}
+
+/// An accuracy in per cent, or "-" without test samples.
+fn percent(fraction: Option<f64>) -> String {
+    fraction.map_or_else(|| "-".into(), |f| format!("{:.1} %", 100.0 * f))
 }

@@ -472,6 +472,33 @@ fn training_is_independent_of_the_thread_count_and_its_result_runs() {
     assert_refused(&o, &["data"], &out);
 }
 
+/// Without test samples the test accuracies are null, not 0 (a number would read as a
+/// network that classifies nothing right).
+#[test]
+fn training_without_test_samples_reports_no_test_accuracy() {
+    let tmp = TempDir::new("train-notest");
+    let cfg = small_yinyang(40, 0, 10);
+    let path = tmp.path().join("cfg.json");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let out = tmp.path().join("t");
+    let o = bin()
+        .args(["train", "--out"])
+        .arg(&out)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_success(&o);
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    assert!(
+        m["test_accuracy"].is_null() && m["initial_test_accuracy"].is_null(),
+        "{m}"
+    );
+    assert!(m["epochs"][1]["test_accuracy"].is_null());
+    assert!(m["train_accuracy"].as_f64().is_some());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("test accuracy - (before training -)"));
+}
+
 /// A network driven to fire without end stops `gradient` at `--max-memory` (exit 3, nothing
 /// written) and `train` (exit 3, metrics say why) instead of taking the machine's memory; a
 /// training step far too large leaves weights within the scenario's range, so the trained
