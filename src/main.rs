@@ -269,7 +269,7 @@ fn dispatch(
                 net.inputs.len(),
                 net.n_sources(),
                 net.synapse_count,
-                net.duration
+                readable(net.duration)
             ))?;
         }
         Command::Plot { dirs, compare } => {
@@ -384,6 +384,16 @@ fn run_options(args: &RunArgs, limits: &BuildOptions, stop: StopFlag) -> RunOpti
             n => usize::from(n),
         },
         ..RunOptions::default()
+    }
+}
+
+/// A number as Rust writes it, in scientific notation when it is tiny or huge (5e-324, not
+/// 324 digits).
+fn readable(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 

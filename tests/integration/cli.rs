@@ -111,6 +111,12 @@ fn validate_prints_a_summary_line() {
         "{text}"
     );
     assert_eq!(text.lines().count(), 1);
+    // a tiny duration in scientific notation, not 324 digits
+    let mut sc = two_pop();
+    sc["duration"] = serde_json::json!(5e-324);
+    std::fs::write(&f, sc.to_string()).unwrap();
+    let o = bin().arg("validate").arg(&f).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("duration 5e-324 ms"));
 }
 
 #[test]
