@@ -67,7 +67,7 @@ struct RunArgs {
     format: Format,
     /// Threads simulating the network (0: one per core). The results are identical, bit for
     /// bit, for any number.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..=pipeline::MAX_THREADS as i64))]
     threads: u16,
 }
 

@@ -4,8 +4,8 @@
 //!
 //! State `x = (V, channel states..., threshold terms...)`, exactly as the engine's: an exp
 //! channel (a receptor or an adaptation current) holds `I`, an alpha channel `(I, J)`, a
-//! threshold-adaptation term its `θ_k`. Between events `x` follows the linear ODE in closed form; so
-//! does the adjoint `λ = ∂L/∂x`, backward (`λ(t0) = Φᵀ λ(t1)`), and the parameter
+//! threshold-adaptation term its `θ_k`. Between events `x` follows the linear ODE in closed
+//! form; so does the adjoint `λ = ∂L/∂x`, backward (`λ(t0) = Φᵀ λ(t1)`), and the parameter
 //! derivatives of each segment are closed forms in the kernels `D1..D3`.
 
 use crate::neuron::kernels::{d1, d2, d3};
