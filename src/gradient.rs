@@ -571,7 +571,12 @@ impl<'a> Backward<'a> {
                     self.dspike[id as usize] - dynamics.lam_field(lam, post, ev.refr_after);
                 lam[0] = 0.0;
                 let total = dynamics.lam_field(lam, pre, false) + explicit;
+                // the initial threshold test (v_init at or above threshold) fires at t = 0
+                // whatever the parameters and inputs: that spike has no time to move
+                let cell = &self.cells[i];
+                let initial = ev.t == 0.0 && cell.v_init >= cell.sc.v_th;
                 match trigger {
+                    _ if initial => {}
                     Some((syn, src)) => self.time_of_arrival(syn, src, total),
                     None => {
                         // a continuous crossing of g = V − v_th − Σθ_k: its time moves by

@@ -268,6 +268,27 @@ fn gradients_match_finite_differences_with_adaptation() {
     }));
 }
 
+/// Neurons that start above threshold fire at t = 0 whatever their parameters: that spike's
+/// time has no gradient, and the rest of the run still has one (found by a randomized
+/// check: v_th's gradient came out nonzero where the loss does not depend on it).
+#[test]
+fn a_spike_at_t0_from_v_init_has_a_fixed_time() {
+    check_all((40..42).map(|seed| {
+        let mut sc = with_adaptation(random_network(seed, 1.0, false), seed);
+        for p in 0..2 {
+            let params = &mut sc["populations"][p]["params"];
+            let v_th: Vec<f64> = serde_json::from_value(params["v_th"].clone()).unwrap();
+            // the first neuron of each layer starts 2 mV above its threshold
+            let v_init: Vec<f64> = (0..v_th.len())
+                .map(|i| if i == 0 { v_th[i] + 2.0 } else { -70.0 })
+                .collect();
+            params["v_init"] = json!(v_init);
+        }
+        let loss = out_targets(&sc, seed);
+        (sc, loss)
+    }));
+}
+
 use crate::util::{assert_exit, assert_refused, assert_success, bin, read_spikes, TempDir};
 
 fn gradient_cli(dir: &std::path::Path, sc: &Value, loss: &Value) -> std::process::Output {
