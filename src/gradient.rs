@@ -1,6 +1,7 @@
 //! Exact gradients of a loss on spike times, by the adjoint method run backward through the
 //! exact event sequence (EventProp, generalised to a reset to `v_reset`, a refractory hold,
-//! bias and exp/alpha receptors; derivation in `docs/gradients.md`).
+//! bias, exp/alpha receptors, adaptation and adaptive thresholds, and any linear neuron;
+//! derivation in `docs/gradients.md`).
 //!
 //! The forward pass is the engine's own run (the same spikes as `exactspike run`). The
 //! backward pass replays each neuron through its arrivals and spikes (closed form, no time
@@ -28,6 +29,7 @@
 //! assert!(ev.gradients.connections[0].weight[0] < 0.0);
 //! ```
 
+mod linear;
 pub mod loss;
 mod tape;
 
@@ -41,7 +43,7 @@ use crate::records::{Output, Stop, StopFlag};
 use crate::scenario::{Model, Scenario};
 use crate::simulation::{Guards, Simulation};
 use serde::Serialize;
-use tape::{Cell, Dynamics, Kind, ParamGrad, Syn, Tape, NONE};
+use tape::{Adjoint, Cell, Dynamics, Kind, ParamGrad, Syn, Tape, NONE};
 
 /// Why a gradient could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -174,13 +176,14 @@ impl Evaluation {
 /// Runs `sc` and returns `loss` and its gradient with respect to every weight, delay,
 /// `tau_m`, receptor `tau`, `v_th`, `i_bias` and adaptation `tau` and `increment`. Models:
 /// `lif` with delta, exp and alpha receptors, bias, refractoriness, adaptation currents and
-/// threshold adaptation; no plasticity or injected currents (refused with the path of what
-/// is not supported).
+/// threshold adaptation; `linear` (weights, delays, `v_th`, `i_bias`); no plasticity or
+/// injected currents (refused with the path of what is not supported).
 pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation, GradientError> {
     check_supported(sc)?;
     let target_pop = loss.check(sc)?;
     let (mut net, blocks) = build::build_with_blocks(sc, "scenario", &opts.limits)?;
-    let (cells, pop_of, layouts) = replay_constants(&net);
+    let (models, cells, pop_of) = replay_constants(&net);
+    let neuron = |i: usize| Neuron::of(&models[pop_of[i]], &cells[i]);
     let offsets: Vec<usize> = net.populations.iter().map(|p| p.offset.index()).collect();
     let source_offsets: Vec<usize> = net.inputs.iter().map(|i| i.offset.index()).collect();
     net.record_populations.iter_mut().for_each(|r| *r = true);
@@ -221,7 +224,8 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         }
     }
     let table = SynapseTable::new(&blocks, n_nodes);
-    check_tape_memory(&fired, &table, &layouts, &pop_of, opts.limits.max_memory)?;
+    let dims: Vec<usize> = (0..n_neurons).map(|i| neuron(i).dim()).collect();
+    check_tape_memory(&fired, &table, &dims, opts.limits.max_memory)?;
     let mut arrivals = arrivals_of(&fired, &table, n_neurons, duration);
 
     // the loss and its derivative with respect to each spike time
@@ -239,16 +243,12 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
     let tapes: Vec<Tape> = (0..n_neurons)
         .map(|n| {
             arrivals[n].sort_by(|a, b| a.0.total_cmp(&b.0));
-            let dynamics = Dynamics {
-                lay: &layouts[pop_of[n]],
-                cell: &cells[n],
-            };
-            dynamics.replay(&arrivals[n], &own[n], &table.syn)
+            tape::replay(&neuron(n), &arrivals[n], &own[n], &table.syn)
         })
         .collect();
     drop(arrivals);
     let mut back = Backward {
-        layouts: &layouts,
+        models: &models,
         cells: &cells,
         pop_of: &pop_of,
         tapes: &tapes,
@@ -256,7 +256,13 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         dspike,
         d_weight: vec![0.0; table.syn.len()],
         d_delay: vec![0.0; table.syn.len()],
-        params: cells.iter().map(ParamGrad::zeros).collect(),
+        params: cells
+            .iter()
+            .map(|c| match c {
+                NeuronCell::Lif(c) => ParamGrad::zeros(c),
+                NeuronCell::Linear(_) => ParamGrad::default(),
+            })
+            .collect(),
     };
     back.run(duration);
     let events: usize = tapes.iter().map(|t| t.events.len()).sum();
@@ -275,7 +281,7 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
         )
         .into());
     }
-    let state_floats = (0..n_neurons).map(|i| dim_of(&layouts[pop_of[i]])).sum();
+    let state_floats = dims.iter().sum();
     Ok(Evaluation {
         gradients,
         output,
@@ -288,37 +294,108 @@ pub fn evaluate(sc: &Scenario, loss: &Loss, opts: &Options) -> Result<Evaluation
     })
 }
 
-/// State variables of a neuron of this layout: V, channel states, threshold terms.
-fn dim_of(lay: &Layout) -> usize {
-    1 + lay.n_state + lay.n_thr
+/// A population's part of the replay.
+enum PopModel {
+    Lif(Layout),
+    Linear(linear::Shared),
 }
 
-/// Every neuron's constants for the replay, its population, and each population's layout
-/// (read before the run: `potential` is still `v_init`).
-fn replay_constants(net: &crate::Network) -> (Vec<Cell>, Vec<usize>, Vec<Layout>) {
-    let mut cells = Vec::with_capacity(net.n_neurons());
-    let mut pop_of = Vec::with_capacity(net.n_neurons());
-    let mut layouts: Vec<Layout> = Vec::new();
-    for (p, entry) in net.populations.iter().enumerate() {
-        let Pop::Lif(l) = &entry.neurons else {
-            unreachable!("checked: lif only")
-        };
-        layouts.push(l.layout().clone());
-        for i in 0..l.len() {
-            let (scalars, rates) = l.constants(i);
-            let (adapt_inc, thr_rate, thr_inc) = l.adaptation_constants(i);
-            cells.push(Cell {
-                sc: scalars,
-                v_init: l.potential(i),
-                rates: rates.to_vec(),
-                adapt_inc: adapt_inc.to_vec(),
-                thr_rate: thr_rate.to_vec(),
-                thr_inc: thr_inc.to_vec(),
-            });
-            pop_of.push(p);
+/// A neuron's part of the replay.
+enum NeuronCell {
+    Lif(Cell),
+    Linear(linear::Cell),
+}
+
+/// One neuron's dynamics, whatever its model (enum dispatch: the backward sweep calls these
+/// per event).
+enum Neuron<'a> {
+    Lif(Dynamics<'a>),
+    Linear(linear::Dynamics<'a>),
+}
+
+impl<'a> Neuron<'a> {
+    fn of(model: &'a PopModel, cell: &'a NeuronCell) -> Neuron<'a> {
+        match (model, cell) {
+            (PopModel::Lif(lay), NeuronCell::Lif(cell)) => Neuron::Lif(Dynamics { lay, cell }),
+            (PopModel::Linear(sh), NeuronCell::Linear(cell)) => {
+                Neuron::Linear(linear::Dynamics { sh, cell })
+            }
+            _ => unreachable!("a neuron's cell is of its population's model"),
         }
     }
-    (cells, pop_of, layouts)
+}
+
+/// `Neuron` forwards every method of [`Adjoint`] to its model's.
+macro_rules! forward {
+    ($(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) $(-> $ret:ty)?;)*) => {
+        impl Adjoint for Neuron<'_> {
+            $(fn $name(&self $(, $arg: $ty)*) $(-> $ret)? {
+                match self {
+                    Neuron::Lif(d) => d.$name($($arg),*),
+                    Neuron::Linear(d) => d.$name($($arg),*),
+                }
+            })*
+        }
+    };
+}
+
+forward! {
+    fn dim(&self) -> usize;
+    fn initial(&self) -> Vec<f64>;
+    fn t_ref(&self) -> f64;
+    fn v_th(&self) -> f64;
+    fn propagate(&self, x0: &[f64], dt: f64, refr: bool, out: &mut [f64]);
+    fn field(&self, x: &[f64], refr: bool, out: &mut [f64]);
+    fn back_segment(&self, x0: &[f64], dt: f64, refr: bool, lam: &mut [f64], g: &mut ParamGrad);
+    fn arrive(&self, x: &mut [f64], s: Syn, refractory: bool) -> (bool, bool);
+    fn reset(&self, x: &mut [f64]);
+    fn threshold_terms(&self) -> std::ops::Range<usize>;
+    fn spike_jumps(&self, lam: &[f64], g: &mut ParamGrad);
+    fn weight_gradient(&self, lam: &[f64], s: Syn, g: &mut ParamGrad) -> f64;
+}
+
+/// Every population's and neuron's constants for the replay, and each neuron's population
+/// (read before the run: the state is still the initial one).
+fn replay_constants(net: &crate::Network) -> (Vec<PopModel>, Vec<NeuronCell>, Vec<usize>) {
+    let mut models = Vec::with_capacity(net.populations.len());
+    let mut cells = Vec::with_capacity(net.n_neurons());
+    let mut pop_of = Vec::with_capacity(net.n_neurons());
+    for (p, entry) in net.populations.iter().enumerate() {
+        match &entry.neurons {
+            Pop::Lif(l) => {
+                models.push(PopModel::Lif(l.layout().clone()));
+                for i in 0..l.len() {
+                    let (scalars, rates) = l.constants(i);
+                    let (adapt_inc, thr_rate, thr_inc) = l.adaptation_constants(i);
+                    cells.push(NeuronCell::Lif(Cell {
+                        sc: scalars,
+                        v_init: l.potential(i),
+                        rates: rates.to_vec(),
+                        adapt_inc: adapt_inc.to_vec(),
+                        thr_rate: thr_rate.to_vec(),
+                        thr_inc: thr_inc.to_vec(),
+                    }));
+                    pop_of.push(p);
+                }
+            }
+            Pop::Linear(l) => {
+                for i in 0..crate::neuron::NeuronModel::len(l) {
+                    let (shared, cell) = linear::from_view(l.adjoint_view(i));
+                    if i == 0 {
+                        models.push(PopModel::Linear(shared));
+                    }
+                    cells.push(NeuronCell::Linear(cell));
+                    pop_of.push(p);
+                }
+                if models.len() == p {
+                    // (an empty population: nothing refers to its model)
+                    models.push(PopModel::Lif(Layout::default()));
+                }
+            }
+            _ => unreachable!("checked: lif and linear only"),
+        }
+    }
+    (models, cells, pop_of)
 }
 
 /// Each neuron's arrivals `(time, synapse, source spike)` from every spike that fired, at
@@ -347,14 +424,13 @@ fn arrivals_of(
 fn check_tape_memory(
     fired: &[(f64, u32, u32)],
     table: &SynapseTable,
-    layouts: &[Layout],
-    pop_of: &[usize],
+    dims: &[usize],
     limit: u64,
 ) -> Result<(), ScenarioError> {
-    let max_dim = layouts.iter().map(dim_of).max().unwrap_or(1);
+    let max_dim = dims.iter().copied().max().unwrap_or(1);
     let arrivals: usize = fired.iter().map(|f| table.out(f.1 as usize).len()).sum();
     let per_event = 24 + 2 * 8 * max_dim + std::mem::size_of::<tape::Event>() + 24;
-    let bytes = (arrivals + 2 * fired.len()) as f64 * per_event as f64 + pop_of.len() as f64 * 64.0;
+    let bytes = (arrivals + 2 * fired.len()) as f64 * per_event as f64 + dims.len() as f64 * 64.0;
     if bytes > limit as f64 {
         return Err(ScenarioError::invalid(
             "duration",
@@ -375,11 +451,11 @@ fn check_supported(sc: &Scenario) -> Result<(), ScenarioError> {
     for (k, p) in sc.populations.iter().enumerate() {
         let path = format!("populations[{k}]");
         match &p.model {
-            Model::Lif(_) => {}
-            Model::Qif(_) | Model::Linear(_) => {
+            Model::Lif(_) | Model::Linear(_) => {}
+            Model::Qif(_) => {
                 return Err(ScenarioError::invalid(
                     format!("{path}.model"),
-                    "gradients cover the lif model only, not qif or linear",
+                    "gradients cover the lif and linear models, not qif",
                 ))
             }
         }
@@ -459,8 +535,8 @@ impl SynapseTable {
 
 /// The backward sweep's state.
 struct Backward<'a> {
-    layouts: &'a [Layout],
-    cells: &'a [Cell],
+    models: &'a [PopModel],
+    cells: &'a [NeuronCell],
     pop_of: &'a [usize],
     tapes: &'a [Tape],
     syns: &'a [Syn],
@@ -483,9 +559,7 @@ impl<'a> Backward<'a> {
         }
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)));
         let n = self.tapes.len();
-        let dims: Vec<usize> = (0..n)
-            .map(|i| dim_of(&self.layouts[self.pop_of[i]]))
-            .collect();
+        let dims: Vec<usize> = (0..n).map(|i| self.neuron(i).dim()).collect();
         let mut lam_start = vec![0usize; n + 1];
         for i in 0..n {
             lam_start[i + 1] = lam_start[i] + dims[i];
@@ -502,20 +576,16 @@ impl<'a> Backward<'a> {
         for i in 0..n {
             let l = &mut lam[lam_start[i]..lam_start[i + 1]];
             if l.iter().any(|&v| v != 0.0) {
-                let dynamics = self.dynamics(i);
-                let mut x0 = vec![0.0; dims[i]];
-                x0[0] = self.cells[i].v_init;
-                dynamics.back_segment(&x0, t_cur[i], false, l, &mut self.params[i]);
+                let neuron = self.neuron(i);
+                neuron.back_segment(&neuron.initial(), t_cur[i], false, l, &mut self.params[i]);
             }
         }
     }
 
     /// Neuron `i`'s dynamics (borrowing the tables, not `self`).
-    fn dynamics(&self, i: usize) -> Dynamics<'a> {
-        Dynamics {
-            lay: &self.layouts[self.pop_of[i]],
-            cell: &self.cells[i],
-        }
+    fn neuron(&self, i: usize) -> Neuron<'a> {
+        let (models, cells): (&'a [PopModel], &'a [NeuronCell]) = (self.models, self.cells);
+        Neuron::of(&models[self.pop_of[i]], &cells[i])
     }
 
     /// Neuron `i`'s event `e`: the segment from the event to `t_next` backward, then the
@@ -529,7 +599,7 @@ impl<'a> Backward<'a> {
         let pre = &tape.pre[e * dim..(e + 1) * dim];
         let post = &tape.post[e * dim..(e + 1) * dim];
         let live = lam.iter().any(|&v| v != 0.0);
-        let dynamics = self.dynamics(i);
+        let dynamics = self.neuron(i);
         if live {
             dynamics.back_segment(post, t_next - ev.t, ev.refr_after, lam, &mut self.params[i]);
         }
@@ -544,7 +614,7 @@ impl<'a> Backward<'a> {
                     return;
                 }
                 let s = syn as usize;
-                let w = self.weight_gradient(lam, i, s);
+                let w = dynamics.weight_gradient(lam, self.syns[s], &mut self.params[i]);
                 self.d_weight[s] += w;
                 let dt = dynamics.lam_field(lam, pre, refr_before)
                     - dynamics.lam_field(lam, post, ev.refr_after);
@@ -559,22 +629,14 @@ impl<'a> Backward<'a> {
             }
             Kind::Spike { id, trigger } => {
                 // the jumps of adaptation currents and threshold terms add their increments
-                let g = &mut self.params[i];
-                for (k, d) in g.adapt_inc.iter_mut().enumerate() {
-                    *d += lam[dynamics.adapt_index(k)];
-                }
-                let tb = dynamics.thr_base();
-                for (d, l) in g.thr_inc.iter_mut().zip(&lam[tb..]) {
-                    *d += l;
-                }
+                dynamics.spike_jumps(lam, &mut self.params[i]);
                 let explicit =
                     self.dspike[id as usize] - dynamics.lam_field(lam, post, ev.refr_after);
                 lam[0] = 0.0;
                 let total = dynamics.lam_field(lam, pre, false) + explicit;
                 // the initial threshold test (v_init at or above threshold) fires at t = 0
                 // whatever the parameters and inputs: that spike has no time to move
-                let cell = &self.cells[i];
-                let initial = ev.t == 0.0 && cell.v_init >= cell.sc.v_th;
+                let initial = ev.t == 0.0 && dynamics.starts_above();
                 match trigger {
                     _ if initial => {}
                     Some((syn, src)) => self.time_of_arrival(syn, src, total),
@@ -585,30 +647,12 @@ impl<'a> Backward<'a> {
                         dynamics.field(pre, false, &mut f);
                         let c = total / dynamics.threshold_slope(&f);
                         lam[0] = -c;
-                        for l in &mut lam[tb..] {
+                        for l in &mut lam[dynamics.threshold_terms()] {
                             *l += c;
                         }
                         self.params[i].v_th += c;
                     }
                 }
-            }
-        }
-    }
-
-    /// ∂L/∂w of an applied arrival from the adjoint just after it (`λ · ∂x⁺/∂w`), and for an
-    /// alpha receptor the part of ∂L/∂rate that comes through its jump `w·e·rate`.
-    fn weight_gradient(&mut self, lam: &[f64], i: usize, s: usize) -> f64 {
-        let lay = &self.layouts[self.pop_of[i]];
-        let syn = self.syns[s];
-        match lay.receptors[syn.receptor as usize] {
-            Slot::Delta => lam[0],
-            Slot::Exp(c) => lam[1 + lay.offsets[c as usize]],
-            Slot::Alpha(c) => {
-                let c = c as usize;
-                let lj = lam[2 + lay.offsets[c]];
-                let rate = self.cells[i].rates[c];
-                self.params[i].rates[c] += lj * syn.w * std::f64::consts::E;
-                lj * std::f64::consts::E * rate
             }
         }
     }
@@ -645,9 +689,20 @@ impl<'a> Backward<'a> {
             .enumerate()
             .map(|(p, pop)| {
                 let range = offsets[p]..offsets[p] + pop.size;
-                let lay = &self.layouts[p];
                 let per = |f: &dyn Fn(usize) -> f64| range.clone().map(f).collect::<Vec<f64>>();
-                let mu2 = |i: usize| self.cells[i].sc.rate_m.powi(2);
+                let PopModel::Lif(lay) = &self.models[p] else {
+                    // linear: threshold and drive (its matrix has no gradient here)
+                    return PopulationGradient {
+                        v_th: per(&|i| self.params[i].v_th),
+                        i_bias: per(&|i| self.params[i].v_inf),
+                        ..PopulationGradient::default()
+                    };
+                };
+                let lif = |i: usize| match &self.cells[i] {
+                    NeuronCell::Lif(c) => c,
+                    NeuronCell::Linear(_) => unreachable!("a lif population's neuron"),
+                };
+                let mu2 = |i: usize| lif(i).sc.rate_m.powi(2);
                 PopulationGradient {
                     tau_m: per(&|i| 0.0 - mu2(i) * self.params[i].mu),
                     v_th: per(&|i| self.params[i].v_th),
@@ -661,8 +716,7 @@ impl<'a> Backward<'a> {
                                 let c = *c as usize;
                                 ReceptorGradient {
                                     tau: per(&|i| {
-                                        0.0 - self.cells[i].rates[c].powi(2)
-                                            * self.params[i].rates[c]
+                                        0.0 - lif(i).rates[c].powi(2) * self.params[i].rates[c]
                                     }),
                                 }
                             }
@@ -673,7 +727,7 @@ impl<'a> Backward<'a> {
                             let c = lay.channels.len() - lay.n_adapt + k;
                             AdaptationGradient {
                                 tau: per(&|i| {
-                                    0.0 - self.cells[i].rates[c].powi(2) * self.params[i].rates[c]
+                                    0.0 - lif(i).rates[c].powi(2) * self.params[i].rates[c]
                                 }),
                                 increment: per(&|i| self.params[i].adapt_inc[k]),
                             }
@@ -682,8 +736,7 @@ impl<'a> Backward<'a> {
                     threshold_adaptation: (0..lay.n_thr)
                         .map(|k| AdaptationGradient {
                             tau: per(&|i| {
-                                0.0 - self.cells[i].thr_rate[k].powi(2)
-                                    * self.params[i].thr_rates[k]
+                                0.0 - lif(i).thr_rate[k].powi(2) * self.params[i].thr_rates[k]
                             }),
                             increment: per(&|i| self.params[i].thr_inc[k]),
                         })

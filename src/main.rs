@@ -130,7 +130,7 @@ enum Command {
     /// Exact gradient of a loss on spike times with respect to every weight, delay, tau_m,
     /// receptor tau, v_th, i_bias and adaptation tau and increment (adjoint through the exact
     /// spikes; docs/gradients.md). Writes DIR/gradients.json. Models: lif (with adaptation
-    /// and threshold adaptation), static synapses.
+    /// and threshold adaptation) and linear, static synapses.
     Gradient {
         /// Scenario file.
         scenario: PathBuf,

@@ -224,7 +224,7 @@ def gradient(scenario: Any, loss: Any, *, max_memory: int | None = None) -> dict
     ``"threshold_adaptation"``: ``[{"tau": [...], "increment": [...]}, ...]`` for populations
     that have them), one value per synapse (in the connection's generation order) or per
     neuron. Raises :class:`ScenarioError` for an invalid scenario or loss, and for what has no
-    gradient here (qif, linear, plasticity, injected currents).
+    gradient here (qif, plasticity, injected currents).
     """
     _options(max_memory=max_memory)
     if isinstance(scenario, Network):

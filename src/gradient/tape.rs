@@ -104,35 +104,159 @@ pub(super) struct Syn {
     pub receptor: u8,
 }
 
-/// The dynamics of one neuron: its population's layout and its constants.
+/// The most state variables a neuron has here: V and two per lif channel (a `linear`
+/// neuron has at most 8).
+pub(super) const MAX_DIM: usize = 1 + 2 * crate::neuron::lif::MAX_CHANNELS;
+
+/// What the replay and the backward sweep need of a neuron model: its state's course
+/// between events, its jumps at events, and their derivatives.
+pub(super) trait Adjoint {
+    /// State variables.
+    fn dim(&self) -> usize;
+    /// The state at t = 0.
+    fn initial(&self) -> Vec<f64>;
+    /// Refractory period \[ms\].
+    fn t_ref(&self) -> f64;
+    /// Threshold without adaptation \[mV\].
+    fn v_th(&self) -> f64;
+    /// `x(t0 + dt)` from `x0`: free, or refractory (V held).
+    fn propagate(&self, x0: &[f64], dt: f64, refr: bool, out: &mut [f64]);
+    /// The vector field `dx/dt` at `x`.
+    fn field(&self, x: &[f64], refr: bool, out: &mut [f64]);
+    /// The adjoint backward over a segment of length `dt` that starts at `x0`: adds
+    /// `λ(t1) · ∂x(t1)/∂p` to `g` and replaces `lam` = λ(t1) by λ(t0) = Φᵀ λ(t1).
+    fn back_segment(&self, x0: &[f64], dt: f64, refr: bool, lam: &mut [f64], g: &mut ParamGrad);
+    /// Applies input `s` (while refractory or not): whether it was applied, and whether it
+    /// jumped V (then the neuron may fire at its arrival).
+    fn arrive(&self, x: &mut [f64], s: Syn, refractory: bool) -> (bool, bool);
+    /// An own spike's reset and jumps.
+    fn reset(&self, x: &mut [f64]);
+    /// The threshold-adaptation terms' indices in the state (θ = v_th + their sum).
+    fn threshold_terms(&self) -> std::ops::Range<usize>;
+    /// At an own spike, from λ just after it: the derivatives of its jumps' parameters.
+    fn spike_jumps(&self, lam: &[f64], g: &mut ParamGrad);
+    /// ∂L/∂w of an applied input from λ just after it (`λ · ∂x⁺/∂w`), and the input's share
+    /// of other parameters' derivatives.
+    fn weight_gradient(&self, lam: &[f64], s: Syn, g: &mut ParamGrad) -> f64;
+
+    /// `d(V − θ)/dt`, the slope of the distance to threshold, from the field `f`.
+    fn threshold_slope(&self, f: &[f64]) -> f64 {
+        f[0] - f[self.threshold_terms()].iter().sum::<f64>()
+    }
+
+    /// `λ · f(x)`.
+    fn lam_field(&self, lam: &[f64], x: &[f64], refr: bool) -> f64 {
+        let mut f = [0.0; MAX_DIM];
+        self.field(x, refr, &mut f[..x.len()]);
+        lam.iter().zip(&f).map(|(a, b)| a * b).sum()
+    }
+
+    /// True when the neuron starts at or above threshold: it fires at t = 0 whatever its
+    /// parameters and inputs, so that spike has no time to move.
+    fn starts_above(&self) -> bool {
+        self.initial()[0] >= self.v_th()
+    }
+}
+
+/// The dynamics of one `lif` neuron: its population's layout and its constants.
 pub(super) struct Dynamics<'a> {
     pub lay: &'a Layout,
     pub cell: &'a Cell,
 }
 
 impl Dynamics<'_> {
-    pub fn dim(&self) -> usize {
-        1 + self.lay.n_state + self.lay.n_thr
-    }
-
     /// Index of the first threshold-adaptation term in the state.
-    pub fn thr_base(&self) -> usize {
+    fn thr_base(&self) -> usize {
         1 + self.lay.n_state
     }
 
     /// Index of adaptation current `k`'s state.
-    pub fn adapt_index(&self, k: usize) -> usize {
+    fn adapt_index(&self, k: usize) -> usize {
         let c = self.lay.channels.len() - self.lay.n_adapt + k;
         1 + self.lay.offsets[c]
     }
+}
 
-    /// `d(V − θ)/dt`, the slope of the distance to threshold, from the field `f`.
-    pub fn threshold_slope(&self, f: &[f64]) -> f64 {
-        f[0] - f[self.thr_base()..].iter().sum::<f64>()
+impl Adjoint for Dynamics<'_> {
+    fn dim(&self) -> usize {
+        1 + self.lay.n_state + self.lay.n_thr
     }
 
-    /// `x(t0 + dt)` from `x0`: free, or refractory (V held).
-    pub fn propagate(&self, x0: &[f64], dt: f64, refr: bool, out: &mut [f64]) {
+    fn initial(&self) -> Vec<f64> {
+        let mut x = vec![0.0; self.dim()];
+        x[0] = self.cell.v_init;
+        x
+    }
+
+    fn t_ref(&self) -> f64 {
+        self.cell.sc.t_ref
+    }
+
+    fn v_th(&self) -> f64 {
+        self.cell.sc.v_th
+    }
+
+    fn threshold_terms(&self) -> std::ops::Range<usize> {
+        self.thr_base()..self.dim()
+    }
+
+    fn arrive(&self, x: &mut [f64], s: Syn, refractory: bool) -> (bool, bool) {
+        match self.lay.receptors[s.receptor as usize] {
+            Slot::Delta => {
+                if !refractory {
+                    x[0] += s.w;
+                }
+                (!refractory, !refractory)
+            }
+            Slot::Exp(c) => {
+                x[1 + self.lay.offsets[c as usize]] += s.w;
+                (true, false)
+            }
+            Slot::Alpha(c) => {
+                let c = c as usize;
+                x[2 + self.lay.offsets[c]] += s.w * E * self.cell.rates[c];
+                (true, false)
+            }
+        }
+    }
+
+    fn reset(&self, x: &mut [f64]) {
+        x[0] = self.cell.sc.v_reset;
+        for (k, inc) in self.cell.adapt_inc.iter().enumerate() {
+            x[self.adapt_index(k)] += inc;
+        }
+        let tb = self.thr_base();
+        for (k, inc) in self.cell.thr_inc.iter().enumerate() {
+            x[tb + k] += inc;
+        }
+    }
+
+    fn spike_jumps(&self, lam: &[f64], g: &mut ParamGrad) {
+        for (k, d) in g.adapt_inc.iter_mut().enumerate() {
+            *d += lam[self.adapt_index(k)];
+        }
+        for (d, l) in g.thr_inc.iter_mut().zip(&lam[self.thr_base()..]) {
+            *d += l;
+        }
+    }
+
+    /// For an alpha receptor also the part of ∂L/∂rate that comes through its jump
+    /// `w·e·rate`.
+    fn weight_gradient(&self, lam: &[f64], s: Syn, g: &mut ParamGrad) -> f64 {
+        match self.lay.receptors[s.receptor as usize] {
+            Slot::Delta => lam[0],
+            Slot::Exp(c) => lam[1 + self.lay.offsets[c as usize]],
+            Slot::Alpha(c) => {
+                let c = c as usize;
+                let lj = lam[2 + self.lay.offsets[c]];
+                let rate = self.cell.rates[c];
+                g.rates[c] += lj * s.w * E;
+                lj * E * rate
+            }
+        }
+    }
+
+    fn propagate(&self, x0: &[f64], dt: f64, refr: bool, out: &mut [f64]) {
         let mu = self.cell.sc.rate_m;
         let v_inf = self.cell.sc.v_inf;
         let mut v = if refr {
@@ -167,8 +291,7 @@ impl Dynamics<'_> {
         out[0] = v;
     }
 
-    /// The vector field `dx/dt` at `x`.
-    pub fn field(&self, x: &[f64], refr: bool, out: &mut [f64]) {
+    fn field(&self, x: &[f64], refr: bool, out: &mut [f64]) {
         let mut drive = self.cell.sc.v_inf - x[0];
         for (c, kind) in self.lay.channels.iter().enumerate() {
             let o = 1 + self.lay.offsets[c];
@@ -193,23 +316,7 @@ impl Dynamics<'_> {
         };
     }
 
-    /// `λ · f(x)`.
-    pub fn lam_field(&self, lam: &[f64], x: &[f64], refr: bool) -> f64 {
-        let mut f = [0.0; 1 + 2 * crate::neuron::lif::MAX_CHANNELS];
-        self.field(x, refr, &mut f[..x.len()]);
-        lam.iter().zip(&f).map(|(a, b)| a * b).sum()
-    }
-
-    /// The adjoint backward over a segment of length `dt` that starts at `x0`: adds
-    /// `λ(t1) · ∂x(t1)/∂p` to `g` and replaces `lam` = λ(t1) by λ(t0) = Φᵀ λ(t1).
-    pub fn back_segment(
-        &self,
-        x0: &[f64],
-        dt: f64,
-        refr: bool,
-        lam: &mut [f64],
-        g: &mut ParamGrad,
-    ) {
+    fn back_segment(&self, x0: &[f64], dt: f64, refr: bool, lam: &mut [f64], g: &mut ParamGrad) {
         let mu = self.cell.sc.rate_m;
         let lv = lam[0];
         let em = (-mu * dt).exp();
@@ -266,92 +373,69 @@ impl Dynamics<'_> {
             g.mu += lv * g_mu;
         }
     }
+}
 
-    /// Forward replay: `arrivals` `(time, synapse, source spike)` and the neuron's own spikes
-    /// `(time, spike index)`, both in time order.
-    pub fn replay(
-        &self,
-        arrivals: &[(f64, u32, u32)],
-        spikes: &[(f64, u32)],
-        syns: &[Syn],
-    ) -> Tape {
-        let dim = self.dim();
-        let mut tape = Tape::default();
-        let n_ev = arrivals.len() + 2 * spikes.len();
-        tape.events.reserve(n_ev);
-        tape.pre.reserve(n_ev * dim);
-        tape.post.reserve(n_ev * dim);
-        let mut x = vec![0.0; dim];
-        x[0] = self.cell.v_init;
-        let mut next = vec![0.0; dim];
-        let (mut t, mut ia, mut is) = (0.0, 0, 0);
-        // refractory until, for spike index
-        let mut pending: Option<(f64, u32)> = None;
-        let mut last_delta: Option<(f64, u32, u32)> = None;
-        loop {
-            let ta = arrivals.get(ia).map_or(f64::INFINITY, |a| a.0);
-            let ts = spikes.get(is).map_or(f64::INFINITY, |s| s.0);
-            let tr = pending.map_or(f64::INFINITY, |p| p.0);
-            let te = ta.min(ts).min(tr);
-            if te == f64::INFINITY {
-                break;
-            }
-            self.propagate(&x, te - t, pending.is_some(), &mut next);
-            std::mem::swap(&mut x, &mut next);
-            t = te;
-            tape.pre.extend_from_slice(&x);
-            let kind = if tr <= ta.min(ts) {
-                let (_, spike) = pending.take().expect("pending end");
-                Kind::RefEnd { spike }
-            } else if ta <= ts {
-                let (_, syn, src) = arrivals[ia];
-                ia += 1;
-                let s = syns[syn as usize];
-                let applied = match self.lay.receptors[s.receptor as usize] {
-                    Slot::Delta => {
-                        if pending.is_none() {
-                            x[0] += s.w;
-                            last_delta = Some((te, syn, src));
-                        }
-                        pending.is_none()
-                    }
-                    Slot::Exp(c) => {
-                        x[1 + self.lay.offsets[c as usize]] += s.w;
-                        true
-                    }
-                    Slot::Alpha(c) => {
-                        let c = c as usize;
-                        x[2 + self.lay.offsets[c]] += s.w * E * self.cell.rates[c];
-                        true
-                    }
-                };
-                Kind::Arrive { syn, src, applied }
-            } else {
-                let (_, id) = spikes[is];
-                is += 1;
-                let trigger = last_delta
-                    .filter(|d| d.0 == te)
-                    .map(|(_, syn, src)| (syn, src));
-                x[0] = self.cell.sc.v_reset;
-                for (k, inc) in self.cell.adapt_inc.iter().enumerate() {
-                    x[self.adapt_index(k)] += inc;
-                }
-                let tb = self.thr_base();
-                for (k, inc) in self.cell.thr_inc.iter().enumerate() {
-                    x[tb + k] += inc;
-                }
-                if self.cell.sc.t_ref > 0.0 {
-                    pending = Some((te + self.cell.sc.t_ref, id));
-                }
-                Kind::Spike { id, trigger }
-            };
-            tape.post.extend_from_slice(&x);
-            tape.events.push(Event {
-                t: te,
-                kind,
-                refr_after: pending.is_some(),
-            });
+/// Forward replay of neuron `d`: `arrivals` `(time, synapse, source spike)` and the
+/// neuron's own spikes `(time, spike index)`, both in time order.
+pub(super) fn replay<D: Adjoint>(
+    d: &D,
+    arrivals: &[(f64, u32, u32)],
+    spikes: &[(f64, u32)],
+    syns: &[Syn],
+) -> Tape {
+    let dim = d.dim();
+    let mut tape = Tape::default();
+    let n_ev = arrivals.len() + 2 * spikes.len();
+    tape.events.reserve(n_ev);
+    tape.pre.reserve(n_ev * dim);
+    tape.post.reserve(n_ev * dim);
+    let mut x = d.initial();
+    let mut next = vec![0.0; dim];
+    let (mut t, mut ia, mut is) = (0.0, 0, 0);
+    // refractory until, for spike index
+    let mut pending: Option<(f64, u32)> = None;
+    let mut last_delta: Option<(f64, u32, u32)> = None;
+    loop {
+        let ta = arrivals.get(ia).map_or(f64::INFINITY, |a| a.0);
+        let ts = spikes.get(is).map_or(f64::INFINITY, |s| s.0);
+        let tr = pending.map_or(f64::INFINITY, |p| p.0);
+        let te = ta.min(ts).min(tr);
+        if te == f64::INFINITY {
+            break;
         }
-        tape
+        d.propagate(&x, te - t, pending.is_some(), &mut next);
+        std::mem::swap(&mut x, &mut next);
+        t = te;
+        tape.pre.extend_from_slice(&x);
+        let kind = if tr <= ta.min(ts) {
+            let (_, spike) = pending.take().expect("pending end");
+            Kind::RefEnd { spike }
+        } else if ta <= ts {
+            let (_, syn, src) = arrivals[ia];
+            ia += 1;
+            let (applied, jumped_v) = d.arrive(&mut x, syns[syn as usize], pending.is_some());
+            if jumped_v {
+                last_delta = Some((te, syn, src));
+            }
+            Kind::Arrive { syn, src, applied }
+        } else {
+            let (_, id) = spikes[is];
+            is += 1;
+            let trigger = last_delta
+                .filter(|d| d.0 == te)
+                .map(|(_, syn, src)| (syn, src));
+            d.reset(&mut x);
+            if d.t_ref() > 0.0 {
+                pending = Some((te + d.t_ref(), id));
+            }
+            Kind::Spike { id, trigger }
+        };
+        tape.post.extend_from_slice(&x);
+        tape.events.push(Event {
+            t: te,
+            kind,
+            refr_after: pending.is_some(),
+        });
     }
+    tape
 }

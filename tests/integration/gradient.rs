@@ -87,8 +87,11 @@ fn parameters(sc: &Value, g: &Gradients) -> Vec<(String, f64)> {
         }
     }
     for (p, pg) in g.populations.iter().enumerate() {
-        for i in 0..pg.tau_m.len() {
-            out.push((format!("/populations/{p}/params/tau_m/{i}"), pg.tau_m[i]));
+        for i in 0..pg.v_th.len() {
+            // (a linear population has no tau_m)
+            if let Some(g) = pg.tau_m.get(i) {
+                out.push((format!("/populations/{p}/params/tau_m/{i}"), *g));
+            }
             out.push((format!("/populations/{p}/params/v_th/{i}"), pg.v_th[i]));
             out.push((format!("/populations/{p}/params/i_bias/{i}"), pg.i_bias[i]));
             for (r, rg) in pg.receptors.iter().enumerate() {
@@ -263,6 +266,44 @@ fn gradients_match_finite_differences_with_adaptation() {
     check_all((30..33).map(|seed| {
         let t_ref = if seed == 31 { 2.0 } else { 0.0 };
         let sc = with_adaptation(random_network(seed, t_ref, seed == 32), seed);
+        let loss = out_targets(&sc, seed);
+        (sc, loss)
+    }));
+}
+
+/// `linear` neurons: resonators (V coupled to a slow variable, damped oscillations) with a
+/// current of their own, a jump of the slow variable at each spike, inputs to each of the
+/// three variables (to V: delta-like, firing at the arrival), per-neuron thresholds, drives,
+/// refractory periods and initial potentials; a `lif` layer after them, or a second
+/// resonator layer holding the loss.
+fn linear_network(seed: u64) -> Value {
+    let mut sc = random_network(seed, 1.0, seed.is_multiple_of(2));
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed ^ 0x11ea);
+    let layers = if seed % 3 == 2 { 2 } else { 1 };
+    for p in 0..layers {
+        let n = sc["populations"][p]["size"].as_u64().unwrap() as usize;
+        sc["populations"][p]["model"] = json!("linear");
+        sc["populations"][p]["params"] = json!({
+            "variables": ["v", "w", "i_e"],
+            "matrix": [[-0.1, -0.1, 0.1], [0.1, -0.1, 0.0], [0.0, 0.0, -0.25]],
+            "rest": [-70.0, 0.0, 0.0],
+            "v_th": uniform(&mut rng, n, -56.0, -54.0),
+            "v_reset": -72.0,
+            "t_ref": uniform(&mut rng, n, 0.0, 2.0),
+            "i_bias": uniform(&mut rng, n, 26.0, 34.0),
+            "v_init": uniform(&mut rng, n, -71.0, -60.0),
+            // the random network's receptors 0, 1, 2 (exp, alpha, delta) become i_e, w, v
+            "receptors": ["i_e", "w", "v"],
+            "jumps": {"w": 0.4}
+        });
+    }
+    sc
+}
+
+#[test]
+fn gradients_of_linear_neurons_match_finite_differences() {
+    check_all((50..53).map(|seed| {
+        let sc = linear_network(seed);
         let loss = out_targets(&sc, seed);
         (sc, loss)
     }));
