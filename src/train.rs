@@ -114,12 +114,23 @@ impl Params {
             receptor_tau: vec![],
             adaptation_tau: vec![],
         };
-        for p in &net.populations {
-            let Pop::Lif(l) = &p.neurons else {
-                return Err(invalid(
-                    "network.populations",
-                    "training needs lif populations",
-                ));
+        for (k, p) in net.populations.iter().enumerate() {
+            let l = match &p.neurons {
+                Pop::Lif(l) => l,
+                // weights and delays into and out of linear neurons; they have no time
+                // constants of this kind
+                Pop::Linear(_) => {
+                    params.tau_m.push(vec![]);
+                    params.receptor_tau.push(vec![]);
+                    params.adaptation_tau.push(vec![]);
+                    continue;
+                }
+                _ => {
+                    return Err(invalid(
+                        format!("network.populations[{k}].model"),
+                        "training needs lif or linear populations",
+                    ))
+                }
             };
             params.tau_m.push(
                 (0..l.len())

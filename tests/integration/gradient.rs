@@ -534,6 +534,45 @@ fn training_is_independent_of_the_thread_count_and_its_result_runs() {
     assert_refused(&o, &["data"], &out);
 }
 
+/// A hidden layer of `linear` neurons (V with a current of its own and an adaptation-like
+/// slow variable) trains: weights and delays move, the loss falls, the result runs.
+#[test]
+fn a_network_of_linear_neurons_trains() {
+    let tmp = TempDir::new("train-linear");
+    let mut cfg = small_yinyang(200, 0, 30);
+    cfg["network"]["populations"][0]["model"] = json!("linear");
+    cfg["network"]["populations"][0]["params"] = json!({
+        "variables": ["v", "i", "a"],
+        "matrix": [[-0.05, 0.05, 0.05], [0.0, -0.2, 0.0], [0.0, 0.0, -0.02]],
+        "rest": [0.0, 0.0, 0.0], "v_th": 1.0, "v_reset": 0.0,
+        "receptors": ["i"], "jumps": {"a": -0.3}});
+    cfg["learn"] = json!(["weight", "delay"]);
+    cfg["epochs"] = json!(3);
+    let path = tmp.path().join("cfg.json");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let out = tmp.path().join("t");
+    let o = bin()
+        .args(["train", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_success(&o);
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    let loss: Vec<f64> = serde_json::from_value(m["loss"].clone()).unwrap();
+    eprintln!(
+        "loss per epoch {loss:?}, train accuracy {}",
+        m["train_accuracy"]
+    );
+    assert!(loss[2] < loss[0], "{loss:?}");
+    let trained: Value =
+        serde_json::from_slice(&std::fs::read(out.join("trained.json")).unwrap()).unwrap();
+    assert_eq!(trained["populations"][0]["model"], json!("linear"));
+    let (o, _) = crate::util::run_json(tmp.path(), &trained);
+    assert_success(&o);
+}
+
 /// Without test samples the test accuracies are null, not 0 (a number would read as a
 /// network that classifies nothing right).
 #[test]
