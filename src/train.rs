@@ -604,25 +604,17 @@ impl Trainer {
                     .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).clamp(min, max_t));
             }
         }
+        let mut tau_step = |x: &mut f64| *x = (*x + it.next().unwrap_or(0.0)).clamp(0.05, max_t);
         if learn.contains(&Learn::TauM) {
-            p.tau_m
-                .iter_mut()
-                .flatten()
-                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).clamp(0.05, max_t));
+            p.tau_m.iter_mut().flatten().for_each(&mut tau_step);
         }
-        if learn.contains(&Learn::ReceptorTau) {
-            p.receptor_tau
-                .iter_mut()
-                .flatten()
-                .flatten()
-                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).clamp(0.05, max_t));
-        }
-        if learn.contains(&Learn::AdaptationTau) {
-            p.adaptation_tau
-                .iter_mut()
-                .flatten()
-                .flatten()
-                .for_each(|x| *x = (*x + it.next().unwrap_or(0.0)).clamp(0.05, max_t));
+        for (kind, taus) in [
+            (Learn::ReceptorTau, &mut p.receptor_tau),
+            (Learn::AdaptationTau, &mut p.adaptation_tau),
+        ] {
+            if learn.contains(&kind) {
+                taus.iter_mut().flatten().flatten().for_each(&mut tau_step);
+            }
         }
     }
 

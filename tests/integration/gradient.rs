@@ -331,6 +331,8 @@ fn a_spike_at_t0_from_v_init_has_a_fixed_time() {
 }
 
 use crate::util::{assert_exit, assert_refused, assert_success, bin, read_spikes, TempDir};
+use std::path::Path;
+use std::process::Output;
 
 fn gradient_cli(dir: &std::path::Path, sc: &Value, loss: &Value) -> std::process::Output {
     std::fs::write(dir.join("s.json"), sc.to_string()).unwrap();
@@ -459,6 +461,35 @@ fn gradient_refuses_bad_losses_and_unsupported_models_before_writing() {
     }
 }
 
+/// `exactspike train CONFIG --out OUT` (with `RAYON_NUM_THREADS` when `threads` is given),
+/// and `OUT/metrics.json` when the run wrote one.
+fn train_cli(config: &Path, out: &Path, threads: Option<&str>) -> (Output, Option<Value>) {
+    let mut cmd = bin();
+    if let Some(n) = threads {
+        cmd.env("RAYON_NUM_THREADS", n);
+    }
+    let o = cmd
+        .args(["train", "--out"])
+        .arg(out)
+        .arg(config)
+        .output()
+        .unwrap();
+    let metrics = std::fs::read(out.join("metrics.json"))
+        .ok()
+        .map(|b| serde_json::from_slice(&b).unwrap());
+    (o, metrics)
+}
+
+/// Writes `cfg` into `dir`, trains into `dir/t` (which must succeed) and returns the run and
+/// its metrics.
+fn train_ok(dir: &Path, cfg: &Value) -> (Output, Value) {
+    let path = dir.join("cfg.json");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let (o, m) = train_cli(&path, &dir.join("t"), None);
+    assert_success(&o);
+    (o, m.unwrap())
+}
+
 /// `examples/yinyang.json` with `train` and `test` samples, `hidden` hidden neurons and two
 /// epochs.
 fn small_yinyang(train: usize, test: usize, hidden: usize) -> Value {
@@ -488,16 +519,9 @@ fn training_is_independent_of_the_thread_count_and_its_result_runs() {
     let mut metrics = vec![];
     for threads in ["1", "2"] {
         let out = tmp.path().join(format!("t{threads}"));
-        let o = bin()
-            .env("RAYON_NUM_THREADS", threads)
-            .args(["train", "--quiet", "--out"])
-            .arg(&out)
-            .arg(&path)
-            .output()
-            .unwrap();
+        let (o, m) = train_cli(&path, &out, Some(threads));
         assert_success(&o);
-        let m: Value =
-            serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+        let m = m.unwrap();
         assert_eq!(m["complete"], json!(true));
         assert_eq!(m["loss"].as_array().unwrap().len(), 2);
         let t = std::fs::read(out.join("trained.json")).unwrap();
@@ -525,12 +549,7 @@ fn training_is_independent_of_the_thread_count_and_its_result_runs() {
     cfg["data"]["kind"] = json!("mnist");
     std::fs::write(&path, cfg.to_string()).unwrap();
     let out = tmp.path().join("bad");
-    let o = bin()
-        .args(["train", "--out"])
-        .arg(&out)
-        .arg(&path)
-        .output()
-        .unwrap();
+    let (o, _) = train_cli(&path, &out, None);
     assert_refused(&o, &["data"], &out);
 }
 
@@ -548,18 +567,8 @@ fn a_network_of_linear_neurons_trains() {
         "receptors": ["i"], "jumps": {"a": -0.3}});
     cfg["learn"] = json!(["weight", "delay"]);
     cfg["epochs"] = json!(3);
-    let path = tmp.path().join("cfg.json");
-    std::fs::write(&path, cfg.to_string()).unwrap();
+    let (_, m) = train_ok(tmp.path(), &cfg);
     let out = tmp.path().join("t");
-    let o = bin()
-        .args(["train", "--quiet", "--out"])
-        .arg(&out)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_success(&o);
-    let m: Value =
-        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
     let loss: Vec<f64> = serde_json::from_value(m["loss"].clone()).unwrap();
     eprintln!(
         "loss per epoch {loss:?}, train accuracy {}",
@@ -579,18 +588,7 @@ fn a_network_of_linear_neurons_trains() {
 fn training_without_test_samples_reports_no_test_accuracy() {
     let tmp = TempDir::new("train-notest");
     let cfg = small_yinyang(40, 0, 10);
-    let path = tmp.path().join("cfg.json");
-    std::fs::write(&path, cfg.to_string()).unwrap();
-    let out = tmp.path().join("t");
-    let o = bin()
-        .args(["train", "--out"])
-        .arg(&out)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_success(&o);
-    let m: Value =
-        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    let (o, m) = train_ok(tmp.path(), &cfg);
     assert!(
         m["test_accuracy"].is_null() && m["initial_test_accuracy"].is_null(),
         "{m}"
@@ -658,12 +656,7 @@ fn runaway_forward_runs_stop_and_huge_steps_leave_a_valid_network() {
         let mut bad = cfg.clone();
         set(&mut bad, key, value);
         std::fs::write(&path, bad.to_string()).unwrap();
-        let o = bin()
-            .args(["train", "--out"])
-            .arg(tmp.path().join("bad"))
-            .arg(&path)
-            .output()
-            .unwrap();
+        let (o, _) = train_cli(&path, &tmp.path().join("bad"), None);
         assert_exit(&o, 2);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&format!("{name}: must be")), "{key}: {err}");
