@@ -51,7 +51,8 @@ pub struct Epoch {
 pub struct Metrics {
     /// Training accuracy of the last epoch (fraction).
     pub train_accuracy: f64,
-    /// Test accuracy after the last epoch (fraction; null without test samples).
+    /// Test accuracy after the last epoch (fraction; null without test samples, or before
+    /// the first epoch ends).
     pub test_accuracy: Option<f64>,
     /// Test accuracy before training (null without test samples).
     pub initial_test_accuracy: Option<f64>,

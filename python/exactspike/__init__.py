@@ -620,6 +620,9 @@ def _whole_array(values: Any, what: str) -> np.ndarray:
     if raw.size and (raw.dtype.kind not in "iuf"
                      or not np.all(np.isfinite(raw) & (raw == np.floor(raw)))):
         raise ValueError(f"{what}: indices must be whole numbers, got {values!r}")
+    if raw.size and (np.any(raw < 0) or np.any(raw.astype(float) >= 2.0**63)):
+        # (an int64 would wrap; the engine's messages then name a different number)
+        raise ValueError(f"{what}: indices must be >= 0 and < 2**63, got {values!r}")
     return raw.astype(np.int64)
 
 

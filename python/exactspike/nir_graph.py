@@ -173,7 +173,12 @@ def from_nir(graph, *, time_scale: float = 1000.0, duration: float = 1000.0,
                         f"({n_t}, {_size(graph.nodes[sname])})")
             r, gain = _gain(t, n_t)
             if isinstance(wnode, nir.Affine):
-                bias[tname] = bias[tname] + r * _arr(getattr(t, "w_in", 1.0), n_t) * _arr(wnode.bias, n_t)
+                b = _arr(wnode.bias, n_t)
+                if np.any(b) and np.any(tdelay):
+                    raise NotImplementedError(
+                        f"NIR node {wname!r}: a bias behind a Delay node starts late; exactspike's "
+                        "biases act from t = 0 (put the Delay before the weight node)")
+                bias[tname] = bias[tname] + r * _arr(getattr(t, "w_in", 1.0), n_t) * b
             for sname, sdelay in sources:
                 s = graph.nodes[sname]
                 if W is None:
@@ -320,10 +325,23 @@ def to_nir(net: "es.Network", *, time_scale: float = 1000.0):
         if c.get("plasticity"):
             raise NotImplementedError(f"connections[{k}]: plasticity has no NIR equivalent")
     # the filtered biases of CubaLIF nodes (from_nir's "<node>__bias" inputs): folded back
+    # only when the input is exactly what from_nir builds, else it stays an ordinary input
     filtered = {}
-    for k, c in enumerate(sc["connections"]):
-        if c["from"] == f"{c['to']}__bias" and c["rule"] == "one_to_one":
-            filtered[c["to"]] = np.asarray(c["weight"], dtype=float)
+    pops = {p["name"]: p for p in sc["populations"]}
+    for inp in sc["inputs"]:
+        target = inp["name"][:-len("__bias")] if inp["name"].endswith("__bias") else None
+        conns = [c for c in sc["connections"] if c["from"] == inp["name"]]
+        if target not in pops or len(conns) != 1:
+            continue
+        c, pop = conns[0], pops[target]
+        receptors = pop["params"].get("receptors", [])
+        w = np.asarray(c["weight"], dtype=float)
+        if (inp["kind"] == "spike_times" and all(list(t) == [0.0] for t in inp["times"])
+                and c["to"] == target and c["rule"] == "one_to_one" and c.get("receptor", 0) == 0
+                and np.all(np.asarray(c["delay"], dtype=float) == 0.0)
+                and [r.get("kind") for r in receptors] == ["exp"]
+                and np.array_equal(-w, _arr(pop["params"].get("i_bias", 0.0), pop["size"]))):
+            filtered[target] = w
     bias_inputs = {f"{name}__bias" for name in filtered}
     sc["inputs"] = [i for i in sc["inputs"] if i["name"] not in bias_inputs]
     sc["connections"] = [c for c in sc["connections"] if c["from"] not in bias_inputs]
@@ -382,7 +400,8 @@ def to_nir(net: "es.Network", *, time_scale: float = 1000.0):
         if delays.size != 1:
             raise NotImplementedError(f"connections[{k}]: one delay per connection in NIR")
         wname = f"w{k}"
-        b = biased.pop(tgt, None)
+        # (a bias goes on a weight node without a Delay after it: NIR would delay it too)
+        b = biased.pop(tgt, None) if delays[0] == 0 else None
         nodes[wname] = nir.Affine(weight=W, bias=b) if b is not None and np.any(b) else nir.Linear(weight=W)
         edges.append((src, wname))
         if delays[0] > 0:
@@ -391,8 +410,18 @@ def to_nir(net: "es.Network", *, time_scale: float = 1000.0):
         else:
             edges.append((wname, tgt))
     for name, b in biased.items():
-        if np.any(b):
+        if not np.any(b):
+            continue
+        # every connection into it has a delay: the bias gets a weight node of its own, with
+        # zero weights from the first source
+        source = next((c["from"] for c in sc["connections"] if c["to"] == name), None)
+        if source is None:
             raise NotImplementedError(f"population {name}: a bias needs an incoming connection in NIR")
+        bname = f"{name}_bias"
+        if bname in nodes:
+            raise NotImplementedError(f"population {name}: the node name {bname!r} is taken")
+        nodes[bname] = nir.Affine(weight=np.zeros((size[name], size[source])), bias=b)
+        edges += [(source, bname), (bname, name)]
     record = sc.get("record", {}).get("spikes") or [p["name"] for p in sc["populations"]]
     for name in record:
         if name in gains:

@@ -203,3 +203,7 @@ def test_counts_out_of_range_are_value_errors():
         es.train({}, "")
     with pytest.raises(TypeError):
         es.run(net, threads=1.5)
+    # an index past int64 is refused as it is, not wrapped to a negative number
+    with pytest.raises(ValueError, match="2\\*\\*63"):
+        es.Network(duration=1.0).population("c", 1, es.LIF(tau_m=10.0, v_th=-50.0)).record(
+            voltage={"c": [1e19]}, every=1.0)

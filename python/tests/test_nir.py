@@ -198,3 +198,33 @@ def test_to_nir_refuses_what_nir_cannot_say():
         with pytest.raises(NotImplementedError, match=match):
             n.to_nir()
     net().to_nir()  # and the plain network goes
+
+
+def test_biases_and_delays_in_both_directions():
+    # a bias behind a Delay node starts late in NIR: refused rather than started at 0
+    g = nir.NIRGraph(nodes={
+        "in": nir.Input(input_type={"input": np.array([1])}),
+        "w": nir.Affine(weight=np.zeros((1, 1)), bias=np.array([1.0])),
+        "d": nir.Delay(delay=np.array([0.002])),
+        "c": _cuba(),
+    }, edges=[("in", "w"), ("w", "d"), ("d", "c")])
+    with pytest.raises(NotImplementedError, match="Delay"):
+        es.from_nir(g)
+    # to_nir keeps a bias off delayed weight nodes: it runs back the same
+    n = es.Network(duration=40.0)
+    n.input("in", es.SpikeTimes([[1.0]]))
+    n.population("p", 1, es.LIF(tau_m=10.0, v_th=-55.0, v_rest=-70.0, i_bias=20.0))
+    n.connect("in", "p", "all_to_all", weight=3.0, delay=2.0)
+    back = n.to_nir()
+    delayed = {b for a, b in back.edges if isinstance(back.nodes[b], nir.Delay)}
+    biased = [k for k, v in back.nodes.items() if isinstance(v, nir.Affine)]
+    assert biased and not any((k, d) in back.edges for k in biased for d in delayed)
+    _, t0 = n.run().spikes("p")
+    _, t1 = es.from_nir(back, duration=40.0, inputs={"in": [[1.0]]}).run().spikes("p")
+    assert len(t0) > 1 and np.allclose(t0, t1, rtol=0, atol=1e-9)
+    # an ordinary input that happens to be called "<pop>__bias" stays an input
+    m = es.Network(duration=20.0)
+    m.input("p__bias", es.SpikeTimes([[5.0]]))
+    m.population("p", 1, es.LIF(tau_m=10.0, v_th=-55.0))
+    m.connect("p__bias", "p", "one_to_one", weight=2.0, delay=1.0)
+    assert "p__bias" in m.to_nir().nodes
