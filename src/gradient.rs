@@ -379,17 +379,10 @@ fn replay_constants(net: &crate::Network) -> (Vec<PopModel>, Vec<NeuronCell>, Ve
                 }
             }
             Pop::Linear(l) => {
+                models.push(PopModel::Linear(l.adjoint_system().into()));
                 for i in 0..crate::neuron::NeuronModel::len(l) {
-                    let (shared, cell) = linear::from_view(l.adjoint_view(i));
-                    if i == 0 {
-                        models.push(PopModel::Linear(shared));
-                    }
-                    cells.push(NeuronCell::Linear(cell));
+                    cells.push(NeuronCell::Linear(l.adjoint_neuron(i)));
                     pop_of.push(p);
-                }
-                if models.len() == p {
-                    // (an empty population: nothing refers to its model)
-                    models.push(PopModel::Lif(Layout::default()));
                 }
             }
             _ => unreachable!("checked: lif and linear only"),
@@ -724,7 +717,7 @@ impl<'a> Backward<'a> {
                         .collect(),
                     adaptation: (0..lay.n_adapt)
                         .map(|k| {
-                            let c = lay.channels.len() - lay.n_adapt + k;
+                            let c = lay.adaptation_channel(k);
                             AdaptationGradient {
                                 tau: per(&|i| {
                                     0.0 - lif(i).rates[c].powi(2) * self.params[i].rates[c]

@@ -151,10 +151,9 @@ impl Params {
                     .collect(),
             );
             let lay = l.layout();
-            let first_adapt = lay.channels.len() - lay.n_adapt;
             let adapt = (0..lay.n_adapt).map(|k| {
                 (0..l.len())
-                    .map(|i| 1.0 / l.constants(i).1[first_adapt + k])
+                    .map(|i| 1.0 / l.constants(i).1[lay.adaptation_channel(k)])
                     .collect()
             });
             let thr = (0..lay.n_thr).map(|k| {

@@ -6,53 +6,27 @@
 //! state at the engine's event times, not the engine's own propagators.
 
 use super::tape::{Adjoint, ParamGrad, Syn};
-use crate::neuron::linear::AdjointView;
+use crate::neuron::linear::{AdjointNeuron, AdjointSystem};
 use nalgebra::{DMatrix, DVector};
 
-/// What a population's neurons share.
+/// What a population's neurons share: the engine's system and `A_ref`, `A` with V's row
+/// zero (V held).
 #[derive(Clone, Debug)]
 pub(super) struct Shared {
-    a: DMatrix<f64>,
-    /// `A` with V's row zero: V held.
+    sys: AdjointSystem,
     a_ref: DMatrix<f64>,
-    rest: DVector<f64>,
-    q: DVector<f64>,
-    receptors: Vec<usize>,
-    jumps: Vec<(usize, f64)>,
 }
 
-/// One neuron's own values.
-#[derive(Clone, Debug)]
-pub(super) struct Cell {
-    drive: f64,
-    v_th: f64,
-    v_reset: f64,
-    t_ref: f64,
-    x0: Vec<f64>,
+impl From<AdjointSystem> for Shared {
+    fn from(sys: AdjointSystem) -> Self {
+        let mut a_ref = sys.a.clone();
+        a_ref.row_mut(0).fill(0.0);
+        Shared { sys, a_ref }
+    }
 }
 
-/// A population's shared part and neuron `i`'s values, from the engine's view of them.
-pub(super) fn from_view(v: AdjointView) -> (Shared, Cell) {
-    let mut a_ref = v.a.clone();
-    a_ref.row_mut(0).fill(0.0);
-    (
-        Shared {
-            a: v.a,
-            a_ref,
-            rest: v.rest,
-            q: v.q,
-            receptors: v.receptors,
-            jumps: v.jumps,
-        },
-        Cell {
-            drive: v.drive,
-            v_th: v.v_th,
-            v_reset: v.v_reset,
-            t_ref: v.t_ref,
-            x0: v.x.iter().copied().collect(),
-        },
-    )
-}
+/// One neuron's own values (its state: the initial one).
+pub(super) type Cell = AdjointNeuron;
 
 /// A `linear` neuron's dynamics.
 pub(super) struct Dynamics<'a> {
@@ -61,28 +35,36 @@ pub(super) struct Dynamics<'a> {
 }
 
 impl Dynamics<'_> {
-    /// The matrix of the segment and the point it relaxes to.
-    fn system(&self, refr: bool) -> (&DMatrix<f64>, DVector<f64>) {
+    /// The matrix of a segment: free or refractory.
+    fn matrix(&self, refr: bool) -> &DMatrix<f64> {
         if refr {
-            (&self.sh.a_ref, self.sh.rest.clone())
+            &self.sh.a_ref
         } else {
-            (&self.sh.a, &self.sh.rest + &self.sh.q * self.cell.drive)
+            &self.sh.sys.a
+        }
+    }
+
+    /// The point a segment relaxes to.
+    fn equilibrium(&self, refr: bool) -> DVector<f64> {
+        if refr {
+            self.sh.sys.rest.clone()
+        } else {
+            &self.sh.sys.rest + &self.sh.sys.q * self.cell.drive
         }
     }
 
     fn flow(&self, dt: f64, refr: bool) -> DMatrix<f64> {
-        let (a, _) = self.system(refr);
-        (a * dt).exp()
+        (self.matrix(refr) * dt).exp()
     }
 }
 
 impl Adjoint for Dynamics<'_> {
     fn dim(&self) -> usize {
-        self.cell.x0.len()
+        self.cell.x.len()
     }
 
     fn initial(&self) -> Vec<f64> {
-        self.cell.x0.clone()
+        self.cell.x.clone()
     }
 
     fn t_ref(&self) -> f64 {
@@ -94,7 +76,7 @@ impl Adjoint for Dynamics<'_> {
     }
 
     fn propagate(&self, x0: &[f64], dt: f64, refr: bool, out: &mut [f64]) {
-        let (_, xs) = self.system(refr);
+        let xs = self.equilibrium(refr);
         let y = DVector::from_column_slice(x0) - &xs;
         let x1 = xs + self.flow(dt, refr) * y;
         out.copy_from_slice(x1.as_slice());
@@ -104,8 +86,7 @@ impl Adjoint for Dynamics<'_> {
     }
 
     fn field(&self, x: &[f64], refr: bool, out: &mut [f64]) {
-        let (a, xs) = self.system(refr);
-        let f = a * (DVector::from_column_slice(x) - xs);
+        let f = self.matrix(refr) * (DVector::from_column_slice(x) - self.equilibrium(refr));
         out.copy_from_slice(f.as_slice());
     }
 
@@ -114,14 +95,14 @@ impl Adjoint for Dynamics<'_> {
         let l1 = DVector::from_column_slice(lam);
         if !refr {
             // ∂x₁/∂u = (I − Φ) q
-            g.v_inf += l1.dot(&self.sh.q) - l1.dot(&(&phi * &self.sh.q));
+            g.v_inf += l1.dot(&self.sh.sys.q) - l1.dot(&(&phi * &self.sh.sys.q));
         }
         let l0 = phi.transpose() * l1;
         lam.copy_from_slice(l0.as_slice());
     }
 
     fn arrive(&self, x: &mut [f64], s: Syn, refractory: bool) -> (bool, bool) {
-        let k = self.sh.receptors[s.receptor as usize];
+        let k = self.sh.sys.receptors[s.receptor as usize];
         if k == 0 && refractory {
             return (false, false);
         }
@@ -131,7 +112,7 @@ impl Adjoint for Dynamics<'_> {
 
     fn reset(&self, x: &mut [f64]) {
         x[0] = self.cell.v_reset;
-        for &(k, inc) in &self.sh.jumps {
+        for &(k, inc) in &self.sh.sys.jumps {
             x[k] += inc;
         }
     }
@@ -143,6 +124,6 @@ impl Adjoint for Dynamics<'_> {
     fn spike_jumps(&self, _lam: &[f64], _g: &mut ParamGrad) {}
 
     fn weight_gradient(&self, lam: &[f64], s: Syn, _g: &mut ParamGrad) -> f64 {
-        lam[self.sh.receptors[s.receptor as usize]]
+        lam[self.sh.sys.receptors[s.receptor as usize]]
     }
 }

@@ -172,8 +172,7 @@ impl Dynamics<'_> {
 
     /// Index of adaptation current `k`'s state.
     fn adapt_index(&self, k: usize) -> usize {
-        let c = self.lay.channels.len() - self.lay.n_adapt + k;
-        1 + self.lay.offsets[c]
+        1 + self.lay.offsets[self.lay.adaptation_channel(k)]
     }
 }
 

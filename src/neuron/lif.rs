@@ -512,12 +512,10 @@ impl LifPopulation {
         } else {
             f64::NEG_INFINITY
         };
-        let nch = self.layout.channels.len();
         let na = self.layout.n_adapt;
         for k in 0..na {
-            let c = nch - na + k;
             let inc = self.adapt_inc[i * na + k];
-            let o = self.layout.offsets[c];
+            let o = self.layout.offsets[self.layout.adaptation_channel(k)];
             self.block_mut(i)[o] += inc;
         }
         let nt = self.layout.n_thr;

@@ -678,18 +678,27 @@ pub struct LinearPopulation {
     s: Sized,
 }
 
-/// One `linear` neuron as the gradient's replay sees it: `dx/dt = A (x − x*)` with the
-/// equilibrium `x* = rest + drive·q`, V = x₀.
+/// A `linear` population's dynamics as the gradient's replay sees them: `dx/dt = A (x − x*)`
+/// with the equilibrium `x* = rest + drive·q`, V = x₀.
 #[derive(Clone, Debug)]
-pub struct AdjointView {
+pub struct AdjointSystem {
     /// The matrix \[1/ms\].
     pub a: DMatrix<f64>,
     /// The rest state.
     pub rest: DVector<f64>,
     /// The equilibrium's change per mV of drive.
     pub q: DVector<f64>,
+    /// The variable each receptor adds its weight to.
+    pub receptors: Vec<usize>,
+    /// (variable, increment) added at each spike.
+    pub jumps: Vec<(usize, f64)>,
+}
+
+/// One `linear` neuron's own values as the gradient's replay sees them.
+#[derive(Clone, Debug)]
+pub struct AdjointNeuron {
     /// The state.
-    pub x: DVector<f64>,
+    pub x: Vec<f64>,
     /// `i_bias` \[mV\].
     pub drive: f64,
     /// Threshold \[mV\].
@@ -698,10 +707,6 @@ pub struct AdjointView {
     pub v_reset: f64,
     /// Refractory period \[ms\].
     pub t_ref: f64,
-    /// The variable each receptor adds its weight to.
-    pub receptors: Vec<usize>,
-    /// (variable, increment) added at each spike.
-    pub jumps: Vec<(usize, f64)>,
 }
 
 /// Per-neuron values of a `linear` population.
@@ -747,25 +752,32 @@ impl LinearPopulation {
         }
     }
 
-    /// Neuron `i`'s dynamics for the gradient's replay, with its state (its initial one
-    /// before a run).
-    pub fn adjoint_view(&self, i: usize) -> AdjointView {
+    /// The population's dynamics for the gradient's replay.
+    pub fn adjoint_system(&self) -> AdjointSystem {
         let c = &self.c;
         with_states!(&self.s, s => {
             let n = s.sys.rest.len();
-            AdjointView {
+            AdjointSystem {
                 a: DMatrix::from_iterator(n, n, s.sys.a.iter().copied()),
                 rest: DVector::from_iterator(n, s.sys.rest.iter().copied()),
                 q: DVector::from_iterator(n, s.sys.q.iter().copied()),
-                x: DVector::from_iterator(n, s.x[i].iter().copied()),
-                drive: c.bias[i],
-                v_th: c.v_th[i],
-                v_reset: c.v_reset[i],
-                t_ref: c.t_ref[i],
                 receptors: c.receptors.clone(),
                 jumps: c.jumps.clone(),
             }
         })
+    }
+
+    /// Neuron `i`'s values for the gradient's replay, with its state (its initial one before
+    /// a run).
+    pub fn adjoint_neuron(&self, i: usize) -> AdjointNeuron {
+        let c = &self.c;
+        AdjointNeuron {
+            x: with_states!(&self.s, s => s.x[i].iter().copied().collect()),
+            drive: c.bias[i],
+            v_th: c.v_th[i],
+            v_reset: c.v_reset[i],
+            t_ref: c.t_ref[i],
+        }
     }
 
     /// The population with these variable names (default `v`, `x1`, `x2`, …).

@@ -87,6 +87,11 @@ impl Layout {
         l
     }
 
+    /// The channel of adaptation current `k` (they are the last channels).
+    pub fn adaptation_channel(&self, k: usize) -> usize {
+        self.channels.len() - self.n_adapt + k
+    }
+
     fn push(&mut self, k: ChannelKind) {
         self.offsets.push(self.n_state);
         self.n_state += match k {
